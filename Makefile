@@ -1,0 +1,44 @@
+# Copytrack: `make run` starts the whole stack, `make test` runs every test.
+# Both set everything up first (virtualenv, Python and npm packages, contract build); set-up is
+# idempotent and only redoes a step whose inputs changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup run test test-contracts test-python bench clean
+
+setup: $(VENV)/.installed node_modules/.installed .build/.compiled
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.build/.compiled: $(VENV)/.installed $(shell find contracts -name '*.vy' 2>/dev/null) ape-config.yaml
+	$(BIN)/ape compile
+	touch $@
+
+run: setup
+	$(BIN)/copytrack run
+
+test: setup
+	$(MAKE) --no-print-directory test-contracts test-python
+
+test-contracts: setup
+	$(BIN)/ape test tests/contracts --network ethereum:local:foundry
+
+test-python: setup
+	$(BIN)/pytest -p no:ape_test tests --ignore=tests/contracts
+
+bench: setup
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf .build var .pytest_cache

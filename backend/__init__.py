@@ -1,0 +1,1 @@
+"""Copytrack backend: the Flask application and the domain services behind it."""
