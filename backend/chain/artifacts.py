@@ -1,4 +1,4 @@
-"""Contract artifacts produced by `ape compile` (`.build/<Name>.json`, ethPM contract types).
+"""Contract artifacts produced by `ape compile` (the ethPM manifest `.build/__local__.json`).
 
 The backend reads ABIs and bytecode from here instead of importing ape at run time: ape is a
 development tool, web3 is enough to talk to a deployed contract.
@@ -18,15 +18,22 @@ class ArtifactMissing(RuntimeError):
     """The contracts were not compiled (run `make setup` or `ape compile`)."""
 
 
-@lru_cache(maxsize=None)
+MANIFEST = BUILD_DIR / "__local__.json"
+
+
+@lru_cache(maxsize=1)
+def _manifest(mtime: float) -> dict:
+    return json.loads(MANIFEST.read_text())
+
+
 def contract_type(name: str) -> dict:
     """The compiled contract type for `name` (keys `abi`, `deploymentBytecode`, ...)."""
-    path = BUILD_DIR / f"{name}.json"
-    if not path.exists():
-        raise ArtifactMissing(
-            f"no build artifact for contract {name!r} at {path}; run `make setup` (or `ape compile`)"
-        )
-    return json.loads(path.read_text())
+    if not MANIFEST.exists():
+        raise ArtifactMissing(f"no build manifest at {MANIFEST}; run `make setup` (or `ape compile`)")
+    types = _manifest(MANIFEST.stat().st_mtime).get("contractTypes", {})
+    if name not in types:
+        raise ArtifactMissing(f"contract {name!r} is not in {MANIFEST}; run `make setup` (or `ape compile`)")
+    return types[name]
 
 
 def abi(name: str) -> list[dict]:
