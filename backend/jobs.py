@@ -1,0 +1,37 @@
+"""Background jobs of the embedded stack (APScheduler in the backend process)."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from backend.errors import DomainError
+from backend.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def poll_indexer(services: Services) -> None:
+    try:
+        result = services.indexer().poll()
+    except DomainError as exc:
+        log.warning("indexer: %s", exc.message)
+        return
+    if result.events or result.rolled_back_to is not None:
+        log.info("indexer: %d event(s), cursor at block %d", result.events, result.cursor)
+
+
+def start_scheduler(services: Services) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(
+        poll_indexer,
+        "interval",
+        args=[services],
+        seconds=services.settings.indexer_interval,
+        id="indexer",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler

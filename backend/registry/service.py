@@ -1,0 +1,291 @@
+"""Uploads, collections and categories, and what a rights-holder needs to register an image.
+
+Nothing here knows HTTP. An upload is stored (IPFS and database) before the chain is asked
+anything, so a chain node that is down costs nothing: the registration can be fetched and sent
+later.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Type
+
+from eth_utils import is_hex, to_checksum_address
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.chain.register import Item, RegisterContract
+from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.models import Category, Collection, Image, Registration, Verification
+from backend.registry.images import inspect_image
+from backend.registry.similarity import hamming
+
+NAME_LIMIT = 200
+TITLE_LIMIT = 300
+STATUSES = ("uploaded", "submitted", "registered", "conflict")
+
+Grouping = Type[Collection] | Type[Category]
+
+
+# -- collections and categories ---------------------------------------------------------------
+def _clean_name(kind: str, name) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(f"a {kind} needs a non-empty 'name'")
+    name = name.strip()
+    if len(name) > NAME_LIMIT:
+        raise InvalidInput(f"a {kind} name has at most {NAME_LIMIT} characters, this one has {len(name)}")
+    return name
+
+
+def _kind(model: Grouping) -> str:
+    return "collection" if model is Collection else "category"
+
+
+def create_group(db: Session, model: Grouping, owner: str, name) -> Collection | Category:
+    name = _clean_name(_kind(model), name)
+    if db.scalar(select(model).where(model.owner == owner, model.name == name)):
+        raise Conflict(f"you already have a {_kind(model)} named {name!r}")
+    group = model(owner=owner, name=name)
+    db.add(group)
+    db.flush()
+    return group
+
+
+def rename_group(db: Session, model: Grouping, owner: str, group_id: int, name) -> Collection | Category:
+    group = get_group(db, model, owner, group_id)
+    name = _clean_name(_kind(model), name)
+    clash = db.scalar(select(model).where(model.owner == owner, model.name == name, model.id != group.id))
+    if clash:
+        raise Conflict(f"you already have a {_kind(model)} named {name!r}")
+    group.name = name
+    return group
+
+
+def get_group(db: Session, model: Grouping, owner: str, group_id: int) -> Collection | Category:
+    group = db.get(model, group_id)
+    if group is None or group.owner != owner:
+        raise NotFound(f"no {_kind(model)} {group_id} of yours")
+    return group
+
+
+def list_groups(db: Session, model: Grouping, owner: str) -> list:
+    return list(db.scalars(select(model).where(model.owner == owner).order_by(model.name)))
+
+
+def group_by_name(db: Session, model: Grouping, owner: str, name: str | None):
+    """The owner's collection/category called `name`; an unknown name is an error, not a surprise."""
+    if name is None or name == "":
+        return None
+    name = _clean_name(_kind(model), name)
+    group = db.scalar(select(model).where(model.owner == owner, model.name == name))
+    if group is None:
+        raise NotFound(f"you have no {_kind(model)} named {name!r}; create it first", name=name)
+    return group
+
+
+# -- uploads ----------------------------------------------------------------------------------
+@dataclass
+class Upload:
+    image: Image
+    created: bool  # False when the owner had uploaded the same bytes before
+
+
+def upload_image(
+    db: Session,
+    store,
+    owner: str,
+    data: bytes,
+    *,
+    filename: str | None,
+    title: str | None,
+    collection: str | None,
+    category: str | None,
+    max_bytes: int,
+    max_pixels: int,
+) -> Upload:
+    if title is not None and len(title) > TITLE_LIMIT:
+        raise InvalidInput(f"'title' has at most {TITLE_LIMIT} characters")
+    # Resolve names before storing anything: an unknown collection must not leave a stored file.
+    collection_row = group_by_name(db, Collection, owner, collection)
+    category_row = group_by_name(db, Category, owner, category)
+    facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    existing = db.scalar(select(Image).where(Image.owner == owner, Image.sha256 == facts.sha256))
+    if existing is not None:
+        return Upload(existing, created=False)
+    cid = store.add(data)
+    store.pin(cid)
+    image = Image(
+        owner=owner,
+        sha256=facts.sha256,
+        phash=facts.phash,
+        cid=cid,
+        title=(title or None),
+        filename=(filename or None),
+        mime=facts.mime,
+        width=facts.width,
+        height=facts.height,
+        size=facts.size,
+        collection=collection_row,
+        category=category_row,
+        status="uploaded",
+    )
+    db.add(image)
+    db.flush()
+    _refresh_status(db, image)
+    return Upload(image, created=True)
+
+
+def _refresh_status(db: Session, image: Image) -> None:
+    registration = db.get(Registration, image.sha256)
+    if registration is not None:
+        image.status = "registered" if registration.owner == image.owner else "conflict"
+        if registration.owner == image.owner:
+            image.tx_hash = registration.tx_hash
+
+
+def get_image(db: Session, owner: str, image_id: int) -> Image:
+    image = db.get(Image, image_id)
+    if image is None:
+        raise NotFound(f"no image {image_id}")
+    if image.owner != owner:
+        raise Forbidden(f"image {image_id} belongs to another account")
+    return image
+
+
+def list_images(db: Session, owner: str, *, collection: str | None = None, category: str | None = None,
+                status: str | None = None, limit: int = 100, offset: int = 0) -> list[Image]:
+    query = select(Image).where(Image.owner == owner)
+    if collection:
+        query = query.where(Image.collection_id == group_by_name(db, Collection, owner, collection).id)
+    if category:
+        query = query.where(Image.category_id == group_by_name(db, Category, owner, category).id)
+    if status:
+        if status not in STATUSES:
+            raise InvalidInput(f"'status' must be one of {', '.join(STATUSES)}")
+        query = query.where(Image.status == status)
+    return list(db.scalars(query.order_by(Image.id).limit(limit).offset(offset)))
+
+
+def update_image(db: Session, owner: str, image_id: int, changes: dict) -> Image:
+    """Retitle an image or move it between collections/categories (null/empty removes it)."""
+    unknown = set(changes) - {"title", "collection", "category"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}; changeable: title, collection, category")
+    image = get_image(db, owner, image_id)
+    if "title" in changes:
+        title = changes["title"]
+        if title is not None and (not isinstance(title, str) or len(title) > TITLE_LIMIT):
+            raise InvalidInput(f"'title' must be text of at most {TITLE_LIMIT} characters")
+        image.title = title or None
+    if "collection" in changes:
+        image.collection = group_by_name(db, Collection, owner, changes["collection"])
+    if "category" in changes:
+        image.category = group_by_name(db, Category, owner, changes["category"])
+    return image
+
+
+def record_submission(db: Session, owner: str, image_id: int, tx_hash) -> Image:
+    """The owner's wallet sent the register transaction; remember it until the indexer sees it."""
+    image = get_image(db, owner, image_id)
+    if not (isinstance(tx_hash, str) and is_hex(tx_hash) and len(tx_hash) == 66):
+        raise InvalidInput("'tx_hash' must be a 0x-prefixed 32-byte transaction hash")
+    if image.status in ("uploaded", "submitted"):
+        image.status = "submitted"
+        image.tx_hash = tx_hash.lower()
+    return image
+
+
+# -- the chain side of a registration ---------------------------------------------------------
+def item_for(image: Image, parent: str | None = None) -> Item:
+    return Item(content_hash=image.sha256, phash=image.phash, cid=image.cid, parent=parent)
+
+
+def registration_request(register: RegisterContract, image: Image, *, deadline_seconds: int) -> dict:
+    """The transaction for the owner's wallet and the EIP-712 message for the gasless path."""
+    item = item_for(image)
+    deadline = int(time.time()) + deadline_seconds
+    nonce = register.nonce(image.owner)
+    return {
+        "contract": register.address,
+        "transaction": register.register_transaction(image.owner, item),
+        "typed_data": register.typed_data(image.owner, item, nonce, deadline),
+    }
+
+
+def relay_registration(db: Session, register: RegisterContract, relayer_key: str, owner: str, image_id: int,
+                       *, signature, deadline) -> Image:
+    """Send the owner's signed registration from the relayer (who pays the gas, owns nothing)."""
+    image = get_image(db, owner, image_id)
+    if image.status == "registered":
+        raise Conflict(f"image {image_id} is already registered", tx_hash=image.tx_hash)
+    if image.status == "conflict":
+        raise Conflict(f"these bytes were registered by another account first; see /api/v1/lookup")
+    if not isinstance(signature, str) or not is_hex(signature) or len(signature.removeprefix("0x")) != 130:
+        raise InvalidInput("'signature' must be the 65-byte EIP-712 signature as 0x-prefixed hex")
+    if not isinstance(deadline, int) or isinstance(deadline, bool):
+        raise InvalidInput("'deadline' must be the integer deadline from the signed message")
+    if deadline < int(time.time()):
+        raise InvalidInput("the signed message's deadline has passed; fetch a new one and sign again")
+    item = item_for(image)
+    typed = register.typed_data(owner, item, register.nonce(owner), deadline)
+    try:
+        signer = RegisterContract.signer_of(typed, signature)
+    except Exception:
+        raise InvalidInput("the signature is malformed") from None
+    if signer != to_checksum_address(owner):
+        raise Forbidden(
+            "the signature is not the owner's for this registration (wrong key, altered message or an old nonce)"
+        )
+    receipt = register.relay(relayer_key, owner, item, deadline, signature)
+    image.status = "submitted"
+    image.tx_hash = receipt["transactionHash"].to_0x_hex()
+    image.last_error = None
+    return image
+
+
+# -- who registered this? ---------------------------------------------------------------------
+def registration_view(db: Session, registration: Registration, distance: int | None = None) -> dict:
+    verification = db.get(Verification, registration.owner)
+    view = {
+        "id": registration.id,
+        "owner": registration.owner,
+        "verification_level": verification.level if verification else 0,
+        "registered_at": registration.registered_at,
+        "tx_hash": registration.tx_hash,
+        "block_number": registration.block_number,
+        "cid": registration.cid,
+        "phash": registration.phash,
+        "parent": registration.parent,
+    }
+    if distance is not None:
+        view["distance"] = distance
+    return view
+
+
+def find_registrations(db: Session, sha256: str, phash: str, *, max_distance: int,
+                       exclude_owner: str | None = None, limit: int = 20) -> list[dict]:
+    """Registrations of the same bytes (distance 0, `match: exact`) or a near-identical image."""
+    results = []
+    exact = db.get(Registration, sha256)
+    if exact is not None and exact.owner != exclude_owner:
+        results.append({**registration_view(db, exact, 0), "match": "exact"})
+    target = int(phash, 16)
+    for registration in db.scalars(select(Registration).where(Registration.id != sha256)):
+        if registration.owner == exclude_owner:
+            continue
+        distance = hamming(target, int(registration.phash, 16))
+        if distance <= max_distance:
+            results.append({**registration_view(db, registration, distance), "match": "perceptual"})
+    results.sort(key=lambda r: r["distance"])
+    return results[:limit]
+
+
+def lookup(db: Session, data: bytes, *, max_bytes: int, max_pixels: int, max_distance: int) -> dict:
+    facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    return {
+        "sha256": facts.sha256,
+        "phash": facts.phash,
+        "matches": find_registrations(db, facts.sha256, facts.phash, max_distance=max_distance),
+    }
+
