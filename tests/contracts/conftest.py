@@ -1,0 +1,166 @@
+"""Shared fixtures for the contract tests (ape + pytest, run on anvil).
+
+Generic role fixtures come first (every contract's tests may use them), then the fixtures of
+each contract, in its own clearly named section.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+# ---------------------------------------------------------------------------------------------
+# Roles (ape's funded dev accounts; each role is a different account)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts):
+    """Deploys the contracts; holds their admin roles (and the register's ATTESTOR_ROLE)."""
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def attestor(deployer):
+    """Records verification levels in the register; the deployer holds ATTESTOR_ROLE."""
+    return deployer
+
+
+@pytest.fixture(scope="session")
+def creator(accounts):
+    """A rights-holder who registers images."""
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def other(accounts):
+    """An unrelated account with no rights."""
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def relayer(accounts):
+    """Submits signed (gasless) transactions on someone else's behalf and pays the gas."""
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def frontrunner(accounts):
+    """Watches the mempool and copies other people's pending transactions."""
+    return accounts[4]
+
+
+# ---------------------------------------------------------------------------------------------
+# CopyrightRegister
+# ---------------------------------------------------------------------------------------------
+
+CODEC_RAW = 0x55
+CODEC_DAG_PB = 0x70
+REGISTER_DOMAIN_NAME = "Copytrack Register"
+REGISTER_DOMAIN_VERSION = "1"
+REGISTER_MESSAGE_TYPES = {
+    "Register": [
+        {"name": "owner", "type": "address"},
+        {"name": "content_hash", "type": "bytes32"},
+        {"name": "phash", "type": "uint64"},
+        {"name": "cid_codec", "type": "uint16"},
+        {"name": "cid_digest", "type": "bytes32"},
+        {"name": "parent", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+def make_register_item(data: bytes | None = None, *, phash: int = 0x8F3C_71E0_0C3E_1F07, parent: int = 0,
+                       cid_codec: int = CODEC_RAW) -> dict:
+    """A register `Item` for the file `data` (random bytes when omitted).
+
+    For a single-block file the CID digest is the SHA-256 of the bytes, as in a raw CIDv1.
+    """
+    data = secrets.token_bytes(64) if data is None else data
+    digest = hashlib.sha256(data).digest()
+    return {
+        "content_hash": digest,
+        "phash": phash,
+        "cid_codec": cid_codec,
+        "cid_digest": digest,
+        "parent": parent,
+    }
+
+
+def register_id(item: dict) -> int:
+    """The registration id of an item: its content hash as a number."""
+    return int.from_bytes(item["content_hash"], "big")
+
+
+@pytest.fixture
+def register_item():
+    """Factory: `register_item(data=None, phash=..., parent=0, cid_codec=0x55)` -> Item dict."""
+    return make_register_item
+
+
+@pytest.fixture(scope="session")
+def deploy_register(project, deployer):
+    """Factory: deploys a fresh CopyrightRegister (`sender` overrides the deployer)."""
+
+    def deploy(sender=None):
+        return project.CopyrightRegister.deploy(sender=sender or deployer)
+
+    return deploy
+
+
+@pytest.fixture(scope="module")
+def copyright_register(deploy_register):
+    """A CopyrightRegister deployed by `deployer` (state is reset between tests by ape)."""
+    return deploy_register()
+
+
+@pytest.fixture(scope="module")
+def naive_register(project, deployer):
+    """The naive baseline register (every field in its own slot), for gas comparisons."""
+    return project.NaiveRegister.deploy(sender=deployer)
+
+
+@pytest.fixture
+def sign_register(chain, copyright_register):
+    """Factory: the owner's EIP-712 `Register` signature over `item`.
+
+    `sign_register(signer, item, deadline, nonce=None, owner=None, contract=None)` -> bytes.
+    `nonce` defaults to the owner's current nonce, `owner` to the signer's address (pass another
+    to forge a message for someone else).
+    """
+
+    def sign(signer, item, deadline, *, nonce=None, owner=None, contract=None):
+        contract = contract or copyright_register
+        owner = owner or signer.address
+        message = {
+            "owner": owner,
+            "content_hash": item["content_hash"],
+            "phash": item["phash"],
+            "cid_codec": item["cid_codec"],
+            "cid_digest": item["cid_digest"],
+            "parent": item["parent"],
+            "nonce": contract.nonces(owner) if nonce is None else nonce,
+            "deadline": deadline,
+        }
+        domain = {
+            "name": REGISTER_DOMAIN_NAME,
+            "version": REGISTER_DOMAIN_VERSION,
+            "chainId": chain.chain_id,
+            "verifyingContract": contract.address,
+        }
+        signable = encode_typed_data(domain, REGISTER_MESSAGE_TYPES, message)
+        return bytes(Account.sign_message(signable, signer.private_key).signature)
+
+    return sign
+
+
+@pytest.fixture
+def deadline(chain):
+    """A signature deadline one hour after the next block."""
+    return chain.pending_timestamp + 3600
