@@ -1,0 +1,178 @@
+"""The embedded block store: one file per block under a data directory.
+
+Layout (see docs/ipfs.md)::
+
+    <root>/blocks/<shard>/<cid>   block bytes; <cid> is CIDv1 base32, <shard> its next-to-last
+                                  two characters (Kubo's flatfs "next-to-last/2" scheme)
+    <root>/pins/<cid>             an empty file per recursive pin
+    <root>/tmp/                   blocks being written; renamed into place when complete
+    <root>/lock                   flock: writers share it, gc takes it exclusively
+
+A block is written to tmp/, flushed to disk, then renamed over its final name, so a crash never
+leaves a partial block under a valid name; reads hash every block anyway.
+"""
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from multiformats import CID
+
+from ipfs.car import CarReader
+from ipfs.cids import cid_text, to_cid, verify_block
+from ipfs.dag import mark_reachable
+from ipfs.errors import BlockNotFound, CorruptBlock, InvalidCar, NotPinned
+from ipfs.importer import iter_blocks
+from ipfs.store import Data, Store
+
+
+class LocalStore(Store):
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._blocks = self.root / "blocks"
+        self._pins = self.root / "pins"
+        self._tmp = self.root / "tmp"
+        try:
+            for directory in (self._blocks, self._pins, self._tmp):
+                directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OSError(f"cannot create the IPFS block store in {self.root}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    # -- blocks ---------------------------------------------------------------------------------
+
+    def _block_path(self, cid: CID) -> Path:
+        text = cid_text(cid)
+        return self._blocks / text[-3:-1] / text
+
+    def get_block(self, cid: str | CID) -> bytes:
+        cid = to_cid(cid)
+        path = self._block_path(cid)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            text = cid_text(cid)
+            raise BlockNotFound(
+                text,
+                f"block {text} is not in the local store {self.root}; add the file again or "
+                "import a CAR that contains it",
+            ) from None
+        verify_block(cid, data, str(path))
+        return data
+
+    def has(self, cid: str | CID) -> bool:
+        return self._block_path(to_cid(cid)).is_file()
+
+    def _put(self, cid: CID, data: bytes | memoryview) -> None:
+        path = self._block_path(cid)
+        if path.is_file():
+            try:
+                self.get_block(cid)
+                return
+            except CorruptBlock:
+                pass  # overwrite the damaged copy with the good bytes we have in hand
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix=path.name[-8:] + ".")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def add(self, data: Data) -> str:
+        with self._lock(exclusive=False):
+            root = None
+            for block in iter_blocks(data):
+                self._put(block.cid, block.data)
+                root = block.cid
+            self._write_pin(root)
+            return cid_text(root)
+
+    def import_car(self, inp: BinaryIO) -> list[str]:
+        with self._lock(exclusive=False):
+            reader = CarReader(inp)
+            for cid, data in reader:
+                self._put(cid, data)
+            for root in reader.roots:
+                try:
+                    self._check_complete(root)
+                except BlockNotFound as exc:
+                    raise InvalidCar(
+                        f"CAR file is incomplete: block {exc.cid} of root {cid_text(root)} is neither "
+                        "in the file nor in the store; export the whole DAG (ipfs dag export ROOT)"
+                    ) from None
+            for root in reader.roots:
+                self._write_pin(root)
+            return [cid_text(root) for root in reader.roots]
+
+    # -- pins and gc ----------------------------------------------------------------------------
+
+    def pin(self, cid: str | CID) -> None:
+        cid = to_cid(cid)
+        with self._lock(exclusive=False):
+            self._check_complete(cid)
+            self._write_pin(cid)
+
+    def unpin(self, cid: str | CID) -> None:
+        text = cid_text(to_cid(cid))
+        try:
+            (self._pins / text).unlink()
+        except FileNotFoundError:
+            raise NotPinned(f"{text} is not pinned in {self.root}; nothing to unpin") from None
+
+    def pins(self) -> set[str]:
+        return {entry.name for entry in self._pins.iterdir()}
+
+    def gc(self) -> list[str]:
+        with self._lock(exclusive=True):
+            reachable: set[bytes] = set()
+            for pinned in self.pins():
+                mark_reachable(self.get_block, to_cid(pinned), reachable)
+            keep = {cid_text(CID.decode(key)) for key in reachable}
+            removed = []
+            for path in self._iter_block_files():
+                if path.name not in keep:
+                    path.unlink()
+                    removed.append(path.name)
+            for leftover in self._tmp.iterdir():
+                leftover.unlink()  # no writer holds the lock, so these are from a crashed write
+            return sorted(removed)
+
+    def _check_complete(self, root: CID) -> None:
+        """Raise BlockNotFound (or CorruptBlock) unless every block under ``root`` is stored."""
+        reachable: set[bytes] = set()
+        mark_reachable(self.get_block, root, reachable)
+        for key in reachable:
+            cid = CID.decode(key)
+            if not self._block_path(cid).is_file():
+                text = cid_text(cid)
+                raise BlockNotFound(text, f"block {text} under {cid_text(root)} is not in the local store {self.root}")
+
+    def _write_pin(self, cid: CID) -> None:
+        (self._pins / cid_text(cid)).touch()
+
+    def _iter_block_files(self) -> Iterator[Path]:
+        for shard in self._blocks.iterdir():
+            yield from shard.iterdir()
+
+    @contextlib.contextmanager
+    def _lock(self, exclusive: bool) -> Iterator[None]:
+        with open(self.root / "lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
