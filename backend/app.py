@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from backend.api import auth, errors, groups, images, openapi, public
+from backend.api import auth, errors, gateway, groups, images, openapi, public
 from backend.config import Settings, load_settings
 from backend.services import Services
 
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["copytrack"] = services
     errors.init_app(app)
-    for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp):
+    for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp):
         app.register_blueprint(blueprint)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

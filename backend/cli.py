@@ -20,6 +20,8 @@ from siwe import SiweMessage
 
 from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
+from ipfs import open_store
+from ipfs.cli import ipfs as ipfs_group
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,8 +41,15 @@ def _settings():
 
 @click.group()
 @click.version_option(package_name="copytrack")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Copytrack: a self-hostable copyright register for images."""
+    if ctx.invoked_subcommand == "ipfs":
+        settings = _settings()
+        ctx.obj = open_store(settings.data_dir / "ipfs", settings.ipfs_api or None)
+
+
+main.add_command(ipfs_group)
 
 
 @main.command()

@@ -175,6 +175,18 @@ def document() -> dict:
         },
         "/api/v1/status": {"get": _op("Chain, contracts, database and indexer status", auth=False, errors=())},
         "/api/v1/openapi.json": {"get": _op("This document", auth=False, errors=())},
+        "/ipfs/{cid}": {
+            "get": {
+                "summary": "IPFS Trustless Gateway: the file, or with ?format=raw / ?format=car the block or a CAR",
+                "parameters": [_path_param("cid", {"type": "string"}), _query("format", {"enum": ["raw", "car"]})],
+                "responses": {
+                    "200": {"description": "the content", "content": {
+                        "application/octet-stream": {}, "application/vnd.ipld.raw": {}, "application/vnd.ipld.car": {}}},
+                    "400": {"description": "invalid CID or format"},
+                    "404": {"description": "unknown content"},
+                },
+            }
+        },
     }
     for kind in KINDS:
         paths[f"/api/v1/{kind}"] = {

@@ -43,7 +43,7 @@ def cid_parts(cid: str) -> tuple[int, bytes]:
         raise InvalidInput(f"{cid!r} is not a valid CID: {exc}") from None
     if decoded.version != 1 or decoded.hashfun.name != "sha2-256" or decoded.codec.code not in CODEC_NAMES:
         raise InvalidInput(f"CID {cid} is not a CIDv1 raw or dag-pb CID with a sha2-256 hash")
-    return decoded.codec.code, decoded.raw_digest
+    return decoded.codec.code, bytes(decoded.raw_digest)
 
 
 def cid_string(codec: int, digest: bytes) -> str:

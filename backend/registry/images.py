@@ -78,8 +78,8 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageFacts
             raise InvalidInput(f"the {image.format} data is truncated or corrupt ({exc})") from None
     return ImageFacts(
         mime=FORMATS[image.format],
-        width=width,
-        height=height,
+        width=upright.width,
+        height=upright.height,
         size=len(data),
         sha256="0x" + hashlib.sha256(data).hexdigest(),
         phash=phash_of(upright),

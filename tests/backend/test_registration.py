@@ -1,0 +1,240 @@
+"""Registering uploads on a real anvil chain: the owner's own transaction, the gasless relay,
+the indexer that waits for final blocks and survives reorgs, and the public lookup."""
+
+import time
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from tests.backend.test_images_api import upload
+from tests.images import encode, jpeg, picture
+
+
+def send_own_transaction(chain, account, tx: dict) -> str:
+    chain.fund(account.address)
+    prepared = {
+        "to": tx["to"], "data": tx["data"], "value": 0, "chainId": tx["chainId"],
+        "nonce": chain.w3.eth.get_transaction_count(account.address),
+        "gas": 300_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9,
+    }
+    tx_hash = chain.w3.eth.send_raw_transaction(account.sign_transaction(prepared).raw_transaction)
+    assert chain.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
+    return tx_hash.to_0x_hex()
+
+
+def sign_typed(account, typed: dict) -> str:
+    return account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
+
+
+def register_with_wallet(client, auth, chain, account, data: bytes) -> dict:
+    headers = auth.headers(account)
+    body = upload(client, headers, data).get_json()
+    tx_hash = send_own_transaction(chain, account, body["registration_request"]["transaction"])
+    client.post(f"/api/v1/images/{body['image']['id']}/submitted", json={"tx_hash": tx_hash}, headers=headers)
+    return {**body["image"], "tx_hash": tx_hash}
+
+
+def image_status(client, auth, account, image_id: int) -> dict:
+    return client.get(f"/api/v1/images/{image_id}", headers=auth.headers(account)).get_json()
+
+
+def test_upload__offers_the_transaction_and_the_gasless_message(client, auth, wallet, chain, services):
+    body = upload(client, auth.headers(wallet), jpeg(20)).get_json()
+    request_ = body["registration_request"]
+    assert request_["transaction"]["to"] == services.deployment().address("CopyrightRegister")
+    assert request_["transaction"]["chainId"] == 31337
+    typed = request_["typed_data"]
+    assert typed["primaryType"] == "Register"
+    assert typed["message"]["owner"] == wallet.address
+    assert typed["message"]["content_hash"] == body["image"]["sha256"]
+    assert typed["message"]["deadline"] > time.time()
+
+
+def test_register_with_own_wallet__indexer_marks_it_registered(client, auth, wallet, chain, services):
+    image = register_with_wallet(client, auth, chain, wallet, jpeg(21))
+    assert image_status(client, auth, wallet, image["id"])["status"] == "submitted"
+    services.indexer().poll()
+    final = image_status(client, auth, wallet, image["id"])
+    assert final["status"] == "registered"
+    assert final["registration"]["id"] == image["sha256"]
+    assert final["registration"]["tx_hash"] == image["tx_hash"]
+    assert final["registration"]["block_number"] > 0 and final["registration"]["registered_at"] > 0
+
+
+def test_gasless_registration__belongs_to_the_signer_not_the_relayer(client, auth, wallet, chain, services):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(22)).get_json()
+    typed = body["registration_request"]["typed_data"]
+    relayed = client.post(
+        f"/api/v1/images/{body['image']['id']}/relay",
+        json={"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]},
+        headers=headers,
+    )
+    assert relayed.status_code == 202, relayed.get_json()
+    services.indexer().poll()
+    assert image_status(client, auth, wallet, body["image"]["id"])["status"] == "registered"
+    on_chain = services.register().registration(int(body["image"]["sha256"], 16))
+    assert on_chain["owner"] == wallet.address
+    assert chain.w3.eth.get_balance(wallet.address) == 0  # the owner paid nothing
+
+
+def test_gasless__replayed_signature__is_rejected(client, auth, wallet, chain, services):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(23)).get_json()
+    typed = body["registration_request"]["typed_data"]
+    payload = {"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]}
+    assert client.post(f"/api/v1/images/{body['image']['id']}/relay", json=payload, headers=headers).status_code == 202
+    second = upload(client, headers, jpeg(24)).get_json()
+    replay = client.post(f"/api/v1/images/{second['image']['id']}/relay", json=payload, headers=headers)
+    assert replay.status_code == 403
+    assert "not the owner's" in replay.get_json()["error"]["message"]
+
+
+def test_gasless__expired_deadline__is_rejected(client, auth, wallet, chain):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(25)).get_json()
+    typed = body["registration_request"]["typed_data"]
+    typed["message"]["deadline"] = int(time.time()) - 10
+    answer = client.post(
+        f"/api/v1/images/{body['image']['id']}/relay",
+        json={"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]},
+        headers=headers,
+    )
+    assert answer.status_code == 400
+    assert "deadline has passed" in answer.get_json()["error"]["message"]
+
+
+def test_gasless__signature_by_another_key__is_rejected(client, auth, wallet, other_wallet, chain):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(26)).get_json()
+    typed = body["registration_request"]["typed_data"]
+    answer = client.post(
+        f"/api/v1/images/{body['image']['id']}/relay",
+        json={"signature": sign_typed(other_wallet, typed), "deadline": typed["message"]["deadline"]},
+        headers=headers,
+    )
+    assert answer.status_code == 403
+
+
+@pytest.mark.parametrize("settings", [{"relayer_key": Account.create().key.to_0x_hex()}], indirect=True)
+def test_gasless__relayer_without_funds__clear_error_and_upload_kept(client, auth, wallet, chain):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(27)).get_json()
+    typed = body["registration_request"]["typed_data"]
+    answer = client.post(
+        f"/api/v1/images/{body['image']['id']}/relay",
+        json={"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]},
+        headers=headers,
+    )
+    assert answer.status_code == 503
+    assert "fund it and retry" in answer.get_json()["error"]["message"]
+    assert image_status(client, auth, wallet, body["image"]["id"])["status"] == "uploaded"
+
+
+def test_registration_request__can_be_fetched_again_after_the_chain_was_down(client, auth, wallet, chain):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(28)).get_json()
+    again = client.get(f"/api/v1/images/{body['image']['id']}/registration", headers=headers)
+    assert again.status_code == 200
+    assert again.get_json()["typed_data"]["message"]["content_hash"] == body["image"]["sha256"]
+
+
+def test_same_bytes_registered_by_someone_else__prior_art_and_conflict(client, auth, wallet, other_wallet, chain, services):
+    data = jpeg(29)
+    register_with_wallet(client, auth, chain, wallet, data)
+    services.indexer().poll()
+    body = upload(client, auth.headers(other_wallet), data).get_json()
+    assert body["image"]["status"] == "conflict"
+    assert body["registration_request"] is None
+    assert [(p["owner"], p["match"]) for p in body["prior_registrations"]] == [(wallet.address, "exact")]
+
+
+def test_near_duplicate_by_someone_else__is_reported_before_signing(client, auth, wallet, other_wallet, chain, services):
+    register_with_wallet(client, auth, chain, wallet, jpeg(30))
+    services.indexer().poll()
+    resized = encode(picture(30).resize((200, 150)), "PNG")
+    body = upload(client, auth.headers(other_wallet), resized).get_json()
+    assert body["image"]["status"] == "uploaded"
+    prior = body["prior_registrations"]
+    assert len(prior) == 1 and prior[0]["match"] == "perceptual" and prior[0]["owner"] == wallet.address
+
+
+def test_lookup__public__finds_exact_and_perceptual_copies(client, auth, wallet, chain, services):
+    data = jpeg(31)
+    image = register_with_wallet(client, auth, chain, wallet, data)
+    services.indexer().poll()
+    exact = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(data), "x.jpg")}).get_json()
+    assert exact["matches"][0]["match"] == "exact"
+    assert exact["matches"][0]["owner"] == wallet.address
+    assert exact["matches"][0]["tx_hash"] == image["tx_hash"]
+    assert exact["matches"][0]["cid"] == image["cid"]
+    copy = encode(picture(31), "JPEG", quality=40)
+    found = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(copy), "y.jpg")}).get_json()
+    assert [m["match"] for m in found["matches"]] == ["perceptual"]
+    unrelated = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(jpeg(99)), "z.jpg")}).get_json()
+    assert unrelated["matches"] == []
+
+
+def test_lookup__bad_input__clear_errors(client):
+    assert client.post("/api/v1/lookup").status_code == 400
+    answer = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(b"nope"), "x.jpg")})
+    assert answer.status_code == 415
+
+
+def test_registration_endpoint__public_view_and_errors(client, auth, wallet, chain, services):
+    image = register_with_wallet(client, auth, chain, wallet, jpeg(32))
+    services.indexer().poll()
+    view = client.get(f"/api/v1/registrations/{image['sha256']}").get_json()
+    assert view["owner"] == wallet.address and view["verification_level"] == 0
+    assert client.get("/api/v1/registrations/0x1234").status_code == 400
+    assert client.get("/api/v1/registrations/0x" + "ab" * 32).status_code == 404
+
+
+@pytest.mark.parametrize("settings", [{"confirmations": 3}], indirect=True)
+def test_indexer__waits_for_confirmations(client, auth, wallet, chain, services):
+    image = register_with_wallet(client, auth, chain, wallet, jpeg(33))
+    services.indexer().poll()
+    assert image_status(client, auth, wallet, image["id"])["status"] == "submitted"
+    chain.mine(2)
+    services.indexer().poll()
+    assert image_status(client, auth, wallet, image["id"])["status"] == "submitted"
+    chain.mine(1)
+    services.indexer().poll()
+    assert image_status(client, auth, wallet, image["id"])["status"] == "registered"
+
+
+def test_indexer__survives_a_reorg_that_drops_the_registration(client, auth, wallet, chain, services):
+    before = chain.snapshot()
+    image = register_with_wallet(client, auth, chain, wallet, jpeg(34))
+    chain.mine(2)
+    indexer = services.indexer()
+    indexer.poll()
+    assert image_status(client, auth, wallet, image["id"])["status"] == "registered"
+    # The chain forgets those blocks and grows a longer branch without the registration.
+    chain.revert(before)
+    chain.mine(6)
+    result = indexer.poll()
+    assert result.rolled_back_to is not None
+    assert image_status(client, auth, wallet, image["id"])["status"] == "submitted"
+    assert client.get(f"/api/v1/registrations/{image['sha256']}").status_code == 404
+    # Registering again on the new branch makes it final again.
+    again = client.get(f"/api/v1/images/{image['id']}/registration", headers=auth.headers(wallet)).get_json()
+    send_own_transaction(chain, wallet, again["transaction"])
+    indexer.poll()
+    assert image_status(client, auth, wallet, image["id"])["status"] == "registered"
+
+
+def test_indexer__cursor_persists_and_events_are_not_applied_twice(client, auth, wallet, chain, services):
+    register_with_wallet(client, auth, chain, wallet, jpeg(35))
+    first = services.indexer().poll()
+    assert first.events == 1
+    second = services.indexer().poll()
+    assert second.events == 0 and second.cursor == first.cursor
+
+
+def test_status__reports_chain_contracts_and_counts(client, chain, services):
+    body = client.get("/api/v1/status").get_json()
+    assert body["contracts"]["CopyrightRegister"] == services.deployment().address("CopyrightRegister")
+    assert body["chain"]["head"] >= 1
+    assert body["database_counts"] == {"images": 0, "registrations": 0}
