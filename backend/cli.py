@@ -185,7 +185,7 @@ def register(files, collection, category, gasless, keystore, wait, timeout, api_
                     f"by {prior['owner']} ({prior['match']}, distance {prior['distance']})"
                 )
             rows.append((path, image))
-            if image["status"] in ("uploaded", "submitted") and not image["tx_hash"]:
+            if image["status"] == "uploaded":
                 to_send.append((path, image))
             progress.advance(task)
         if to_send:
@@ -254,7 +254,7 @@ def _wait_final(client: ApiClient, rows: list, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     with console.status("waiting for the registrations to become final…"):
         while time.monotonic() < deadline:
-            waiting = [i for i, (_, image) in enumerate(rows) if image["status"] == "submitted"]
+            waiting = [i for i, (_, image) in enumerate(rows) if image["status"] in ("committed", "submitted")]
             if not waiting:
                 return
             time.sleep(1)

@@ -7,16 +7,20 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from backend.errors import DomainError
+from backend.registry.service import complete_reveals
 from backend.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def poll_indexer(services: Services) -> None:
+def poll_chain(services: Services) -> None:
+    """Reveal gasless registrations whose commitment is old enough, then index final blocks."""
     try:
+        with services.db.session() as db:
+            complete_reveals(db, services.register(), services.settings.relayer_key)
         result = services.indexer().poll()
     except DomainError as exc:
-        log.warning("indexer: %s", exc.message)
+        log.warning("chain: %s", exc.message)
         return
     if result.events or result.rolled_back_to is not None:
         log.info("indexer: %d event(s), cursor at block %d", result.events, result.cursor)
@@ -25,11 +29,11 @@ def poll_indexer(services: Services) -> None:
 def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
     scheduler.add_job(
-        poll_indexer,
+        poll_chain,
         "interval",
         args=[services],
         seconds=services.settings.indexer_interval,
-        id="indexer",
+        id="chain",
         max_instances=1,
         coalesce=True,
     )

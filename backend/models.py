@@ -89,9 +89,10 @@ class Category(Base):
 class Image(Base):
     """An uploaded image and where its registration stands.
 
-    status: `uploaded` (stored, not yet sent to the chain), `submitted` (a transaction is known),
-    `registered` (the Registered event is final), `conflict` (the same bytes were registered by
-    someone else first).
+    status: `uploaded` (stored, not yet sent to the chain), `committed` (a gasless registration:
+    the relayer has committed to it and reveals it a block later), `submitted` (a register
+    transaction is known), `registered` (the Registered event is final), `conflict` (the same
+    bytes were registered by someone else first).
     """
 
     __tablename__ = "images"
@@ -113,6 +114,11 @@ class Image(Base):
     status: Mapped[str] = mapped_column(String(20), default="uploaded", index=True)
     tx_hash: Mapped[str | None] = mapped_column(HASH)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A gasless registration between commit and reveal: the owner's signature and the secret salt.
+    relay_salt: Mapped[str | None] = mapped_column(HASH)
+    relay_signature: Mapped[str | None] = mapped_column(String(132))
+    relay_deadline: Mapped[int | None] = mapped_column(BigInteger)
+    relay_nonce: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

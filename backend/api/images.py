@@ -49,9 +49,10 @@ def _registration_or_warning(image) -> dict:
         return {"registration_request": None}
     try:
         register = services().register()
-        request_ = service.registration_request(
-            register, image, deadline_seconds=services().settings.registration_deadline
-        )
+        with services().db.session() as db:
+            request_ = service.registration_request(
+                db, register, image, deadline_seconds=services().settings.registration_deadline
+            )
         return {"registration_request": request_}
     except ChainUnavailable as exc:
         return {
@@ -123,10 +124,12 @@ def update(image_id: int):
 @bp.get("/images/<int:image_id>/registration")
 @require_auth
 def registration_request(image_id: int):
+    register = services().register()
     with services().db.session() as db:
         image = service.get_image(db, g.address, image_id)
-    register = services().register()
-    return jsonify(service.registration_request(register, image, deadline_seconds=services().settings.registration_deadline))
+        return jsonify(
+            service.registration_request(db, register, image, deadline_seconds=services().settings.registration_deadline)
+        )
 
 
 @bp.post("/images/<int:image_id>/submitted")

@@ -205,7 +205,7 @@ def _refresh_images(db: Session, reg_id: str) -> None:
     registration = db.get(Registration, reg_id)
     for image in db.scalars(select(Image).where(Image.sha256 == reg_id)):
         if registration is None:
-            image.status = "submitted" if image.tx_hash else "uploaded"
+            image.status = "committed" if image.relay_salt else "submitted" if image.tx_hash else "uploaded"
         elif registration.owner == image.owner:
             image.status = "registered"
             image.tx_hash = registration.tx_hash

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from multiformats import CID, multihash
@@ -131,11 +132,33 @@ class RegisterContract:
     def nonce(self, owner: str) -> int:
         return self.contract.functions.nonces(Web3.to_checksum_address(owner)).call()
 
-    def relay(self, relayer_key: str, owner: str, item: Item, deadline: int, signature: str) -> dict:
-        call = self.contract.functions.register_by_sig(
-            Web3.to_checksum_address(owner), item.as_tuple(), deadline, bytes.fromhex(signature.removeprefix("0x"))
+    @staticmethod
+    def commitment(owner: str, content_hash: str, salt: str) -> bytes:
+        """`keccak256(abi_encode(owner, content_hash, salt))`, computed here so no node sees the salt."""
+        encoded = abi_encode(
+            ["address", "bytes32", "bytes32"],
+            [Web3.to_checksum_address(owner), bytes.fromhex(content_hash[2:]), bytes.fromhex(salt[2:])],
+        )
+        return Web3.keccak(encoded)
+
+    def commit(self, relayer_key: str, commitment: bytes) -> dict:
+        return transact(self.w3, operator(relayer_key), self.contract.functions.commit(commitment))
+
+    def commitment_time(self, commitment: bytes) -> int:
+        return self.contract.functions.commitment_time(commitment).call()
+
+    def reveal_by_sig(self, relayer_key: str, owner: str, item: Item, salt: str, deadline: int, signature: str) -> dict:
+        call = self.contract.functions.reveal_by_sig(
+            Web3.to_checksum_address(owner),
+            item.as_tuple(),
+            bytes.fromhex(salt[2:]),
+            deadline,
+            bytes.fromhex(signature.removeprefix("0x")),
         )
         return transact(self.w3, operator(relayer_key), call)
+
+    def latest_timestamp(self) -> int:
+        return self.w3.eth.get_block("latest")["timestamp"]
 
     def register_with_key(self, key: str, items: list[Item]) -> dict:
         """Register as the key's own address (the CLI's path); one transaction for a batch."""

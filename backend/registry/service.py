@@ -7,23 +7,25 @@ later.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Type
 
 from eth_utils import is_hex, to_checksum_address
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.chain.register import Item, RegisterContract
-from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.errors import ChainRejected, Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import Category, Collection, Image, Registration, Verification
 from backend.registry.images import inspect_image
 from backend.registry.similarity import hamming
 
 NAME_LIMIT = 200
 TITLE_LIMIT = 300
-STATUSES = ("uploaded", "submitted", "registered", "conflict")
+MIN_RELAY_TIME = 60  # seconds a signed message must stay valid for the commit and the reveal
+STATUSES = ("uploaded", "committed", "submitted", "registered", "conflict")
 
 Grouping = Type[Collection] | Type[Category]
 
@@ -201,11 +203,17 @@ def item_for(image: Image, parent: str | None = None) -> Item:
     return Item(content_hash=image.sha256, phash=image.phash, cid=image.cid, parent=parent)
 
 
-def registration_request(register: RegisterContract, image: Image, *, deadline_seconds: int) -> dict:
+def next_nonce(db: Session, register: RegisterContract, owner: str) -> int:
+    """The nonce the owner's next signature must carry: the chain's, plus the relays still to reveal."""
+    pending = db.scalar(select(func.count()).select_from(Image).where(Image.owner == owner, Image.status == "committed"))
+    return register.nonce(owner) + pending
+
+
+def registration_request(db: Session, register: RegisterContract, image: Image, *, deadline_seconds: int) -> dict:
     """The transaction for the owner's wallet and the EIP-712 message for the gasless path."""
     item = item_for(image)
     deadline = int(time.time()) + deadline_seconds
-    nonce = register.nonce(image.owner)
+    nonce = next_nonce(db, register, image.owner)
     return {
         "contract": register.address,
         "transaction": register.register_transaction(image.owner, item),
@@ -215,20 +223,28 @@ def registration_request(register: RegisterContract, image: Image, *, deadline_s
 
 def relay_registration(db: Session, register: RegisterContract, relayer_key: str, owner: str, image_id: int,
                        *, signature, deadline) -> Image:
-    """Send the owner's signed registration from the relayer (who pays the gas, owns nothing)."""
+    """Accept the owner's signed registration and commit to it from the relayer.
+
+    The relayer pays the gas and owns nothing. It does not send the registration in the clear:
+    a mempool watcher could copy the content hash and register it first. It commits to a hash
+    of (owner, content hash, secret salt) now and reveals it a block later (`complete_reveals`);
+    a copycat who registers in between loses the priority to the earlier commitment.
+    """
     image = get_image(db, owner, image_id)
-    if image.status == "registered":
-        raise Conflict(f"image {image_id} is already registered", tx_hash=image.tx_hash)
+    if image.status in ("registered", "committed", "submitted"):
+        raise Conflict(f"image {image_id} is already {image.status}", tx_hash=image.tx_hash)
     if image.status == "conflict":
-        raise Conflict(f"these bytes were registered by another account first; see /api/v1/lookup")
+        raise Conflict("these bytes were registered by another account first; see /api/v1/lookup")
     if not isinstance(signature, str) or not is_hex(signature) or len(signature.removeprefix("0x")) != 130:
         raise InvalidInput("'signature' must be the 65-byte EIP-712 signature as 0x-prefixed hex")
     if not isinstance(deadline, int) or isinstance(deadline, bool):
         raise InvalidInput("'deadline' must be the integer deadline from the signed message")
-    if deadline < int(time.time()):
-        raise InvalidInput("the signed message's deadline has passed; fetch a new one and sign again")
-    item = item_for(image)
-    typed = register.typed_data(owner, item, register.nonce(owner), deadline)
+    if deadline < int(time.time()) + MIN_RELAY_TIME:
+        raise InvalidInput(
+            "the signed message's deadline has passed or is too close to reveal in time; fetch a new one and sign again"
+        )
+    nonce = next_nonce(db, register, owner)
+    typed = register.typed_data(owner, item_for(image), nonce, deadline)
     try:
         signer = RegisterContract.signer_of(typed, signature)
     except Exception:
@@ -237,11 +253,46 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
         raise Forbidden(
             "the signature is not the owner's for this registration (wrong key, altered message or an old nonce)"
         )
-    receipt = register.relay(relayer_key, owner, item, deadline, signature)
-    image.status = "submitted"
-    image.tx_hash = receipt["transactionHash"].to_0x_hex()
+    salt = "0x" + secrets.token_hex(32)
+    register.commit(relayer_key, RegisterContract.commitment(owner, image.sha256, salt))
+    image.status = "committed"
+    image.relay_salt, image.relay_signature, image.relay_deadline, image.relay_nonce = salt, signature, deadline, nonce
     image.last_error = None
     return image
+
+
+def complete_reveals(db: Session, register: RegisterContract, relayer_key: str) -> int:
+    """Reveal every committed registration whose commitment is at least one block old.
+
+    Reveals go in nonce order; once one of an owner's reveals is refused, that owner's later
+    signatures carry nonces the chain will never reach, so they are returned to be signed again.
+    """
+    revealed = 0
+    refused: set[str] = set()
+    latest = register.latest_timestamp()
+    committed = select(Image).where(Image.status == "committed").order_by(Image.owner, Image.relay_nonce)
+    for image in db.scalars(committed):
+        if image.owner in refused:
+            image.status, image.last_error = "uploaded", "an earlier gasless registration failed; sign this one again"
+            image.relay_salt = image.relay_signature = image.relay_deadline = image.relay_nonce = None
+            continue
+        commitment = RegisterContract.commitment(image.owner, image.sha256, image.relay_salt)
+        committed_at = register.commitment_time(commitment)
+        if committed_at == 0 or latest <= committed_at:
+            continue  # the commit is not mined yet, or the reveal would land in the same second
+        try:
+            receipt = register.reveal_by_sig(
+                relayer_key, image.owner, item_for(image), image.relay_salt, image.relay_deadline, image.relay_signature
+            )
+        except ChainRejected as exc:
+            image.status, image.last_error = "uploaded", exc.message
+            refused.add(image.owner)
+        else:
+            image.status, image.tx_hash, image.last_error = "submitted", receipt["transactionHash"].to_0x_hex(), None
+            revealed += 1
+        image.relay_salt = image.relay_signature = image.relay_deadline = image.relay_nonce = None
+        db.flush()
+    return revealed
 
 
 # -- who registered this? ---------------------------------------------------------------------

@@ -98,7 +98,10 @@ class Chain:
         self.w3 = connect(url)
 
     def mine(self, blocks: int = 1) -> None:
-        rpc(self.url, "anvil_mine", hex(blocks))
+        """Mine blocks one second apart (anvil would otherwise reuse the last timestamp)."""
+        for _ in range(blocks):
+            rpc(self.url, "evm_increaseTime", 1)
+            rpc(self.url, "evm_mine")
 
     def snapshot(self) -> str:
         return rpc(self.url, "evm_snapshot")

@@ -1,12 +1,15 @@
 """Registering uploads on a real anvil chain: the owner's own transaction, the gasless relay,
 the indexer that waits for final blocks and survives reorgs, and the public lookup."""
 
+import io
 import time
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from backend.models import Image
+from backend.registry.service import complete_reveals, item_for
 from tests.backend.test_images_api import upload
 from tests.images import encode, jpeg, picture
 
@@ -25,6 +28,21 @@ def send_own_transaction(chain, account, tx: dict) -> str:
 
 def sign_typed(account, typed: dict) -> str:
     return account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
+
+
+def relay(client, headers, image_id: int, typed: dict, account):
+    return client.post(
+        f"/api/v1/images/{image_id}/relay",
+        json={"signature": sign_typed(account, typed), "deadline": typed["message"]["deadline"]},
+        headers=headers,
+    )
+
+
+def reveal(services, chain) -> int:
+    """What the backend's chain job does a block after a gasless commit."""
+    chain.mine(1)
+    with services.db.session() as db:
+        return complete_reveals(db, services.register(), services.settings.relayer_key)
 
 
 def register_with_wallet(client, auth, chain, account, data: bytes) -> dict:
@@ -65,13 +83,10 @@ def test_register_with_own_wallet__indexer_marks_it_registered(client, auth, wal
 def test_gasless_registration__belongs_to_the_signer_not_the_relayer(client, auth, wallet, chain, services):
     headers = auth.headers(wallet)
     body = upload(client, headers, jpeg(22)).get_json()
-    typed = body["registration_request"]["typed_data"]
-    relayed = client.post(
-        f"/api/v1/images/{body['image']['id']}/relay",
-        json={"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]},
-        headers=headers,
-    )
+    relayed = relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], wallet)
     assert relayed.status_code == 202, relayed.get_json()
+    assert relayed.get_json()["status"] == "committed"
+    assert reveal(services, chain) == 1
     services.indexer().poll()
     assert image_status(client, auth, wallet, body["image"]["id"])["status"] == "registered"
     on_chain = services.register().registration(int(body["image"]["sha256"], 16))
@@ -85,10 +100,44 @@ def test_gasless__replayed_signature__is_rejected(client, auth, wallet, chain, s
     typed = body["registration_request"]["typed_data"]
     payload = {"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]}
     assert client.post(f"/api/v1/images/{body['image']['id']}/relay", json=payload, headers=headers).status_code == 202
+    again = client.post(f"/api/v1/images/{body['image']['id']}/relay", json=payload, headers=headers)
+    assert again.status_code == 409
     second = upload(client, headers, jpeg(24)).get_json()
     replay = client.post(f"/api/v1/images/{second['image']['id']}/relay", json=payload, headers=headers)
     assert replay.status_code == 403
     assert "not the owner's" in replay.get_json()["error"]["message"]
+
+
+def test_gasless__several_in_a_row__each_signature_gets_its_own_nonce(client, auth, wallet, chain, services):
+    headers = auth.headers(wallet)
+    ids = []
+    for seed in (40, 41, 42):
+        image_id = upload(client, headers, jpeg(seed)).get_json()["image"]["id"]
+        typed = client.get(f"/api/v1/images/{image_id}/registration", headers=headers).get_json()["typed_data"]
+        assert relay(client, headers, image_id, typed, wallet).status_code == 202
+        ids.append(image_id)
+    assert reveal(services, chain) == 3
+    services.indexer().poll()
+    assert [image_status(client, auth, wallet, i)["status"] for i in ids] == ["registered"] * 3
+
+
+def test_gasless__copycat_between_commit_and_reveal__loses_priority(client, auth, wallet, chain, services):
+    """A front-runner who registers the same bytes before the reveal does not keep them."""
+    data = jpeg(43)
+    headers = auth.headers(wallet)
+    body = upload(client, headers, data).get_json()
+    assert relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], wallet).status_code == 202
+    copycat = Account.create()
+    chain.fund(copycat.address)
+    register = services.register()
+    with services.db.session() as db:
+        item = item_for(db.get(Image, body["image"]["id"]))
+    register.register_with_key(copycat.key.to_0x_hex(), [item])
+    assert register.registration(int(body["image"]["sha256"], 16))["owner"] == copycat.address
+    assert reveal(services, chain) == 1
+    services.indexer().poll()
+    assert register.registration(int(body["image"]["sha256"], 16))["owner"] == wallet.address
+    assert image_status(client, auth, wallet, body["image"]["id"])["status"] == "registered"
 
 
 def test_gasless__expired_deadline__is_rejected(client, auth, wallet, chain):
@@ -96,11 +145,7 @@ def test_gasless__expired_deadline__is_rejected(client, auth, wallet, chain):
     body = upload(client, headers, jpeg(25)).get_json()
     typed = body["registration_request"]["typed_data"]
     typed["message"]["deadline"] = int(time.time()) - 10
-    answer = client.post(
-        f"/api/v1/images/{body['image']['id']}/relay",
-        json={"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]},
-        headers=headers,
-    )
+    answer = relay(client, headers, body["image"]["id"], typed, wallet)
     assert answer.status_code == 400
     assert "deadline has passed" in answer.get_json()["error"]["message"]
 
@@ -108,12 +153,7 @@ def test_gasless__expired_deadline__is_rejected(client, auth, wallet, chain):
 def test_gasless__signature_by_another_key__is_rejected(client, auth, wallet, other_wallet, chain):
     headers = auth.headers(wallet)
     body = upload(client, headers, jpeg(26)).get_json()
-    typed = body["registration_request"]["typed_data"]
-    answer = client.post(
-        f"/api/v1/images/{body['image']['id']}/relay",
-        json={"signature": sign_typed(other_wallet, typed), "deadline": typed["message"]["deadline"]},
-        headers=headers,
-    )
+    answer = relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], other_wallet)
     assert answer.status_code == 403
 
 
@@ -121,12 +161,7 @@ def test_gasless__signature_by_another_key__is_rejected(client, auth, wallet, ot
 def test_gasless__relayer_without_funds__clear_error_and_upload_kept(client, auth, wallet, chain):
     headers = auth.headers(wallet)
     body = upload(client, headers, jpeg(27)).get_json()
-    typed = body["registration_request"]["typed_data"]
-    answer = client.post(
-        f"/api/v1/images/{body['image']['id']}/relay",
-        json={"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]},
-        headers=headers,
-    )
+    answer = relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], wallet)
     assert answer.status_code == 503
     assert "fund it and retry" in answer.get_json()["error"]["message"]
     assert image_status(client, auth, wallet, body["image"]["id"])["status"] == "uploaded"
@@ -164,21 +199,21 @@ def test_lookup__public__finds_exact_and_perceptual_copies(client, auth, wallet,
     data = jpeg(31)
     image = register_with_wallet(client, auth, chain, wallet, data)
     services.indexer().poll()
-    exact = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(data), "x.jpg")}).get_json()
+    exact = client.post("/api/v1/lookup", data={"file": (io.BytesIO(data), "x.jpg")}).get_json()
     assert exact["matches"][0]["match"] == "exact"
     assert exact["matches"][0]["owner"] == wallet.address
     assert exact["matches"][0]["tx_hash"] == image["tx_hash"]
     assert exact["matches"][0]["cid"] == image["cid"]
     copy = encode(picture(31), "JPEG", quality=40)
-    found = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(copy), "y.jpg")}).get_json()
+    found = client.post("/api/v1/lookup", data={"file": (io.BytesIO(copy), "y.jpg")}).get_json()
     assert [m["match"] for m in found["matches"]] == ["perceptual"]
-    unrelated = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(jpeg(99)), "z.jpg")}).get_json()
+    unrelated = client.post("/api/v1/lookup", data={"file": (io.BytesIO(jpeg(99)), "z.jpg")}).get_json()
     assert unrelated["matches"] == []
 
 
 def test_lookup__bad_input__clear_errors(client):
     assert client.post("/api/v1/lookup").status_code == 400
-    answer = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(b"nope"), "x.jpg")})
+    answer = client.post("/api/v1/lookup", data={"file": (io.BytesIO(b"nope"), "x.jpg")})
     assert answer.status_code == 415
 
 
