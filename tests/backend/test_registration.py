@@ -127,6 +127,7 @@ def test_gasless__copycat_between_commit_and_reveal__loses_priority(client, auth
     headers = auth.headers(wallet)
     body = upload(client, headers, data).get_json()
     assert relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], wallet).status_code == 202
+    chain.mine(1)  # the copycat can only act after the commit is mined, in a later block
     copycat = Account.create()
     chain.fund(copycat.address)
     register = services.register()
