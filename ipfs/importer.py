@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from multiformats import CID
-
 from ipfs.cids import DAG_PB, RAW, block_cid, cid_text
 from ipfs.dagpb import Link, encode_file_data, encode_node
 
@@ -21,7 +19,7 @@ MAX_LINKS = 174
 
 @dataclass(frozen=True)
 class Block:
-    cid: CID
+    cid: bytes  # binary CIDv1
     data: bytes | memoryview
 
 
@@ -89,7 +87,7 @@ def iter_blocks(source: Source) -> Iterator[Block]:
     for chunk in iter_chunks(source):
         leaf = Block(block_cid(RAW, chunk), chunk)
         yield leaf
-        yield from _push(levels, produced, 0, _Child(Link(bytes(leaf.cid), len(chunk)), len(chunk)))
+        yield from _push(levels, produced, 0, _Child(Link(leaf.cid, len(chunk)), len(chunk)))
     level = 0
     while not (level == len(levels) - 1 and produced[level] == 1):
         # a lone node on the top level is the root (for a single chunk: Kubo's
@@ -117,7 +115,7 @@ def _reduce(levels, produced, level: int, children: list[_Child]) -> Iterator[Bl
     block = Block(block_cid(DAG_PB, data), data)
     yield block
     tsize = len(data) + sum(child.link.tsize for child in children)
-    yield from _push(levels, produced, level + 1, _Child(Link(bytes(block.cid), tsize), sum(blocksizes)))
+    yield from _push(levels, produced, level + 1, _Child(Link(block.cid, tsize), sum(blocksizes)))
 
 
 def compute_cid(data: Source) -> str:

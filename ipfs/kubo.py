@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import httpx
-from multiformats import CID
 
 from ipfs.car import CarReader, check_complete, iter_car_bytes
-from ipfs.cids import DAG_PB, cid_text, to_cid, verify_block
+from ipfs.cids import DAG_PB, cid_text, codec_of, to_cid, verify_block
 from ipfs.dag import child_cids
 from ipfs.errors import BlockNotFound, IpfsError, NodeMismatch, NotPinned
 from ipfs.importer import CHUNK_SIZE, compute_cid
@@ -96,7 +95,7 @@ class KuboStore(Store):
         self._expect(expected, actual, "add")
         return expected
 
-    def open(self, cid: str | CID) -> Iterator[bytes]:
+    def open(self, cid: str) -> Iterator[bytes]:
         """Stream the file from ``/api/v0/cat``; nothing is yielded until the bytes hash to ``cid``.
 
         The content is spooled (in memory up to 8 MiB, then a temporary file) while its CID is
@@ -122,7 +121,7 @@ class KuboStore(Store):
             )
         return _drain(spool)
 
-    def get_block(self, cid: str | CID) -> bytes:
+    def get_block(self, cid: str | bytes) -> bytes:
         cid = to_cid(cid)
         text = cid_text(cid)
         try:
@@ -132,7 +131,7 @@ class KuboStore(Store):
         verify_block(cid, response.content, f"Kubo at {self.api_url}")
         return response.content
 
-    def has(self, cid: str | CID) -> bool:
+    def has(self, cid: str) -> bool:
         text = cid_text(to_cid(cid))
         # offline: answer from the node's own blockstore instead of searching the network
         response = self._request("block/stat", {"arg": text, "offline": "true"})
@@ -144,12 +143,12 @@ class KuboStore(Store):
 
     # -- pins and gc ----------------------------------------------------------------------------
 
-    def pin(self, cid: str | CID) -> None:
+    def pin(self, cid: str) -> None:
         text = cid_text(to_cid(cid))
         body = self._json(self._post("pin/add", {"arg": text, "recursive": "true"}), "pin/add")
         self._expect_pins(text, body, "pin/add")
 
-    def unpin(self, cid: str | CID) -> None:
+    def unpin(self, cid: str) -> None:
         text = cid_text(to_cid(cid))
         response = self._request("pin/rm", {"arg": text, "recursive": "true"})
         if response.status_code != 200:
@@ -178,7 +177,7 @@ class KuboStore(Store):
 
     # -- CAR files ------------------------------------------------------------------------------
 
-    def export_car(self, cid: str | CID, out: BinaryIO) -> None:
+    def export_car(self, cid: str, out: BinaryIO) -> None:
         """Copy ``ipfs dag export`` to ``out`` while checking every block and the DAG's completeness.
 
         On an error ``out`` may hold part of a CAR; the exception says what was wrong.
@@ -282,13 +281,12 @@ def _ndjson(response: httpx.Response, command: str) -> list[dict]:
     return lines
 
 
-def _recording(blocks, present: set[bytes], links: dict[bytes, list[CID]]):
+def _recording(blocks, present: set[bytes], links: dict[bytes, list[bytes]]):
     """Pass blocks through, remembering which are present and what dag-pb nodes link to."""
     for cid, data in blocks:
-        key = bytes(cid)
-        present.add(key)
-        if cid.codec.code == DAG_PB:
-            links[key] = child_cids(cid, data)
+        present.add(cid)
+        if codec_of(cid) == DAG_PB:
+            links[cid] = child_cids(cid, data)
         yield cid, data
 
 

@@ -20,8 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from multiformats import CID
-
 from ipfs.car import CarReader
 from ipfs.cids import cid_text, to_cid, verify_block
 from ipfs.dag import mark_reachable
@@ -47,11 +45,11 @@ class LocalStore(Store):
 
     # -- blocks ---------------------------------------------------------------------------------
 
-    def _block_path(self, cid: CID) -> Path:
+    def _block_path(self, cid: bytes) -> Path:
         text = cid_text(cid)
         return self._blocks / text[-3:-1] / text
 
-    def get_block(self, cid: str | CID) -> bytes:
+    def get_block(self, cid: str | bytes) -> bytes:
         cid = to_cid(cid)
         path = self._block_path(cid)
         try:
@@ -66,10 +64,10 @@ class LocalStore(Store):
         verify_block(cid, data, str(path))
         return data
 
-    def has(self, cid: str | CID) -> bool:
+    def has(self, cid: str) -> bool:
         return self._block_path(to_cid(cid)).is_file()
 
-    def _put(self, cid: CID, data: bytes | memoryview) -> None:
+    def _put(self, cid: bytes, data: bytes | memoryview) -> None:
         path = self._block_path(cid)
         if path.is_file():
             try:
@@ -120,13 +118,13 @@ class LocalStore(Store):
 
     # -- pins and gc ----------------------------------------------------------------------------
 
-    def pin(self, cid: str | CID) -> None:
+    def pin(self, cid: str) -> None:
         cid = to_cid(cid)
         with self._lock(exclusive=False):
             self._check_complete(cid)
             self._write_pin(cid)
 
-    def unpin(self, cid: str | CID) -> None:
+    def unpin(self, cid: str) -> None:
         text = cid_text(to_cid(cid))
         try:
             (self._pins / text).unlink()
@@ -141,7 +139,7 @@ class LocalStore(Store):
             reachable: set[bytes] = set()
             for pinned in self.pins():
                 mark_reachable(self.get_block, to_cid(pinned), reachable)
-            keep = {cid_text(CID.decode(key)) for key in reachable}
+            keep = {cid_text(key) for key in reachable}
             removed = []
             for path in self._iter_block_files():
                 if path.name not in keep:
@@ -151,17 +149,16 @@ class LocalStore(Store):
                 leftover.unlink()  # no writer holds the lock, so these are from a crashed write
             return sorted(removed)
 
-    def _check_complete(self, root: CID) -> None:
+    def _check_complete(self, root: bytes) -> None:
         """Raise BlockNotFound (or CorruptBlock) unless every block under ``root`` is stored."""
         reachable: set[bytes] = set()
         mark_reachable(self.get_block, root, reachable)
-        for key in reachable:
-            cid = CID.decode(key)
+        for cid in reachable:
             if not self._block_path(cid).is_file():
                 text = cid_text(cid)
                 raise BlockNotFound(text, f"block {text} under {cid_text(root)} is not in the local store {self.root}")
 
-    def _write_pin(self, cid: CID) -> None:
+    def _write_pin(self, cid: bytes) -> None:
         (self._pins / cid_text(cid)).touch()
 
     def _iter_block_files(self) -> Iterator[Path]:
