@@ -6,6 +6,7 @@ so a truncated or tampered file is rejected with the offset of the problem.
 """
 
 import hashlib
+import io
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -56,10 +57,13 @@ class CarReader:
         self.roots = self._parse_header(self._read_exact(length, "header"))
 
     def _parse_header(self, raw: bytes) -> list[bytes]:
+        stream = io.BytesIO(raw)
         try:
-            header = cbor2.loads(raw)
-        except Exception as exc:
+            header = cbor2.CBORDecoder(stream).decode()
+        except Exception as exc:  # cbor2 raises its own errors and ValueError/TypeError subclasses
             raise InvalidCar(f"CAR header is not valid CBOR: {exc}") from None
+        if stream.tell() != len(raw):
+            raise InvalidCar(f"CAR header has {len(raw) - stream.tell()} bytes after the CBOR value")
         if not isinstance(header, dict) or header.get("version") != 1:
             version = header.get("version") if isinstance(header, dict) else None
             raise InvalidCar(f"not a CAR v1 file (header version {version!r}); export it as CAR v1")
