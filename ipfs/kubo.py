@@ -98,8 +98,9 @@ class KuboStore(Store):
     def open(self, cid: str) -> Iterator[bytes]:
         """Stream the file from ``/api/v0/cat``; nothing is yielded until the bytes hash to ``cid``.
 
-        The content is spooled (in memory up to 8 MiB, then a temporary file) while its CID is
-        recomputed with Kubo's add settings, which is how every Copytrack file was added.
+        The content is spooled (in memory up to 8 MiB, then a temporary file), then its CID is
+        recomputed with Kubo's add settings, which is how every Copytrack file was added; content
+        added to the node with other settings (CIDv0, other chunkers) fails that check.
         """
         expected = cid_text(to_cid(cid))
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
@@ -119,6 +120,7 @@ class KuboStore(Store):
                 f"Kubo at {self.api_url} returned content for {expected} that hashes to {actual}; "
                 "the node's copy is corrupted or was not added with --cid-version=1 defaults",
             )
+        spool.seek(0)
         return _drain(spool)
 
     def get_block(self, cid: str | bytes) -> bytes:

@@ -32,3 +32,17 @@ def store(tmp_path) -> LocalStore:
 def reference_cids():
     """CIDs from the npm reference importer (ipfs-unixfs-importer) with Kubo's settings."""
     return _reference_cids
+
+
+@pytest.fixture
+def kubo(tmp_path):
+    from fake_kubo import FakeKubo
+
+    return FakeKubo(tmp_path / "kubo-repo")
+
+
+@pytest.fixture
+def kubo_store(kubo):
+    from ipfs import KuboStore
+
+    return KuboStore("http://127.0.0.1:5001", client=kubo.client())
