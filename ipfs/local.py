@@ -2,16 +2,20 @@
 
 Layout (see docs/ipfs.md)::
 
-    <root>/blocks/<shard>/<cid>   block bytes; <cid> is CIDv1 base32, <shard> its next-to-last
-                                  two characters (Kubo's flatfs "next-to-last/2" scheme)
+    <root>/blocks/<shard>/<key>.data   block bytes; <key> is the block's multihash in upper-case
+                                       base32, <shard> the key's next-to-last two characters:
+                                       the naming of Kubo's flatfs ("next-to-last/2")
     <root>/pins/<cid>             an empty file per recursive pin
     <root>/tmp/                   blocks being written; renamed into place when complete
     <root>/lock                   flock: writers share it, gc takes it exclusively
 
+Blocks are keyed by multihash, as in Kubo, so the same bytes are stored once whichever codec a
+CID names, and a CAR whose sections carry another codec than the links to them still imports.
 A block is written to tmp/, flushed to disk, then renamed over its final name, so a crash never
 leaves a partial block under a valid name; reads hash every block anyway.
 """
 
+import base64
 import contextlib
 import fcntl
 import os
@@ -21,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ipfs.car import CarReader
-from ipfs.cids import cid_text, to_cid, verify_block
+from ipfs.cids import RAW, cid_text, digest_of, make_cid, to_cid, verify_block
 from ipfs.dag import mark_reachable
 from ipfs.errors import BlockNotFound, CorruptBlock, InvalidCar, NotPinned
 from ipfs.importer import iter_blocks
@@ -45,13 +49,14 @@ class LocalStore(Store):
 
     # -- blocks ---------------------------------------------------------------------------------
 
-    def _block_path(self, cid: bytes) -> Path:
-        text = cid_text(cid)
-        return self._blocks / text[-3:-1] / text
+    def block_path(self, cid: str | bytes) -> Path:
+        """The file that holds (or would hold) the block ``cid``."""
+        key = _key(digest_of(to_cid(cid)))
+        return self._blocks / key[-3:-1] / f"{key}.data"
 
     def get_block(self, cid: str | bytes) -> bytes:
         cid = to_cid(cid)
-        path = self._block_path(cid)
+        path = self.block_path(cid)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -65,10 +70,10 @@ class LocalStore(Store):
         return data
 
     def has(self, cid: str) -> bool:
-        return self._block_path(to_cid(cid)).is_file()
+        return self.block_path(to_cid(cid)).is_file()
 
     def _put(self, cid: bytes, data: bytes | memoryview) -> None:
-        path = self._block_path(cid)
+        path = self.block_path(cid)
         if path.is_file():
             try:
                 self.get_block(cid)
@@ -139,12 +144,12 @@ class LocalStore(Store):
             reachable: set[bytes] = set()
             for pinned in self.pins():
                 mark_reachable(self.get_block, to_cid(pinned), reachable)
-            keep = {cid_text(key) for key in reachable}
+            keep = {self.block_path(cid).name for cid in reachable}
             removed = []
             for path in self._iter_block_files():
                 if path.name not in keep:
                     path.unlink()
-                    removed.append(path.name)
+                    removed.append(_raw_cid_text(path.stem))
             for leftover in self._tmp.iterdir():
                 leftover.unlink()  # no writer holds the lock, so these are from a crashed write
             return sorted(removed)
@@ -154,7 +159,7 @@ class LocalStore(Store):
         reachable: set[bytes] = set()
         mark_reachable(self.get_block, root, reachable)
         for cid in reachable:
-            if not self._block_path(cid).is_file():
+            if not self.block_path(cid).is_file():
                 text = cid_text(cid)
                 raise BlockNotFound(text, f"block {text} under {cid_text(root)} is not in the local store {self.root}")
 
@@ -173,3 +178,17 @@ class LocalStore(Store):
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_MULTIHASH_SHA2_256 = b"\x12\x20"
+
+
+def _key(digest: bytes) -> str:
+    return base64.b32encode(_MULTIHASH_SHA2_256 + digest).decode().rstrip("=")
+
+
+def _raw_cid_text(key: str) -> str:
+    """The CID a removed block is reported under: the store knows only its multihash, so, like
+    Kubo's ``repo gc``, it names it as a raw block (CIDv1, codec raw)."""
+    multihash = base64.b32decode(key + "=" * (-len(key) % 8))
+    return cid_text(make_cid(RAW, multihash[2:]))

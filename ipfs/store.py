@@ -44,7 +44,11 @@ class Store(ABC):
 
     @abstractmethod
     def gc(self) -> list[str]:
-        """Delete every block not reachable from a pin; return the CIDs of the removed blocks."""
+        """Delete every block not reachable from a pin; return the removed blocks' CIDs.
+
+        Blocks are stored by multihash (as in Kubo), so removed blocks are reported as CIDv1 raw
+        (``bafkrei...``) whatever codec they were added under, exactly as ``ipfs repo gc`` does.
+        """
 
     @abstractmethod
     def import_car(self, inp: BinaryIO) -> list[str]:

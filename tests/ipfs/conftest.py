@@ -8,19 +8,24 @@ import pytest
 from ipfs import LocalStore
 
 PROJECT = Path(__file__).resolve().parents[2]
-REFERENCE_SCRIPT = Path(__file__).with_name("reference_cid.mjs")
+HERE = Path(__file__).resolve().parent
 
 
-def _reference_cids(paths: list[Path], chunk_size: int | None = None) -> list[str]:
-    env = dict(os.environ, REFERENCE_CHUNK_SIZE=str(chunk_size)) if chunk_size else None
+def run_node(script: str, *args, env: dict | None = None) -> list[str]:
+    """Run one of the reference scripts beside this file; its output split into words."""
     node = shutil.which("node")
-    assert node, "node is needed for the reference importer (npm ci installs ipfs-unixfs-importer)"
+    assert node, "node is needed for the npm reference implementations (npm ci installs them)"
     result = subprocess.run(
-        [node, str(REFERENCE_SCRIPT), *map(str, paths)],
+        [node, str(HERE / script), *map(str, args)],
         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
+
+
+def _reference_cids(paths: list[Path], chunk_size: int | None = None) -> list[str]:
+    env = dict(os.environ, REFERENCE_CHUNK_SIZE=str(chunk_size)) if chunk_size else None
+    return run_node("reference_cid.mjs", *paths, env=env)
 
 
 @pytest.fixture
@@ -46,3 +51,9 @@ def kubo_store(kubo):
     from ipfs import KuboStore
 
     return KuboStore("http://127.0.0.1:5001", client=kubo.client())
+
+
+@pytest.fixture(scope="session")
+def reference_car():
+    """Run the reference CAR implementation (@ipld/car): ``reference_car("read", path)``."""
+    return lambda *args: run_node("reference_car.mjs", *args)

@@ -107,7 +107,7 @@ def test_respond__unknown_content__404(store, fmt):
 
 def test_respond__corrupted_root_on_disk__502_and_no_content(store):
     cid = store.add(b"will rot")
-    (store.root / "blocks" / cid[-3:-1] / cid).write_bytes(b"rotten")
+    store.block_path(cid).write_bytes(b"rotten")
     status, _, body = respond(store, f"/ipfs/{cid}", None, None)
     assert status == 502
     assert b"corrupted" in b"".join(body)
