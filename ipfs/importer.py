@@ -6,6 +6,7 @@ is that single raw block. Blocks are produced while reading, so a file of any si
 memory one chunk at a time (plus at most 174 links per tree level).
 """
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -40,11 +41,7 @@ def iter_chunks(source: Source) -> Iterator[bytes | memoryview]:
         for start in range(CHUNK_SIZE, len(view), CHUNK_SIZE):
             yield view[start : start + CHUNK_SIZE]
         return
-    if isinstance(source, str) or not hasattr(source, "read"):
-        raise TypeError(
-            f"expected bytes or a binary file object, got {type(source).__name__}; "
-            "open a path with open(path, 'rb') first"
-        )
+    check_source(source)
     first = True
     while True:
         chunk = _read_full(source)
@@ -55,11 +52,24 @@ def iter_chunks(source: Source) -> Iterator[bytes | memoryview]:
         first = False
 
 
+def check_source(source: Source) -> None:
+    """Raise TypeError unless ``source`` is bytes-like or a readable binary file object."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return
+    if isinstance(source, str) or not hasattr(source, "read"):
+        raise TypeError(
+            f"expected bytes or a binary file object, got {type(source).__name__}; "
+            "open a path with open(path, 'rb') first"
+        )
+    if isinstance(source, io.TextIOBase):
+        raise TypeError("the file object is in text mode; open it with 'rb'")
+
+
 def _read_full(stream: BinaryIO) -> bytes:
     """Read CHUNK_SIZE bytes, looping over short reads (pipes, sockets) until EOF."""
     chunk = stream.read(CHUNK_SIZE)
     if isinstance(chunk, str):
-        raise TypeError("the file object is in text mode; open it with 'rb'")
+        raise TypeError("the file object returned text; open it with 'rb'")
     if chunk is None:
         raise TypeError("non-blocking file objects are not supported")
     if len(chunk) == CHUNK_SIZE or not chunk:

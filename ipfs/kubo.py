@@ -17,7 +17,7 @@ from ipfs.car import CarReader, check_complete, iter_car_bytes
 from ipfs.cids import DAG_PB, cid_text, codec_of, to_cid, verify_block
 from ipfs.dag import child_cids
 from ipfs.errors import BlockNotFound, IpfsError, NodeMismatch, NotPinned
-from ipfs.importer import CHUNK_SIZE, compute_cid
+from ipfs.importer import CHUNK_SIZE, check_source, compute_cid
 from ipfs.store import Data, Store
 
 # Kubo's flags for the CIDs compute_cid() gives (what `ipfs add --cid-version=1` implies).
@@ -67,13 +67,16 @@ class KuboStore(Store):
             with self._client.stream("POST", f"{self.api_url}/api/v0/{command}", params={"arg": cid}) as response:
                 if response.status_code != 200:
                     response.read()
-                    message = _error_message(response)
-                    if "not found" in message.lower() or "could not find" in message.lower():
-                        raise BlockNotFound(cid, f"Kubo at {self.api_url} does not have {cid}: {message}")
-                    raise IpfsError(f"Kubo {command} of {cid} failed: {message}")
+                    raise self._lookup_error(command, cid, response)
                 yield response
         except httpx.HTTPError as exc:
             raise IpfsError(f"cannot reach the Kubo RPC API at {self.api_url} ({command}): {exc}") from None
+
+    def _lookup_error(self, command: str, cid: str, response: httpx.Response) -> IpfsError:
+        message = _error_message(response)
+        if "not found" in message.lower() or "could not find" in message.lower():
+            return BlockNotFound(cid, f"Kubo at {self.api_url} does not have {cid}: {message}")
+        return IpfsError(f"Kubo {command} of {cid} failed: {message}")
 
     def version(self) -> str:
         body = self._json(self._post("version"), "version")
@@ -126,10 +129,9 @@ class KuboStore(Store):
     def get_block(self, cid: str | bytes) -> bytes:
         cid = to_cid(cid)
         text = cid_text(cid)
-        try:
-            response = self._post("block/get", {"arg": text})
-        except IpfsError as exc:
-            raise BlockNotFound(text, f"Kubo at {self.api_url} has no block {text}: {exc}") from None
+        response = self._request("block/get", {"arg": text})
+        if response.status_code != 200:
+            raise self._lookup_error("block/get", text, response)
         verify_block(cid, response.content, f"Kubo at {self.api_url}")
         return response.content
 
@@ -210,7 +212,7 @@ class KuboStore(Store):
                 files={"file": ("import.car", spool, "application/vnd.ipld.car")},
             )
         expected = [cid_text(root) for root in reader.roots]
-        reported = {}
+        reported = set()
         for line in _ndjson(response, "dag/import"):
             root = line.get("Root")
             if isinstance(root, dict):
@@ -218,7 +220,7 @@ class KuboStore(Store):
                     raise IpfsError(f"Kubo dag/import could not pin {root.get('Cid')}: {root['PinErrorMsg']}")
                 cid = root.get("Cid", {}).get("/")
                 if cid:
-                    reported[cid_text(to_cid(cid))] = True
+                    reported.add(cid_text(to_cid(cid)))
         missing = [cid for cid in expected if cid not in reported]
         if missing:
             raise NodeMismatch(
@@ -298,29 +300,21 @@ def _drain(spool) -> Iterator[bytes]:
             yield piece
 
 
-class _seekable:
-    """Context manager giving a seekable binary file for ``data`` (spooling a stream if needed)."""
-
-    def __init__(self, data: Data):
-        self._data = data
-        self._spool = None
-
-    def __enter__(self):
-        data = self._data
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            return io.BytesIO(data)
-        if hasattr(data, "seekable") and data.seekable():
-            self._start = data.tell()
-            return _Window(data, self._start)
-        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
-        while piece := data.read(CHUNK_SIZE):
-            self._spool.write(piece)
-        self._spool.seek(0)
-        return self._spool
-
-    def __exit__(self, *exc):
-        if self._spool is not None:
-            self._spool.close()
+@contextlib.contextmanager
+def _seekable(data: Data) -> Iterator[BinaryIO]:
+    """A binary file for ``data`` that can be rewound to where it started: the bytes themselves,
+    a window on a seekable file from its current position, or a spooled copy of a stream."""
+    check_source(data)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        yield io.BytesIO(data)
+    elif data.seekable():
+        yield _Window(data, data.tell())
+    else:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            while piece := data.read(CHUNK_SIZE):
+                spool.write(piece)
+            spool.seek(0)
+            yield spool
 
 
 class _Window:

@@ -159,3 +159,22 @@ def test_kubo_store__bad_url__raises_value_error():
 def test_open_store__picks_kubo_when_api_given(tmp_path):
     assert isinstance(open_store(tmp_path, "http://127.0.0.1:5001"), KuboStore)
     assert type(open_store(tmp_path, None)).__name__ == "LocalStore"
+
+
+def test_add__text_stream__raises_type_error_before_contacting_the_node(kubo, kubo_store):
+    with pytest.raises(TypeError, match="open it with 'rb'"):
+        kubo_store.add(io.StringIO("text"))
+    assert kubo.calls == []
+
+
+def test_get_block__unknown__raises_block_not_found(kubo_store):
+    cid = compute_cid(b"nowhere")
+    with pytest.raises(BlockNotFound, match=f"does not have {cid}"):
+        kubo_store.get_block(cid)
+
+
+def test_get_block__node_down__raises_ipfs_error_not_block_not_found(kubo, kubo_store):
+    kubo.down = True
+    with pytest.raises(IpfsError, match="cannot reach") as info:
+        kubo_store.get_block(compute_cid(b"x"))
+    assert not isinstance(info.value, BlockNotFound)
