@@ -86,10 +86,11 @@ def test_compute_cid__real_jpegs__match_reference_importer(tmp_path, reference_c
     assert [compute_cid(data) for data in jpegs] == reference_cids(paths)
 
 
-# Vectors any Kubo gives for `ipfs add --cid-version=1` (hello world is in Kubo's docs; the empty
-# file is the well-known empty raw block).
+# Vectors any Kubo gives for `ipfs add --cid-version=1`: `hello world` from Kubo's docs, the
+# output of `echo hello world | ipfs add --cid-version=1`, and the well-known empty raw block.
 KNOWN = {
     b"hello world": "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+    b"hello world\n": "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4",
     b"": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
 }
 
@@ -120,3 +121,20 @@ def test_balanced_layout__third_level_and_repeated_blocks__match_reference_impor
         paths[-1].write_bytes(data)
     expected = reference_cids(paths, chunk_size=chunk)
     assert [compute_cid(io.BytesIO(data)) for data in cases.values()] == expected
+
+
+def test_balanced_layout__random_sizes_around_boundaries__match_reference_importer(
+    tmp_path, reference_cids, monkeypatch
+):
+    chunk = 16
+    monkeypatch.setattr("ipfs.importer.CHUNK_SIZE", chunk)
+    rng = random.Random(11)
+    boundaries = [chunk, MAX_LINKS * chunk, 2 * MAX_LINKS * chunk, MAX_LINKS * MAX_LINKS * chunk]
+    sizes = [max(0, b + rng.randint(-chunk - 1, chunk + 1)) for b in boundaries for _ in range(4)]
+    sizes += [rng.randint(0, 3 * MAX_LINKS * chunk) for _ in range(12)]
+    paths = []
+    for index, size in enumerate(sizes):
+        paths.append(tmp_path / f"{index}.bin")
+        paths[-1].write_bytes(rng.randbytes(size))
+    expected = reference_cids(paths, chunk_size=chunk)
+    assert [compute_cid(path.read_bytes()) for path in paths] == expected
