@@ -92,6 +92,7 @@ class LocalStore(Store):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        _fsync_directory(path.parent)  # the rename itself survives a power cut before a pin does
 
     # -- files ----------------------------------------------------------------------------------
 
@@ -165,10 +166,13 @@ class LocalStore(Store):
 
     def _write_pin(self, cid: bytes) -> None:
         (self._pins / cid_text(cid)).touch()
+        _fsync_directory(self._pins)  # a pin lost in a crash would let gc delete the file
 
     def _iter_block_files(self) -> Iterator[Path]:
+        """Block files only: anything else an operator left under blocks/ is not gc's to delete."""
         for shard in self._blocks.iterdir():
-            yield from shard.iterdir()
+            if shard.is_dir():
+                yield from (path for path in shard.iterdir() if path.suffix == ".data")
 
     @contextlib.contextmanager
     def _lock(self, exclusive: bool) -> Iterator[None]:
@@ -181,6 +185,14 @@ class LocalStore(Store):
 
 
 _MULTIHASH_SHA2_256 = b"\x12\x20"
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _key(digest: bytes) -> str:

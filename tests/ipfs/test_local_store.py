@@ -203,3 +203,11 @@ def test_add_then_cat__any_size_any_read_pattern__roundtrips(store, size, step):
     cid = store.add(_ShortReads(data, step))
     assert cid == compute_cid(data)
     assert store.cat(cid) == data
+
+
+def test_gc__foreign_files_under_blocks__left_alone(store):
+    (store.root / "blocks" / "README").write_text("operator notes")
+    (store.root / "blocks" / "AB").mkdir(exist_ok=True)
+    (store.root / "blocks" / "AB" / "notes.txt").write_text("keep")
+    assert store.gc() == []
+    assert (store.root / "blocks" / "README").exists() and (store.root / "blocks" / "AB" / "notes.txt").exists()
