@@ -307,7 +307,7 @@ def _seekable(data: Data) -> Iterator[BinaryIO]:
     check_source(data)
     if isinstance(data, (bytes, bytearray, memoryview)):
         yield io.BytesIO(data)
-    elif data.seekable():
+    elif getattr(data, "seekable", lambda: False)():
         yield _Window(data, data.tell())
     else:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:

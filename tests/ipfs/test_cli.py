@@ -90,3 +90,16 @@ def test_no_store__usage_error(runner, monkeypatch):
     monkeypatch.delenv("COPYTRACK_DATA_DIR", raising=False)
     result = runner.invoke(ipfs, ["gc"])
     assert result.exit_code == 2 and "pass --data-dir" in result.stderr
+
+
+def test_add__kubo_store_from_context__uploads_with_progress(runner, kubo, kubo_store, photo):
+    @click.group()
+    @click.pass_context
+    def copytrack(ctx):
+        ctx.obj = kubo_store
+
+    copytrack.add_command(ipfs)
+    result = runner.invoke(copytrack, ["ipfs", "add", str(photo)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == compute_cid(photo.read_bytes())
+    assert kubo.repo.cat(result.stdout.strip()) == photo.read_bytes()
