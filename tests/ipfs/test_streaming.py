@@ -3,6 +3,7 @@
 import os
 import tracemalloc
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,25 +22,25 @@ def _peak_bytes(work) -> int:
         tracemalloc.stop()
 
 
-def _big_file(tmp_path, size=32 * MiB):
+@pytest.fixture
+def big_file(tmp_path):
     path = tmp_path / "big.bin"
     with open(path, "wb") as out:
-        for _ in range(size // (8 * MiB)):
+        for _ in range(4):
             out.write(os.urandom(8 * MiB))
-    return path
+    yield path
+    path.unlink()  # pytest keeps old temp dirs
 
 
-def test_compute_cid__32_mib_file__peak_memory_a_few_chunks(tmp_path):
-    path = _big_file(tmp_path)
-    with open(path, "rb") as handle:
+def test_compute_cid__32_mib_file__peak_memory_a_few_chunks(big_file):
+    with open(big_file, "rb") as handle:
         peak = _peak_bytes(lambda: compute_cid(handle))
     assert peak < 2 * MiB, f"peak {peak / MiB:.1f} MiB"
 
 
-def test_local_store_add_and_open__32_mib_file__peak_memory_a_few_chunks(tmp_path):
-    path = _big_file(tmp_path)
+def test_local_store_add_and_open__32_mib_file__peak_memory_a_few_chunks(big_file, tmp_path):
     store = LocalStore(tmp_path / "store")
-    with open(path, "rb") as handle:
+    with open(big_file, "rb") as handle:
         cids = []
         assert _peak_bytes(lambda: cids.append(store.add(handle))) < 2 * MiB
 
