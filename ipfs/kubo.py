@@ -17,8 +17,8 @@ from ipfs.car import CarReader, check_complete, iter_car_bytes
 from ipfs.cids import DAG_PB, cid_text, codec_of, to_cid, verify_block
 from ipfs.dag import child_cids
 from ipfs.errors import BlockNotFound, IpfsError, NodeMismatch, NotPinned
-from ipfs.importer import CHUNK_SIZE, check_source, compute_cid
-from ipfs.store import Data, Store
+from ipfs.importer import CHUNK_SIZE, Source, check_source, compute_cid
+from ipfs.store import Store
 
 # Kubo's flags for the CIDs compute_cid() gives (what `ipfs add --cid-version=1` implies).
 ADD_PARAMS = {
@@ -86,7 +86,7 @@ class KuboStore(Store):
 
     # -- files ----------------------------------------------------------------------------------
 
-    def add(self, data: Data) -> str:
+    def add(self, data: Source) -> str:
         with _seekable(data) as source:
             expected = compute_cid(source)
             source.seek(0)
@@ -301,7 +301,7 @@ def _drain(spool) -> Iterator[bytes]:
 
 
 @contextlib.contextmanager
-def _seekable(data: Data) -> Iterator[BinaryIO]:
+def _seekable(data: Source) -> Iterator[BinaryIO]:
     """A binary file for ``data`` that can be rewound to where it started: the bytes themselves,
     a window on a seekable file from its current position, or a spooled copy of a stream."""
     check_source(data)

@@ -28,8 +28,8 @@ from ipfs.car import CarReader
 from ipfs.cids import RAW, cid_text, digest_of, make_cid, to_cid, verify_block
 from ipfs.dag import mark_reachable
 from ipfs.errors import BlockNotFound, CorruptBlock, InvalidCar, NotPinned
-from ipfs.importer import iter_blocks
-from ipfs.store import Data, Store
+from ipfs.importer import Source, iter_blocks
+from ipfs.store import Store
 
 
 class LocalStore(Store):
@@ -96,7 +96,7 @@ class LocalStore(Store):
 
     # -- files ----------------------------------------------------------------------------------
 
-    def add(self, data: Data) -> str:
+    def add(self, data: Source) -> str:
         with self._lock(exclusive=False):
             root = None
             for block in iter_blocks(data):

@@ -7,9 +7,7 @@ from typing import BinaryIO
 from ipfs.car import write_car
 from ipfs.cids import to_cid
 from ipfs.dag import iter_dag, iter_file
-
-Data = bytes | bytearray | memoryview | BinaryIO
-
+from ipfs.importer import Source
 
 class Store(ABC):
     """Content-addressed file storage with the CIDs Kubo computes (``ipfs add --cid-version=1``).
@@ -19,7 +17,7 @@ class Store(ABC):
     """
 
     @abstractmethod
-    def add(self, data: Data) -> str:
+    def add(self, data: Source) -> str:
         """Store a file (bytes, or a binary file object read to EOF), pin it, return its CID."""
 
     @abstractmethod
