@@ -6,15 +6,14 @@ so a truncated or tampered file is rejected with the offset of the problem.
 """
 
 import hashlib
+import io
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import cbor2
-from multiformats import CID
-
-from ipfs.cids import SHA2_256, SUPPORTED_CODECS, cid_text
+from ipfs.cids import cid_text, digest_of, from_binary
 from ipfs.dagpb import encode_varint
-from ipfs.errors import InvalidCar
+from ipfs.errors import InvalidCar, InvalidCid
 
 CID_TAG = 42
 # Kubo refuses blocks over 2 MiB and UnixFS chunks are 256 KiB; anything bigger is not ours.
@@ -22,25 +21,24 @@ MAX_SECTION = 4 * 1024 * 1024
 MAX_HEADER = 64 * 1024
 
 
-def encode_header(roots: list[CID]) -> bytes:
+def encode_header(roots: list[bytes]) -> bytes:
     header = {"roots": [cbor2.CBORTag(CID_TAG, b"\x00" + bytes(root)) for root in roots], "version": 1}
     body = cbor2.dumps(header, canonical=True)
     return encode_varint(len(body)) + body
 
 
-def encode_section(cid: CID, data: bytes | memoryview) -> bytes:
-    cid_bytes = bytes(cid)
-    return encode_varint(len(cid_bytes) + len(data)) + cid_bytes + bytes(data)
+def encode_section(cid: bytes, data: bytes | memoryview) -> bytes:
+    return encode_varint(len(cid) + len(data)) + cid + bytes(data)
 
 
-def iter_car_bytes(roots: list[CID], blocks: Iterable[tuple[CID, bytes]]) -> Iterator[bytes]:
+def iter_car_bytes(roots: list[bytes], blocks: Iterable[tuple[bytes, bytes]]) -> Iterator[bytes]:
     """The CAR file as a stream of byte strings (header, then one section per block)."""
     yield encode_header(roots)
     for cid, data in blocks:
         yield encode_section(cid, data)
 
 
-def write_car(roots: list[CID], blocks: Iterable[tuple[CID, bytes]], out: BinaryIO) -> None:
+def write_car(roots: list[bytes], blocks: Iterable[tuple[bytes, bytes]], out: BinaryIO) -> None:
     for piece in iter_car_bytes(roots, blocks):
         out.write(piece)
 
@@ -58,11 +56,14 @@ class CarReader:
             raise InvalidCar(f"CAR header length {length} is out of range (1..{MAX_HEADER})")
         self.roots = self._parse_header(self._read_exact(length, "header"))
 
-    def _parse_header(self, raw: bytes) -> list[CID]:
+    def _parse_header(self, raw: bytes) -> list[bytes]:
+        stream = io.BytesIO(raw)
         try:
-            header = cbor2.loads(raw)
-        except Exception as exc:
+            header = cbor2.CBORDecoder(stream).decode()
+        except Exception as exc:  # cbor2 raises its own errors and ValueError/TypeError subclasses
             raise InvalidCar(f"CAR header is not valid CBOR: {exc}") from None
+        if stream.tell() != len(raw):
+            raise InvalidCar(f"CAR header has {len(raw) - stream.tell()} bytes after the CBOR value")
         if not isinstance(header, dict) or header.get("version") != 1:
             version = header.get("version") if isinstance(header, dict) else None
             raise InvalidCar(f"not a CAR v1 file (header version {version!r}); export it as CAR v1")
@@ -77,19 +78,13 @@ class CarReader:
             parsed.append(self._decode_cid(root.value[1:], "header root"))
         return parsed
 
-    def _decode_cid(self, raw: bytes, what: str) -> CID:
+    def _decode_cid(self, raw: bytes, what: str) -> bytes:
         try:
-            cid = CID.decode(raw)
-        except Exception as exc:
-            raise InvalidCar(f"{what} at byte {self._offset} is not a valid CID: {exc}") from None
-        if cid.codec.code not in SUPPORTED_CODECS or cid.hashfun.code != SHA2_256:
-            raise InvalidCar(
-                f"{what} {cid} uses codec {cid.codec.name} / hash {cid.hashfun.name}; only raw and "
-                "dag-pb blocks hashed with sha2-256 (UnixFS files) can be imported"
-            )
-        return cid
+            return from_binary(raw)
+        except InvalidCid as exc:
+            raise InvalidCar(f"{what} before byte {self._offset} cannot be imported: {exc}") from None
 
-    def __iter__(self) -> Iterator[tuple[CID, bytes]]:
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
         index = 0
         while True:
             start = self._offset
@@ -104,7 +99,7 @@ class CarReader:
                 raise InvalidCar(f"CAR section {index} at byte {start} does not start with a CID")
             cid = self._decode_cid(section[:cid_length], f"CID of section {index}")
             data = section[cid_length:]
-            if hashlib.sha256(data).digest() != cid.raw_digest:
+            if hashlib.sha256(data).digest() != digest_of(cid):
                 raise InvalidCar(
                     f"CAR section {index} at byte {start}: block {cid_text(cid)} does not match its "
                     "hash; the file was corrupted or tampered with, export it again from the source"
@@ -164,7 +159,7 @@ def _cid_length(section: bytes) -> int | None:
     return end if end <= len(section) else None
 
 
-def check_complete(roots: list[CID], present: set[bytes], links: dict[bytes, list[CID]]) -> None:
+def check_complete(roots: list[bytes], present: set[bytes], links: dict[bytes, list[bytes]]) -> None:
     """Raise InvalidCar if a block reachable from a root is not in ``present`` (binary CIDs);
     ``links`` maps each binary CID of a dag-pb block to its children."""
     for root in roots:
@@ -172,13 +167,12 @@ def check_complete(roots: list[CID], present: set[bytes], links: dict[bytes, lis
         visited = set()
         while stack:
             cid = stack.pop()
-            key = bytes(cid)
-            if key in visited:
+            if cid in visited:
                 continue
-            visited.add(key)
-            if key not in present:
+            visited.add(cid)
+            if cid not in present:
                 raise InvalidCar(
                     f"CAR file is incomplete: block {cid_text(cid)} of root {cid_text(root)} is missing; "
                     "export the whole DAG (ipfs dag export ROOT > FILE.car)"
                 )
-            stack.extend(links.get(key, []))
+            stack.extend(links.get(cid, []))

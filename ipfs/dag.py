@@ -2,17 +2,15 @@
 
 from collections.abc import Callable, Iterator
 
-from multiformats import CID
-
-from ipfs.cids import DAG_PB, RAW, cid_text
+from ipfs.cids import DAG_PB, RAW, cid_text, codec_of, from_binary
 from ipfs.dagpb import DecodeError, Node, decode_node, decode_unixfs, is_file_type
 from ipfs.errors import CorruptBlock, InvalidCid
 
 # Returns the verified bytes of a block or raises BlockNotFound / CorruptBlock.
-GetBlock = Callable[[CID], bytes]
+GetBlock = Callable[[bytes], bytes]
 
 
-def decode_dag_pb(cid: CID, data: bytes) -> Node:
+def decode_dag_pb(cid: bytes, data: bytes) -> Node:
     try:
         return decode_node(data)
     except (DecodeError, UnicodeDecodeError) as exc:
@@ -20,24 +18,24 @@ def decode_dag_pb(cid: CID, data: bytes) -> Node:
         raise CorruptBlock(text, f"block {text} is not a valid dag-pb node: {exc}") from None
 
 
-def child_cids(cid: CID, data: bytes) -> list[CID]:
+def child_cids(cid: bytes, data: bytes) -> list[bytes]:
     """The CIDs a block links to (none for a raw block)."""
-    if cid.codec.code == RAW:
+    if codec_of(cid) == RAW:
         return []
     children = []
     for link in decode_dag_pb(cid, data).links:
         try:
-            children.append(CID.decode(link.cid))
-        except Exception as exc:
+            children.append(from_binary(link.cid))
+        except InvalidCid as exc:
             text = cid_text(cid)
             raise CorruptBlock(text, f"block {text} links to an unreadable CID: {exc}") from None
     return children
 
 
-def iter_file(get_block: GetBlock, cid: CID) -> Iterator[bytes]:
+def iter_file(get_block: GetBlock, cid: bytes) -> Iterator[bytes]:
     """Yield the bytes of the UnixFS file rooted at ``cid``, each block verified before use."""
     data = get_block(cid)
-    if cid.codec.code == RAW:
+    if codec_of(cid) == RAW:
         yield data
         return
     node = decode_dag_pb(cid, data)
@@ -57,23 +55,22 @@ def iter_file(get_block: GetBlock, cid: CID) -> Iterator[bytes]:
         yield from iter_file(get_block, child)
 
 
-def iter_dag(get_block: GetBlock, cid: CID, seen: set[bytes] | None = None) -> Iterator[tuple[CID, bytes]]:
+def iter_dag(get_block: GetBlock, cid: bytes, seen: set[bytes] | None = None) -> Iterator[tuple[bytes, bytes]]:
     """Yield (cid, bytes) for every block of the DAG once, depth-first, parents before children.
 
     This is the order of ``ipfs dag export``; repeated blocks (a file of zeros) appear once.
     """
     seen = set() if seen is None else seen
-    key = bytes(cid)
-    if key in seen:
+    if cid in seen:
         return
-    seen.add(key)
+    seen.add(cid)
     data = get_block(cid)
     yield cid, data
     for child in child_cids(cid, data):
         yield from iter_dag(get_block, child, seen)
 
 
-def mark_reachable(get_block: GetBlock, cid: CID, seen: set[bytes]) -> None:
+def mark_reachable(get_block: GetBlock, cid: bytes, seen: set[bytes]) -> None:
     """Add to ``seen`` the binary CIDs of every block under ``cid``, reading only dag-pb nodes.
 
     Raw leaves have no links, so marking them needs no read; this keeps gc's mark phase cheap.
@@ -81,9 +78,8 @@ def mark_reachable(get_block: GetBlock, cid: CID, seen: set[bytes]) -> None:
     stack = [cid]
     while stack:
         current = stack.pop()
-        key = bytes(current)
-        if key in seen:
+        if current in seen:
             continue
-        seen.add(key)
-        if current.codec.code == DAG_PB:
+        seen.add(current)
+        if codec_of(current) == DAG_PB:
             stack.extend(child_cids(current, get_block(current)))

@@ -9,13 +9,17 @@ The web layer passes the request's pieces in and turns the returned triple into 
 import itertools
 from collections.abc import Iterable, Iterator
 
-from ipfs.car import iter_car_bytes
+from ipfs.car import encode_header, iter_car_bytes
 from ipfs.cids import cid_text, parse_cid
-from ipfs.errors import BlockNotFound, CorruptBlock, InvalidCid
+from ipfs.errors import BlockNotFound, CorruptBlock, InvalidCid, IpfsError, NodeMismatch
 from ipfs.store import Store
 
 RAW_TYPE = "application/vnd.ipld.raw"
 CAR_TYPE = "application/vnd.ipld.car"
+# What the CARs here are: CAR v1, blocks in depth-first order, each block once (IPIP-412).
+CAR_RESPONSE_TYPE = f"{CAR_TYPE}; version=1; order=dfs; dups=n"
+# The empty identity CID that clients request to probe for a trustless gateway.
+PROBE_CID = "bafkqaaa"
 _FORMATS = {"raw": RAW_TYPE, "car": CAR_TYPE}
 IMMUTABLE = "public, max-age=29030400, immutable"
 
@@ -34,18 +38,21 @@ def respond(store: Store, cid_path: str, format: str | None, accept: str | None)
     """Answer ``GET /ipfs/{cid_path}``; ``format`` is the ``?format=`` value, ``accept`` the header.
 
     Returns (status, headers, body). 400 for a malformed CID, path or format, 404 for content the
-    store does not have, 502 when the stored bytes fail verification (never served).
+    store does not have, 502 when the stored bytes fail verification (never served) or the
+    Kubo node cannot be reached.
     """
     cid_part, _, subpath = cid_path.removeprefix("/").removeprefix("ipfs/").partition("/")
     try:
-        cid = parse_cid(cid_part)
-    except InvalidCid as exc:
+        media_type = _negotiate(format, accept)
+    except ValueError as exc:
         return _error(400, f"{exc}\n")
     if subpath.strip("/"):
         return _error(400, f"paths inside a CID are not supported: {cid_path!r}; Copytrack serves single files\n")
+    if cid_part == PROBE_CID and media_type is not None:
+        return _probe(media_type)
     try:
-        media_type = _negotiate(format, accept)
-    except ValueError as exc:
+        cid = parse_cid(cid_part)
+    except InvalidCid as exc:
         return _error(400, f"{exc}\n")
     text = cid_text(cid)
     common = {
@@ -55,6 +62,9 @@ def respond(store: Store, cid_path: str, format: str | None, accept: str | None)
         "X-Ipfs-Roots": text,
         "Vary": "Accept",
     }
+    if media_type is not None and not format:
+        # the response was chosen by Accept: name the URL that always gives this representation
+        common["Content-Location"] = f"/ipfs/{text}?format={'raw' if media_type == RAW_TYPE else 'car'}"
     try:
         if media_type == RAW_TYPE:
             block = store.get_block(cid)
@@ -68,7 +78,7 @@ def respond(store: Store, cid_path: str, format: str | None, accept: str | None)
             blocks = store.iter_blocks(cid)
             first = next(blocks)  # a missing or corrupt root answers 404/502, not a broken 200
             return 200, common | {
-                "Content-Type": f"{CAR_TYPE}; version=1",
+                "Content-Type": CAR_RESPONSE_TYPE,
                 "ETag": f'"{text}.car"',
                 "Content-Disposition": f'attachment; filename="{text}.car"',
             }, iter_car_bytes([cid], itertools.chain([first], blocks))
@@ -78,12 +88,15 @@ def respond(store: Store, cid_path: str, format: str | None, accept: str | None)
             "Content-Type": _sniff(first_chunk),
             "ETag": f'"{text}"',
         }, _chain(first_chunk, chunks)
-    except BlockNotFound as exc:
-        return _error(404, f"{exc}\n")
-    except CorruptBlock as exc:
-        return _error(502, f"{exc}\n")
-    except InvalidCid as exc:  # e.g. a directory
-        return _error(400, f"{exc}\n")
+    # Messages name the CID only: the store's own messages carry server paths and node URLs.
+    except BlockNotFound:
+        return _error(404, f"{text} is not stored on this gateway\n")
+    except (CorruptBlock, NodeMismatch):
+        return _error(502, f"the stored copy of {text} failed verification and is not served\n")
+    except InvalidCid:
+        return _error(400, f"{text} is not a single file (UnixFS file); Copytrack serves files only\n")
+    except IpfsError:
+        return _error(502, f"the IPFS store could not be reached for {text}; try again later\n")
 
 
 def _negotiate(format: str | None, accept: str | None) -> str | None:
@@ -95,14 +108,23 @@ def _negotiate(format: str | None, accept: str | None) -> str | None:
     for entry in (accept or "").split(","):
         media_type, _, params = entry.strip().partition(";")
         media_type = media_type.strip().lower()
+        if media_type not in (CAR_TYPE, RAW_TYPE) or _param(params, "q") in ("0", "0.0", "0.00", "0.000"):
+            continue
         if media_type == CAR_TYPE:
-            version = _param(params, "version")
-            if version not in (None, "1"):
-                raise ValueError(f"CAR version {version} is not served; ask for {CAR_TYPE}; version=1")
-            return CAR_TYPE
-        if media_type == RAW_TYPE:
-            return RAW_TYPE
+            _check_car_params(params)
+        return media_type
     return None
+
+
+def _check_car_params(params: str) -> None:
+    """Only CAR v1 in depth-first order without duplicates is produced; refuse other variants."""
+    wanted = {"version": ("1",), "order": ("dfs", "unk"), "dups": ("n",)}
+    for name, served in wanted.items():
+        value = _param(params, name)
+        if value is not None and value.lower() not in served:
+            raise ValueError(
+                f"CAR {name}={value} is not served; this gateway returns {CAR_RESPONSE_TYPE}"
+            )
 
 
 def _param(params: str, name: str) -> str | None:
@@ -111,6 +133,15 @@ def _param(params: str, name: str) -> str | None:
         if key.strip().lower() == name:
             return value.strip().strip('"')
     return None
+
+
+def _probe(media_type: str) -> Response:
+    """The answers the spec fixes for the probe CID: an empty block, or a CAR with no blocks."""
+    headers = {"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
+    if media_type == RAW_TYPE:
+        return 200, headers | {"Content-Type": RAW_TYPE, "Content-Length": "0", "ETag": f'"{PROBE_CID}.raw"'}, []
+    identity_empty = b"\x01\x55\x00\x00"  # CIDv1, raw, identity multihash of zero bytes
+    return 200, headers | {"Content-Type": CAR_RESPONSE_TYPE, "ETag": f'"{PROBE_CID}.car"'}, [encode_header([identity_empty])]
 
 
 def _sniff(head: bytes) -> str:

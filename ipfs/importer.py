@@ -6,11 +6,10 @@ is that single raw block. Blocks are produced while reading, so a file of any si
 memory one chunk at a time (plus at most 174 links per tree level).
 """
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
-
-from multiformats import CID
 
 from ipfs.cids import DAG_PB, RAW, block_cid, cid_text
 from ipfs.dagpb import Link, encode_file_data, encode_node
@@ -21,7 +20,7 @@ MAX_LINKS = 174
 
 @dataclass(frozen=True)
 class Block:
-    cid: CID
+    cid: bytes  # binary CIDv1
     data: bytes | memoryview
 
 
@@ -42,11 +41,7 @@ def iter_chunks(source: Source) -> Iterator[bytes | memoryview]:
         for start in range(CHUNK_SIZE, len(view), CHUNK_SIZE):
             yield view[start : start + CHUNK_SIZE]
         return
-    if isinstance(source, str) or not hasattr(source, "read"):
-        raise TypeError(
-            f"expected bytes or a binary file object, got {type(source).__name__}; "
-            "open a path with open(path, 'rb') first"
-        )
+    check_source(source)
     first = True
     while True:
         chunk = _read_full(source)
@@ -57,11 +52,24 @@ def iter_chunks(source: Source) -> Iterator[bytes | memoryview]:
         first = False
 
 
+def check_source(source: Source) -> None:
+    """Raise TypeError unless ``source`` is bytes-like or a readable binary file object."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return
+    if isinstance(source, str) or not hasattr(source, "read"):
+        raise TypeError(
+            f"expected bytes or a binary file object, got {type(source).__name__}; "
+            "open a path with open(path, 'rb') first"
+        )
+    if isinstance(source, io.TextIOBase):
+        raise TypeError("the file object is in text mode; open it with 'rb'")
+
+
 def _read_full(stream: BinaryIO) -> bytes:
     """Read CHUNK_SIZE bytes, looping over short reads (pipes, sockets) until EOF."""
     chunk = stream.read(CHUNK_SIZE)
     if isinstance(chunk, str):
-        raise TypeError("the file object is in text mode; open it with 'rb'")
+        raise TypeError("the file object returned text; open it with 'rb'")
     if chunk is None:
         raise TypeError("non-blocking file objects are not supported")
     if len(chunk) == CHUNK_SIZE or not chunk:
@@ -89,7 +97,7 @@ def iter_blocks(source: Source) -> Iterator[Block]:
     for chunk in iter_chunks(source):
         leaf = Block(block_cid(RAW, chunk), chunk)
         yield leaf
-        yield from _push(levels, produced, 0, _Child(Link(bytes(leaf.cid), len(chunk)), len(chunk)))
+        yield from _push(levels, produced, 0, _Child(Link(leaf.cid, len(chunk)), len(chunk)))
     level = 0
     while not (level == len(levels) - 1 and produced[level] == 1):
         # a lone node on the top level is the root (for a single chunk: Kubo's
@@ -117,7 +125,7 @@ def _reduce(levels, produced, level: int, children: list[_Child]) -> Iterator[Bl
     block = Block(block_cid(DAG_PB, data), data)
     yield block
     tsize = len(data) + sum(child.link.tsize for child in children)
-    yield from _push(levels, produced, level + 1, _Child(Link(bytes(block.cid), tsize), sum(blocksizes)))
+    yield from _push(levels, produced, level + 1, _Child(Link(block.cid, tsize), sum(blocksizes)))
 
 
 def compute_cid(data: Source) -> str:

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import httpx
-from multiformats import CID
 
 from ipfs.car import CarReader, check_complete, iter_car_bytes
-from ipfs.cids import DAG_PB, cid_text, to_cid, verify_block
+from ipfs.cids import DAG_PB, cid_text, codec_of, to_cid, verify_block
 from ipfs.dag import child_cids
 from ipfs.errors import BlockNotFound, IpfsError, NodeMismatch, NotPinned
-from ipfs.importer import CHUNK_SIZE, compute_cid
-from ipfs.store import Data, Store
+from ipfs.importer import CHUNK_SIZE, Source, check_source, compute_cid
+from ipfs.store import Store
 
 # Kubo's flags for the CIDs compute_cid() gives (what `ipfs add --cid-version=1` implies).
 ADD_PARAMS = {
@@ -68,13 +67,16 @@ class KuboStore(Store):
             with self._client.stream("POST", f"{self.api_url}/api/v0/{command}", params={"arg": cid}) as response:
                 if response.status_code != 200:
                     response.read()
-                    message = _error_message(response)
-                    if "not found" in message.lower() or "could not find" in message.lower():
-                        raise BlockNotFound(cid, f"Kubo at {self.api_url} does not have {cid}: {message}")
-                    raise IpfsError(f"Kubo {command} of {cid} failed: {message}")
+                    raise self._lookup_error(command, cid, response)
                 yield response
         except httpx.HTTPError as exc:
             raise IpfsError(f"cannot reach the Kubo RPC API at {self.api_url} ({command}): {exc}") from None
+
+    def _lookup_error(self, command: str, cid: str, response: httpx.Response) -> IpfsError:
+        message = _error_message(response)
+        if "not found" in message.lower() or "could not find" in message.lower():
+            return BlockNotFound(cid, f"Kubo at {self.api_url} does not have {cid}: {message}")
+        return IpfsError(f"Kubo {command} of {cid} failed: {message}")
 
     def version(self) -> str:
         body = self._json(self._post("version"), "version")
@@ -84,7 +86,7 @@ class KuboStore(Store):
 
     # -- files ----------------------------------------------------------------------------------
 
-    def add(self, data: Data) -> str:
+    def add(self, data: Source) -> str:
         with _seekable(data) as source:
             expected = compute_cid(source)
             source.seek(0)
@@ -96,11 +98,12 @@ class KuboStore(Store):
         self._expect(expected, actual, "add")
         return expected
 
-    def open(self, cid: str | CID) -> Iterator[bytes]:
+    def open(self, cid: str) -> Iterator[bytes]:
         """Stream the file from ``/api/v0/cat``; nothing is yielded until the bytes hash to ``cid``.
 
-        The content is spooled (in memory up to 8 MiB, then a temporary file) while its CID is
-        recomputed with Kubo's add settings, which is how every Copytrack file was added.
+        The content is spooled (in memory up to 8 MiB, then a temporary file), then its CID is
+        recomputed with Kubo's add settings, which is how every Copytrack file was added; content
+        added to the node with other settings (CIDv0, other chunkers) fails that check.
         """
         expected = cid_text(to_cid(cid))
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
@@ -120,19 +123,19 @@ class KuboStore(Store):
                 f"Kubo at {self.api_url} returned content for {expected} that hashes to {actual}; "
                 "the node's copy is corrupted or was not added with --cid-version=1 defaults",
             )
+        spool.seek(0)
         return _drain(spool)
 
-    def get_block(self, cid: str | CID) -> bytes:
+    def get_block(self, cid: str | bytes) -> bytes:
         cid = to_cid(cid)
         text = cid_text(cid)
-        try:
-            response = self._post("block/get", {"arg": text})
-        except IpfsError as exc:
-            raise BlockNotFound(text, f"Kubo at {self.api_url} has no block {text}: {exc}") from None
+        response = self._request("block/get", {"arg": text})
+        if response.status_code != 200:
+            raise self._lookup_error("block/get", text, response)
         verify_block(cid, response.content, f"Kubo at {self.api_url}")
         return response.content
 
-    def has(self, cid: str | CID) -> bool:
+    def has(self, cid: str) -> bool:
         text = cid_text(to_cid(cid))
         # offline: answer from the node's own blockstore instead of searching the network
         response = self._request("block/stat", {"arg": text, "offline": "true"})
@@ -144,12 +147,12 @@ class KuboStore(Store):
 
     # -- pins and gc ----------------------------------------------------------------------------
 
-    def pin(self, cid: str | CID) -> None:
+    def pin(self, cid: str) -> None:
         text = cid_text(to_cid(cid))
         body = self._json(self._post("pin/add", {"arg": text, "recursive": "true"}), "pin/add")
         self._expect_pins(text, body, "pin/add")
 
-    def unpin(self, cid: str | CID) -> None:
+    def unpin(self, cid: str) -> None:
         text = cid_text(to_cid(cid))
         response = self._request("pin/rm", {"arg": text, "recursive": "true"})
         if response.status_code != 200:
@@ -178,7 +181,7 @@ class KuboStore(Store):
 
     # -- CAR files ------------------------------------------------------------------------------
 
-    def export_car(self, cid: str | CID, out: BinaryIO) -> None:
+    def export_car(self, cid: str, out: BinaryIO) -> None:
         """Copy ``ipfs dag export`` to ``out`` while checking every block and the DAG's completeness.
 
         On an error ``out`` may hold part of a CAR; the exception says what was wrong.
@@ -209,7 +212,7 @@ class KuboStore(Store):
                 files={"file": ("import.car", spool, "application/vnd.ipld.car")},
             )
         expected = [cid_text(root) for root in reader.roots]
-        reported = {}
+        reported = set()
         for line in _ndjson(response, "dag/import"):
             root = line.get("Root")
             if isinstance(root, dict):
@@ -217,7 +220,7 @@ class KuboStore(Store):
                     raise IpfsError(f"Kubo dag/import could not pin {root.get('Cid')}: {root['PinErrorMsg']}")
                 cid = root.get("Cid", {}).get("/")
                 if cid:
-                    reported[cid_text(to_cid(cid))] = True
+                    reported.add(cid_text(to_cid(cid)))
         missing = [cid for cid in expected if cid not in reported]
         if missing:
             raise NodeMismatch(
@@ -282,13 +285,12 @@ def _ndjson(response: httpx.Response, command: str) -> list[dict]:
     return lines
 
 
-def _recording(blocks, present: set[bytes], links: dict[bytes, list[CID]]):
+def _recording(blocks, present: set[bytes], links: dict[bytes, list[bytes]]):
     """Pass blocks through, remembering which are present and what dag-pb nodes link to."""
     for cid, data in blocks:
-        key = bytes(cid)
-        present.add(key)
-        if cid.codec.code == DAG_PB:
-            links[key] = child_cids(cid, data)
+        present.add(cid)
+        if codec_of(cid) == DAG_PB:
+            links[cid] = child_cids(cid, data)
         yield cid, data
 
 
@@ -298,29 +300,21 @@ def _drain(spool) -> Iterator[bytes]:
             yield piece
 
 
-class _seekable:
-    """Context manager giving a seekable binary file for ``data`` (spooling a stream if needed)."""
-
-    def __init__(self, data: Data):
-        self._data = data
-        self._spool = None
-
-    def __enter__(self):
-        data = self._data
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            return io.BytesIO(data)
-        if hasattr(data, "seekable") and data.seekable():
-            self._start = data.tell()
-            return _Window(data, self._start)
-        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
-        while piece := data.read(CHUNK_SIZE):
-            self._spool.write(piece)
-        self._spool.seek(0)
-        return self._spool
-
-    def __exit__(self, *exc):
-        if self._spool is not None:
-            self._spool.close()
+@contextlib.contextmanager
+def _seekable(data: Source) -> Iterator[BinaryIO]:
+    """A binary file for ``data`` that can be rewound to where it started: the bytes themselves,
+    a window on a seekable file from its current position, or a spooled copy of a stream."""
+    check_source(data)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        yield io.BytesIO(data)
+    elif getattr(data, "seekable", lambda: False)():
+        yield _Window(data, data.tell())
+    else:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            while piece := data.read(CHUNK_SIZE):
+                spool.write(piece)
+            spool.seek(0)
+            yield spool
 
 
 class _Window:

@@ -2,16 +2,20 @@
 
 Layout (see docs/ipfs.md)::
 
-    <root>/blocks/<shard>/<cid>   block bytes; <cid> is CIDv1 base32, <shard> its next-to-last
-                                  two characters (Kubo's flatfs "next-to-last/2" scheme)
+    <root>/blocks/<shard>/<key>.data   block bytes; <key> is the block's multihash in upper-case
+                                       base32, <shard> the key's next-to-last two characters:
+                                       the naming of Kubo's flatfs ("next-to-last/2")
     <root>/pins/<cid>             an empty file per recursive pin
     <root>/tmp/                   blocks being written; renamed into place when complete
     <root>/lock                   flock: writers share it, gc takes it exclusively
 
+Blocks are keyed by multihash, as in Kubo, so the same bytes are stored once whichever codec a
+CID names, and a CAR whose sections carry another codec than the links to them still imports.
 A block is written to tmp/, flushed to disk, then renamed over its final name, so a crash never
 leaves a partial block under a valid name; reads hash every block anyway.
 """
 
+import base64
 import contextlib
 import fcntl
 import os
@@ -20,14 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from multiformats import CID
-
 from ipfs.car import CarReader
-from ipfs.cids import cid_text, to_cid, verify_block
+from ipfs.cids import RAW, cid_text, digest_of, make_cid, to_cid, verify_block
 from ipfs.dag import mark_reachable
 from ipfs.errors import BlockNotFound, CorruptBlock, InvalidCar, NotPinned
-from ipfs.importer import iter_blocks
-from ipfs.store import Data, Store
+from ipfs.importer import Source, iter_blocks
+from ipfs.store import Store
 
 
 class LocalStore(Store):
@@ -47,13 +49,14 @@ class LocalStore(Store):
 
     # -- blocks ---------------------------------------------------------------------------------
 
-    def _block_path(self, cid: CID) -> Path:
-        text = cid_text(cid)
-        return self._blocks / text[-3:-1] / text
+    def block_path(self, cid: str | bytes) -> Path:
+        """The file that holds (or would hold) the block ``cid``."""
+        key = _key(digest_of(to_cid(cid)))
+        return self._blocks / key[-3:-1] / f"{key}.data"
 
-    def get_block(self, cid: str | CID) -> bytes:
+    def get_block(self, cid: str | bytes) -> bytes:
         cid = to_cid(cid)
-        path = self._block_path(cid)
+        path = self.block_path(cid)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -66,11 +69,11 @@ class LocalStore(Store):
         verify_block(cid, data, str(path))
         return data
 
-    def has(self, cid: str | CID) -> bool:
-        return self._block_path(to_cid(cid)).is_file()
+    def has(self, cid: str) -> bool:
+        return self.block_path(to_cid(cid)).is_file()
 
-    def _put(self, cid: CID, data: bytes | memoryview) -> None:
-        path = self._block_path(cid)
+    def _put(self, cid: bytes, data: bytes | memoryview) -> None:
+        path = self.block_path(cid)
         if path.is_file():
             try:
                 self.get_block(cid)
@@ -89,10 +92,11 @@ class LocalStore(Store):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        _fsync_directory(path.parent)  # the rename itself survives a power cut before a pin does
 
     # -- files ----------------------------------------------------------------------------------
 
-    def add(self, data: Data) -> str:
+    def add(self, data: Source) -> str:
         with self._lock(exclusive=False):
             root = None
             for block in iter_blocks(data):
@@ -120,13 +124,13 @@ class LocalStore(Store):
 
     # -- pins and gc ----------------------------------------------------------------------------
 
-    def pin(self, cid: str | CID) -> None:
+    def pin(self, cid: str) -> None:
         cid = to_cid(cid)
         with self._lock(exclusive=False):
             self._check_complete(cid)
             self._write_pin(cid)
 
-    def unpin(self, cid: str | CID) -> None:
+    def unpin(self, cid: str) -> None:
         text = cid_text(to_cid(cid))
         try:
             (self._pins / text).unlink()
@@ -141,32 +145,34 @@ class LocalStore(Store):
             reachable: set[bytes] = set()
             for pinned in self.pins():
                 mark_reachable(self.get_block, to_cid(pinned), reachable)
-            keep = {cid_text(CID.decode(key)) for key in reachable}
+            keep = {self.block_path(cid).name for cid in reachable}
             removed = []
             for path in self._iter_block_files():
                 if path.name not in keep:
                     path.unlink()
-                    removed.append(path.name)
+                    removed.append(_raw_cid_text(path.stem))
             for leftover in self._tmp.iterdir():
                 leftover.unlink()  # no writer holds the lock, so these are from a crashed write
             return sorted(removed)
 
-    def _check_complete(self, root: CID) -> None:
+    def _check_complete(self, root: bytes) -> None:
         """Raise BlockNotFound (or CorruptBlock) unless every block under ``root`` is stored."""
         reachable: set[bytes] = set()
         mark_reachable(self.get_block, root, reachable)
-        for key in reachable:
-            cid = CID.decode(key)
-            if not self._block_path(cid).is_file():
+        for cid in reachable:
+            if not self.block_path(cid).is_file():
                 text = cid_text(cid)
                 raise BlockNotFound(text, f"block {text} under {cid_text(root)} is not in the local store {self.root}")
 
-    def _write_pin(self, cid: CID) -> None:
+    def _write_pin(self, cid: bytes) -> None:
         (self._pins / cid_text(cid)).touch()
+        _fsync_directory(self._pins)  # a pin lost in a crash would let gc delete the file
 
     def _iter_block_files(self) -> Iterator[Path]:
+        """Block files only: anything else an operator left under blocks/ is not gc's to delete."""
         for shard in self._blocks.iterdir():
-            yield from shard.iterdir()
+            if shard.is_dir():
+                yield from (path for path in shard.iterdir() if path.suffix == ".data")
 
     @contextlib.contextmanager
     def _lock(self, exclusive: bool) -> Iterator[None]:
@@ -176,3 +182,25 @@ class LocalStore(Store):
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_MULTIHASH_SHA2_256 = b"\x12\x20"
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _key(digest: bytes) -> str:
+    return base64.b32encode(_MULTIHASH_SHA2_256 + digest).decode().rstrip("=")
+
+
+def _raw_cid_text(key: str) -> str:
+    """The CID a removed block is reported under: the store knows only its multihash, so, like
+    Kubo's ``repo gc``, it names it as a raw block (CIDv1, codec raw)."""
+    multihash = base64.b32decode(key + "=" * (-len(key) % 8))
+    return cid_text(make_cid(RAW, multihash[2:]))

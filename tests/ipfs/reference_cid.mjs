@@ -1,6 +1,7 @@
 // Prints the CID that the reference UnixFS importer (ipfs-unixfs-importer, used by Helia and
 // js-ipfs) gives each file named on the command line, with the settings of Kubo's
-// `ipfs add --cid-version=1`. One CID per line, in argument order.
+// `ipfs add --cid-version=1`. One CID per line, in argument order. REFERENCE_CHUNK_SIZE overrides
+// the chunk size so tests can reach deep tree levels with small files.
 import { createReadStream } from 'node:fs'
 import { BlackHoleBlockstore } from 'blockstore-core'
 import { importer } from 'ipfs-unixfs-importer'
@@ -11,7 +12,7 @@ const kuboCidV1 = {
   cidVersion: 1,
   rawLeaves: true,
   reduceSingleLeafToSelf: true,
-  chunker: fixedSize({ chunkSize: 262144 }),
+  chunker: fixedSize({ chunkSize: Number(process.env.REFERENCE_CHUNK_SIZE ?? 262144) }),
   layout: balanced({ maxChildrenPerNode: 174 }),
   wrapWithDirectory: false
 }
