@@ -116,7 +116,6 @@ def upload_image(
     if existing is not None:
         return Upload(existing, created=False)
     cid = store.add(data)
-    store.pin(cid)
     image = Image(
         owner=owner,
         sha256=facts.sha256,
