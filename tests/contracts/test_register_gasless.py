@@ -7,6 +7,8 @@ from eth_account.messages import encode_typed_data
 
 from register_support import REGISTER_MESSAGE_TYPES, make_register_item, register_id
 
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
 # The exact type string the backend and wallets must sign (also checked against the contract).
 REGISTER_TYPE = (
     "Register(address owner,bytes32 content_hash,uint64 phash,uint16 cid_codec,bytes32 cid_digest,"
@@ -187,6 +189,17 @@ def test_register_by_sig__malformed_signature__reverts_with_the_ecdsa_reason(
         copyright_register.register_by_sig(creator, item, deadline, high_s, sender=relayer)
     with ape.reverts("register: invalid signature"):
         copyright_register.register_by_sig(creator, item, deadline, b"", sender=relayer)
+
+
+def test_register_by_sig__zero_address_owner_with_empty_signature__reverts(copyright_register, relayer, deadline):
+    """An empty signature "recovers" to the zero address; it must not register content to nobody."""
+    item = make_register_item()
+
+    with ape.reverts("register: owner is the zero address"):
+        copyright_register.register_by_sig(ZERO_ADDRESS, item, deadline, b"", sender=relayer)
+    with ape.reverts("register: owner is the zero address"):
+        copyright_register.reveal_by_sig(ZERO_ADDRESS, item, b"\x01" * 32, deadline, b"", sender=relayer)
+    assert copyright_register.registration_count() == 0
 
 
 def test_register_by_sig__content_already_registered__reverts_and_keeps_the_nonce(
