@@ -118,7 +118,9 @@ def main() -> None:
     _put_toolchain_on_path()
     os.chdir(PROJECT_ROOT)
     from ape import accounts, chain, networks, project
+    from ape.logging import logger
 
+    logger.set_level("ERROR")  # the table only, not one log line per transaction
     with networks.parse_network_choice("ethereum:local:foundry"):
         rows = measure(accounts.test_accounts, project, chain)
     print(markdown_table(rows))

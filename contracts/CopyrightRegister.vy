@@ -101,12 +101,22 @@ CODEC_DAG_PB: public(constant(uint16)) = 112  # 0x70
 # @dev The highest verification level ("verified creator").
 MAX_VERIFICATION_LEVEL: public(constant(uint8)) = 2
 
-# @dev Bit layout of a packed registration:
-# owner in bits 0..159, priority time in 160..191, phash in 192..255.
+# Bit layout of a packed registration: owner in bits 0..159,
+# priority time in bits 160..191, phash in bits 192..255.
+
+# @dev Selects the owner (bits 0..159) of a packed registration.
 _OWNER_MASK: constant(uint256) = 2**160 - 1
+
+# @dev Position of the priority time (bits 160..191).
 _TIME_SHIFT: constant(uint256) = 160
+
+# @dev Priority times must be below 2**32 (February 2106).
 _TIME_LIMIT: constant(uint256) = 2**32
+
+# @dev Selects the priority time after shifting it down.
 _TIME_MASK: constant(uint256) = 2**32 - 1
+
+# @dev Position of the perceptual hash (bits 192..255).
 _PHASH_SHIFT: constant(uint256) = 192
 
 
@@ -467,6 +477,9 @@ def _use_signature(owner: address, item: Item, deadline: uint256, signature: Byt
     @param deadline The last block time at which the signature is valid.
     @param signature The signature.
     """
+    # `ecdsa._recover_sig` answers the zero address for a signature of the
+    # wrong length, which must never pass as the zero address's signature.
+    assert owner != empty(address), "register: owner is the zero address"
     assert block.timestamp <= deadline, "register: signature expired"
     nonce: uint256 = self.nonces[owner]
     struct_hash: bytes32 = keccak256(

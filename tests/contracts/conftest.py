@@ -1,17 +1,24 @@
 """Shared fixtures for the contract tests (ape + pytest, run on anvil).
 
 Generic role fixtures come first (every contract's tests may use them), then the fixtures of
-each contract, in its own clearly named section.
+each contract, in its own clearly named section. Plain helpers live in `<contract>_support.py`
+modules beside this file (importing from `conftest` would clash with other test folders).
+The role fixtures are function-scoped (they only pick an account) so that ape's per-test chain
+isolation never has to rebase a late session fixture; `deployer` is session-scoped because the
+module-scoped contract fixtures need it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+
+from register_support import (
+    REGISTER_DOMAIN_NAME,
+    REGISTER_DOMAIN_VERSION,
+    REGISTER_MESSAGE_TYPES,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Roles (ape's funded dev accounts; each role is a different account)
@@ -24,31 +31,31 @@ def deployer(accounts):
     return accounts[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def attestor(deployer):
     """Records verification levels in the register; the deployer holds ATTESTOR_ROLE."""
     return deployer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def creator(accounts):
     """A rights-holder who registers images."""
     return accounts[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def other(accounts):
     """An unrelated account with no rights."""
     return accounts[2]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def relayer(accounts):
     """Submits signed (gasless) transactions on someone else's behalf and pays the gas."""
     return accounts[3]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def frontrunner(accounts):
     """Watches the mempool and copies other people's pending transactions."""
     return accounts[4]
@@ -57,51 +64,6 @@ def frontrunner(accounts):
 # ---------------------------------------------------------------------------------------------
 # CopyrightRegister
 # ---------------------------------------------------------------------------------------------
-
-CODEC_RAW = 0x55
-CODEC_DAG_PB = 0x70
-REGISTER_DOMAIN_NAME = "Copytrack Register"
-REGISTER_DOMAIN_VERSION = "1"
-REGISTER_MESSAGE_TYPES = {
-    "Register": [
-        {"name": "owner", "type": "address"},
-        {"name": "content_hash", "type": "bytes32"},
-        {"name": "phash", "type": "uint64"},
-        {"name": "cid_codec", "type": "uint16"},
-        {"name": "cid_digest", "type": "bytes32"},
-        {"name": "parent", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-
-
-def make_register_item(data: bytes | None = None, *, phash: int = 0x8F3C_71E0_0C3E_1F07, parent: int = 0,
-                       cid_codec: int = CODEC_RAW) -> dict:
-    """A register `Item` for the file `data` (random bytes when omitted).
-
-    For a single-block file the CID digest is the SHA-256 of the bytes, as in a raw CIDv1.
-    """
-    data = secrets.token_bytes(64) if data is None else data
-    digest = hashlib.sha256(data).digest()
-    return {
-        "content_hash": digest,
-        "phash": phash,
-        "cid_codec": cid_codec,
-        "cid_digest": digest,
-        "parent": parent,
-    }
-
-
-def register_id(item: dict) -> int:
-    """The registration id of an item: its content hash as a number."""
-    return int.from_bytes(item["content_hash"], "big")
-
-
-@pytest.fixture
-def register_item():
-    """Factory: `register_item(data=None, phash=..., parent=0, cid_codec=0x55)` -> Item dict."""
-    return make_register_item
 
 
 @pytest.fixture(scope="session")
