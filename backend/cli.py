@@ -23,6 +23,7 @@ from backend.errors import DomainError
 from ipfs import open_store
 from ipfs.cli import ipfs as ipfs_group
 
+MAX_BATCH = 100  # the register's largest batch
 console = Console()
 err_console = Console(stderr=True)
 
@@ -190,12 +191,8 @@ def register(files, collection, category, gasless, keystore, wait, timeout, api_
             progress.advance(task)
         if to_send:
             task = progress.add_task("registering", total=len(to_send))
-            for path, image in to_send:
-                try:
-                    image.update(_submit(client, account, image, gasless))
-                except CliError as exc:
-                    failures.append((path, exc.message))
-                progress.advance(task)
+            send = _relay_each if gasless else _send_batches
+            failures += send(client, account, to_send, lambda n: progress.advance(task, n))
     if wait and rows:
         _wait_final(client, rows, timeout)
     _print_images(rows)
@@ -205,48 +202,47 @@ def register(files, collection, category, gasless, keystore, wait, timeout, api_
         sys.exit(1)
 
 
-def _submit(client: ApiClient, account, image: dict, gasless: bool) -> dict:
-    request_ = client.call("GET", f"/api/v1/images/{image['id']}/registration")
-    if gasless:
-        typed = request_["typed_data"]
-        signature = account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
-        return client.call(
-            "POST",
-            f"/api/v1/images/{image['id']}/relay",
-            json={"signature": signature, "deadline": typed["message"]["deadline"]},
-        )
-    return _send_own_transaction(client, account, image, request_["transaction"])
+def _relay_each(client: ApiClient, account, images: list, advance) -> list:
+    """Gasless: sign each image's EIP-712 message (fresh nonce each time); the platform relays."""
+    failures = []
+    for path, image in images:
+        try:
+            typed = client.call("GET", f"/api/v1/images/{image['id']}/registration")["typed_data"]
+            signature = account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
+            image.update(client.call(
+                "POST",
+                f"/api/v1/images/{image['id']}/relay",
+                json={"signature": signature, "deadline": typed["message"]["deadline"]},
+            ))
+        except CliError as exc:
+            failures.append((path, exc.message))
+        advance(1)
+    return failures
 
 
-def _send_own_transaction(client: ApiClient, account, image: dict, tx: dict) -> dict:
-    from web3 import Web3
+def _send_batches(client: ApiClient, account, images: list, advance) -> list:
+    """Own transactions: up to MAX_BATCH images per `register_batch`, paid by the user's key."""
+    from backend.chain.client import connect
+    from backend.chain.register import Item, RegisterContract
 
-    from backend.chain.client import revert_reason
-
-    rpc_url = os.environ.get("COPYTRACK_RPC_URL") or client.call("GET", "/api/v1/status")["chain"]["rpc_url"]
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
-    try:
-        prepared = {
-            "to": tx["to"],
-            "data": tx["data"],
-            "value": 0,
-            "chainId": tx["chainId"],
-            "from": account.address,
-            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-        }
-        prepared["gas"] = w3.eth.estimate_gas(prepared)
-        fees = w3.eth.fee_history(1, "latest", [50])
-        base = fees["baseFeePerGas"][-1]
-        prepared["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
-        prepared["maxFeePerGas"] = 2 * base + prepared["maxPriorityFeePerGas"]
-        signed = account.sign_transaction(prepared)
-        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.2)
-    except Exception as exc:
-        raise CliError(f"the chain refused the registration: {revert_reason(exc)}") from None
-    if receipt["status"] != 1:
-        raise CliError(f"transaction {tx_hash.to_0x_hex()} reverted")
-    return client.call("POST", f"/api/v1/images/{image['id']}/submitted", json={"tx_hash": tx_hash.to_0x_hex()})
+    status = client.call("GET", "/api/v1/status")
+    rpc_url = os.environ.get("COPYTRACK_RPC_URL") or status["chain"]["rpc_url"]
+    register = RegisterContract(connect(rpc_url), status["contracts"]["CopyrightRegister"])
+    failures = []
+    for start in range(0, len(images), MAX_BATCH):
+        chunk = images[start:start + MAX_BATCH]
+        try:
+            receipt = register.register_with_key(
+                account.key.to_0x_hex(), [Item(i["sha256"], i["phash"], i["cid"]) for _, i in chunk]
+            )
+        except DomainError as exc:
+            failures += [(path, exc.message) for path, _ in chunk]
+        else:
+            tx_hash = receipt["transactionHash"].to_0x_hex()
+            for _, image in chunk:
+                image.update(client.call("POST", f"/api/v1/images/{image['id']}/submitted", json={"tx_hash": tx_hash}))
+        advance(len(chunk))
+    return failures
 
 
 def _wait_final(client: ApiClient, rows: list, timeout: float) -> None:
