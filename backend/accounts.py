@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from eth_utils import to_checksum_address
 from siwe import SiweMessage
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from backend.errors import InvalidInput, NotFound, Unauthenticated
@@ -91,9 +91,20 @@ def sign_in(
         raise Unauthenticated("this sign-in message was already used; sign a new one")
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(seconds=session_ttl)
+    if parsed.expiration_time:
+        # A session never outlives what the wallet signed.
+        expires_at = min(expires_at, _aware(datetime.fromisoformat(str(parsed.expiration_time))))
     address = to_checksum_address(parsed.address)
     db.add(AuthSession(token_hash=_digest(token), address=address, expires_at=expires_at))
     return SignedIn(address=address, token=token, expires_at=expires_at)
+
+
+def purge_expired(db: Session) -> int:
+    """Forget expired nonces and sessions (run periodically)."""
+    now = utcnow()
+    removed = db.execute(delete(LoginNonce).where(LoginNonce.expires_at < now)).rowcount
+    removed += db.execute(delete(AuthSession).where(AuthSession.expires_at < now)).rowcount
+    return removed
 
 
 def sign_out(db: Session, token: str) -> None:

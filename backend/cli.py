@@ -212,7 +212,7 @@ def _relay_each(client: ApiClient, account, images: list, advance) -> list:
             image.update(client.call(
                 "POST",
                 f"/api/v1/images/{image['id']}/relay",
-                json={"signature": signature, "deadline": typed["message"]["deadline"]},
+                json={"signature": signature, "deadline": typed["message"]["deadline"], "salt": typed["message"]["salt"]},
             ))
         except CliError as exc:
             failures.append((path, exc.message))
@@ -227,6 +227,9 @@ def _send_batches(client: ApiClient, account, images: list, advance) -> list:
 
     status = client.call("GET", "/api/v1/status")
     rpc_url = os.environ.get("COPYTRACK_RPC_URL") or status["chain"]["rpc_url"]
+    if not rpc_url:
+        raise CliError("the backend names no public chain RPC; set COPYTRACK_RPC_URL to a node of chain "
+                       f"{status['chain']['chain_id']}")
     register = RegisterContract(connect(rpc_url), status["contracts"]["CopyrightRegister"])
     failures = []
     for start in range(0, len(images), MAX_BATCH):

@@ -32,6 +32,7 @@ class Settings:
     port: int = 5000
     # chain
     rpc_url: str = ""  # empty: start a local anvil node
+    public_rpc_url: str = ""  # the RPC URL wallets and the CLI are told to use (default: the local anvil)
     anvil_port: int = 8545
     anvil_block_time: int = 1
     chain_id: int = 31337
@@ -61,6 +62,11 @@ class Settings:
     @property
     def resolved_rpc_url(self) -> str:
         return self.rpc_url or f"http://127.0.0.1:{self.anvil_port}"
+
+    @property
+    def resolved_public_rpc_url(self) -> str | None:
+        """Never the operator's own RPC URL (it may carry a provider key) unless set explicitly."""
+        return self.public_rpc_url or (self.resolved_rpc_url if self.runs_local_chain else None)
 
     @property
     def runs_local_chain(self) -> bool:

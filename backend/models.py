@@ -119,6 +119,7 @@ class Image(Base):
     relay_signature: Mapped[str | None] = mapped_column(String(132))
     relay_deadline: Mapped[int | None] = mapped_column(BigInteger)
     relay_nonce: Mapped[int | None] = mapped_column(BigInteger)
+    relay_commit_block: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -86,6 +86,14 @@ REGISTER_TYPEHASH: public(constant(bytes32)) = keccak256(
     "Register(address owner,bytes32 content_hash,uint64 phash,uint16 cid_codec,bytes32 cid_digest,uint256 parent,uint256 nonce,uint256 deadline)"
 )
 
+
+# @dev The EIP-712 type of a gasless reveal. It names the salt, so a signed
+# reveal cannot be replayed through `register_by_sig` by someone who copies
+# it out of the mempool (that would use up the nonce and lose the commit time).
+REVEAL_TYPEHASH: public(constant(bytes32)) = keccak256(
+    "Reveal(address owner,bytes32 content_hash,uint64 phash,uint16 cid_codec,bytes32 cid_digest,uint256 parent,bytes32 salt,uint256 nonce,uint256 deadline)"
+)
+
 # @dev A commitment must be revealed within this many seconds.
 MAX_COMMITMENT_AGE: public(constant(uint256)) = 86400
 
@@ -243,7 +251,7 @@ def register_by_sig(owner: address, item: Item, deadline: uint256, signature: By
     @param signature The 65-byte (or 64-byte EIP-2098) signature.
     @return uint256 The registration id.
     """
-    self._use_signature(owner, item, deadline, signature)
+    self._use_signature(owner, item, empty(bytes32), False, deadline, signature)
     id: uint256 = self._register(owner, item, block.timestamp)
     self.registration_count += 1
     return id
@@ -282,8 +290,8 @@ def reveal(item: Item, salt: bytes32) -> uint256:
 @external
 def reveal_by_sig(owner: address, item: Item, salt: bytes32, deadline: uint256, signature: Bytes[65]) -> uint256:
     """
-    @dev `reveal` on behalf of `owner`, who signed the same EIP-712
-         `Register` message as for `register_by_sig`.
+    @dev `reveal` on behalf of `owner`, who signed an EIP-712 `Reveal`
+         message (the `Register` fields plus the salt).
     @param owner The signer, who becomes the owner.
     @param item The signed image data.
     @param salt The secret salt of the commitment.
@@ -291,7 +299,7 @@ def reveal_by_sig(owner: address, item: Item, salt: bytes32, deadline: uint256, 
     @param signature The 65-byte (or 64-byte EIP-2098) signature.
     @return uint256 The registration id.
     """
-    self._use_signature(owner, item, deadline, signature)
+    self._use_signature(owner, item, salt, True, deadline, signature)
     return self._reveal(owner, item, salt)
 
 
@@ -299,6 +307,10 @@ def reveal_by_sig(owner: address, item: Item, salt: bytes32, deadline: uint256, 
 def transfer(id: uint256, to: address):
     """
     @dev Assigns a registration to a new owner (the priority time stays).
+    @notice Only after the claim window: for `MAX_COMMITMENT_AGE` after its
+            priority time a registration can still pass to the revealer of
+            an earlier commitment, and a buyer of rights must not be exposed
+            to that.
     @param id The registration id.
     @param to The new owner.
     """
@@ -306,6 +318,7 @@ def transfer(id: uint256, to: address):
     owner: address = self._owner(packed)
     assert owner == msg.sender, "register: not the owner"
     assert to != empty(address), "register: transfer to the zero address"
+    assert block.timestamp >= self._time(packed) + MAX_COMMITMENT_AGE, "register: still in the claim window"
     self._packed[id] = (packed & ~_OWNER_MASK) | convert(to, uint256)
     log Transferred(id=id, previous_owner=owner, new_owner=to)
 
@@ -468,12 +481,14 @@ def _reveal(owner: address, item: Item, salt: bytes32) -> uint256:
 
 
 @internal
-def _use_signature(owner: address, item: Item, deadline: uint256, signature: Bytes[65]):
+def _use_signature(owner: address, item: Item, salt: bytes32, is_reveal: bool, deadline: uint256, signature: Bytes[65]):
     """
-    @dev Checks an EIP-712 `Register` signature of `owner` and uses up
-         the owner's current nonce.
+    @dev Checks an EIP-712 `Register` (or, for a reveal, `Reveal`)
+         signature of `owner` and uses up the owner's current nonce.
     @param owner The claimed signer.
     @param item The signed image data.
+    @param salt The commitment's salt (signed in a `Reveal` only).
+    @param is_reveal Whether the message is a `Reveal`.
     @param deadline The last block time at which the signature is valid.
     @param signature The signature.
     """
@@ -482,19 +497,36 @@ def _use_signature(owner: address, item: Item, deadline: uint256, signature: Byt
     assert owner != empty(address), "register: owner is the zero address"
     assert block.timestamp <= deadline, "register: signature expired"
     nonce: uint256 = self.nonces[owner]
-    struct_hash: bytes32 = keccak256(
-        abi_encode(
-            REGISTER_TYPEHASH,
-            owner,
-            item.content_hash,
-            item.phash,
-            item.cid_codec,
-            item.cid_digest,
-            item.parent,
-            nonce,
-            deadline,
+    struct_hash: bytes32 = empty(bytes32)
+    if is_reveal:
+        struct_hash = keccak256(
+            abi_encode(
+                REVEAL_TYPEHASH,
+                owner,
+                item.content_hash,
+                item.phash,
+                item.cid_codec,
+                item.cid_digest,
+                item.parent,
+                salt,
+                nonce,
+                deadline,
+            )
         )
-    )
+    else:
+        struct_hash = keccak256(
+            abi_encode(
+                REGISTER_TYPEHASH,
+                owner,
+                item.content_hash,
+                item.phash,
+                item.cid_codec,
+                item.cid_digest,
+                item.parent,
+                nonce,
+                deadline,
+            )
+        )
     digest: bytes32 = eip712_domain_separator._hash_typed_data_v4(struct_hash)
     assert ecdsa._recover_sig(digest, signature) == owner, "register: invalid signature"
     self.nonces[owner] = nonce + 1

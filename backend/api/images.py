@@ -153,5 +153,7 @@ def relay(image_id: int):
             image_id,
             signature=body.get("signature"),
             deadline=body.get("deadline"),
+            salt=body.get("salt"),
+            deadline_seconds=services().settings.registration_deadline,
         )
         return jsonify(image_view(db, image)), 202

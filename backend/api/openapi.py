@@ -155,9 +155,10 @@ def document() -> dict:
         },
         "/api/v1/images/{image_id}/relay": {
             "post": _op(
-                "Gasless registration: the relayer sends your EIP-712 signature (you own the registration)",
-                body={"type": "object", "required": ["signature", "deadline"],
-                      "properties": {"signature": {"type": "string"}, "deadline": {"type": "integer"}}},
+                "Gasless registration: sign the EIP-712 Reveal message; the relayer commits, then reveals (you own it)",
+                body={"type": "object", "required": ["signature", "deadline", "salt"],
+                      "properties": {"signature": {"type": "string"}, "deadline": {"type": "integer"},
+                                     "salt": {"type": "string"}}},
                 ok=202, result=IMG, errors=(400, 403, 404, 409, 422, 503), params=[IMAGE_ID],
             )
         },

@@ -43,20 +43,18 @@ def registration(reg_id: str):
 
 @bp.get("/status")
 def status():
+    """What a client needs to know about this deployment; nothing about the operator's setup."""
     svc = services()
     settings = svc.settings
-    body = {
-        "chain": {"rpc_url": settings.resolved_rpc_url, "chain_id": settings.chain_id},
-        "data_dir": str(settings.data_dir.resolve()),
-        "ipfs": settings.ipfs_api or "local block store",
-        "database": svc.db.engine.url.render_as_string(hide_password=True),
-    }
+    body = {"chain": {"chain_id": settings.chain_id, "rpc_url": settings.resolved_public_rpc_url}}
     try:
         deployment = svc.deployment()
         body["contracts"] = deployment.addresses
         register = svc.register()
         body["chain"]["head"] = register.w3.eth.block_number
         body["chain"]["registrations_on_chain"] = register.registration_count()
+        with svc.db.session() as db:
+            body["indexer_cursor"] = svc.indexer().cursor(db)
     except DomainError as exc:
         body["chain"]["error"] = exc.message
     with svc.db.session() as db:
@@ -64,8 +62,4 @@ def status():
             "images": db.query(Image).count(),
             "registrations": db.query(Registration).count(),
         }
-        try:
-            body["indexer_cursor"] = svc.indexer().cursor(db)
-        except DomainError:
-            body["indexer_cursor"] = None
     return jsonify(body)

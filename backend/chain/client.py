@@ -3,6 +3,7 @@ refusals into domain errors a person can act on."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -12,6 +13,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
 from backend.errors import ChainRejected, ChainUnavailable
+
+log = logging.getLogger(__name__)
 
 _REASON = re.compile(r"(?:revert(?:ed)?:?\s*)(.+)$")
 
@@ -24,9 +27,10 @@ def require_connection(w3: Web3) -> None:
     try:
         w3.eth.chain_id
     except Exception as exc:
+        # The node's URL stays in the log: provider URLs often carry an API key.
+        log.warning("chain node %s does not answer: %s", w3.provider.endpoint_uri, exc)
         raise ChainUnavailable(
-            f"the chain node at {w3.provider.endpoint_uri} does not answer ({type(exc).__name__}); "
-            "nothing was lost, try again when it is up"
+            f"the chain node does not answer ({type(exc).__name__}); nothing was lost, try again when it is up"
         ) from None
 
 

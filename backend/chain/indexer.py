@@ -20,6 +20,7 @@ from web3._utils.events import get_event_data
 
 from backend.chain.register import RegisterContract, cid_string, id_hex
 from backend.db import Database
+from backend.errors import ChainUnavailable
 from backend.models import ChainEvent, Image, IndexedBlock, KeyValue, Registration, Verification
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,13 @@ class RegisterIndexer:
              "topics": [list(self._by_topic)]}
         )
         last_hash = _hex(self.w3.eth.get_block(last)["hash"])
+        # The logs and the block hashes come from separate calls; a reorg in between must not
+        # leave events of a dead branch behind: every block they name must still be canonical.
+        for number, block_hash in {(e["blockNumber"], _hex(e["blockHash"])) for e in logs}:
+            if self._chain_hash(number) != block_hash:
+                raise ChainUnavailable(f"block {number} changed while it was being read; retrying next poll")
+        if self._chain_hash(last) != last_hash:
+            raise ChainUnavailable(f"block {last} changed while it was being read; retrying next poll")
         with self.db.session() as db:
             for entry in sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"])):
                 abi = self._by_topic.get(bytes(entry["topics"][0]))
@@ -129,16 +137,17 @@ class RegisterIndexer:
             return None
 
     def _detect_reorg(self) -> int | None:
+        newest_first = select(IndexedBlock).order_by(IndexedBlock.number.desc())
         with self.db.session() as db:
-            remembered = list(db.scalars(select(IndexedBlock).order_by(IndexedBlock.number.desc())))
-        if not remembered or self._chain_hash(remembered[0].number) == remembered[0].hash:
-            return None
-        fork_point = self.start_block - 1
-        for block in remembered[1:]:
-            if self._chain_hash(block.number) == block.hash:
-                fork_point = block.number
-                break
-        log.warning("chain reorganised below block %s; rolling back to block %s", remembered[0].number, fork_point)
+            newest = db.scalars(newest_first.limit(1)).first()
+            if newest is None or self._chain_hash(newest.number) == newest.hash:
+                return None
+            fork_point = self.start_block - 1
+            for block in db.scalars(newest_first.offset(1).execution_options(yield_per=100)):
+                if self._chain_hash(block.number) == block.hash:
+                    fork_point = block.number
+                    break
+        log.warning("chain reorganised below block %s; rolling back to block %s", newest.number, fork_point)
         self.rollback_to(fork_point)
         return fork_point
 

@@ -34,6 +34,20 @@ REGISTER_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
+REVEAL_TYPES = {
+    "Reveal": [f for f in REGISTER_TYPES["Register"] if f["name"] not in ("nonce", "deadline")]
+    + [
+        {"name": "salt", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
 VERIFICATION_LEVELS = {0: "none", 1: "identity checked", 2: "verified creator"}
 
 
@@ -103,27 +117,30 @@ class RegisterContract:
         data = self.contract.encode_abi("register", args=[item.as_tuple()])
         return {"from": owner, "to": self.address, "data": data, "value": "0x0", "chainId": self.w3.eth.chain_id}
 
-    def typed_data(self, owner: str, item: Item, nonce: int, deadline: int) -> dict:
-        """The EIP-712 message the owner signs for a gasless registration (JSON-ready)."""
+    def _typed(self, types: dict, message: dict) -> dict:
+        (primary,) = types
         return {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                **REGISTER_TYPES,
-            },
-            "primaryType": "Register",
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **types},
+            "primaryType": primary,
             "domain": {
                 "name": EIP712_NAME,
                 "version": EIP712_VERSION,
                 "chainId": self.w3.eth.chain_id,
                 "verifyingContract": self.address,
             },
-            "message": item.message(owner, nonce, deadline),
+            "message": message,
         }
+
+    def typed_data(self, owner: str, item: Item, nonce: int, deadline: int) -> dict:
+        """The EIP-712 `Register` message for `register_by_sig` (JSON-ready)."""
+        return self._typed(REGISTER_TYPES, item.message(owner, nonce, deadline))
+
+    def reveal_typed_data(self, owner: str, item: Item, salt: str, nonce: int, deadline: int) -> dict:
+        """The EIP-712 `Reveal` message for `reveal_by_sig`: a gasless, front-running-safe registration."""
+        message = item.message(owner, nonce, deadline)
+        message = {**{k: v for k, v in message.items() if k not in ("nonce", "deadline")},
+                   "salt": salt, "nonce": nonce, "deadline": deadline}
+        return self._typed(REVEAL_TYPES, message)
 
     @staticmethod
     def signer_of(typed_data: dict, signature: str) -> str:

@@ -131,3 +131,28 @@ def test_api_key__of_another_account__cannot_be_revoked(client, auth, wallet, ot
 def test_api_key__needs_a_name(client, auth, wallet):
     answer = client.post("/api/v1/api-keys", json={"name": " "}, headers=auth.headers(wallet))
     assert answer.status_code == 400
+
+
+def test_session__never_outlives_the_signed_expiration(client, wallet, services):
+    from backend.models import AuthSession
+
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(microsecond=0)
+    message = siwe_message(wallet, nonce=_nonce(client), expiration_time=soon.isoformat().replace("+00:00", "Z"))
+    answer = client.post("/api/v1/auth/login", json={"message": message, "signature": _signed(wallet, message)})
+    assert answer.status_code == 200
+    assert datetime.fromisoformat(answer.get_json()["expires_at"]) == soon
+
+
+def test_expired_nonces_and_sessions__are_purged(client, auth, wallet, services):
+    from backend import accounts
+    from backend.models import AuthSession, LoginNonce
+
+    auth.login(wallet)
+    _nonce(client)
+    with services.db.session() as db:
+        for row in [*db.query(LoginNonce), *db.query(AuthSession)]:
+            row.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+    with services.db.session() as db:
+        assert accounts.purge_expired(db) == 3
+    with services.db.session() as db:
+        assert db.query(LoginNonce).count() == 0 and db.query(AuthSession).count() == 0

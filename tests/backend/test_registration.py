@@ -30,19 +30,20 @@ def sign_typed(account, typed: dict) -> str:
     return account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
 
 
-def relay(client, headers, image_id: int, typed: dict, account):
-    return client.post(
-        f"/api/v1/images/{image_id}/relay",
-        json={"signature": sign_typed(account, typed), "deadline": typed["message"]["deadline"]},
-        headers=headers,
-    )
+def relay(client, headers, image_id: int, typed: dict, account, **overrides):
+    body = {
+        "signature": sign_typed(account, typed),
+        "deadline": typed["message"]["deadline"],
+        "salt": typed["message"]["salt"],
+        **overrides,
+    }
+    return client.post(f"/api/v1/images/{image_id}/relay", json=body, headers=headers)
 
 
 def reveal(services, chain) -> int:
     """What the backend's chain job does a block after a gasless commit."""
     chain.mine(1)
-    with services.db.session() as db:
-        return complete_reveals(db, services.register(), services.settings.relayer_key)
+    return complete_reveals(services.db, services.register(), services.settings.relayer_key)
 
 
 def register_with_wallet(client, auth, chain, account, data: bytes) -> dict:
@@ -63,7 +64,8 @@ def test_upload__offers_the_transaction_and_the_gasless_message(client, auth, wa
     assert request_["transaction"]["to"] == services.deployment().address("CopyrightRegister")
     assert request_["transaction"]["chainId"] == 31337
     typed = request_["typed_data"]
-    assert typed["primaryType"] == "Register"
+    assert typed["primaryType"] == "Reveal"
+    assert len(typed["message"]["salt"]) == 66
     assert typed["message"]["owner"] == wallet.address
     assert typed["message"]["content_hash"] == body["image"]["sha256"]
     assert typed["message"]["deadline"] > time.time()
@@ -98,7 +100,8 @@ def test_gasless__replayed_signature__is_rejected(client, auth, wallet, chain, s
     headers = auth.headers(wallet)
     body = upload(client, headers, jpeg(23)).get_json()
     typed = body["registration_request"]["typed_data"]
-    payload = {"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"]}
+    payload = {"signature": sign_typed(wallet, typed), "deadline": typed["message"]["deadline"],
+               "salt": typed["message"]["salt"]}
     assert client.post(f"/api/v1/images/{body['image']['id']}/relay", json=payload, headers=headers).status_code == 202
     again = client.post(f"/api/v1/images/{body['image']['id']}/relay", json=payload, headers=headers)
     assert again.status_code == 409
@@ -149,6 +152,84 @@ def test_gasless__expired_deadline__is_rejected(client, auth, wallet, chain):
     answer = relay(client, headers, body["image"]["id"], typed, wallet)
     assert answer.status_code == 400
     assert "deadline has passed" in answer.get_json()["error"]["message"]
+
+
+def _relayer_balance(services, chain) -> int:
+    from eth_account import Account as _Account
+
+    return chain.w3.eth.get_balance(_Account.from_key(services.settings.relayer_key).address)
+
+
+def _malleable(signature: str) -> str:
+    """The same signature in high-s form: eth_account accepts it, the contract does not."""
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    raw = bytes.fromhex(signature[2:])
+    s_value = n - int.from_bytes(raw[32:64], "big")
+    v = 27 if raw[64] == 28 else 28
+    return "0x" + (raw[:32] + s_value.to_bytes(32, "big") + bytes([v])).hex()
+
+
+@pytest.mark.parametrize("tamper", ["v_zero_one", "high_s", "far_deadline", "bad_salt"])
+def test_gasless__inputs_the_contract_would_refuse__cost_the_relayer_nothing(client, auth, wallet, chain, services, tamper):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(44)).get_json()
+    typed = body["registration_request"]["typed_data"]
+    signature = sign_typed(wallet, typed)
+    overrides = {
+        "v_zero_one": {"signature": signature[:-2] + f"{int(signature[-2:], 16) - 27:02x}"},
+        "high_s": {"signature": _malleable(signature)},
+        "far_deadline": {"deadline": 2**64},
+        "bad_salt": {"salt": "0x1234"},
+    }[tamper]
+    before = _relayer_balance(services, chain)
+    answer = relay(client, headers, body["image"]["id"], typed, wallet, **overrides)
+    assert answer.status_code == 400, answer.get_json()
+    assert _relayer_balance(services, chain) == before
+
+
+def test_gasless__bytes_already_registered_on_chain__refused_before_committing(client, auth, wallet, chain, services):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(45)).get_json()
+    copycat = Account.create()
+    chain.fund(copycat.address)
+    with services.db.session() as db:
+        item = item_for(db.get(Image, body["image"]["id"]))
+    services.register().register_with_key(copycat.key.to_0x_hex(), [item])  # not yet indexed
+    before = _relayer_balance(services, chain)
+    answer = relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], wallet)
+    assert answer.status_code == 409
+    assert copycat.address in answer.get_json()["error"]["message"]
+    assert _relayer_balance(services, chain) == before
+
+
+def test_gasless__commitment_copied_into_the_chain_first__still_works(client, auth, wallet, chain, services):
+    """A watcher who copies the relayer's pending commit only records the same commitment earlier."""
+    from backend.chain.register import RegisterContract
+
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(46)).get_json()
+    typed = body["registration_request"]["typed_data"]
+    copier = Account.create()
+    chain.fund(copier.address)
+    commitment = RegisterContract.commitment(wallet.address, body["image"]["sha256"], typed["message"]["salt"])
+    services.register().commit(copier.key.to_0x_hex(), commitment)
+    assert relay(client, headers, body["image"]["id"], typed, wallet).status_code == 202
+    assert reveal(services, chain) == 1
+    services.indexer().poll()
+    assert image_status(client, auth, wallet, body["image"]["id"])["status"] == "registered"
+
+
+def test_gasless__commit_lost_in_a_reorg__is_sent_again(client, auth, wallet, chain, services):
+    headers = auth.headers(wallet)
+    body = upload(client, headers, jpeg(47)).get_json()
+    before_commit = chain.snapshot()
+    assert relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], wallet).status_code == 202
+    chain.revert(before_commit)  # the chain forgets the commit
+    chain.mine(25)
+    assert complete_reveals(services.db, services.register(), services.settings.relayer_key, lost_after_blocks=20) == 0
+    assert reveal(services, chain) == 1  # committed again with the same salt, revealed a block later
+    services.indexer().poll()
+    assert image_status(client, auth, wallet, body["image"]["id"])["status"] == "registered"
 
 
 def test_gasless__signature_by_another_key__is_rejected(client, auth, wallet, other_wallet, chain):
@@ -274,3 +355,4 @@ def test_status__reports_chain_contracts_and_counts(client, chain, services):
     assert body["contracts"]["CopyrightRegister"] == services.deployment().address("CopyrightRegister")
     assert body["chain"]["head"] >= 1
     assert body["database_counts"] == {"images": 0, "registrations": 0}
+    assert not {"data_dir", "database", "ipfs"} & set(body)  # nothing about the operator's setup

@@ -18,6 +18,7 @@ from register_support import (
     REGISTER_DOMAIN_NAME,
     REGISTER_DOMAIN_VERSION,
     REGISTER_MESSAGE_TYPES,
+    REVEAL_MESSAGE_TYPES,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -90,14 +91,14 @@ def naive_register(project, deployer):
 
 @pytest.fixture
 def sign_register(chain, copyright_register):
-    """Factory: the owner's EIP-712 `Register` signature over `item`.
+    """Factory: the owner's EIP-712 `Register` signature over `item` (a `Reveal` when `salt` is given).
 
-    `sign_register(signer, item, deadline, nonce=None, owner=None, contract=None)` -> bytes.
+    `sign_register(signer, item, deadline, nonce=None, owner=None, contract=None, salt=None)` -> bytes.
     `nonce` defaults to the owner's current nonce, `owner` to the signer's address (pass another
     to forge a message for someone else).
     """
 
-    def sign(signer, item, deadline, *, nonce=None, owner=None, contract=None):
+    def sign(signer, item, deadline, *, nonce=None, owner=None, contract=None, salt=None):
         contract = contract or copyright_register
         owner = owner or signer.address
         message = {
@@ -116,7 +117,11 @@ def sign_register(chain, copyright_register):
             "chainId": chain.chain_id,
             "verifyingContract": contract.address,
         }
-        signable = encode_typed_data(domain, REGISTER_MESSAGE_TYPES, message)
+        types = REGISTER_MESSAGE_TYPES
+        if salt is not None:
+            message["salt"] = salt
+            types = REVEAL_MESSAGE_TYPES
+        signable = encode_typed_data(domain, types, message)
         return bytes(Account.sign_message(signable, signer.private_key).signature)
 
     return sign

@@ -21,6 +21,16 @@ REGISTER_MESSAGE_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
+REVEAL_MESSAGE_TYPES = {
+    "Reveal": [
+        field for field in REGISTER_MESSAGE_TYPES["Register"] if field["name"] not in ("nonce", "deadline")
+    ]
+    + [
+        {"name": "salt", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
 
 
 def make_register_item(data: bytes | None = None, *, phash: int = 0x8F3C_71E0_0C3E_1F07, parent: int = 0,

@@ -207,10 +207,11 @@ def test_register_batch__child_before_its_parent__reverts(copyright_register, cr
 # --- transfer ---------------------------------------------------------------------------------
 
 
-def test_transfer__by_the_owner__moves_ownership_and_keeps_the_time(copyright_register, creator, other):
+def test_transfer__by_the_owner__moves_ownership_and_keeps_the_time(copyright_register, creator, other, chain):
     item = make_register_item(b"assigned rights")
     copyright_register.register(item, sender=creator)
     before = copyright_register.registration(register_id(item))
+    chain.pending_timestamp = before.registered_at + copyright_register.MAX_COMMITMENT_AGE()
 
     tx = copyright_register.transfer(register_id(item), other, sender=creator)
 
@@ -221,6 +222,17 @@ def test_transfer__by_the_owner__moves_ownership_and_keeps_the_time(copyright_re
     assert (event.id, event.previous_owner, event.new_owner) == (register_id(item), creator.address, other.address)
     copyright_register.transfer(register_id(item), creator, sender=other)
     assert copyright_register.owner_of(register_id(item)) == creator.address
+
+
+def test_transfer__within_the_claim_window__reverts(copyright_register, creator, other, chain):
+    """An earlier commitment may still claim the registration for a day; no buyer should take that risk."""
+    item = make_register_item()
+    copyright_register.register(item, sender=creator)
+    registered_at = copyright_register.registration(register_id(item)).registered_at
+    chain.pending_timestamp = registered_at + copyright_register.MAX_COMMITMENT_AGE() - 1
+
+    with ape.reverts("register: still in the claim window"):
+        copyright_register.transfer(register_id(item), other, sender=creator)
 
 
 def test_transfer__by_someone_else__reverts(copyright_register, creator, other):
@@ -236,9 +248,10 @@ def test_transfer__unknown_id__reverts(copyright_register, creator):
         copyright_register.transfer(777, creator, sender=creator)
 
 
-def test_transfer__to_the_zero_address__reverts(copyright_register, creator):
+def test_transfer__to_the_zero_address__reverts(copyright_register, creator, chain):
     item = make_register_item()
     copyright_register.register(item, sender=creator)
+    chain.pending_timestamp += copyright_register.MAX_COMMITMENT_AGE()
 
     with ape.reverts("register: transfer to the zero address"):
         copyright_register.transfer(register_id(item), ZERO_ADDRESS, sender=creator)

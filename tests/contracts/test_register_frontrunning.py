@@ -295,7 +295,7 @@ def test_reveal_by_sig__relayer_commits_and_reveals__signer_owns_it(
     salt, commit_time = commit_for(copyright_register, creator, item, sender=relayer)
     chain.mine(deltatime=12)
     copyright_register.register(item, sender=frontrunner)
-    signature = sign_register(creator, item, deadline)
+    signature = sign_register(creator, item, deadline, salt=salt)
 
     tx = copyright_register.reveal_by_sig(creator, item, salt, deadline, signature, sender=relayer)
 
@@ -310,17 +310,44 @@ def test_reveal_by_sig__forged_signature__reverts(copyright_register, creator, r
     item = make_register_item()
     salt, _ = commit_for(copyright_register, creator, item, sender=relayer)
     chain.mine(deltatime=12)
-    forged = sign_register(other, item, deadline, owner=creator.address)
+    forged = sign_register(other, item, deadline, owner=creator.address, salt=salt)
 
     with ape.reverts("register: invalid signature"):
         copyright_register.reveal_by_sig(creator, item, salt, deadline, forged, sender=relayer)
+
+
+def test_reveal_by_sig__signature_copied_into_register_by_sig__reverts(
+    copyright_register, creator, relayer, frontrunner, sign_register, deadline, chain
+):
+    """A mempool watcher cannot replay a signed reveal as a plain registration (and burn the nonce)."""
+    item = make_register_item()
+    salt, commit_time = commit_for(copyright_register, creator, item, sender=relayer)
+    chain.mine(deltatime=12)
+    signature = sign_register(creator, item, deadline, salt=salt)
+
+    with ape.reverts("register: invalid signature"):
+        copyright_register.register_by_sig(creator, item, deadline, signature, sender=frontrunner)
+
+    copyright_register.reveal_by_sig(creator, item, salt, deadline, signature, sender=relayer)
+    assert copyright_register.registration(register_id(item)).registered_at == commit_time
+
+
+def test_reveal_by_sig__register_signature__is_not_a_reveal_signature(
+    copyright_register, creator, relayer, sign_register, deadline, chain
+):
+    item = make_register_item()
+    salt, _ = commit_for(copyright_register, creator, item, sender=relayer)
+    chain.mine(deltatime=12)
+
+    with ape.reverts("register: invalid signature"):
+        copyright_register.reveal_by_sig(creator, item, salt, deadline, sign_register(creator, item, deadline), sender=relayer)
 
 
 def test_reveal_by_sig__expired__reverts(copyright_register, creator, relayer, sign_register, chain):
     item = make_register_item()
     salt, commit_time = commit_for(copyright_register, creator, item, sender=relayer)
     deadline = commit_time + 60
-    signature = sign_register(creator, item, deadline)
+    signature = sign_register(creator, item, deadline, salt=salt)
     chain.pending_timestamp = deadline + 1
 
     with ape.reverts("register: signature expired"):

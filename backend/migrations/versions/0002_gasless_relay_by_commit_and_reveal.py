@@ -21,10 +21,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('relay_signature', sa.String(length=132), nullable=True))
         batch_op.add_column(sa.Column('relay_deadline', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('relay_nonce', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('relay_commit_block', sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('images', schema=None) as batch_op:
+        batch_op.drop_column('relay_commit_block')
         batch_op.drop_column('relay_nonce')
         batch_op.drop_column('relay_deadline')
         batch_op.drop_column('relay_signature')
