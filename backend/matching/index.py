@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from . import geometry
-from .fingerprints import REGION_BOXES, Fingerprint
+from .columns import Column
+from .fingerprints import Fingerprint
 from .hamming import HammingIndex
 
 Key = str | int
@@ -51,9 +52,14 @@ class MatchIndex:
         self._codes = HammingIndex()
         self._keys: list[Key | None] = []
         self._entry_by_key: dict[Key, int] = {}
-        self._code_entry: list[int] = []
-        self._code_kind: list[int] = []
-        self._features: list[tuple[np.ndarray, np.ndarray] | None] = []
+        # Per code id: the entry it belongs to and which of its codes it is.
+        self._code_entry = Column(np.int64)
+        self._code_kind = Column(np.int8)
+        # Per entry: its first code id and number of codes, its ORB features' offset and count.
+        self._entry_codes = Column(np.int64, 2)
+        self._entry_features = Column(np.int64, 2)
+        self._keypoints = Column(np.float32, 2)
+        self._descriptors = Column(np.uint8, 32)
 
     def __len__(self) -> int:
         return len(self._entry_by_key)
@@ -69,9 +75,6 @@ class MatchIndex:
         if key in self._entry_by_key:
             self.remove(key)
         entry = len(self._keys)
-        self._keys.append(key)
-        self._entry_by_key[key] = entry
-        self._features.append((fingerprint.keypoints, fingerprint.descriptors))
         codes = [fingerprint.pdq[0]]
         kinds = [WHOLE]
         if fingerprint.trimmed is not None:
@@ -80,8 +83,14 @@ class MatchIndex:
         codes.extend(fingerprint.regions)
         kinds.extend(FIRST_REGION + i for i in range(len(fingerprint.regions)))
         ids = self._codes.add(np.stack(codes))
-        for code_id, kind in zip(ids, kinds):
-            self._set_code_owner(int(code_id), entry, kind)
+        self._code_entry.append(np.full(len(ids), entry))
+        self._code_kind.append(kinds)
+        self._entry_codes.append([[ids[0], len(ids)]])
+        self._entry_features.append([[len(self._keypoints), len(fingerprint.keypoints)]])
+        self._keypoints.append(fingerprint.keypoints)
+        self._descriptors.append(fingerprint.descriptors)
+        self._keys.append(key)
+        self._entry_by_key[key] = entry
 
     def remove(self, key: Key) -> None:
         """Forget `key`; KeyError if it was never added."""
@@ -90,9 +99,8 @@ class MatchIndex:
         if entry is None:
             raise KeyError(f"matching: no image registered under key {key!r}")
         self._keys[entry] = None
-        self._features[entry] = None
-        self._codes.remove(np.flatnonzero(np.asarray(self._code_entry) == entry))
-
+        first, count = self._entry_codes.values[entry]
+        self._codes.remove(np.arange(first, first + count))
     def search(self, fingerprint: Fingerprint, limit: int = 10) -> list[Match]:
         """The registered images `fingerprint` is a copy of, best first, at most `limit`."""
         if not isinstance(fingerprint, Fingerprint):
@@ -121,9 +129,9 @@ class MatchIndex:
         for query_number, (ids, distances) in enumerate(
             self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
         ):
-            for code_id, distance in zip(ids.tolist(), distances.tolist()):
-                entry = self._code_entry[code_id]
-                stored_kind = self._code_kind[code_id]
+            entries = self._code_entry.values[ids].tolist()
+            stored_kinds = self._code_kind.values[ids].tolist()
+            for entry, stored_kind, distance in zip(entries, stored_kinds, distances.tolist()):
                 whole_hit = query_number < 8 and stored_kind == WHOLE
                 kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
                 previous = best.get(entry)
@@ -137,7 +145,9 @@ class MatchIndex:
         hash_score = 1 - distance / 256
         if whole_hit and distance <= HASH_ACCEPT and fingerprint.pdq_quality >= MIN_QUALITY:
             return Match(key=self._keys[entry], score=round(hash_score, 4), kind=kind)
-        points, descriptors = self._features[entry]
+        offset, count = self._entry_features.values[entry]
+        points = self._keypoints.values[offset: offset + count]
+        descriptors = self._descriptors.values[offset: offset + count]
         count = geometry.inliers(fingerprint.keypoints, fingerprint.descriptors, points,
                                  descriptors)
         if count < MIN_INLIERS:
@@ -146,33 +156,19 @@ class MatchIndex:
         return Match(key=self._keys[entry], score=round(0.5 * (hash_score + geometry_score), 4),
                      kind=kind)
 
-    def _set_code_owner(self, code_id: int, entry: int, kind: int) -> None:
-        while len(self._code_entry) <= code_id:
-            self._code_entry.append(-1)
-            self._code_kind.append(-1)
-        self._code_entry[code_id] = entry
-        self._code_kind[code_id] = kind
+    _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "keypoints",
+                "descriptors")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index into directory `path` (created if missing); `open` reads it back."""
         directory = Path(path)
         directory.mkdir(parents=True, exist_ok=True)
         self._codes.save(directory / "codes")
-        live = [e for e, key in enumerate(self._keys) if key is not None]
-        np.save(directory / "code_entry.npy", np.asarray(self._code_entry, dtype=np.int64))
-        np.save(directory / "code_kind.npy", np.asarray(self._code_kind, dtype=np.int8))
-        points = [self._features[e][0] if self._features[e] else np.zeros((0, 2), np.float32)
-                  for e in range(len(self._keys))]
-        descriptors = [self._features[e][1] if self._features[e] else np.zeros((0, 32), np.uint8)
-                       for e in range(len(self._keys))]
-        counts = np.array([len(p) for p in points], dtype=np.int64)
-        np.save(directory / "feature_offsets.npy", np.concatenate([[0], np.cumsum(counts)]))
-        np.save(directory / "keypoints.npy",
-                np.concatenate(points) if points else np.zeros((0, 2), np.float32))
-        np.save(directory / "descriptors.npy",
-                np.concatenate(descriptors) if descriptors else np.zeros((0, 32), np.uint8))
-        (directory / "keys.json").write_text(json.dumps(
-            {"keys": [[e, self._keys[e]] for e in live], "entries": len(self._keys)}))
+        for name in self._COLUMNS:
+            np.save(directory / f"{name}.npy", getattr(self, f"_{name}").values)
+        live = [[entry, key] for entry, key in enumerate(self._keys) if key is not None]
+        (directory / "keys.json").write_text(json.dumps({"entries": len(self._keys),
+                                                          "keys": live}))
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> MatchIndex:
@@ -182,21 +178,14 @@ class MatchIndex:
             raise FileNotFoundError(f"matching: no index at {directory} (keys.json is missing)")
         index = cls()
         index._codes = HammingIndex.open(directory / "codes")
+        for name in cls._COLUMNS:
+            data = np.load(directory / f"{name}.npy", mmap_mode="r")
+            setattr(index, f"_{name}", Column(data.dtype, data=data))
         meta = json.loads((directory / "keys.json").read_text())
         index._keys = [None] * meta["entries"]
         for entry, key in meta["keys"]:
             index._keys[entry] = key
             index._entry_by_key[key] = entry
-        index._code_entry = np.load(directory / "code_entry.npy").tolist()
-        index._code_kind = np.load(directory / "code_kind.npy").tolist()
-        offsets = np.load(directory / "feature_offsets.npy")
-        points = np.load(directory / "keypoints.npy", mmap_mode="r")
-        descriptors = np.load(directory / "descriptors.npy", mmap_mode="r")
-        index._features = [
-            (points[offsets[e]:offsets[e + 1]], descriptors[offsets[e]:offsets[e + 1]])
-            if index._keys[e] is not None else None
-            for e in range(meta["entries"])
-        ]
         return index
 
 
