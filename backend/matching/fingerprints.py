@@ -12,6 +12,7 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
+from . import windows
 from .decoding import InvalidImage, decode
 
 PDQ_BYTES = 32
@@ -20,19 +21,20 @@ MAX_KEYPOINTS = 256
 # Sub-windows of the whole image (x0, y0, x1, y1 as fractions) whose PDQ codes are registered
 # too, so that a crop of a registered image still lands near one of them.
 REGION_BOXES = (
-    (0.1, 0.1, 0.9, 0.9),
-    (0.2, 0.2, 0.8, 0.8),
-    (0.0, 0.0, 0.7, 0.7),
-    (0.3, 0.0, 1.0, 0.7),
-    (0.0, 0.3, 0.7, 1.0),
-    (0.3, 0.3, 1.0, 1.0),
+    (0.025, 0.025, 0.975, 0.975),
+    (0.07, 0.07, 0.93, 0.93),
+    (0.15, 0.15, 0.85, 0.85),
+    (0.0, 0.0, 0.75, 0.75),
+    (0.25, 0.0, 1.0, 0.75),
+    (0.0, 0.25, 0.75, 1.0),
+    (0.25, 0.25, 1.0, 1.0),
 )
 # Borders whose grey level stays within this distance of the border colour count as padding.
 BORDER_TOLERANCE = 12
 MIN_TRIMMED_FRACTION = 0.15
 FORMAT_MAGIC = b"CTFP"
 FORMAT_VERSION = 1
-_HEADER = struct.Struct("<4sBIIQH26sHHH")
+_HEADER = struct.Struct("<4sBIIQH26sHHHH")
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +44,9 @@ class Fingerprint:
     `pdq` holds the PDQ codes of the 8 dihedral variants (row 0: the image as shown; then
     PDQ's order: rotated 90, 180, 270, flipped horizontally, vertically, transposed,
     transversed). `trimmed` is the PDQ code of the image with uniform borders removed, or None
-    when there were none. `regions` are the PDQ codes of REGION_BOXES. `keypoints` (pixel
+    when there were none. `regions` are the PDQ codes of REGION_BOXES, registered so that crops
+    are found; `windows` are PDQ codes of content windows (see windows.py), searched so that a
+    registered image inside a larger picture is found. `keypoints` (pixel
     positions in the working image) and `descriptors` are ORB features used to confirm a match
     geometrically.
     """
@@ -55,6 +59,7 @@ class Fingerprint:
     iscc: str
     trimmed: np.ndarray | None
     regions: np.ndarray
+    windows: np.ndarray
     keypoints: np.ndarray
     descriptors: np.ndarray
 
@@ -71,6 +76,7 @@ class Fingerprint:
             iscc.ljust(26, b"\0"),
             0 if self.trimmed is None else 1,
             len(self.regions),
+            len(self.windows),
             len(self.keypoints),
         )
         parts = [header, self.pdq.tobytes()]
@@ -78,6 +84,7 @@ class Fingerprint:
             parts.append(self.trimmed.tobytes())
         parts += [
             self.regions.tobytes(),
+            self.windows.tobytes(),
             self.keypoints.astype("<f4").tobytes(),
             self.descriptors.tobytes(),
         ]
@@ -89,13 +96,13 @@ class Fingerprint:
         data = bytes(data)
         if len(data) < _HEADER.size or data[:4] != FORMAT_MAGIC:
             raise ValueError("not a Copytrack fingerprint (bad magic or too short)")
-        (_, version, width, height, phash64, quality, iscc, has_trimmed, n_regions,
+        (_, version, width, height, phash64, quality, iscc, has_trimmed, n_regions, n_windows,
          n_keypoints) = _HEADER.unpack_from(data)
         if version != FORMAT_VERSION:
             raise ValueError(f"fingerprint format version {version} is not supported")
         expected = (
             _HEADER.size
-            + (8 + has_trimmed + n_regions) * PDQ_BYTES
+            + (8 + has_trimmed + n_regions + n_windows) * PDQ_BYTES
             + n_keypoints * (8 + DESCRIPTOR_BYTES)
         )
         if len(data) != expected:
@@ -111,6 +118,7 @@ class Fingerprint:
         pdq = take(8 * PDQ_BYTES, "u1", (8, PDQ_BYTES))
         trimmed = take(PDQ_BYTES, "u1", (PDQ_BYTES,)) if has_trimmed else None
         regions = take(n_regions * PDQ_BYTES, "u1", (n_regions, PDQ_BYTES))
+        windows = take(n_windows * PDQ_BYTES, "u1", (n_windows, PDQ_BYTES))
         keypoints = take(n_keypoints * 2, "<f4", (n_keypoints, 2)).astype(np.float32)
         descriptors = take(n_keypoints * DESCRIPTOR_BYTES, "u1", (n_keypoints, DESCRIPTOR_BYTES))
         return cls(
@@ -122,6 +130,7 @@ class Fingerprint:
             iscc=iscc.rstrip(b"\0").decode("ascii"),
             trimmed=trimmed,
             regions=regions,
+            windows=windows,
             keypoints=keypoints,
             descriptors=descriptors,
         )
@@ -153,9 +162,22 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
         iscc=_iscc_image_code(grey if trim_box is None else grey[y0:y1, x0:x1]),
         trimmed=trimmed,
         regions=np.stack([_pdq(_crop(rgb, box)) for box in REGION_BOXES]),
+        windows=_window_codes(rgb, grey),
         keypoints=keypoints,
         descriptors=descriptors,
     )
+
+
+def _window_codes(rgb: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    crops = []
+    box = windows.layout_window(grey)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        crops.append(rgb[y0:y1, x0:x1])
+    quad = windows.content_quad(grey)
+    if quad is not None:
+        crops.append(windows.rectify(rgb, quad))
+    return np.stack([_pdq(c) for c in crops]) if crops else np.zeros((0, PDQ_BYTES), np.uint8)
 
 
 def _pdq(rgb: np.ndarray) -> np.ndarray:

@@ -219,8 +219,21 @@ def _chunks(codes: np.ndarray) -> np.ndarray:
 
 
 def _distances(codes: np.ndarray, query_words: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(np.ascontiguousarray(codes).view(np.uint64) ^ query_words).sum(
+    return _popcount(np.ascontiguousarray(codes).view(np.uint64) ^ query_words).sum(
         axis=1, dtype=np.int64)
+
+
+def _swar_popcount(words: np.ndarray) -> np.ndarray:
+    """Bits set per uint64 (the classic SWAR reduction), for numpy without bitwise_count."""
+    words = words - ((words >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    words = (words & np.uint64(0x3333333333333333)) + (
+        (words >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    words = (words + (words >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (words * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+# numpy >= 2.0 has a native popcount; the shared environment has run with 1.26 too.
+_popcount = getattr(np, "bitwise_count", _swar_popcount)
 
 
 def _check_codes(codes: np.ndarray) -> np.ndarray:

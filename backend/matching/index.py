@@ -123,8 +123,9 @@ class MatchIndex:
         if fingerprint.trimmed is not None:
             queries.append(fingerprint.trimmed)
             query_kinds.append("region")
-        queries.extend(fingerprint.regions)
-        query_kinds.extend("region" for _ in fingerprint.regions)
+        for codes in (fingerprint.regions, fingerprint.windows):
+            queries.extend(codes)
+            query_kinds.extend("region" for _ in codes)
         best: dict[int, tuple[int, str, bool]] = {}
         for query_number, (ids, distances) in enumerate(
             self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
