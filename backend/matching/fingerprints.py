@@ -16,8 +16,10 @@ from . import windows
 from .decoding import InvalidImage, decode
 
 PDQ_BYTES = 32
+PDQ_SIDE = 128
 DESCRIPTOR_BYTES = 32
 MAX_KEYPOINTS = 256
+WINDOW_KEYPOINTS = 128
 # Sub-windows of the whole image (x0, y0, x1, y1 as fractions) whose PDQ codes are registered
 # too, so that a crop of a registered image still lands near one of them.
 REGION_BOXES = (
@@ -146,13 +148,19 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
     """Fingerprint an already decoded, upright RGB working image of an original width x height."""
     rgb = np.asarray(image.convert("RGB"))
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    dihedral, quality = pdqhash.compute_dihedral(rgb)
+    dihedral, quality = pdqhash.compute_dihedral(_for_pdq(rgb))
     trim_box = _content_box(grey)
     trimmed = None
     if trim_box is not None:
         x0, y0, x1, y1 = trim_box
         trimmed = _pdq(rgb[y0:y1, x0:x1])
-    keypoints, descriptors = _orb_features(grey)
+    crops = _window_crops(rgb, grey)
+    # Features of the whole image, then of each window: a small picture inside a page full of
+    # text would otherwise get few of the whole image's keypoints.
+    features = [_orb_features(grey, None, MAX_KEYPOINTS)]
+    features += [_orb_features(grey, mask, WINDOW_KEYPOINTS) for _, mask in crops]
+    keypoints = np.concatenate([points for points, _ in features])
+    descriptors = np.concatenate([found for _, found in features])
     return Fingerprint(
         width=width,
         height=height,
@@ -162,26 +170,49 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
         iscc=_iscc_image_code(grey if trim_box is None else grey[y0:y1, x0:x1]),
         trimmed=trimmed,
         regions=np.stack([_pdq(_crop(rgb, box)) for box in REGION_BOXES]),
-        windows=_window_codes(rgb, grey),
+        windows=(np.stack([_pdq(pixels) for pixels, _ in crops]) if crops
+                 else np.zeros((0, PDQ_BYTES), np.uint8)),
         keypoints=keypoints,
         descriptors=descriptors,
     )
 
 
-def _window_codes(rgb: np.ndarray, grey: np.ndarray) -> np.ndarray:
+def _window_crops(rgb: np.ndarray, grey: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(pixels, mask in the working image) of each content window worth fingerprinting."""
+    boxes = []
+    layout = windows.layout_window(grey)
+    if layout is not None:
+        boxes.append(layout)
+    boxes += [box for box in windows.edge_rectangles(grey) if box not in boxes]
     crops = []
-    box = windows.layout_window(grey)
-    if box is not None:
-        x0, y0, x1, y1 = box
-        crops.append(rgb[y0:y1, x0:x1])
+    for x0, y0, x1, y1 in boxes:
+        mask = np.zeros(grey.shape, np.uint8)
+        mask[y0:y1, x0:x1] = 255
+        crops.append((rgb[y0:y1, x0:x1], mask))
     quad = windows.content_quad(grey)
     if quad is not None:
-        crops.append(windows.rectify(rgb, quad))
-    return np.stack([_pdq(c) for c in crops]) if crops else np.zeros((0, PDQ_BYTES), np.uint8)
+        mask = np.zeros(grey.shape, np.uint8)
+        cv2.fillConvexPoly(mask, quad.astype(np.int32), 255)
+        crops.append((windows.rectify(rgb, quad), mask))
+    return crops
+
+
+def _for_pdq(rgb: np.ndarray) -> np.ndarray:
+    """`rgb` area-averaged to at most PDQ_SIDE on its longer side.
+
+    PDQ reduces every image to 64 x 64 with box filters whose cost grows with the input size;
+    averaging down first gives nearly the same code several times faster.
+    """
+    height, width = rgb.shape[:2]
+    scale = PDQ_SIDE / max(height, width)
+    if scale >= 1:
+        return np.ascontiguousarray(rgb)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def _pdq(rgb: np.ndarray) -> np.ndarray:
-    bits, _quality = pdqhash.compute(np.ascontiguousarray(rgb))
+    bits, _quality = pdqhash.compute(_for_pdq(rgb))
     return np.packbits(bits.astype(np.uint8))
 
 
@@ -218,10 +249,11 @@ def _iscc_image_code(grey: np.ndarray) -> str:
     return iscc_core.gen_image_code_v0(pixels.flatten().tolist(), bits=64)["iscc"]
 
 
-def _orb_features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _orb_features(grey: np.ndarray, mask: np.ndarray | None, count: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
     # A detector per call: OpenCV's ORB object is not safe to share between threads.
-    orb = cv2.ORB_create(nfeatures=MAX_KEYPOINTS, fastThreshold=10)
-    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    orb = cv2.ORB_create(nfeatures=count, fastThreshold=10)
+    keypoints, descriptors = orb.detectAndCompute(grey, mask)
     if descriptors is None or not keypoints:
         return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
     points = np.array([kp.pt for kp in keypoints], dtype=np.float32)

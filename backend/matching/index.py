@@ -22,13 +22,34 @@ FIRST_REGION = 2
 # PDQ's dihedral order (see Fingerprint.pdq) and what a hit on each variant means.
 VARIANT_KINDS = ("whole", "rotation", "rotation", "rotation", "flip", "flip", "flip", "flip")
 
-# The decision. A PDQ distance within HASH_ACCEPT (of 256 bits) between whole-image codes is a
-# copy on its own; anything up to SEARCH_RADIUS is a candidate that must be confirmed by at least
+# The decision. A PDQ distance within HASH_ACCEPT (of 256 bits) between whole-image codes (any
+# dihedral variant of the query, or either image with uniform borders trimmed) is a copy on its
+# own; anything up to SEARCH_RADIUS is a candidate that must be confirmed by at least
 # MIN_INLIERS ORB correspondences under one homography. See docs/matching.md for the tuning.
 SEARCH_RADIUS = 31
 HASH_ACCEPT = 31
 MIN_INLIERS = 12
 MIN_QUALITY = 50
+# A query too flat for PDQ to trust (quality below MIN_QUALITY) is accepted on its hash only if
+# the 64-bit pHash agrees as well.
+PHASH_ACCEPT = 8
+
+
+@dataclass
+class _Candidate:
+    """The nearest hits of one registered entry: any code, and whole-image codes only."""
+
+    distance: int = 256
+    kind: str = "region"
+    global_distance: int = 256
+    global_kind: str = "whole"
+    unchanged: bool = False
+
+    def note(self, distance: int, kind: str, is_global: bool, unchanged: bool) -> None:
+        if distance < self.distance:
+            self.distance, self.kind = distance, kind
+        if is_global and distance < self.global_distance:
+            self.global_distance, self.global_kind, self.unchanged = distance, kind, unchanged
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,7 @@ class MatchIndex:
         # Per entry: its first code id and number of codes, its ORB features' offset and count.
         self._entry_codes = Column(np.int64, 2)
         self._entry_features = Column(np.int64, 2)
+        self._entry_phash = Column(np.uint64)
         self._keypoints = Column(np.float32, 2)
         self._descriptors = Column(np.uint8, 32)
 
@@ -87,6 +109,7 @@ class MatchIndex:
         self._code_kind.append(kinds)
         self._entry_codes.append([[ids[0], len(ids)]])
         self._entry_features.append([[len(self._keypoints), len(fingerprint.keypoints)]])
+        self._entry_phash.append([fingerprint.phash64])
         self._keypoints.append(fingerprint.keypoints)
         self._descriptors.append(fingerprint.descriptors)
         self._keys.append(key)
@@ -109,43 +132,45 @@ class MatchIndex:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         candidates = self._candidates(fingerprint)
         matches = []
-        for entry, (distance, kind, whole_hit) in candidates.items():
-            match = self._decide(fingerprint, entry, distance, kind, whole_hit)
+        for entry, candidate in candidates.items():
+            match = self._decide(fingerprint, entry, candidate)
             if match is not None:
                 matches.append(match)
         matches.sort(key=lambda m: -m.score)
         return matches[:limit]
 
-    def _candidates(self, fingerprint: Fingerprint) -> dict[int, tuple[int, str, bool]]:
-        """Entry -> (best PDQ distance, kind of that hit, whether it was whole against whole)."""
+    def _candidates(self, fingerprint: Fingerprint) -> dict[int, _Candidate]:
+        """Every entry with a code within SEARCH_RADIUS of one of the query's codes."""
         queries = list(fingerprint.pdq)
         query_kinds = list(VARIANT_KINDS)
         if fingerprint.trimmed is not None:
             queries.append(fingerprint.trimmed)
             query_kinds.append("region")
+        global_queries = len(queries)
         for codes in (fingerprint.regions, fingerprint.windows):
             queries.extend(codes)
             query_kinds.extend("region" for _ in codes)
-        best: dict[int, tuple[int, str, bool]] = {}
+        candidates: dict[int, _Candidate] = {}
         for query_number, (ids, distances) in enumerate(
             self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
         ):
             entries = self._code_entry.values[ids].tolist()
             stored_kinds = self._code_kind.values[ids].tolist()
             for entry, stored_kind, distance in zip(entries, stored_kinds, distances.tolist()):
-                whole_hit = query_number < 8 and stored_kind == WHOLE
+                candidate = candidates.setdefault(entry, _Candidate())
+                is_global = query_number < global_queries and stored_kind <= TRIMMED
                 kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
-                previous = best.get(entry)
-                if previous is None or (distance, not whole_hit) < (previous[0], not previous[2]):
-                    best[entry] = (distance, kind, whole_hit)
-        return best
+                candidate.note(distance, kind, is_global, unchanged=query_number == 0)
+        return candidates
 
-    def _decide(
-        self, fingerprint: Fingerprint, entry: int, distance: int, kind: str, whole_hit: bool
-    ) -> Match | None:
-        hash_score = 1 - distance / 256
-        if whole_hit and distance <= HASH_ACCEPT and fingerprint.pdq_quality >= MIN_QUALITY:
-            return Match(key=self._keys[entry], score=round(hash_score, 4), kind=kind)
+    def _decide(self, fingerprint: Fingerprint, entry: int, candidate: _Candidate
+                ) -> Match | None:
+        if candidate.global_distance <= HASH_ACCEPT and (
+            fingerprint.pdq_quality >= MIN_QUALITY
+            or (candidate.unchanged and self._phash_distance(fingerprint, entry) <= PHASH_ACCEPT)
+        ):
+            score = 1 - candidate.global_distance / 256
+            return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.global_kind)
         offset, count = self._entry_features.values[entry]
         points = self._keypoints.values[offset: offset + count]
         descriptors = self._descriptors.values[offset: offset + count]
@@ -153,12 +178,15 @@ class MatchIndex:
                                  descriptors)
         if count < MIN_INLIERS:
             return None
-        geometry_score = min(1.0, count / 100)
-        return Match(key=self._keys[entry], score=round(0.5 * (hash_score + geometry_score), 4),
-                     kind=kind)
+        # Half from the hash distance, half from how many keypoints agree (100 or more: all).
+        score = 0.5 * (1 - candidate.distance / 256) + 0.5 * min(1.0, count / 100)
+        return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.kind)
 
-    _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "keypoints",
-                "descriptors")
+    def _phash_distance(self, fingerprint: Fingerprint, entry: int) -> int:
+        return (fingerprint.phash64 ^ int(self._entry_phash.values[entry])).bit_count()
+
+    _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "entry_phash",
+                "keypoints", "descriptors")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index into directory `path` (created if missing); `open` reads it back."""

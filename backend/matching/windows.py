@@ -105,3 +105,70 @@ def _worth_a_window(box, width: int, height: int):
     if min(x1 - x0, y1 - y0) < MIN_SIDE or not MIN_WINDOW_SHARE <= share <= MAX_WINDOW_SHARE:
         return None
     return int(x0), int(y0), int(x1), int(y1)
+
+
+# A straight edge is a run of pixels whose neighbour across the edge differs by this many grey
+# levels (after a light blur), at least MIN_EDGE_SHARE of the image's width or height long.
+EDGE_STEP = 24
+MIN_EDGE_SHARE = 0.25
+SIDE_SUPPORT = 0.7
+MAX_LINES = 6
+MAX_RECTANGLES = 3
+
+
+def edge_rectangles(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes bounded on all four sides by long straight edges or the image border.
+
+    A picture pasted onto a background, placed in a page layout or under a caption band has
+    such a frame even when the background around it is busy.
+    """
+    height, width = grey.shape
+    blurred = cv2.GaussianBlur(grey, (5, 5), 0).astype(np.int16)
+    rows = _straight_edges(np.abs(blurred[1:] - blurred[:-1]) > EDGE_STEP, width)
+    columns = _straight_edges((np.abs(blurred[:, 1:] - blurred[:, :-1]) > EDGE_STEP).T, height)
+    rows = [(0, 0, width), (height, 0, width)] + [(p + 1, a, b) for p, a, b in rows]
+    columns = [(0, 0, height), (width, 0, height)] + [(p + 1, a, b) for p, a, b in columns]
+    found = []
+    for (top, t0, t1), (bottom, b0, b1) in _pairs(rows):
+        for (left, l0, l1), (right, r0, r1) in _pairs(columns):
+            box = _worth_a_window((left, top, right, bottom), width, height)
+            if box is None:
+                continue
+            supported = (_covers(t0, t1, left, right) and _covers(b0, b1, left, right)
+                         and _covers(l0, l1, top, bottom) and _covers(r0, r1, top, bottom))
+            if supported:
+                found.append(box)
+    found.sort(key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+    return found[:MAX_RECTANGLES]
+
+
+def _straight_edges(steps: np.ndarray, length: int) -> list[tuple[int, int, int]]:
+    """(line, start, end) of the longest run in each line, strongest few, one per neighbourhood."""
+    padded = np.pad(steps, ((0, 0), (1, 1))).astype(np.int8)
+    lines = []
+    for line, changes in enumerate(np.diff(padded, axis=1)):
+        starts, ends = np.flatnonzero(changes == 1), np.flatnonzero(changes == -1)
+        if len(starts) == 0:
+            continue
+        longest = int(np.argmax(ends - starts))
+        if ends[longest] - starts[longest] >= MIN_EDGE_SHARE * length:
+            lines.append((int(ends[longest] - starts[longest]), line, int(starts[longest]),
+                          int(ends[longest])))
+    lines.sort(reverse=True)
+    kept: list[tuple[int, int, int]] = []
+    for _run, line, start, end in lines:
+        if all(abs(line - other) > 4 for other, _, _ in kept):
+            kept.append((line, start, end))
+        if len(kept) == MAX_LINES:
+            break
+    return kept
+
+
+def _pairs(lines):
+    ordered = sorted(lines)
+    return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]
+            if b[0] - a[0] >= MIN_SIDE]
+
+
+def _covers(start: int, end: int, low: int, high: int) -> bool:
+    return min(end, high) - max(start, low) >= SIDE_SUPPORT * (high - low)
