@@ -26,10 +26,6 @@ REGION_BOXES = (
     (0.025, 0.025, 0.975, 0.975),
     (0.07, 0.07, 0.93, 0.93),
     (0.15, 0.15, 0.85, 0.85),
-    (0.0, 0.0, 0.75, 0.75),
-    (0.25, 0.0, 1.0, 0.75),
-    (0.0, 0.25, 0.75, 1.0),
-    (0.25, 0.25, 1.0, 1.0),
 )
 # Borders whose grey level stays within this distance of the border colour count as padding.
 BORDER_TOLERANCE = 12

@@ -33,6 +33,10 @@ MIN_QUALITY = 50
 # A query too flat for PDQ to trust (quality below MIN_QUALITY) is accepted on its hash only if
 # the 64-bit pHash agrees as well.
 PHASH_ACCEPT = 8
+# A window of the query (a picture found inside a layout) whose code is this close to a whole
+# registered image is a copy without geometric confirmation: windows are found by their frame,
+# so the only way to be this close is to hold the same picture.
+WINDOW_HASH_ACCEPT = 20
 
 
 @dataclass
@@ -45,9 +49,14 @@ class _Candidate:
     global_kind: str = "whole"
     unchanged: bool = False
 
-    def note(self, distance: int, kind: str, is_global: bool, unchanged: bool) -> None:
+    window_distance: int = 256
+
+    def note(self, distance: int, kind: str, is_global: bool, unchanged: bool,
+             window_on_whole: bool) -> None:
         if distance < self.distance:
             self.distance, self.kind = distance, kind
+        if window_on_whole:
+            self.window_distance = min(self.window_distance, distance)
         if is_global and distance < self.global_distance:
             self.global_distance, self.global_kind, self.unchanged = distance, kind, unchanged
 
@@ -160,7 +169,9 @@ class MatchIndex:
                 candidate = candidates.setdefault(entry, _Candidate())
                 is_global = query_number < global_queries and stored_kind <= TRIMMED
                 kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
-                candidate.note(distance, kind, is_global, unchanged=query_number == 0)
+                candidate.note(distance, kind, is_global, unchanged=query_number == 0,
+                               window_on_whole=query_number >= global_queries
+                               and stored_kind == WHOLE)
         return candidates
 
     def _decide(self, fingerprint: Fingerprint, entry: int, candidate: _Candidate
@@ -171,6 +182,9 @@ class MatchIndex:
         ):
             score = 1 - candidate.global_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.global_kind)
+        if candidate.window_distance <= WINDOW_HASH_ACCEPT:
+            score = 1 - candidate.window_distance / 256
+            return Match(key=self._keys[entry], score=round(score, 4), kind="region")
         offset, count = self._entry_features.values[entry]
         points = self._keypoints.values[offset: offset + count]
         descriptors = self._descriptors.values[offset: offset + count]
