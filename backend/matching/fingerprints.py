@@ -16,7 +16,7 @@ from . import windows
 from .decoding import InvalidImage, decode
 
 PDQ_BYTES = 32
-PDQ_SIDE = 128
+PDQ_SIDE = 256
 DESCRIPTOR_BYTES = 32
 MAX_KEYPOINTS = 256
 WINDOW_KEYPOINTS = 128

@@ -105,3 +105,42 @@ def test_save_open__round_trip__answers_the_same(index, registered, tmp_path):
 def test_open__missing_directory__raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="no index at"):
         MatchIndex.open(tmp_path / "absent")
+
+
+def _in_layout(picture: Image.Image, kind: str) -> Image.Image:
+    """The picture as a figure in a text page, under a caption band, or tilted on a fill."""
+    from PIL import ImageDraw
+
+    if kind == "page":
+        page = Image.new("RGB", (1000, 800), (250, 250, 250))
+        draw = ImageDraw.Draw(page)
+        for line in range(28):
+            draw.text((30, 100 + 24 * line), "Lorem ipsum dolor sit amet, consectetur", fill=(40,) * 3)
+        page.paste(picture.resize((480, round(480 * picture.height / picture.width))), (490, 110))
+        return page
+    if kind == "caption":
+        band = picture.height // 5
+        canvas = Image.new("RGB", (picture.width, picture.height + band), "white")
+        canvas.paste(picture, (0, band))
+        ImageDraw.Draw(canvas).text((20, band // 3), "WHEN THE TESTS PASS", fill="black")
+        return canvas
+    return picture.rotate(12, Image.Resampling.BILINEAR, expand=True, fillcolor="black")
+
+
+@pytest.mark.parametrize("kind", ["page", "caption", "tilted"])
+def test_search__picture_inside_a_larger_one__is_found_as_region(index, photos, encode, kind):
+    for name in ("astronaut", "coffee"):
+        query = fingerprint(encode(_in_layout(Image.fromarray(photos[name]), kind), quality=85))
+
+        matches = index.search(query)
+
+        assert [m.key for m in matches] == [name], f"{name} {kind}: {matches}"
+        assert matches[0].kind == "region"
+
+
+def test_search__centre_crop_of_half_the_area__is_found(index, photos, encode):
+    pixels = photos["rocket"]
+    height, width = pixels.shape[:2]
+    crop = pixels[round(height * 0.15): round(height * 0.85), round(width * 0.15): round(width * 0.85)]
+
+    assert [m.key for m in index.search(fingerprint(encode(crop)))] == ["rocket"]
