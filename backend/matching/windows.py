@@ -151,19 +151,21 @@ def _straight_edges(steps: np.ndarray, length: int) -> list[tuple[int, int, int]
     # merge neighbouring lines and bridge short gaps before measuring runs.
     steps = cv2.dilate(steps.astype(np.uint8), np.ones((3, 1), np.uint8))
     steps = cv2.morphologyEx(steps, cv2.MORPH_CLOSE, np.ones((1, GAP_BRIDGE), np.uint8))
-    padded = np.pad(steps, ((0, 0), (1, 1))).astype(np.int8)
-    lines = []
-    for line, changes in enumerate(np.diff(padded, axis=1)):
-        starts, ends = np.flatnonzero(changes == 1), np.flatnonzero(changes == -1)
-        if len(starts) == 0:
-            continue
-        longest = int(np.argmax(ends - starts))
-        if ends[longest] - starts[longest] >= MIN_EDGE_SHARE * length:
-            lines.append((int(ends[longest] - starts[longest]), line, int(starts[longest]),
-                          int(ends[longest])))
-    lines.sort(reverse=True)
+    changes = np.diff(np.pad(steps, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    start_lines, starts = np.nonzero(changes == 1)
+    _, ends = np.nonzero(changes == -1)  # row-major order: each run's end follows its start
+    runs = ends - starts
+    # The longest run of each line: sort by line, longest first, keep the first of each line.
+    order = np.lexsort((-runs, start_lines))
+    first = np.ones(len(order), bool)
+    first[1:] = start_lines[order][1:] != start_lines[order][:-1]
+    longest = order[first]
+    long_enough = longest[runs[longest] >= MIN_EDGE_SHARE * length]
+    lines = sorted(zip((-runs[long_enough]).tolist(), (-start_lines[long_enough]).tolist(),
+                       starts[long_enough].tolist(), ends[long_enough].tolist()))
     kept: list[tuple[int, int, int]] = []
-    for _run, line, start, end in lines:
+    for _run, negative_line, start, end in lines:
+        line = -negative_line
         if all(abs(line - other) > 4 for other, _, _ in kept):
             kept.append((line, start, end))
         if len(kept) == MAX_LINES:
