@@ -1,0 +1,259 @@
+"""Fingerprints of one image: global perceptual hashes, region hashes and local features."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import cv2
+import imagehash
+import iscc_core
+import numpy as np
+import pdqhash
+from PIL import Image
+
+from . import windows
+from .decoding import InvalidImage, decode
+
+PDQ_BYTES = 32
+PDQ_SIDE = 256
+DESCRIPTOR_BYTES = 32
+MAX_KEYPOINTS = 256
+WINDOW_KEYPOINTS = 128
+# Sub-windows of the whole image (x0, y0, x1, y1 as fractions) whose PDQ codes are registered
+# too, so that a crop of a registered image still lands near one of them.
+REGION_BOXES = (
+    (0.025, 0.025, 0.975, 0.975),
+    (0.07, 0.07, 0.93, 0.93),
+    (0.15, 0.15, 0.85, 0.85),
+)
+# Borders whose grey level stays within this distance of the border colour count as padding.
+BORDER_TOLERANCE = 12
+MIN_TRIMMED_FRACTION = 0.15
+FORMAT_MAGIC = b"CTFP"
+FORMAT_VERSION = 1
+_HEADER = struct.Struct("<4sBIIQH26sHHHH")
+
+
+@dataclass(frozen=True, eq=False)
+class Fingerprint:
+    """Everything the matcher needs to know about one image, without its pixels.
+
+    `pdq` holds the PDQ codes of the 8 dihedral variants (row 0: the image as shown; then
+    PDQ's order: rotated 90, 180, 270, flipped horizontally, vertically, transposed,
+    transversed). `trimmed` is the PDQ code of the image with uniform borders removed, or None
+    when there were none. `regions` are the PDQ codes of REGION_BOXES, registered so that crops
+    are found; `windows` are PDQ codes of content windows (see windows.py), searched so that a
+    registered image inside a larger picture is found. `keypoints` (pixel
+    positions in the working image) and `descriptors` are ORB features used to confirm a match
+    geometrically.
+    """
+
+    width: int
+    height: int
+    phash64: int
+    pdq: np.ndarray
+    pdq_quality: int
+    iscc: str
+    trimmed: np.ndarray | None
+    regions: np.ndarray
+    windows: np.ndarray
+    keypoints: np.ndarray
+    descriptors: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        """A compact binary form, read back by `Fingerprint.from_bytes`."""
+        iscc = self.iscc.encode("ascii")
+        header = _HEADER.pack(
+            FORMAT_MAGIC,
+            FORMAT_VERSION,
+            self.width,
+            self.height,
+            self.phash64,
+            self.pdq_quality,
+            iscc.ljust(26, b"\0"),
+            0 if self.trimmed is None else 1,
+            len(self.regions),
+            len(self.windows),
+            len(self.keypoints),
+        )
+        parts = [header, self.pdq.tobytes()]
+        if self.trimmed is not None:
+            parts.append(self.trimmed.tobytes())
+        parts += [
+            self.regions.tobytes(),
+            self.windows.tobytes(),
+            self.keypoints.astype("<f4").tobytes(),
+            self.descriptors.tobytes(),
+        ]
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Fingerprint:
+        """Rebuild a fingerprint from `to_bytes` output; ValueError names what is wrong."""
+        data = bytes(data)
+        if len(data) < _HEADER.size or data[:4] != FORMAT_MAGIC:
+            raise ValueError("not a Copytrack fingerprint (bad magic or too short)")
+        (_, version, width, height, phash64, quality, iscc, has_trimmed, n_regions, n_windows,
+         n_keypoints) = _HEADER.unpack_from(data)
+        if version != FORMAT_VERSION:
+            raise ValueError(f"fingerprint format version {version} is not supported")
+        expected = (
+            _HEADER.size
+            + (8 + has_trimmed + n_regions + n_windows) * PDQ_BYTES
+            + n_keypoints * (8 + DESCRIPTOR_BYTES)
+        )
+        if len(data) != expected:
+            raise ValueError(f"fingerprint is {len(data)} bytes, expected {expected}")
+        offset = _HEADER.size
+
+        def take(count: int, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+            nonlocal offset
+            array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+            offset += array.nbytes
+            return array.reshape(shape).copy()
+
+        pdq = take(8 * PDQ_BYTES, "u1", (8, PDQ_BYTES))
+        trimmed = take(PDQ_BYTES, "u1", (PDQ_BYTES,)) if has_trimmed else None
+        regions = take(n_regions * PDQ_BYTES, "u1", (n_regions, PDQ_BYTES))
+        windows = take(n_windows * PDQ_BYTES, "u1", (n_windows, PDQ_BYTES))
+        keypoints = take(n_keypoints * 2, "<f4", (n_keypoints, 2)).astype(np.float32)
+        descriptors = take(n_keypoints * DESCRIPTOR_BYTES, "u1", (n_keypoints, DESCRIPTOR_BYTES))
+        return cls(
+            width=width,
+            height=height,
+            phash64=phash64,
+            pdq=pdq,
+            pdq_quality=quality,
+            iscc=iscc.rstrip(b"\0").decode("ascii"),
+            trimmed=trimmed,
+            regions=regions,
+            windows=windows,
+            keypoints=keypoints,
+            descriptors=descriptors,
+        )
+
+
+def fingerprint(data: bytes) -> Fingerprint:
+    """Fingerprint untrusted image bytes; raises InvalidImage with the reason if they are bad."""
+    decoded = decode(data)
+    return fingerprint_image(decoded.image, decoded.width, decoded.height)
+
+
+def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprint:
+    """Fingerprint an already decoded, upright RGB working image of an original width x height."""
+    rgb = np.asarray(image.convert("RGB"))
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    dihedral, quality = pdqhash.compute_dihedral(_for_pdq(rgb))
+    trim_box = _content_box(grey)
+    trimmed = None
+    if trim_box is not None:
+        x0, y0, x1, y1 = trim_box
+        trimmed = _pdq(rgb[y0:y1, x0:x1])
+    crops = _window_crops(rgb, grey)
+    # Features of the whole image, then of each window: a small picture inside a page full of
+    # text would otherwise get few of the whole image's keypoints.
+    features = [_orb_features(grey, None, MAX_KEYPOINTS)]
+    features += [_orb_features(grey, mask, WINDOW_KEYPOINTS) for _, mask in crops]
+    keypoints = np.concatenate([points for points, _ in features])
+    descriptors = np.concatenate([found for _, found in features])
+    return Fingerprint(
+        width=width,
+        height=height,
+        phash64=int(str(imagehash.phash(image)), 16),
+        pdq=np.packbits(np.asarray(dihedral, dtype=np.uint8), axis=1),
+        pdq_quality=int(quality),
+        iscc=_iscc_image_code(grey if trim_box is None else grey[y0:y1, x0:x1]),
+        trimmed=trimmed,
+        regions=np.stack([_pdq(_crop(rgb, box)) for box in REGION_BOXES]),
+        windows=(np.stack([_pdq(pixels) for pixels, _ in crops]) if crops
+                 else np.zeros((0, PDQ_BYTES), np.uint8)),
+        keypoints=keypoints,
+        descriptors=descriptors,
+    )
+
+
+def _window_crops(rgb: np.ndarray, grey: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(pixels, mask in the working image) of each content window worth fingerprinting."""
+    boxes = []
+    layout = windows.layout_window(grey)
+    if layout is not None:
+        boxes.append(layout)
+    boxes += [box for box in windows.edge_rectangles(grey) if box not in boxes]
+    crops = []
+    for x0, y0, x1, y1 in boxes:
+        mask = np.zeros(grey.shape, np.uint8)
+        mask[y0:y1, x0:x1] = 255
+        crops.append((rgb[y0:y1, x0:x1], mask))
+    quad = windows.content_quad(grey)
+    if quad is not None:
+        mask = np.zeros(grey.shape, np.uint8)
+        cv2.fillConvexPoly(mask, quad.astype(np.int32), 255)
+        crops.append((windows.rectify(rgb, quad), mask))
+    return crops
+
+
+def _for_pdq(rgb: np.ndarray) -> np.ndarray:
+    """`rgb` area-averaged to at most PDQ_SIDE on its longer side.
+
+    PDQ reduces every image to 64 x 64 with box filters whose cost grows with the input size;
+    averaging down first gives nearly the same code several times faster.
+    """
+    height, width = rgb.shape[:2]
+    scale = PDQ_SIDE / max(height, width)
+    if scale >= 1:
+        return np.ascontiguousarray(rgb)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _pdq(rgb: np.ndarray) -> np.ndarray:
+    bits, _quality = pdqhash.compute(_for_pdq(rgb))
+    return np.packbits(bits.astype(np.uint8))
+
+
+def _crop(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    x0, y0, x1, y1 = box
+    return rgb[round(y0 * height):round(y1 * height), round(x0 * width):round(x1 * width)]
+
+
+def _content_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The box inside uniform borders (padding, a plain background), or None if there are none.
+
+    The border colour is the median of the outermost pixels; rows and columns whose pixels all
+    stay within BORDER_TOLERANCE of it are trimmed.
+    """
+    edge = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    colour = int(np.median(edge))
+    content = np.abs(grey.astype(np.int16) - colour) > BORDER_TOLERANCE
+    rows = np.flatnonzero(content.any(axis=1))
+    cols = np.flatnonzero(content.any(axis=0))
+    if len(rows) == 0 or len(cols) == 0:
+        return None
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    height, width = grey.shape
+    trimmed_area = 1 - ((y1 - y0) * (x1 - x0)) / (height * width)
+    if trimmed_area < MIN_TRIMMED_FRACTION or min(y1 - y0, x1 - x0) < 16:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _iscc_image_code(grey: np.ndarray) -> str:
+    """The ISCC Content-Code Image (ISO 24138) of a greyscale image without empty borders."""
+    pixels = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
+    return iscc_core.gen_image_code_v0(pixels.flatten().tolist(), bits=64)["iscc"]
+
+
+def _orb_features(grey: np.ndarray, mask: np.ndarray | None, count: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    # A detector per call: OpenCV's ORB object is not safe to share between threads.
+    orb = cv2.ORB_create(nfeatures=count, fastThreshold=10)
+    keypoints, descriptors = orb.detectAndCompute(grey, mask)
+    if descriptors is None or not keypoints:
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+    points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
+    return points, descriptors.astype(np.uint8)
+
+
+__all__ = ["Fingerprint", "InvalidImage", "fingerprint", "fingerprint_image"]

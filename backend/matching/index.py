@@ -1,0 +1,237 @@
+"""MatchIndex: registered fingerprints, searched for copies of a query image."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import geometry
+from .columns import Column
+from .fingerprints import Fingerprint
+from .hamming import HammingIndex
+
+Key = str | int
+
+# Kinds of stored code, per entry: the whole image, its borders trimmed, and REGION_BOXES.
+WHOLE, TRIMMED = 0, 1
+FIRST_REGION = 2
+# PDQ's dihedral order (see Fingerprint.pdq) and what a hit on each variant means.
+VARIANT_KINDS = ("whole", "rotation", "rotation", "rotation", "flip", "flip", "flip", "flip")
+
+# The decision. A PDQ distance within HASH_ACCEPT (of 256 bits) between whole-image codes (any
+# dihedral variant of the query, or either image with uniform borders trimmed) is a copy on its
+# own; anything up to SEARCH_RADIUS is a candidate that must be confirmed by at least
+# MIN_INLIERS ORB correspondences under one homography. See docs/matching.md for the tuning.
+SEARCH_RADIUS = 31
+HASH_ACCEPT = 31
+MIN_INLIERS = 12
+MIN_QUALITY = 50
+# A query too flat for PDQ to trust (quality below MIN_QUALITY) is accepted on its hash only if
+# the 64-bit pHash agrees as well.
+PHASH_ACCEPT = 8
+# A window of the query (a picture found inside a layout) whose code is this close to a whole
+# registered image is a copy without geometric confirmation: windows are found by their frame,
+# so the only way to be this close is to hold the same picture.
+WINDOW_HASH_ACCEPT = 20
+
+
+@dataclass
+class _Candidate:
+    """The nearest hits of one registered entry: any code, and whole-image codes only."""
+
+    distance: int = 256
+    kind: str = "region"
+    global_distance: int = 256
+    global_kind: str = "whole"
+    unchanged: bool = False
+
+    window_distance: int = 256
+
+    def note(self, distance: int, kind: str, is_global: bool, unchanged: bool,
+             window_on_whole: bool) -> None:
+        if distance < self.distance:
+            self.distance, self.kind = distance, kind
+        if window_on_whole:
+            self.window_distance = min(self.window_distance, distance)
+        if is_global and distance < self.global_distance:
+            self.global_distance, self.global_kind, self.unchanged = distance, kind, unchanged
+
+
+@dataclass(frozen=True)
+class Match:
+    """A registered image that the query is a copy of.
+
+    `score` is in [0, 1] (1: identical fingerprints); `kind` says what matched: "whole",
+    "flip", "rotation" or "region" (a crop of the registered image, or the registered image
+    inside a larger picture).
+    """
+
+    key: Key
+    score: float
+    kind: str
+
+
+class MatchIndex:
+    """Registered images by key; `search` returns the ones a query image is a copy of."""
+
+    def __init__(self) -> None:
+        self._codes = HammingIndex()
+        self._keys: list[Key | None] = []
+        self._entry_by_key: dict[Key, int] = {}
+        # Per code id: the entry it belongs to and which of its codes it is.
+        self._code_entry = Column(np.int64)
+        self._code_kind = Column(np.int8)
+        # Per entry: its first code id and number of codes, its ORB features' offset and count.
+        self._entry_codes = Column(np.int64, 2)
+        self._entry_features = Column(np.int64, 2)
+        self._entry_phash = Column(np.uint64)
+        self._keypoints = Column(np.float32, 2)
+        self._descriptors = Column(np.uint8, 32)
+
+    def __len__(self) -> int:
+        return len(self._entry_by_key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entry_by_key
+
+    def add(self, key: Key, fingerprint: Fingerprint) -> None:
+        """Register `fingerprint` under `key`, replacing what the key had before."""
+        _check_key(key)
+        if not isinstance(fingerprint, Fingerprint):
+            raise TypeError(f"fingerprint must be a Fingerprint, not {type(fingerprint).__name__}")
+        if key in self._entry_by_key:
+            self.remove(key)
+        entry = len(self._keys)
+        codes = [fingerprint.pdq[0]]
+        kinds = [WHOLE]
+        if fingerprint.trimmed is not None:
+            codes.append(fingerprint.trimmed)
+            kinds.append(TRIMMED)
+        codes.extend(fingerprint.regions)
+        kinds.extend(FIRST_REGION + i for i in range(len(fingerprint.regions)))
+        ids = self._codes.add(np.stack(codes))
+        self._code_entry.append(np.full(len(ids), entry))
+        self._code_kind.append(kinds)
+        self._entry_codes.append([[ids[0], len(ids)]])
+        self._entry_features.append([[len(self._keypoints), len(fingerprint.keypoints)]])
+        self._entry_phash.append([fingerprint.phash64])
+        self._keypoints.append(fingerprint.keypoints)
+        self._descriptors.append(fingerprint.descriptors)
+        self._keys.append(key)
+        self._entry_by_key[key] = entry
+
+    def remove(self, key: Key) -> None:
+        """Forget `key`; KeyError if it was never added."""
+        _check_key(key)
+        entry = self._entry_by_key.pop(key, None)
+        if entry is None:
+            raise KeyError(f"matching: no image registered under key {key!r}")
+        self._keys[entry] = None
+        first, count = self._entry_codes.values[entry]
+        self._codes.remove(np.arange(first, first + count))
+    def search(self, fingerprint: Fingerprint, limit: int = 10) -> list[Match]:
+        """The registered images `fingerprint` is a copy of, best first, at most `limit`."""
+        if not isinstance(fingerprint, Fingerprint):
+            raise TypeError(f"fingerprint must be a Fingerprint, not {type(fingerprint).__name__}")
+        if not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        candidates = self._candidates(fingerprint)
+        matches = []
+        for entry, candidate in candidates.items():
+            match = self._decide(fingerprint, entry, candidate)
+            if match is not None:
+                matches.append(match)
+        matches.sort(key=lambda m: -m.score)
+        return matches[:limit]
+
+    def _candidates(self, fingerprint: Fingerprint) -> dict[int, _Candidate]:
+        """Every entry with a code within SEARCH_RADIUS of one of the query's codes."""
+        queries = list(fingerprint.pdq)
+        query_kinds = list(VARIANT_KINDS)
+        if fingerprint.trimmed is not None:
+            queries.append(fingerprint.trimmed)
+            query_kinds.append("region")
+        global_queries = len(queries)
+        for codes in (fingerprint.regions, fingerprint.windows):
+            queries.extend(codes)
+            query_kinds.extend("region" for _ in codes)
+        candidates: dict[int, _Candidate] = {}
+        for query_number, (ids, distances) in enumerate(
+            self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
+        ):
+            entries = self._code_entry.values[ids].tolist()
+            stored_kinds = self._code_kind.values[ids].tolist()
+            for entry, stored_kind, distance in zip(entries, stored_kinds, distances.tolist()):
+                candidate = candidates.setdefault(entry, _Candidate())
+                is_global = query_number < global_queries and stored_kind <= TRIMMED
+                kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
+                candidate.note(distance, kind, is_global, unchanged=query_number == 0,
+                               window_on_whole=query_number >= global_queries
+                               and stored_kind == WHOLE)
+        return candidates
+
+    def _decide(self, fingerprint: Fingerprint, entry: int, candidate: _Candidate
+                ) -> Match | None:
+        if candidate.global_distance <= HASH_ACCEPT and (
+            fingerprint.pdq_quality >= MIN_QUALITY
+            or (candidate.unchanged and self._phash_distance(fingerprint, entry) <= PHASH_ACCEPT)
+        ):
+            score = 1 - candidate.global_distance / 256
+            return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.global_kind)
+        if candidate.window_distance <= WINDOW_HASH_ACCEPT:
+            score = 1 - candidate.window_distance / 256
+            return Match(key=self._keys[entry], score=round(score, 4), kind="region")
+        offset, count = self._entry_features.values[entry]
+        points = self._keypoints.values[offset: offset + count]
+        descriptors = self._descriptors.values[offset: offset + count]
+        count = geometry.inliers(fingerprint.keypoints, fingerprint.descriptors, points,
+                                 descriptors)
+        if count < MIN_INLIERS:
+            return None
+        # Half from the hash distance, half from how many keypoints agree (100 or more: all).
+        score = 0.5 * (1 - candidate.distance / 256) + 0.5 * min(1.0, count / 100)
+        return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.kind)
+
+    def _phash_distance(self, fingerprint: Fingerprint, entry: int) -> int:
+        return (fingerprint.phash64 ^ int(self._entry_phash.values[entry])).bit_count()
+
+    _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "entry_phash",
+                "keypoints", "descriptors")
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the index into directory `path` (created if missing); `open` reads it back."""
+        directory = Path(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._codes.save(directory / "codes")
+        for name in self._COLUMNS:
+            np.save(directory / f"{name}.npy", getattr(self, f"_{name}").values)
+        live = [[entry, key] for entry, key in enumerate(self._keys) if key is not None]
+        (directory / "keys.json").write_text(json.dumps({"entries": len(self._keys),
+                                                          "keys": live}))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> MatchIndex:
+        """Open an index written by `save`; the large arrays are memory-mapped, not read."""
+        directory = Path(path)
+        if not (directory / "keys.json").is_file():
+            raise FileNotFoundError(f"matching: no index at {directory} (keys.json is missing)")
+        index = cls()
+        index._codes = HammingIndex.open(directory / "codes")
+        for name in cls._COLUMNS:
+            data = np.load(directory / f"{name}.npy", mmap_mode="r")
+            setattr(index, f"_{name}", Column(data.dtype, data=data))
+        meta = json.loads((directory / "keys.json").read_text())
+        index._keys = [None] * meta["entries"]
+        for entry, key in meta["keys"]:
+            index._keys[entry] = key
+            index._entry_by_key[key] = entry
+        return index
+
+
+def _check_key(key: object) -> None:
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        raise TypeError(f"key must be a str or int, not {type(key).__name__}")

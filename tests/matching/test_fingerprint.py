@@ -1,0 +1,139 @@
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from backend.matching import Fingerprint, InvalidImage, fingerprint
+from backend.matching.decoding import MAX_PIXELS
+from backend.matching.fingerprints import fingerprint_image
+
+
+def pdq_distance(a: Fingerprint, b: Fingerprint) -> int:
+    return int(np.unpackbits(a.pdq[0] ^ b.pdq[0]).sum())
+
+
+def phash_distance(a: Fingerprint, b: Fingerprint) -> int:
+    return (a.phash64 ^ b.phash64).bit_count()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"hello, this is plain text and not a picture", "not a recognised image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not a recognised image"),
+    ],
+)
+def test_fingerprint__not_an_image__raises_invalid_image(data, reason):
+    with pytest.raises(InvalidImage, match=reason):
+        fingerprint(data)
+
+
+def test_fingerprint__not_bytes__raises_invalid_image():
+    with pytest.raises(InvalidImage, match="must be bytes"):
+        fingerprint("a string")
+
+
+def test_fingerprint__truncated_jpeg__raises_invalid_image(photos, encode):
+    data = encode(photos["china"], quality=90)
+    with pytest.raises(InvalidImage, match="truncated or corrupt"):
+        fingerprint(data[: len(data) // 2])
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width x height pixels in a few bytes: a decompression bomb's header."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_fingerprint__decompression_bomb__raises_invalid_image():
+    side = int(MAX_PIXELS**0.5) + 100
+    with pytest.raises(InvalidImage, match="pixels"):
+        fingerprint(_png_header_only(side, side))
+
+
+def test_fingerprint__zero_size__raises_invalid_image():
+    with pytest.raises(InvalidImage):
+        fingerprint(_png_header_only(0, 10))
+
+
+def test_fingerprint__exif_orientation__matches_upright_image(photos, encode):
+    upright = Image.fromarray(photos["astronaut"])
+    # Stored rotated, with EXIF orientation 6 ("rotate 90 clockwise to display").
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    rotated_with_tag = encode(stored, exif=exif.tobytes(), quality=95)
+    plain_rotated = encode(stored, quality=95)
+    reference = fingerprint(encode(upright, quality=95))
+
+    oriented = fingerprint(rotated_with_tag)
+
+    assert pdq_distance(oriented, reference) <= 16
+    assert pdq_distance(fingerprint(plain_rotated), reference) > 64
+    assert (oriented.width, oriented.height) == upright.size
+
+
+def test_fingerprint__transparency__is_flattened_onto_white(photos, encode):
+    rgb = Image.fromarray(photos["chelsea"])
+    alpha = Image.new("L", rgb.size, 255)
+    alpha.paste(0, (0, 0, rgb.width // 3, rgb.height))
+    transparent = rgb.copy()
+    transparent.putalpha(alpha)
+    # Fully transparent pixels carry arbitrary colour; what a viewer shows is white.
+    hidden_colour = np.asarray(transparent).copy()
+    hidden_colour[:, : rgb.width // 3, :3] = 0
+    on_white = rgb.copy()
+    on_white.paste((255, 255, 255), (0, 0, rgb.width // 3, rgb.height))
+
+    flattened = fingerprint(encode(Image.fromarray(hidden_colour), "PNG"))
+
+    assert pdq_distance(flattened, fingerprint(encode(on_white, "PNG"))) <= 8
+
+
+def test_fingerprint__draft_decoding__stays_close_to_full_resolution(photos, encode):
+    large = Image.fromarray(photos["china"]).resize((3200, 2136), Image.Resampling.LANCZOS)
+    data = encode(large, quality=92)
+    full = Image.open(io.BytesIO(data))
+    full.load()
+    full.thumbnail((512, 512), Image.Resampling.LANCZOS)
+    from_full = fingerprint_image(full.convert("RGB"), *large.size)
+
+    from_draft = fingerprint(data)
+
+    assert phash_distance(from_draft, from_full) <= 4
+    assert pdq_distance(from_draft, from_full) <= 16
+    assert (from_draft.width, from_draft.height) == (3200, 2136)
+
+
+def test_fingerprint__to_bytes__round_trips(photos, encode):
+    original = fingerprint(encode(photos["coffee"]))
+
+    copy = Fingerprint.from_bytes(original.to_bytes())
+
+    assert copy.to_bytes() == original.to_bytes()
+    assert copy.phash64 == original.phash64
+    assert copy.iscc == original.iscc and copy.iscc.startswith("ISCC:")
+    assert np.array_equal(copy.descriptors, original.descriptors)
+
+
+def test_fingerprint__phash64__has_imagehash_bit_order(photos, encode):
+    import imagehash
+
+    data = encode(photos["rocket"], "PNG")
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+
+    assert fingerprint(data).phash64 == int(str(imagehash.phash(image)), 16)
+
+
+@pytest.mark.parametrize("damage", [b"", b"CTFP\x09" + b"\0" * 60, b"garbage" * 10])
+def test_from_bytes__damaged__raises_value_error(damage):
+    with pytest.raises(ValueError):
+        Fingerprint.from_bytes(damage)

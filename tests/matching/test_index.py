@@ -1,0 +1,146 @@
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance
+
+from backend.matching import Fingerprint, Match, MatchIndex, fingerprint
+
+
+@pytest.fixture(scope="module")
+def registered(photos, encode) -> dict[str, Fingerprint]:
+    return {name: fingerprint(encode(pixels, quality=90)) for name, pixels in photos.items()}
+
+
+@pytest.fixture
+def index(registered) -> MatchIndex:
+    index = MatchIndex()
+    for name, print_ in registered.items():
+        index.add(name, print_)
+    return index
+
+
+def _edits(pixels: np.ndarray) -> dict[str, Image.Image]:
+    image = Image.fromarray(pixels)
+    width, height = image.size
+    return {
+        "jpeg quality 30": image,
+        "half size": image.resize((width // 2, height // 2)),
+        "brighter": ImageEnhance.Brightness(image).enhance(1.3),
+        "greyscale": image.convert("L").convert("RGB"),
+        "mirrored": image.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        "rotated 90": image.transpose(Image.Transpose.ROTATE_90),
+    }
+
+
+@pytest.mark.parametrize("name", ["china", "astronaut", "coffee"])
+def test_search__edited_copy__finds_the_original_first(index, photos, encode, name):
+    for edit, edited in _edits(photos[name]).items():
+        matches = index.search(fingerprint(encode(edited, quality=30)))
+
+        assert matches, f"{edit} of {name} was not found"
+        assert matches[0].key == name, f"{edit} of {name} matched {matches[0]}"
+        assert 0 <= matches[0].score <= 1
+
+
+def test_search__unrelated_images__never_match(registered):
+    for name, print_ in registered.items():
+        alone = MatchIndex()
+        for other, other_print in registered.items():
+            if other != name:
+                alone.add(other, other_print)
+
+        assert alone.search(print_) == [], f"{name} matched an unrelated image"
+
+
+def test_search__kind__names_a_flip(index, photos, encode):
+    mirrored = np.ascontiguousarray(photos["chelsea"][:, ::-1])
+
+    [match] = index.search(fingerprint(encode(mirrored)))
+
+    assert match == Match(key="chelsea", score=match.score, kind="flip")
+
+
+def test_remove__key__is_no_longer_found(index, registered):
+    index.remove("china")
+
+    assert "china" not in index and len(index) == len(registered) - 1
+    assert [m.key for m in index.search(registered["china"])] == []
+    assert [m.key for m in index.search(registered["flower"])] == ["flower"]
+
+
+def test_remove__unknown_key__raises_key_error(index):
+    with pytest.raises(KeyError, match="no image registered under key 'nope'"):
+        index.remove("nope")
+
+
+def test_add__same_key_twice__replaces(index, registered):
+    index.add("china", registered["flower"])
+
+    assert len(index) == len(registered)
+    assert sorted(m.key for m in index.search(registered["flower"])) == ["china", "flower"]
+    assert index.search(registered["china"]) == []
+
+
+@pytest.mark.parametrize("key", [1.5, None, b"bytes", True])
+def test_add__bad_key__raises_type_error(index, registered, key):
+    with pytest.raises(TypeError, match="key must be a str or int"):
+        index.add(key, registered["china"])
+
+
+def test_save_open__round_trip__answers_the_same(index, registered, tmp_path):
+    index.add(42, registered["china"])
+    index.remove("rocket")
+    index.save(tmp_path / "index")
+
+    reopened = MatchIndex.open(tmp_path / "index")
+
+    assert len(reopened) == len(index)
+    for print_ in registered.values():
+        assert reopened.search(print_) == index.search(print_)
+    reopened.add("rocket", registered["rocket"])
+    reopened.remove(42)
+    assert [m.key for m in reopened.search(registered["rocket"])] == ["rocket"]
+    assert [m.key for m in reopened.search(registered["china"])] == ["china"]
+
+
+def test_open__missing_directory__raises(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no index at"):
+        MatchIndex.open(tmp_path / "absent")
+
+
+def _in_layout(picture: Image.Image, kind: str) -> Image.Image:
+    """The picture as a figure in a text page, under a caption band, or tilted on a fill."""
+    from PIL import ImageDraw
+
+    if kind == "page":
+        page = Image.new("RGB", (1000, 800), (250, 250, 250))
+        draw = ImageDraw.Draw(page)
+        for line in range(28):
+            draw.text((30, 100 + 24 * line), "Lorem ipsum dolor sit amet, consectetur", fill=(40,) * 3)
+        page.paste(picture.resize((480, round(480 * picture.height / picture.width))), (490, 110))
+        return page
+    if kind == "caption":
+        band = picture.height // 5
+        canvas = Image.new("RGB", (picture.width, picture.height + band), "white")
+        canvas.paste(picture, (0, band))
+        ImageDraw.Draw(canvas).text((20, band // 3), "WHEN THE TESTS PASS", fill="black")
+        return canvas
+    return picture.rotate(12, Image.Resampling.BILINEAR, expand=True, fillcolor="black")
+
+
+@pytest.mark.parametrize("kind", ["page", "caption", "tilted"])
+def test_search__picture_inside_a_larger_one__is_found_as_region(index, photos, encode, kind):
+    for name in ("astronaut", "coffee"):
+        query = fingerprint(encode(_in_layout(Image.fromarray(photos[name]), kind), quality=85))
+
+        matches = index.search(query)
+
+        assert [m.key for m in matches] == [name], f"{name} {kind}: {matches}"
+        assert matches[0].kind == "region"
+
+
+def test_search__centre_crop_of_half_the_area__is_found(index, photos, encode):
+    pixels = photos["rocket"]
+    height, width = pixels.shape[:2]
+    crop = pixels[round(height * 0.15): round(height * 0.85), round(width * 0.15): round(width * 0.85)]
+
+    assert [m.key for m in index.search(fingerprint(encode(crop)))] == ["rocket"]
