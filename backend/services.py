@@ -35,6 +35,16 @@ class Services:
         return open_store(self.settings.data_dir / "ipfs", kubo_api=self.settings.ipfs_api or None)
 
     @cached_property
+    def matcher(self):
+        from backend.registry.matcher import RegisteredImages
+
+        return RegisteredImages(
+            self.store,
+            max_bytes=self.settings.max_upload_bytes,
+            phash_distance=self.settings.near_duplicate_distance,
+        )
+
+    @cached_property
     def w3(self) -> Web3:
         return connect(self.settings.resolved_rpc_url)
 

@@ -4,6 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from backend.api.common import int_arg, json_body, require_auth, services
 from backend.errors import ChainUnavailable, InvalidInput
+from backend.matching import Fingerprint
 from backend.models import Registration
 from backend.registry import service
 
@@ -84,7 +85,7 @@ def upload():
         )
         image = result.image
         prior = service.find_registrations(
-            db, image.sha256, image.phash, max_distance=settings.near_duplicate_distance, exclude_owner=g.address
+            db, services().matcher, image.sha256, Fingerprint.from_bytes(image.fingerprint), exclude_owner=g.address
         )
         body = {"image": image_view(db, image), "prior_registrations": prior, "created": result.created}
     body.update(_registration_or_warning(image))

@@ -21,10 +21,10 @@ def lookup():
         return jsonify(
             service.lookup(
                 db,
+                services().matcher,
                 data,
                 max_bytes=settings.max_upload_bytes,
                 max_pixels=settings.max_image_pixels,
-                max_distance=settings.near_duplicate_distance,
             )
         )
 

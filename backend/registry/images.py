@@ -12,10 +12,10 @@ import io
 import warnings
 from dataclasses import dataclass
 
-import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from backend.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
+from backend.matching import Fingerprint, InvalidImage, fingerprint
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
@@ -27,11 +27,12 @@ class ImageFacts:
     height: int
     size: int
     sha256: str  # 0x-prefixed hex
-    phash: str  # 16 hex digits, the 64-bit DCT perceptual hash
+    fingerprint: Fingerprint  # what the matcher compares (backend.matching)
 
-
-def phash_of(image: Image.Image) -> str:
-    return str(imagehash.phash(image.convert("RGB")))
+    @property
+    def phash(self) -> str:
+        """The 64-bit DCT perceptual hash as 16 hex digits (the value written on-chain)."""
+        return f"{self.fingerprint.phash64:016x}"
 
 
 def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageFacts:
@@ -76,11 +77,15 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageFacts
             raise PayloadTooLarge(f"the image has too many pixels to decode safely: {exc}") from None
         except (OSError, ValueError, SyntaxError) as exc:
             raise InvalidInput(f"the {image.format} data is truncated or corrupt ({exc})") from None
+    try:
+        print_ = fingerprint(data)
+    except InvalidImage as exc:
+        raise InvalidInput(f"the image cannot be fingerprinted: {exc}") from None
     return ImageFacts(
         mime=FORMATS[image.format],
         width=upright.width,
         height=upright.height,
         size=len(data),
         sha256="0x" + hashlib.sha256(data).hexdigest(),
-        phash=phash_of(upright),
+        fingerprint=print_,
     )

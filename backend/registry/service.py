@@ -20,7 +20,8 @@ from backend.chain.register import Item, RegisterContract, registration_id
 from backend.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import Category, Collection, Image, Registration, Verification
 from backend.registry.images import inspect_image
-from backend.registry.similarity import hamming
+from backend.matching import Fingerprint
+from backend.registry.matcher import Hit, RegisteredImages
 
 NAME_LIMIT = 200
 TITLE_LIMIT = 300
@@ -121,6 +122,7 @@ def upload_image(
         owner=owner,
         sha256=facts.sha256,
         phash=facts.phash,
+        fingerprint=facts.fingerprint.to_bytes(),
         cid=cid,
         title=(title or None),
         filename=(filename or None),
@@ -365,9 +367,9 @@ def _reset_relay(image: Image, reason: str) -> None:
 
 
 # -- who registered this? ---------------------------------------------------------------------
-def registration_view(db: Session, registration: Registration, distance: int | None = None) -> dict:
+def registration_view(db: Session, registration: Registration) -> dict:
     verification = db.get(Verification, registration.owner)
-    view = {
+    return {
         "id": registration.id,
         "owner": registration.owner,
         "verification_level": verification.level if verification else 0,
@@ -378,34 +380,30 @@ def registration_view(db: Session, registration: Registration, distance: int | N
         "phash": registration.phash,
         "parent": registration.parent,
     }
-    if distance is not None:
-        view["distance"] = distance
-    return view
 
 
-def find_registrations(db: Session, sha256: str, phash: str, *, max_distance: int,
+def hit_view(db: Session, hit: Hit) -> dict:
+    """A registration an image matched: `match` is `exact` (same bytes) or `perceptual`; `kind`
+    says what the matcher recognised (whole image, flip, rotation, region, or pHash only)."""
+    return {
+        **registration_view(db, hit.registration),
+        "match": "exact" if hit.match == "exact" else "perceptual",
+        "kind": "whole" if hit.match == "exact" else hit.match,
+        "score": round(hit.score, 4),
+        "distance": hit.distance,
+    }
+
+
+def find_registrations(db: Session, matcher: RegisteredImages, sha256: str, print_: Fingerprint, *,
                        exclude_owner: str | None = None, limit: int = 20) -> list[dict]:
-    """Registrations of the same bytes (distance 0, `match: exact`) or a near-identical image."""
-    results = []
-    exact = db.get(Registration, sha256)
-    if exact is not None and exact.owner != exclude_owner:
-        results.append({**registration_view(db, exact, 0), "match": "exact"})
-    target = int(phash, 16)
-    for registration in db.scalars(select(Registration).where(Registration.id != sha256)):
-        if registration.owner == exclude_owner:
-            continue
-        distance = hamming(target, int(registration.phash, 16))
-        if distance <= max_distance:
-            results.append({**registration_view(db, registration, distance), "match": "perceptual"})
-    results.sort(key=lambda r: r["distance"])
-    return results[:limit]
+    """Registrations of the same bytes or of an image this one is a copy of, best first."""
+    return [hit_view(db, h) for h in matcher.find(db, sha256, print_, exclude_owner=exclude_owner, limit=limit)]
 
 
-def lookup(db: Session, data: bytes, *, max_bytes: int, max_pixels: int, max_distance: int) -> dict:
+def lookup(db: Session, matcher: RegisteredImages, data: bytes, *, max_bytes: int, max_pixels: int) -> dict:
     facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
     return {
         "sha256": facts.sha256,
         "phash": facts.phash,
-        "matches": find_registrations(db, facts.sha256, facts.phash, max_distance=max_distance),
+        "matches": find_registrations(db, matcher, facts.sha256, facts.fingerprint),
     }
-

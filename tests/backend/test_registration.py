@@ -356,3 +356,44 @@ def test_status__reports_chain_contracts_and_counts(client, chain, services):
     assert body["chain"]["head"] >= 1
     assert body["database_counts"] == {"images": 0, "registrations": 0}
     assert not {"data_dir", "database", "ipfs"} & set(body)  # nothing about the operator's setup
+
+
+def _lookup(client, data: bytes) -> list[dict]:
+    answer = client.post("/api/v1/lookup", data={"file": (io.BytesIO(data), "query.jpg")})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["matches"]
+
+
+def test_lookup__finds_flipped_and_cropped_copies(client, auth, wallet, chain, services):
+    from PIL import ImageOps
+
+    original = picture(50, (640, 480))
+    register_with_wallet(client, auth, chain, wallet, encode(original, "JPEG"))
+    services.indexer().poll()
+    flipped = _lookup(client, encode(ImageOps.mirror(original), "JPEG"))
+    assert [(m["owner"], m["kind"]) for m in flipped] == [(wallet.address, "flip")]
+    cropped = _lookup(client, encode(original.crop((64, 48, 576, 432)), "JPEG"))
+    assert [m["owner"] for m in cropped] == [wallet.address]
+    assert cropped[0]["match"] == "perceptual"
+
+
+def test_lookup__registration_made_elsewhere__found_by_its_file_or_its_phash(client, chain, services):
+    """Registrations sent straight to the contract (another front-end) are matched too."""
+    from backend.chain.register import Item
+    from backend.registry.images import inspect_image
+    from ipfs import compute_cid
+
+    artist = Account.create()
+    chain.fund(artist.address)
+    in_our_store, elsewhere = encode(picture(51, (640, 480)), "JPEG"), encode(picture(52, (640, 480)), "JPEG")
+    items = []
+    for data in (in_our_store, elsewhere):
+        facts = inspect_image(data, max_bytes=10**7, max_pixels=10**8)
+        cid = services.store.add(data) if data is in_our_store else compute_cid(data)
+        items.append(Item(facts.sha256, facts.phash, cid))
+    services.register().register_with_key(artist.key.to_0x_hex(), items)
+    services.indexer().poll()
+    found = _lookup(client, encode(picture(51, (640, 480)).resize((320, 240)), "PNG"))
+    assert [(m["owner"], m["kind"]) for m in found] == [(artist.address, "whole")]
+    by_phash = _lookup(client, encode(picture(52, (640, 480)), "JPEG", quality=50))
+    assert [(m["owner"], m["kind"]) for m in by_phash] == [(artist.address, "phash")]
