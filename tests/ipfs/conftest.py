@@ -41,7 +41,7 @@ def reference_cids():
 
 @pytest.fixture
 def kubo(tmp_path):
-    from fake_kubo import FakeKubo
+    from tests.ipfs.fake_kubo import FakeKubo
 
     return FakeKubo(tmp_path / "kubo-repo")
 
