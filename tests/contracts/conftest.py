@@ -62,7 +62,7 @@ def platform_agent(accounts):
     return accounts[8]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def registration_id(mock_register, seller):
     """A registration owned by `seller`."""
     rid = registration_id_of("sunset.jpg")
@@ -70,12 +70,12 @@ def registration_id(mock_register, seller):
     return rid
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def mock_register(project, owner):
     return owner.deploy(project.MockRegister)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cpy_mock(project, owner, buyer, infringer):
     """The CPY stand-in (snekmate ERC-20); buyer and infringer hold 1,000 CPY each."""
     token = owner.deploy(project.TestToken)
@@ -84,7 +84,7 @@ def cpy_mock(project, owner, buyer, infringer):
     return token
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def no_return_token(project, owner, buyer, infringer):
     """An ERC-20 look-alike whose transfers return nothing; buyer and infringer hold 1,000 each."""
     token = owner.deploy(project.NoReturnToken)
@@ -93,7 +93,7 @@ def no_return_token(project, owner, buyer, infringer):
     return token
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def market_factory(project, owner, mock_register, cpy_mock, treasury, arbiter):
     """Deploys a licence market; keyword overrides for the constructor arguments."""
 
@@ -107,7 +107,7 @@ def market_factory(project, owner, mock_register, cpy_mock, treasury, arbiter):
     return deploy
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def market(market_factory):
     return market_factory()
 
@@ -152,7 +152,7 @@ def example_domain():
     return domain_hash("example.com")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def settlement_factory(project, owner, mock_register, cpy_mock, treasury, platform_agent, case_manager):
     """Deploys a settlement escrow; keyword overrides for the constructor arguments."""
 
@@ -166,7 +166,7 @@ def settlement_factory(project, owner, mock_register, cpy_mock, treasury, platfo
     return deploy
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def settlement(settlement_factory):
     return settlement_factory()
 
