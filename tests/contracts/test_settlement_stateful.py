@@ -1,0 +1,105 @@
+"""Stateful property test of SettlementEscrow: every payment is split and accounted for.
+
+After every step: the escrow's ETH and CPY balances equal the withdrawable credits, the credits
+match a Python model of the split, and nobody has withdrawn more than they were credited.
+"""
+
+from collections import defaultdict
+
+import ape
+from eth_utils import keccak
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from backend.marketplace.typed_data import ETH
+
+
+def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_settlement, cpy_mock, case_manager, registration_id, seller, buyer, infringer, treasury):
+    escrow = mandated_settlement
+    payers = [infringer, buyer]
+    for p in payers:
+        cpy_mock.approve(escrow, 2**255, sender=p)
+    assets = [ETH, cpy_mock.address]
+    everyone = [seller, treasury] + payers
+
+    class SettlementMachine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.snapshot = chain.snapshot()
+            self.cases = []  # dicts: reference, asset, due, paid, bps, step
+            self.credited = defaultdict(int)
+            self.withdrawn = defaultdict(int)
+
+        def teardown(self):
+            chain.restore(self.snapshot)
+
+        @rule(asset=st.sampled_from(assets), due=st.integers(1, 10**19), bps=st.integers(3_000, 5_000))
+        def open_case(self, asset, due, bps):
+            reference = keccak(text=f"case-{len(self.cases)}")
+            escrow.open_case(reference, registration_id, seller, due, asset, bps, sender=case_manager)
+            self.cases.append(dict(reference=reference, asset=asset, due=due, paid=0, bps=bps, step=0))
+
+        @rule(data=st.data(), payer=st.sampled_from(payers), share=st.floats(0.0, 1.2))
+        def pay(self, data, payer, share):
+            if not self.cases:
+                return
+            case = data.draw(st.sampled_from(self.cases))
+            outstanding = case["due"] - case["paid"]
+            amount = int(case["due"] * share)
+            value = amount if case["asset"] == ETH else 0
+            if case["step"] >= 5 or amount == 0 or amount > outstanding:
+                with ape.reverts():
+                    escrow.pay(case["reference"], amount, sender=payer, value=value)
+                return
+            escrow.pay(case["reference"], amount, sender=payer, value=value)
+            commission = amount * case["bps"] // 10_000
+            self.credited[(seller.address, case["asset"])] += amount - commission
+            self.credited[(treasury.address, case["asset"])] += commission
+            case["paid"] += amount
+            if case["paid"] == case["due"]:
+                case["step"] = 5
+
+        @rule(data=st.data(), bps=st.integers(3_001, 5_000))
+        def escalate_to_lawyer(self, data, bps):
+            if not self.cases:
+                return
+            case = data.draw(st.sampled_from(self.cases))
+            if case["step"] >= 3:
+                return
+            escrow.log_step(case["reference"], 3, b"\0" * 32, sender=case_manager)
+            case["step"] = 3
+            if bps > case["bps"]:
+                escrow.raise_commission(case["reference"], bps, sender=case_manager)
+                case["bps"] = bps
+
+        @rule(account=st.sampled_from(everyone), asset=st.sampled_from(assets))
+        def withdraw(self, account, asset):
+            owed = self.credited[(account.address, asset)] - self.withdrawn[(account.address, asset)]
+            if owed == 0:
+                with ape.reverts("settlement: nothing to withdraw"):
+                    escrow.withdraw(asset, sender=account)
+                return
+            escrow.withdraw(asset, sender=account)
+            self.withdrawn[(account.address, asset)] += owed
+
+        @invariant()
+        def balances_equal_credits(self):
+            for asset in assets:
+                credits = 0
+                for account in everyone:
+                    key = (account.address, asset)
+                    credit = escrow.credit(account, asset)
+                    assert credit == self.credited[key] - self.withdrawn[key]
+                    assert self.withdrawn[key] <= self.credited[key]
+                    credits += credit
+                held = chain.provider.get_balance(escrow.address) if asset == ETH else cpy_mock.balanceOf(escrow)
+                assert held == credits
+            for case in self.cases:
+                on_chain = escrow.case(case["reference"])
+                assert (on_chain.amount_paid, on_chain.step, on_chain.commission_bps) == (case["paid"], case["step"], case["bps"])
+
+    run_state_machine_as_test(
+        SettlementMachine,
+        settings=settings(max_examples=6, stateful_step_count=14, deadline=None, suppress_health_check=list(HealthCheck)),
+    )
