@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from backend.chain import artifacts
 from backend.marketplace.typed_data import (
@@ -182,7 +183,10 @@ class LicenseMarket:
         return as_tuple(OFFER_FIELDS, typed_offer["message"])
 
     def _send(self, call, sender: str, value: int = 0):
-        tx_hash = call.transact({"from": Web3.to_checksum_address(sender), "value": value})
+        try:
+            tx_hash = call.transact({"from": Web3.to_checksum_address(sender), "value": value})
+        except ContractLogicError as error:
+            raise MarketError(f"the contract refused: {error.message}") from error
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise MarketError(f"transaction {tx_hash.hex()} reverted")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from backend.chain import artifacts
 from backend.marketplace.typed_data import ETH, MANDATE_FIELDS, STEPS, as_tuple, mandate_typed_data
@@ -136,7 +137,10 @@ class SettlementEscrow:
         return self.contract.functions.credit(Web3.to_checksum_address(account), Web3.to_checksum_address(asset)).call()
 
     def _send(self, call, sender: str, value: int = 0):
-        tx_hash = call.transact({"from": Web3.to_checksum_address(sender), "value": value})
+        try:
+            tx_hash = call.transact({"from": Web3.to_checksum_address(sender), "value": value})
+        except ContractLogicError as error:
+            raise SettlementError(f"the contract refused: {error.message}") from error
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise SettlementError(f"transaction {tx_hash.hex()} reverted")
