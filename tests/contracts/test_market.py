@@ -8,6 +8,8 @@ from market_signing import offer_args, registration_id_of
 
 from backend.marketplace.typed_data import ETH, domain_hash, encode_territory
 
+pytestmark = pytest.mark.usefixtures("fast_reverts")
+
 DAY = 86_400
 PRICE = 10**18
 FEE = PRICE * 500 // 10_000

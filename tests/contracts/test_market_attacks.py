@@ -6,6 +6,8 @@ from market_signing import offer_args
 
 from backend.marketplace.typed_data import ETH, domain_hash
 
+pytestmark = pytest.mark.usefixtures("fast_reverts")
+
 DAY = 86_400
 PRICE = 10**18
 FEE = PRICE * 500 // 10_000

@@ -8,6 +8,8 @@ from backend.marketplace import LicenseMarket, SettlementEscrow, decode_territor
 from backend.marketplace.license_market import MarketError
 from backend.marketplace.settlement import SettlementError
 
+pytestmark = pytest.mark.usefixtures("fast_reverts")
+
 DAY = 86_400
 
 

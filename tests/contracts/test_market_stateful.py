@@ -8,12 +8,15 @@ they were credited.
 from collections import defaultdict
 
 import ape
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from market_signing import offer_args, registration_id_of
 
 from backend.marketplace.typed_data import ETH, domain_hash
+
+pytestmark = pytest.mark.usefixtures("fast_reverts")
 
 DAY = 86_400
 FEE_BPS = 500

@@ -8,6 +8,8 @@ from market_signing import mandate_args, registration_id_of
 
 from backend.marketplace.typed_data import ETH
 
+pytestmark = pytest.mark.usefixtures("fast_reverts")
+
 DAY = 86_400
 REF = keccak(text="CT-2026-000123")
 DUE = 1_000 * 10**15

@@ -1,10 +1,13 @@
 """SettlementEscrow against hostile rights-holders: re-entering and ETH-rejecting contracts."""
 
 import ape
+import pytest
 from eth_utils import keccak
 from market_signing import mandate_args
 
 from backend.marketplace.typed_data import ETH
+
+pytestmark = pytest.mark.usefixtures("fast_reverts")
 
 REF = keccak(text="CT-2026-000777")
 DUE = 10**18

@@ -7,12 +7,15 @@ match a Python model of the split, and nobody has withdrawn more than they were 
 from collections import defaultdict
 
 import ape
+import pytest
 from eth_utils import keccak
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from backend.marketplace.typed_data import ETH
+
+pytestmark = pytest.mark.usefixtures("fast_reverts")
 
 
 def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_settlement, cpy_mock, case_manager, registration_id, seller, buyer, infringer, treasury):
