@@ -11,8 +11,9 @@ import pytest
 from eth_utils import keccak
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from backend.chain import artifacts
 from backend.marketplace.typed_data import ETH
 
 pytestmark = pytest.mark.usefixtures("fast_reverts")
@@ -25,6 +26,10 @@ def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_sett
         cpy_mock.approve(escrow, 2**255, sender=p)
     assets = [ETH, cpy_mock.address]
     everyone = [seller, treasury] + payers
+    # The invariant reads go through plain web3: a dozen reads after every step, ape's call layer is slower.
+    w3 = chain.provider.web3
+    escrow_view = w3.eth.contract(address=escrow.address, abi=artifacts.abi("SettlementEscrow")).functions
+    cpy_view = w3.eth.contract(address=cpy_mock.address, abi=artifacts.abi("TestToken")).functions
 
     class SettlementMachine(RuleBasedStateMachine):
         def __init__(self):
@@ -43,10 +48,9 @@ def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_sett
             escrow.open_case(reference, registration_id, seller, due, asset, bps, sender=case_manager)
             self.cases.append(dict(reference=reference, asset=asset, due=due, paid=0, bps=bps, step=0))
 
+        @precondition(lambda self: self.cases)
         @rule(data=st.data(), payer=st.sampled_from(payers), share=st.floats(0.0, 1.2))
         def pay(self, data, payer, share):
-            if not self.cases:
-                return
             case = data.draw(st.sampled_from(self.cases))
             outstanding = case["due"] - case["paid"]
             amount = int(case["due"] * share)
@@ -63,10 +67,9 @@ def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_sett
             if case["paid"] == case["due"]:
                 case["step"] = 5
 
+        @precondition(lambda self: self.cases)
         @rule(data=st.data(), bps=st.integers(3_001, 5_000))
         def escalate_to_lawyer(self, data, bps):
-            if not self.cases:
-                return
             case = data.draw(st.sampled_from(self.cases))
             if case["step"] >= 3:
                 return
@@ -92,17 +95,17 @@ def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_sett
                 credits = 0
                 for account in everyone:
                     key = (account.address, asset)
-                    credit = escrow.credit(account, asset)
+                    credit = escrow_view.credit(account.address, asset).call()
                     assert credit == self.credited[key] - self.withdrawn[key]
                     assert self.withdrawn[key] <= self.credited[key]
                     credits += credit
-                held = chain.provider.get_balance(escrow.address) if asset == ETH else cpy_mock.balanceOf(escrow)
+                held = w3.eth.get_balance(escrow.address) if asset == ETH else cpy_view.balanceOf(escrow.address).call()
                 assert held == credits
             for case in self.cases:
-                on_chain = escrow.case(case["reference"])
-                assert (on_chain.amount_paid, on_chain.step, on_chain.commission_bps) == (case["paid"], case["step"], case["bps"])
+                on_chain = escrow_view.case(case["reference"]).call()
+                assert (on_chain[4], on_chain[6], on_chain[5]) == (case["paid"], case["step"], case["bps"])
 
     run_state_machine_as_test(
         SettlementMachine,
-        settings=settings(max_examples=6, stateful_step_count=14, deadline=None, suppress_health_check=list(HealthCheck)),
+        settings=settings(max_examples=5, stateful_step_count=16, deadline=None, suppress_health_check=list(HealthCheck)),
     )
