@@ -98,6 +98,7 @@ OFFER_TYPEHASH: public(constant(bytes32)) = keccak256(
 )
 
 
+# @dev What a seller signs (EIP-712 primary type `Offer`).
 struct Offer:
     seller: address
     registration_id: uint256
@@ -114,6 +115,7 @@ struct Offer:
     salt: uint256
 
 
+# @dev A licence certificate as recorded at purchase.
 struct Licence:
     registration_id: uint256
     licensee: address
@@ -128,6 +130,7 @@ struct Licence:
     revoked: bool
 
 
+# @dev The money of one purchase until release or refund.
 struct Escrow:
     currency: address
     price: uint256
@@ -150,12 +153,17 @@ dispute_window: public(uint256)
 
 # @dev Number of licences sold; licence ids run from 1.
 licence_count: public(uint256)
+# @dev Licence certificates by licence id (read through `licence`).
 _licences: HashMap[uint256, Licence]
+# @dev The escrow of each purchase by licence id (read through `escrow`).
 _escrows: HashMap[uint256, Escrow]
+# @dev Licence ids of a registration by position (read through `licences_of`).
 _registration_licences: HashMap[uint256, HashMap[uint256, uint256]]
 # @dev Number of licences sold for a registration.
 licence_count_of: public(HashMap[uint256, uint256])
+# @dev Licence ids a licensee holds for a registration (searched by `is_licensed`).
 _licensee_licences: HashMap[uint256, HashMap[address, DynArray[uint256, MAX_LICENCES_PER_LICENSEE]]]
+# @dev Exclusive licences of a registration that may still run (pruned on every purchase).
 _running_exclusives: HashMap[uint256, DynArray[uint256, MAX_RUNNING_EXCLUSIVES]]
 # @dev Latest end of any non-exclusive licence of a registration (max_value = perpetual).
 licensed_until: public(HashMap[uint256, uint256])
@@ -657,7 +665,8 @@ def _check_exclusivity(registration_id: uint256, licence_type: uint8, territory:
         if self._runs_at(lic, block.timestamp):
             running.append(licence_id)
             assert not self._territories_overlap(lic.territory, territory), "market: an exclusive licence runs in this territory"
-    self._running_exclusives[registration_id] = running
+    if len(running) != len(self._running_exclusives[registration_id]):
+        self._running_exclusives[registration_id] = running
     if licence_type == EXCLUSIVE:
         assert self.licensed_until[registration_id] <= block.timestamp, "market: other licences still run, no exclusive licence possible"
         assert len(running) < MAX_RUNNING_EXCLUSIVES, "market: too many exclusive licences running"

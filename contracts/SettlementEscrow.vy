@@ -77,6 +77,7 @@ MANDATE_TYPEHASH: public(constant(bytes32)) = keccak256(
 )
 
 
+# @dev What an owner signs (EIP-712 primary type `Mandate`).
 struct Mandate:
     owner: address
     agent: address
@@ -85,11 +86,13 @@ struct Mandate:
     nonce: uint256
 
 
+# @dev A recorded mandate: valid while unexpired and its nonce is the owner's current one.
 struct MandateRecord:
     expiry: uint256
     nonce: uint256
 
 
+# @dev An infringement case.
 struct Case:
     registration_id: uint256
     rights_holder: address
@@ -113,8 +116,10 @@ treasury: public(address)
 
 # @dev Current mandate nonce of an owner; bumping it revokes their mandates.
 mandate_nonce: public(HashMap[address, uint256])
+# @dev Recorded mandates: owner => scope (registration id, 0 = all) => expiry and nonce.
 _mandates: HashMap[address, HashMap[uint256, MandateRecord]]
 
+# @dev Cases by reference (read through `case`).
 _cases: HashMap[bytes32, Case]
 # @dev Number of cases opened.
 case_count: public(uint256)
