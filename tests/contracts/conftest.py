@@ -77,7 +77,7 @@ def platform_agent(accounts):
 
 
 @pytest.fixture(scope="module")
-def registration_id(mock_register, seller):
+def market_registration_id(mock_register, seller):
     """A registration owned by `seller`."""
     rid = registration_id_of("sunset.jpg")
     mock_register.set_owner(rid, seller, sender=seller)
@@ -127,7 +127,7 @@ def market(market_factory):
 
 
 @pytest.fixture
-def market_offer(chain, seller, registration_id):
+def market_offer(chain, seller, market_registration_id):
     """Factory: (typed data, signature) of an offer for `market`; keyword overrides for any field.
 
     `signer` signs instead of the seller (a forgery); `sign=False` leaves the signature empty.
@@ -136,7 +136,7 @@ def market_offer(chain, seller, registration_id):
     def make(market, signer=None, sign=True, **fields):
         offer = {
             "seller": seller.address,
-            "registration_id": registration_id,
+            "registration_id": market_registration_id,
             "licence_type": 0,
             "territory": b"\0" * 32,
             "duration": 365 * DAY,
@@ -162,7 +162,7 @@ def market_offer(chain, seller, registration_id):
 
 
 @pytest.fixture(scope="session")
-def example_domain():
+def market_domain():
     return domain_hash("example.com")
 
 
@@ -207,7 +207,7 @@ def settlement_mandate(chain, seller, platform_agent):
 
 
 @pytest.fixture
-def mandated_settlement(settlement, settlement_mandate, seller, registration_id):
+def mandated_settlement(settlement, settlement_mandate, seller, market_registration_id):
     """A settlement escrow where `seller` has mandated the platform for all their registrations."""
     typed, signature = settlement_mandate(settlement)
     settlement.submit_mandate(mandate_args(typed), signature, sender=seller)

@@ -33,19 +33,19 @@ def test_offer_hash__matches_the_eip712_digest_wallets_sign(market, market_offer
     assert market.offer_hash(offer_args(typed)) == keccak(b"\x19\x01" + encode_typed_data(full_message=typed).header + encode_typed_data(full_message=typed).body)
 
 
-def test_buy__eth_offer__records_the_licence_and_holds_the_price_in_escrow(chain, market, market_offer, buyer, seller, registration_id, example_domain):
+def test_buy__eth_offer__records_the_licence_and_holds_the_price_in_escrow(chain, market, market_offer, buyer, seller, market_registration_id, market_domain):
     typed, signature = market_offer(market, territory=encode_territory(["DE", "AT"]), seats=5)
     tx = buy(market, typed, signature, buyer)
 
     licence_id = tx.return_value
     assert licence_id == 1
     event = tx.decode_logs(market.LicencePurchased)[0]
-    assert event.licence_id == 1 and event.registration_id == registration_id
+    assert event.licence_id == 1 and event.registration_id == market_registration_id
     assert event.licensee == buyer and event.seller == seller
     assert event.price == PRICE and event.fee == FEE and event.currency == ETH
     assert event.ends_at == event.starts_at + 365 * DAY
     assert event.release_at == event.starts_at + 7 * DAY
-    assert list(event.domains) == [example_domain]
+    assert list(event.domains) == [market_domain]
 
     lic = market.licence(licence_id)
     assert lic.licensee == buyer and lic.seller == seller and lic.seats == 5
@@ -56,24 +56,24 @@ def test_buy__eth_offer__records_the_licence_and_holds_the_price_in_escrow(chain
     assert market.escrow(licence_id).status == market.HELD()
 
 
-def test_is_licensed__answers_for_licensee_domain_and_period_only(market, market_offer, buyer, stranger, registration_id, example_domain):
+def test_is_licensed__answers_for_licensee_domain_and_period_only(market, market_offer, buyer, stranger, market_registration_id, market_domain):
     typed, signature = market_offer(market, duration=30 * DAY)
     lic = market.licence(buy(market, typed, signature, buyer).return_value)
 
-    assert market.is_licensed(registration_id, buyer, example_domain, lic.starts_at)
-    assert market.is_licensed(registration_id, buyer, example_domain, lic.ends_at - 1)
-    assert not market.is_licensed(registration_id, buyer, example_domain, lic.ends_at)
-    assert not market.is_licensed(registration_id, buyer, example_domain, lic.starts_at - 1)
-    assert not market.is_licensed(registration_id, buyer, domain_hash("other.com"), lic.starts_at)
-    assert not market.is_licensed(registration_id, stranger, example_domain, lic.starts_at)
-    assert not market.is_licensed(registration_id + 1, buyer, example_domain, lic.starts_at)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, lic.starts_at)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, lic.ends_at - 1)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, lic.ends_at)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, lic.starts_at - 1)
+    assert not market.is_licensed(market_registration_id, buyer, domain_hash("other.com"), lic.starts_at)
+    assert not market.is_licensed(market_registration_id, stranger, market_domain, lic.starts_at)
+    assert not market.is_licensed(market_registration_id + 1, buyer, market_domain, lic.starts_at)
 
 
-def test_is_licensed__perpetual_licence__never_ends(market, market_offer, buyer, registration_id, example_domain):
+def test_is_licensed__perpetual_licence__never_ends(market, market_offer, buyer, market_registration_id, market_domain):
     typed, signature = market_offer(market, duration=0)
     lic = market.licence(buy(market, typed, signature, buyer).return_value)
     assert lic.ends_at == 0
-    assert market.is_licensed(registration_id, buyer, example_domain, 2**64)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, 2**64)
 
 
 def test_buy__cpy_offer__pulls_the_price_from_the_buyer(market, market_offer, cpy_mock, buyer):
@@ -185,9 +185,9 @@ def test_buy__offer_for_another_market__reverts(market_factory, market_offer, bu
         buy(second, typed, signature, buyer)
 
 
-def test_buy__after_registration_changed_owner__reverts(market, market_offer, mock_register, registration_id, buyer, stranger):
+def test_buy__after_registration_changed_owner__reverts(market, market_offer, mock_register, market_registration_id, buyer, stranger):
     typed, signature = market_offer(market)
-    mock_register.set_owner(registration_id, stranger, sender=stranger)
+    mock_register.set_owner(market_registration_id, stranger, sender=stranger)
     with ape.reverts("market: seller does not own the registration"):
         buy(market, typed, signature, buyer)
 
@@ -204,7 +204,7 @@ def test_buy__no_seats__reverts(market, market_offer, buyer):
         buy(market, typed, signature, buyer)
 
 
-def test_buy__offer_names_domains__covers_them_and_refuses_others(market, market_offer, buyer, registration_id):
+def test_buy__offer_names_domains__covers_them_and_refuses_others(market, market_offer, buyer, market_registration_id):
     fixed = [domain_hash("shop.example"), domain_hash("blog.example")]
     typed, signature = market_offer(market, domains=fixed, max_sales=2)
     with ape.reverts("market: the offer already names the domains"):
@@ -339,14 +339,14 @@ def test_dispute__after_window__reverts(chain, market, bought, buyer):
         market.dispute(bought, "too late", sender=buyer)
 
 
-def test_resolve__refund__revokes_licence_and_credits_buyer(market, bought, buyer, arbiter, registration_id, example_domain):
+def test_resolve__refund__revokes_licence_and_credits_buyer(market, bought, buyer, arbiter, market_registration_id, market_domain):
     tx = market.dispute(bought, "the seller is not the author", sender=buyer)
     assert tx.decode_logs(market.Disputed)[0].reason == "the seller is not the author"
     starts_at = market.licence(bought).starts_at
     tx = market.resolve(bought, True, sender=arbiter)
     assert tx.decode_logs(market.Refunded)[0].amount == PRICE
     assert market.licence(bought).revoked
-    assert not market.is_licensed(registration_id, buyer, example_domain, starts_at)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
     assert market.credit(buyer, ETH) == PRICE
     assert market.escrowed(ETH) == 0
     with ape.reverts("market: licence is not disputed"):
@@ -425,13 +425,13 @@ def test_constructor__zero_treasury__reverts(market_factory):
 # --- listing --------------------------------------------------------------------------------
 
 
-def test_licences_of__pages_through_the_licences_of_a_registration(market, market_offer, buyer, registration_id):
+def test_licences_of__pages_through_the_licences_of_a_registration(market, market_offer, buyer, market_registration_id):
     typed, signature = market_offer(market, max_sales=5)
     ids = [buy(market, typed, signature, buyer).return_value for _ in range(5)]
-    assert market.licence_count_of(registration_id) == 5
-    assert market.licences_of(registration_id, 0, 2) == ids[:2]
-    assert market.licences_of(registration_id, 2, 100) == ids[2:]
-    assert market.licences_of(registration_id, 5, 10) == []
+    assert market.licence_count_of(market_registration_id) == 5
+    assert market.licences_of(market_registration_id, 0, 2) == ids[:2]
+    assert market.licences_of(market_registration_id, 2, 100) == ids[2:]
+    assert market.licences_of(market_registration_id, 5, 10) == []
     assert market.licences_of(registration_id_of("other.png"), 0, 10) == []
     with ape.reverts("market: page limit above 100"):
-        market.licences_of(registration_id, 0, 101)
+        market.licences_of(market_registration_id, 0, 101)

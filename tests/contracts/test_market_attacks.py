@@ -63,9 +63,9 @@ def test_reentrant_buyer__reentering_buy_during_withdrawal__fails(chain, project
     assert market.licence_count() == 1
 
 
-def test_reentrant_seller__withdrawal__pays_once_and_reentry_fails(chain, project, market, market_offer, mock_register, registration_id, seller, buyer, treasury):
+def test_reentrant_seller__withdrawal__pays_once_and_reentry_fails(chain, project, market, market_offer, mock_register, market_registration_id, seller, buyer, treasury):
     seller_contract = seller.deploy(project.ReentrantAccount)
-    mock_register.set_owner(registration_id, seller_contract, sender=seller)
+    mock_register.set_owner(market_registration_id, seller_contract, sender=seller)
     typed = contract_offer(market, market_offer, seller_contract)
     seller_contract.approve_hash(market.offer_hash(offer_args(typed)), sender=seller)
     market.buy(offer_args(typed), b"", [domain_hash("a.com")], sender=buyer, value=PRICE)
@@ -82,17 +82,17 @@ def test_reentrant_seller__withdrawal__pays_once_and_reentry_fails(chain, projec
     assert chain.provider.get_balance(market.address) == 0
 
 
-def test_contract_seller__digest_not_approved__reverts(project, market, market_offer, mock_register, registration_id, seller, buyer):
+def test_contract_seller__digest_not_approved__reverts(project, market, market_offer, mock_register, market_registration_id, seller, buyer):
     seller_contract = seller.deploy(project.ReentrantAccount)
-    mock_register.set_owner(registration_id, seller_contract, sender=seller)
+    mock_register.set_owner(market_registration_id, seller_contract, sender=seller)
     typed = contract_offer(market, market_offer, seller_contract)
     with ape.reverts("market: invalid offer signature"):
         market.buy(offer_args(typed), b"", [domain_hash("a.com")], sender=buyer, value=PRICE)
 
 
-def test_eth_rejecting_seller__its_funds_stay_withdrawable_and_nobody_else_is_stuck(chain, project, market, market_offer, mock_register, registration_id, seller, buyer, treasury, honest_sale):
+def test_eth_rejecting_seller__its_funds_stay_withdrawable_and_nobody_else_is_stuck(chain, project, market, market_offer, mock_register, market_registration_id, seller, buyer, treasury, honest_sale):
     rejecter = seller.deploy(project.EthRejectingSeller)
-    mock_register.set_owner(registration_id, rejecter, sender=seller)
+    mock_register.set_owner(market_registration_id, rejecter, sender=seller)
     typed = contract_offer(market, market_offer, rejecter, expiry=chain.pending_timestamp + DAY)
     rejecter.approve_hash(market.offer_hash(offer_args(typed)), sender=seller)
     market.buy(offer_args(typed), b"", [domain_hash("a.com")], sender=buyer, value=PRICE)

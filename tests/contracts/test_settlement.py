@@ -15,13 +15,13 @@ REF = keccak(text="CT-2026-000123")
 DUE = 1_000 * 10**15
 
 
-def open_case(escrow, case_manager, registration_id, rights_holder, reference=REF, amount=DUE, asset=ETH, bps=3_000):
-    return escrow.open_case(reference, registration_id, rights_holder, amount, asset, bps, sender=case_manager)
+def open_case(escrow, case_manager, market_registration_id, rights_holder, reference=REF, amount=DUE, asset=ETH, bps=3_000):
+    return escrow.open_case(reference, market_registration_id, rights_holder, amount, asset, bps, sender=case_manager)
 
 
 @pytest.fixture
-def opened(mandated_settlement, case_manager, registration_id, seller):
-    open_case(mandated_settlement, case_manager, registration_id, seller)
+def opened(mandated_settlement, case_manager, market_registration_id, seller):
+    open_case(mandated_settlement, case_manager, market_registration_id, seller)
     return mandated_settlement
 
 
@@ -34,14 +34,14 @@ def test_mandate_hash__matches_the_eip712_digest_wallets_sign(settlement, settle
     assert settlement.mandate_hash(mandate_args(typed)) == keccak(b"\x19\x01" + signable.header + signable.body)
 
 
-def test_submit_mandate__records_it_for_letter_recipients(settlement, settlement_mandate, seller, stranger, registration_id):
-    assert not settlement.has_mandate(registration_id)
+def test_submit_mandate__records_it_for_letter_recipients(settlement, settlement_mandate, seller, stranger, market_registration_id):
+    assert not settlement.has_mandate(market_registration_id)
     typed, signature = settlement_mandate(settlement)
     assert settlement.verify_mandate(mandate_args(typed), signature)
     tx = settlement.submit_mandate(mandate_args(typed), signature, sender=stranger)
     event = tx.decode_logs(settlement.MandateRecorded)[0]
     assert (event.owner, event.registration_id, event.nonce) == (seller, 0, 0)
-    assert settlement.has_mandate(registration_id)
+    assert settlement.has_mandate(market_registration_id)
     assert settlement.mandate_of(seller, 0).expiry == typed["message"]["expiry"]
 
 
@@ -75,58 +75,58 @@ def test_submit_mandate__after_revocation__reverts(settlement, settlement_mandat
 # --- opening cases --------------------------------------------------------------------------
 
 
-def test_open_case__with_mandate__records_the_case(opened, registration_id, seller, case_manager):
+def test_open_case__with_mandate__records_the_case(opened, market_registration_id, seller, case_manager):
     case = opened.case(REF)
-    assert (case.registration_id, case.rights_holder, case.asset) == (registration_id, seller, ETH)
+    assert (case.registration_id, case.rights_holder, case.asset) == (market_registration_id, seller, ETH)
     assert (case.amount_due, case.amount_paid, case.commission_bps, case.step) == (DUE, 0, 3_000, 0)
     assert opened.case_count() == 1
 
 
-def test_open_case__emits_case_opened(mandated_settlement, case_manager, registration_id, seller):
-    tx = open_case(mandated_settlement, case_manager, registration_id, seller, bps=4_000)
+def test_open_case__emits_case_opened(mandated_settlement, case_manager, market_registration_id, seller):
+    tx = open_case(mandated_settlement, case_manager, market_registration_id, seller, bps=4_000)
     event = tx.decode_logs(mandated_settlement.CaseOpened)[0]
     assert event.reference == REF and event.rights_holder == seller and event.commission_bps == 4_000
 
 
-def test_open_case__without_mandate__reverts(settlement, case_manager, registration_id, seller):
+def test_open_case__without_mandate__reverts(settlement, case_manager, market_registration_id, seller):
     with ape.reverts("settlement: no valid mandate from the owner"):
-        open_case(settlement, case_manager, registration_id, seller)
+        open_case(settlement, case_manager, market_registration_id, seller)
 
 
-def test_open_case__with_expired_mandate__reverts(chain, settlement, settlement_mandate, case_manager, registration_id, seller):
+def test_open_case__with_expired_mandate__reverts(chain, settlement, settlement_mandate, case_manager, market_registration_id, seller):
     typed, signature = settlement_mandate(settlement, expiry=chain.pending_timestamp + DAY)
     settlement.submit_mandate(mandate_args(typed), signature, sender=seller)
     chain.pending_timestamp += DAY
     with ape.reverts("settlement: no valid mandate from the owner"):
-        open_case(settlement, case_manager, registration_id, seller)
+        open_case(settlement, case_manager, market_registration_id, seller)
 
 
-def test_open_case__after_mandates_revoked__reverts(mandated_settlement, case_manager, registration_id, seller):
+def test_open_case__after_mandates_revoked__reverts(mandated_settlement, case_manager, market_registration_id, seller):
     mandated_settlement.revoke_mandates(sender=seller)
-    assert not mandated_settlement.has_mandate(registration_id)
+    assert not mandated_settlement.has_mandate(market_registration_id)
     with ape.reverts("settlement: no valid mandate from the owner"):
-        open_case(mandated_settlement, case_manager, registration_id, seller)
+        open_case(mandated_settlement, case_manager, market_registration_id, seller)
 
 
-def test_open_case__mandate_scoped_to_another_registration__reverts(settlement, settlement_mandate, mock_register, case_manager, registration_id, seller):
+def test_open_case__mandate_scoped_to_another_registration__reverts(settlement, settlement_mandate, mock_register, case_manager, market_registration_id, seller):
     other = registration_id_of("other.png")
     mock_register.set_owner(other, seller, sender=seller)
     typed, signature = settlement_mandate(settlement, registration_id=other)
     settlement.submit_mandate(mandate_args(typed), signature, sender=seller)
     with ape.reverts("settlement: no valid mandate from the owner"):
-        open_case(settlement, case_manager, registration_id, seller)
+        open_case(settlement, case_manager, market_registration_id, seller)
     open_case(settlement, case_manager, other, seller)
 
 
-def test_open_case__mandate_of_a_previous_owner__reverts(mandated_settlement, mock_register, case_manager, registration_id, stranger):
-    mock_register.set_owner(registration_id, stranger, sender=stranger)
+def test_open_case__mandate_of_a_previous_owner__reverts(mandated_settlement, mock_register, case_manager, market_registration_id, stranger):
+    mock_register.set_owner(market_registration_id, stranger, sender=stranger)
     with ape.reverts("settlement: no valid mandate from the owner"):
-        open_case(mandated_settlement, case_manager, registration_id, stranger)
+        open_case(mandated_settlement, case_manager, market_registration_id, stranger)
 
 
-def test_open_case__rights_holder_not_the_owner__reverts(mandated_settlement, case_manager, registration_id, stranger):
+def test_open_case__rights_holder_not_the_owner__reverts(mandated_settlement, case_manager, market_registration_id, stranger):
     with ape.reverts("settlement: rights-holder is not the registration owner"):
-        open_case(mandated_settlement, case_manager, registration_id, stranger)
+        open_case(mandated_settlement, case_manager, market_registration_id, stranger)
 
 
 def test_open_case__unknown_registration__reverts(mandated_settlement, case_manager, seller):
@@ -134,29 +134,29 @@ def test_open_case__unknown_registration__reverts(mandated_settlement, case_mana
         open_case(mandated_settlement, case_manager, registration_id_of("nothing"), seller)
 
 
-def test_open_case__by_non_case_manager__reverts(mandated_settlement, stranger, registration_id, seller):
+def test_open_case__by_non_case_manager__reverts(mandated_settlement, stranger, market_registration_id, seller):
     with ape.reverts("access_control: account is missing role"):
-        open_case(mandated_settlement, stranger, registration_id, seller)
+        open_case(mandated_settlement, stranger, market_registration_id, seller)
 
 
 @pytest.mark.parametrize("bps, reason", [(2_999, "settlement: commission below 3000 bps"), (5_001, "settlement: commission above 5000 bps")])
-def test_open_case__commission_out_of_bounds__reverts(mandated_settlement, case_manager, registration_id, seller, bps, reason):
+def test_open_case__commission_out_of_bounds__reverts(mandated_settlement, case_manager, market_registration_id, seller, bps, reason):
     with ape.reverts(reason):
-        open_case(mandated_settlement, case_manager, registration_id, seller, bps=bps)
+        open_case(mandated_settlement, case_manager, market_registration_id, seller, bps=bps)
 
 
-def test_open_case__reference_reused__reverts(opened, case_manager, registration_id, seller):
+def test_open_case__reference_reused__reverts(opened, case_manager, market_registration_id, seller):
     with ape.reverts("settlement: case reference already used"):
-        open_case(opened, case_manager, registration_id, seller)
+        open_case(opened, case_manager, market_registration_id, seller)
 
 
-def test_open_case__bad_inputs__revert(mandated_settlement, case_manager, registration_id, seller, no_return_token):
+def test_open_case__bad_inputs__revert(mandated_settlement, case_manager, market_registration_id, seller, no_return_token):
     with ape.reverts("settlement: empty case reference"):
-        open_case(mandated_settlement, case_manager, registration_id, seller, reference=b"\0" * 32)
+        open_case(mandated_settlement, case_manager, market_registration_id, seller, reference=b"\0" * 32)
     with ape.reverts("settlement: amount due is zero"):
-        open_case(mandated_settlement, case_manager, registration_id, seller, amount=0)
+        open_case(mandated_settlement, case_manager, market_registration_id, seller, amount=0)
     with ape.reverts("settlement: unsupported asset"):
-        open_case(mandated_settlement, case_manager, registration_id, seller, asset=no_return_token.address)
+        open_case(mandated_settlement, case_manager, market_registration_id, seller, asset=no_return_token.address)
 
 
 # --- paying ---------------------------------------------------------------------------------
@@ -213,8 +213,8 @@ def test_pay__eth_mismatch_or_zero__reverts(opened, infringer):
         opened.pay(REF, 0, sender=infringer)
 
 
-def test_pay__cpy_case__pulls_tokens_and_splits(mandated_settlement, case_manager, registration_id, seller, treasury, infringer, cpy_mock):
-    open_case(mandated_settlement, case_manager, registration_id, seller, asset=cpy_mock.address, bps=5_000)
+def test_pay__cpy_case__pulls_tokens_and_splits(mandated_settlement, case_manager, market_registration_id, seller, treasury, infringer, cpy_mock):
+    open_case(mandated_settlement, case_manager, market_registration_id, seller, asset=cpy_mock.address, bps=5_000)
     cpy_mock.approve(mandated_settlement, DUE, sender=infringer)
     with ape.reverts("settlement: ETH sent for a CPY case"):
         mandated_settlement.pay(REF, DUE, sender=infringer, value=1)
@@ -225,11 +225,11 @@ def test_pay__cpy_case__pulls_tokens_and_splits(mandated_settlement, case_manage
     assert cpy_mock.balanceOf(seller) == DUE // 2 == cpy_mock.balanceOf(treasury)
 
 
-def test_pay_and_withdraw__token_without_return_values__work(settlement_factory, settlement_mandate, no_return_token, case_manager, registration_id, seller, infringer):
+def test_pay_and_withdraw__token_without_return_values__work(settlement_factory, settlement_mandate, no_return_token, case_manager, market_registration_id, seller, infringer):
     escrow = settlement_factory(cpy_token=no_return_token)
     typed, signature = settlement_mandate(escrow)
     escrow.submit_mandate(mandate_args(typed), signature, sender=seller)
-    open_case(escrow, case_manager, registration_id, seller, asset=no_return_token.address)
+    open_case(escrow, case_manager, market_registration_id, seller, asset=no_return_token.address)
     no_return_token.approve(escrow, DUE, sender=infringer)
     escrow.pay(REF, DUE, sender=infringer)
     escrow.withdraw(no_return_token, sender=seller)

@@ -19,11 +19,11 @@ def mandate_contract_owner(settlement, settlement_mandate, holder_contract, cont
     settlement.submit_mandate(mandate_args(typed), b"", sender=controller)
 
 
-def test_reentrant_rights_holder__withdrawal__pays_once_and_reentry_fails(chain, project, settlement, settlement_mandate, mock_register, registration_id, seller, case_manager, infringer, treasury):
+def test_reentrant_rights_holder__withdrawal__pays_once_and_reentry_fails(chain, project, settlement, settlement_mandate, mock_register, market_registration_id, seller, case_manager, infringer, treasury):
     holder = seller.deploy(project.ReentrantAccount)
-    mock_register.set_owner(registration_id, holder, sender=seller)
+    mock_register.set_owner(market_registration_id, holder, sender=seller)
     mandate_contract_owner(settlement, settlement_mandate, holder, seller)
-    settlement.open_case(REF, registration_id, holder, DUE, ETH, 3_000, sender=case_manager)
+    settlement.open_case(REF, market_registration_id, holder, DUE, ETH, 3_000, sender=case_manager)
     settlement.pay(REF, DUE, sender=infringer, value=DUE)
 
     withdraw_data = settlement.withdraw.encode_input(ETH)
@@ -35,11 +35,11 @@ def test_reentrant_rights_holder__withdrawal__pays_once_and_reentry_fails(chain,
     assert chain.provider.get_balance(settlement.address) == settlement.credit(treasury, ETH) == DUE * 3 // 10
 
 
-def test_eth_rejecting_rights_holder__funds_stay_withdrawable_and_treasury_is_not_stuck(chain, project, settlement, settlement_mandate, mock_register, registration_id, seller, case_manager, infringer, treasury):
+def test_eth_rejecting_rights_holder__funds_stay_withdrawable_and_treasury_is_not_stuck(chain, project, settlement, settlement_mandate, mock_register, market_registration_id, seller, case_manager, infringer, treasury):
     rejecter = seller.deploy(project.EthRejectingSeller)
-    mock_register.set_owner(registration_id, rejecter, sender=seller)
+    mock_register.set_owner(market_registration_id, rejecter, sender=seller)
     mandate_contract_owner(settlement, settlement_mandate, rejecter, seller)
-    settlement.open_case(REF, registration_id, rejecter, DUE, ETH, 3_000, sender=case_manager)
+    settlement.open_case(REF, market_registration_id, rejecter, DUE, ETH, 3_000, sender=case_manager)
     settlement.pay(REF, DUE, sender=infringer, value=DUE)
 
     with ape.reverts("settlement: ETH transfer failed"):

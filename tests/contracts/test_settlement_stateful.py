@@ -19,7 +19,7 @@ from backend.marketplace.typed_data import ETH
 pytestmark = pytest.mark.usefixtures("fast_reverts")
 
 
-def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_settlement, cpy_mock, case_manager, registration_id, seller, buyer, infringer, treasury):
+def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_settlement, cpy_mock, case_manager, market_registration_id, seller, buyer, infringer, treasury):
     escrow = mandated_settlement
     payers = [infringer, buyer]
     for p in payers:
@@ -45,7 +45,7 @@ def test_settlement_money_is_always_accounted_for(chain, accounts, mandated_sett
         @rule(asset=st.sampled_from(assets), due=st.integers(1, 10**19), bps=st.integers(3_000, 5_000))
         def open_case(self, asset, due, bps):
             reference = keccak(text=f"case-{len(self.cases)}")
-            escrow.open_case(reference, registration_id, seller, due, asset, bps, sender=case_manager)
+            escrow.open_case(reference, market_registration_id, seller, due, asset, bps, sender=case_manager)
             self.cases.append(dict(reference=reference, asset=asset, due=due, paid=0, bps=bps, step=0))
 
         @precondition(lambda self: self.cases)
