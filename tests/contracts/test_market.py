@@ -435,3 +435,29 @@ def test_licences_of__pages_through_the_licences_of_a_registration(market, marke
     assert market.licences_of(registration_id_of("other.png"), 0, 10) == []
     with ape.reverts("market: page limit above 100"):
         market.licences_of(market_registration_id, 0, 101)
+
+
+def test_is_licensed__stays_true_while_disputed(market, bought, buyer, market_registration_id, market_domain):
+    market.dispute(bought, "checking authorship", sender=buyer)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(bought).starts_at)
+
+
+def test_resolve__refund_of_a_cpy_purchase__credits_cpy(market, market_offer, cpy_mock, buyer, arbiter):
+    typed, signature = market_offer(market, currency=cpy_mock.address)
+    cpy_mock.approve(market, PRICE, sender=buyer)
+    licence_id = buy(market, typed, signature, buyer).return_value
+    market.dispute(licence_id, "not the author", sender=buyer)
+    market.resolve(licence_id, True, sender=arbiter)
+    assert market.credit(buyer, cpy_mock) == PRICE and market.credit(buyer, ETH) == 0
+    before = cpy_mock.balanceOf(buyer)
+    market.withdraw(cpy_mock, sender=buyer)
+    assert cpy_mock.balanceOf(buyer) == before + PRICE
+
+
+def test_set_treasury__later_fees_go_to_the_new_treasury(chain, market, bought, owner, stranger, treasury):
+    tx = market.set_treasury(stranger, sender=owner)
+    event = tx.decode_logs(market.TreasuryChanged)[0]
+    assert (event.previous_treasury, event.new_treasury) == (treasury, stranger)
+    chain.pending_timestamp += 7 * DAY
+    market.release(bought, sender=stranger)
+    assert market.credit(stranger, ETH) == FEE and market.credit(treasury, ETH) == 0

@@ -302,3 +302,12 @@ def test_raise_commission__out_of_bounds__reverts(opened, case_manager, bps, rea
     opened.log_step(REF, opened.LEGAL_LETTER(), b"\0" * 32, sender=case_manager)
     with ape.reverts(reason):
         opened.raise_commission(REF, bps, sender=case_manager)
+
+
+def test_set_treasury__later_commissions_go_to_the_new_treasury(opened, owner, stranger, treasury, infringer):
+    tx = opened.set_treasury(stranger, sender=owner)
+    assert tx.decode_logs(opened.TreasuryChanged)[0].new_treasury == stranger
+    opened.pay(REF, DUE, sender=infringer, value=DUE)
+    assert opened.credit(stranger, ETH) == DUE * 3 // 10 and opened.credit(treasury, ETH) == 0
+    with ape.reverts("access_control: account is missing role"):
+        opened.set_treasury(infringer, sender=infringer)
