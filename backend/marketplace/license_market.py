@@ -1,0 +1,193 @@
+"""Thin web3 binding of `contracts/LicenseMarket.vy`.
+
+Transactions are sent `from` the given address through the web3 instance as configured (an
+unlocked node account, or a signing middleware for a local key); the binding waits for the
+receipt and returns what the contract returned, decoded from its events.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Iterable
+
+from web3 import Web3
+from web3.exceptions import ContractLogicError
+
+from backend.chain import artifacts
+from backend.marketplace.typed_data import (
+    ETH,
+    LICENCE_TYPES,
+    MAX_DOMAINS,
+    OFFER_FIELDS,
+    as_tuple,
+    decode_territory,
+    encode_territory,
+    offer_typed_data,
+)
+
+PAGE = 100
+
+
+class MarketError(RuntimeError):
+    """A marketplace call could not be made as asked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Licence:
+    """A licence certificate as recorded on-chain."""
+
+    licence_id: int
+    registration_id: int
+    licensee: str
+    seller: str
+    offer_hash: bytes
+    licence_type: str
+    countries: list[str]
+    seats: int
+    starts_at: int
+    ends_at: int | None
+    domain_hashes: list[bytes]
+    revoked: bool
+
+
+class LicenseMarket:
+    """The licence market at `address`."""
+
+    def __init__(self, w3: Web3, address: str):
+        self.w3 = w3
+        self.contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifacts.abi("LicenseMarket"))
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    def build_offer(
+        self,
+        *,
+        seller: str,
+        registration_id: int,
+        price: int,
+        expiry: int,
+        licence_type: str = "standard",
+        countries: Iterable[str] | None = None,
+        duration: int = 0,
+        seats: int = 1,
+        domain_hashes: Iterable[bytes] = (),
+        currency: str = ETH,
+        max_sales: int = 1,
+        salt: int | None = None,
+    ) -> dict:
+        """The EIP-712 typed data of an offer, ready for `eth_signTypedData_v4`.
+
+        `duration` 0 means perpetual; no `countries` means worldwide; no `domain_hashes` lets the
+        buyer name their domains at purchase. The seller's current counter is read from chain.
+        """
+        if licence_type not in LICENCE_TYPES:
+            raise MarketError(f"unknown licence type {licence_type!r}; use one of {sorted(LICENCE_TYPES)}")
+        domains = [bytes(d) for d in domain_hashes]
+        if len(domains) > MAX_DOMAINS:
+            raise MarketError(f"an offer covers at most {MAX_DOMAINS} domains, got {len(domains)}")
+        if seats < 1 or max_sales < 1:
+            raise MarketError("seats and max_sales must be at least 1")
+        seller = Web3.to_checksum_address(seller)
+        offer = {
+            "seller": seller,
+            "registration_id": int(registration_id),
+            "licence_type": LICENCE_TYPES[licence_type],
+            "territory": encode_territory(countries),
+            "duration": int(duration),
+            "seats": int(seats),
+            "domains": domains,
+            "currency": Web3.to_checksum_address(currency),
+            "price": int(price),
+            "max_sales": int(max_sales),
+            "expiry": int(expiry),
+            "counter": self.contract.functions.counter(seller).call(),
+            "salt": secrets.randbits(256) if salt is None else int(salt),
+        }
+        return offer_typed_data(self.w3.eth.chain_id, self.address, offer)
+
+    def offer_hash(self, typed_offer: dict) -> bytes:
+        """The digest the contract computes for an offer (what the seller signs)."""
+        return bytes(self.contract.functions.offer_hash(self._offer_tuple(typed_offer)).call())
+
+    def buy(self, typed_offer: dict, signature: bytes, buyer: str, domain_hashes: Iterable[bytes] = ()) -> int:
+        """Buys a licence from a signed offer; returns the licence id.
+
+        For a CPY offer the buyer must have approved the market for the price beforehand.
+        """
+        message = typed_offer["message"]
+        value = message["price"] if int(message["currency"], 16) == 0 else 0
+        call = self.contract.functions.buy(self._offer_tuple(typed_offer), bytes(signature), [bytes(d) for d in domain_hashes])
+        receipt = self._send(call, buyer, value)
+        events = self.contract.events.LicencePurchased().process_receipt(receipt)
+        return events[0]["args"]["licence_id"]
+
+    def cancel_offer(self, typed_offer: dict, seller: str) -> None:
+        """Cancels one offer (only its seller may)."""
+        self._send(self.contract.functions.cancel_offer(self._offer_tuple(typed_offer)), seller)
+
+    def dispute(self, licence_id: int, buyer: str, reason: str) -> None:
+        """The buyer disputes a purchase within the dispute window."""
+        self._send(self.contract.functions.dispute(licence_id, reason), buyer)
+
+    def release(self, licence_id: int, sender: str) -> None:
+        """Releases an undisputed escrow after the dispute window."""
+        self._send(self.contract.functions.release(licence_id), sender)
+
+    def withdraw(self, account: str, asset: str = ETH) -> None:
+        """Withdraws everything credited to `account` in `asset`."""
+        self._send(self.contract.functions.withdraw(Web3.to_checksum_address(asset)), account)
+
+    def credit(self, account: str, asset: str = ETH) -> int:
+        return self.contract.functions.credit(Web3.to_checksum_address(account), Web3.to_checksum_address(asset)).call()
+
+    def is_licensed(self, registration_id: int, licensee: str, domain_hash: bytes, timestamp: int) -> bool:
+        """Whether `licensee` held a licence covering the domain at `timestamp`."""
+        return self.contract.functions.is_licensed(
+            int(registration_id), Web3.to_checksum_address(licensee), bytes(domain_hash), int(timestamp)
+        ).call()
+
+    def licence(self, licence_id: int) -> Licence:
+        """The licence certificate with id `licence_id`."""
+        raw = self.contract.functions.licence(licence_id).call()
+        if raw[0] == 0:
+            raise MarketError(f"no licence with id {licence_id}")
+        registration_id, licensee, seller, offer_hash, licence_type, territory, seats, starts_at, ends_at, domains, revoked = raw
+        names = {v: k for k, v in LICENCE_TYPES.items()}
+        return Licence(
+            licence_id=licence_id,
+            registration_id=registration_id,
+            licensee=licensee,
+            seller=seller,
+            offer_hash=bytes(offer_hash),
+            licence_type=names[licence_type],
+            countries=decode_territory(territory),
+            seats=seats,
+            starts_at=starts_at,
+            ends_at=ends_at or None,
+            domain_hashes=[bytes(d) for d in domains],
+            revoked=revoked,
+        )
+
+    def licences_of(self, registration_id: int) -> list[Licence]:
+        """Every licence sold for a registration, oldest first."""
+        total = self.contract.functions.licence_count_of(int(registration_id)).call()
+        ids: list[int] = []
+        for offset in range(0, total, PAGE):
+            ids += self.contract.functions.licences_of(int(registration_id), offset, PAGE).call()
+        return [self.licence(i) for i in ids]
+
+    def _offer_tuple(self, typed_offer: dict) -> tuple:
+        return as_tuple(OFFER_FIELDS, typed_offer["message"])
+
+    def _send(self, call, sender: str, value: int = 0):
+        try:
+            tx_hash = call.transact({"from": Web3.to_checksum_address(sender), "value": value})
+        except ContractLogicError as error:
+            raise MarketError(f"the contract refused: {error.message}") from error
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise MarketError(f"transaction {tx_hash.hex()} reverted")
+        return receipt

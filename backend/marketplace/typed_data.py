@@ -1,0 +1,134 @@
+"""EIP-712 messages of the marketplace (offers) and of the settlement escrow (mandates).
+
+The type strings here must match `OFFER_TYPEHASH` in `contracts/LicenseMarket.vy` and
+`MANDATE_TYPEHASH` in `contracts/SettlementEscrow.vy`; the contract tests compare the digests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from eth_utils import keccak, to_checksum_address
+
+ETH = "0x0000000000000000000000000000000000000000"
+
+LICENCE_TYPES = {"standard": 0, "extended": 1, "editorial": 2, "exclusive": 3}
+
+STEPS = {
+    "opened": 0,
+    "post_licensing_letter": 1,
+    "invoice": 2,
+    "legal_letter": 3,
+    "court_claim": 4,
+    "settled": 5,
+    "closed": 6,
+}
+
+MAX_COUNTRIES = 16
+MAX_DOMAINS = 8
+
+_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+OFFER_FIELDS = [
+    {"name": "seller", "type": "address"},
+    {"name": "registration_id", "type": "uint256"},
+    {"name": "licence_type", "type": "uint8"},
+    {"name": "territory", "type": "bytes32"},
+    {"name": "duration", "type": "uint64"},
+    {"name": "seats", "type": "uint16"},
+    {"name": "domains", "type": "bytes32[]"},
+    {"name": "currency", "type": "address"},
+    {"name": "price", "type": "uint256"},
+    {"name": "max_sales", "type": "uint32"},
+    {"name": "expiry", "type": "uint256"},
+    {"name": "counter", "type": "uint256"},
+    {"name": "salt", "type": "uint256"},
+]
+
+MANDATE_FIELDS = [
+    {"name": "owner", "type": "address"},
+    {"name": "agent", "type": "address"},
+    {"name": "registration_id", "type": "uint256"},
+    {"name": "expiry", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+]
+
+MARKET_DOMAIN_NAME = "Copytrack Licence Market"
+SETTLEMENT_DOMAIN_NAME = "Copytrack Settlement"
+DOMAIN_VERSION = "1"
+
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def encode_territory(countries: Iterable[str] | None) -> bytes:
+    """The contract's territory word: empty/None = worldwide, else up to 16 ISO 3166 alpha-2 codes."""
+    codes = [c.strip().upper() for c in (countries or [])]
+    if len(codes) > MAX_COUNTRIES:
+        raise ValueError(f"a territory lists at most {MAX_COUNTRIES} countries, got {len(codes)}")
+    for code in codes:
+        if not _COUNTRY_CODE.match(code):
+            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code (two letters, e.g. 'DE')")
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"territory lists a country twice: {codes}")
+    return "".join(codes).encode("ascii").ljust(32, b"\0")
+
+
+def decode_territory(territory: bytes) -> list[str]:
+    """Country codes of a territory word; an empty list means worldwide."""
+    text = bytes(territory).rstrip(b"\0").decode("ascii")
+    return [text[i : i + 2] for i in range(0, len(text), 2)]
+
+
+def domain_hash(domain: str) -> bytes:
+    """keccak256 of a host name as licences record it: lower case, no scheme, path or trailing dot."""
+    host = domain.strip().lower()
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", host).split("/", 1)[0].rstrip(".")
+    if not host or " " in host:
+        raise ValueError(f"{domain!r} is not a domain name (expected something like 'example.com')")
+    return keccak(text=host)
+
+
+def _domain(name: str, chain_id: int, verifying_contract: str) -> dict:
+    return {
+        "name": name,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(verifying_contract),
+    }
+
+
+def offer_typed_data(chain_id: int, market: str, offer: dict) -> dict:
+    """The full EIP-712 message for `offer` (a dict with every Offer field), ready for signing."""
+    missing = [f["name"] for f in OFFER_FIELDS if f["name"] not in offer]
+    if missing:
+        raise ValueError(f"offer lacks the fields {missing}")
+    return {
+        "types": {"EIP712Domain": _DOMAIN_FIELDS, "Offer": OFFER_FIELDS},
+        "primaryType": "Offer",
+        "domain": _domain(MARKET_DOMAIN_NAME, chain_id, market),
+        "message": {f["name"]: offer[f["name"]] for f in OFFER_FIELDS},
+    }
+
+
+def mandate_typed_data(chain_id: int, settlement: str, mandate: dict) -> dict:
+    """The full EIP-712 message for `mandate` (owner, agent, registration_id, expiry, nonce)."""
+    missing = [f["name"] for f in MANDATE_FIELDS if f["name"] not in mandate]
+    if missing:
+        raise ValueError(f"mandate lacks the fields {missing}")
+    return {
+        "types": {"EIP712Domain": _DOMAIN_FIELDS, "Mandate": MANDATE_FIELDS},
+        "primaryType": "Mandate",
+        "domain": _domain(SETTLEMENT_DOMAIN_NAME, chain_id, settlement),
+        "message": {f["name"]: mandate[f["name"]] for f in MANDATE_FIELDS},
+    }
+
+
+def as_tuple(fields: list[dict], message: dict) -> tuple:
+    """A typed-data message as the ABI tuple the contract takes (field order of the struct)."""
+    return tuple(list(message[f["name"]]) if f["type"].endswith("[]") else message[f["name"]] for f in fields)

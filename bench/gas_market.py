@@ -1,0 +1,118 @@
+"""Gas of the licence market and the settlement escrow on a local anvil chain.
+
+Run: `python bench/gas_market.py` (from the project root, after `ape compile`). Prints a
+Markdown table. Offers are signed off-chain, so publishing one costs no gas at all.
+"""
+
+import hashlib
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
+os.chdir(ROOT)
+
+from ape import Project, accounts, chain, networks  # noqa: E402
+from eth_account import Account  # noqa: E402
+from eth_account.messages import encode_typed_data  # noqa: E402
+from eth_utils import keccak  # noqa: E402
+
+from backend.marketplace.typed_data import (  # noqa: E402
+    ETH,
+    MANDATE_FIELDS,
+    OFFER_FIELDS,
+    as_tuple,
+    domain_hash,
+    encode_territory,
+    mandate_typed_data,
+    offer_typed_data,
+)
+
+DAY = 86_400
+
+
+def sign(typed: dict, account) -> bytes:
+    return bytes(Account.sign_message(encode_typed_data(full_message=typed), account.private_key).signature)
+
+
+def offer(market, seller, registration_id, **fields) -> tuple[tuple, bytes]:
+    message = {
+        "seller": seller.address,
+        "registration_id": registration_id,
+        "licence_type": 0,
+        "territory": encode_territory(["DE", "AT", "CH"]),
+        "duration": 365 * DAY,
+        "seats": 1,
+        "domains": [],
+        "currency": ETH,
+        "price": 10**17,
+        "max_sales": 100,
+        "expiry": chain.pending_timestamp + 30 * DAY,
+        "counter": 0,
+        "salt": secrets.randbits(256),
+    }
+    message.update(fields)
+    typed = offer_typed_data(chain.chain_id, market.address, message)
+    return as_tuple(OFFER_FIELDS, typed["message"]), sign(typed, seller)
+
+
+def measure() -> list[tuple[str, int]]:
+    project = Project(ROOT)
+    owner, seller, buyer, treasury, infringer, agent = accounts.test_accounts[:6]
+    register = owner.deploy(project.MockRegister)
+    cpy = owner.deploy(project.TestToken)
+    for holder in (buyer, infringer):
+        cpy.mint(holder, 10**24, sender=owner)
+    market = owner.deploy(project.LicenseMarket, register, cpy, treasury, 500)
+    escrow = owner.deploy(project.SettlementEscrow, register, cpy, treasury, agent)
+    registration_id = int.from_bytes(hashlib.sha256(b"bench.jpg").digest(), "big")
+    register.set_owner(registration_id, seller, sender=seller)
+    domains = [domain_hash("shop.example")]
+    rows = [("publish a licence offer (EIP-712 signature, off-chain)", 0)]
+
+    args, signature = offer(market, seller, registration_id)
+    rows.append(("buy a licence in ETH (first of the registration)", market.buy(args, signature, domains, sender=buyer, value=10**17).gas_used))
+    rows.append(("buy a licence in ETH (same offer again)", market.buy(args, signature, domains, sender=buyer, value=10**17).gas_used))
+    cpy.approve(market, 10**24, sender=buyer)
+    args, signature = offer(market, seller, registration_id, currency=cpy.address, price=10**18)
+    rows.append(("buy a licence in CPY", market.buy(args, signature, domains, sender=buyer).gas_used))
+    chain.pending_timestamp += 7 * DAY
+    rows.append(("release escrow after the dispute window", market.release(1, sender=seller).gas_used))
+    market.release(3, sender=seller)
+    rows.append(("withdraw (ETH)", market.withdraw(ETH, sender=seller).gas_used))
+    rows.append(("withdraw (CPY)", market.withdraw(cpy, sender=seller).gas_used))
+    rows.append(("cancel all offers (bump counter)", market.increment_counter(sender=seller).gas_used))
+
+    mandate = mandate_typed_data(
+        chain.chain_id,
+        escrow.address,
+        {"owner": seller.address, "agent": agent.address, "registration_id": 0, "expiry": chain.pending_timestamp + 365 * DAY, "nonce": 0},
+    )
+    rows.append(("record a mandate", escrow.submit_mandate(as_tuple(MANDATE_FIELDS, mandate["message"]), sign(mandate, seller), sender=owner).gas_used))
+    reference = keccak(text="CT-BENCH-1")
+    rows.append(("open a case", escrow.open_case(reference, registration_id, seller, 10**18, ETH, 3_000, sender=owner).gas_used))
+    rows.append(("log an escalation step", escrow.log_step(reference, 1, keccak(text="letter"), sender=owner).gas_used))
+    rows.append(("pay a case in ETH (instalment)", escrow.pay(reference, 4 * 10**17, sender=infringer, value=4 * 10**17).gas_used))
+    rows.append(("pay a case in ETH (final, settles)", escrow.pay(reference, 6 * 10**17, sender=infringer, value=6 * 10**17).gas_used))
+    cpy_reference = keccak(text="CT-BENCH-2")
+    escrow.open_case(cpy_reference, registration_id, seller, 10**18, cpy, 3_000, sender=owner)
+    cpy.approve(escrow, 10**18, sender=infringer)
+    rows.append(("pay a case in CPY (in full)", escrow.pay(cpy_reference, 10**18, sender=infringer).gas_used))
+    rows.append(("withdraw settlement share (ETH)", escrow.withdraw(ETH, sender=seller).gas_used))
+    return rows
+
+
+def main() -> None:
+    with networks.parse_network_choice("ethereum:local:foundry"):
+        rows = measure()
+    print("| action | gas |")
+    print("|---|---:|")
+    for action, gas in rows:
+        print(f"| {action} | {gas:,} |")
+
+
+if __name__ == "__main__":
+    main()

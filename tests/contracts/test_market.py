@@ -1,0 +1,463 @@
+"""LicenseMarket: signed offers, purchase into escrow, licences on-chain, disputes, withdrawals."""
+
+import ape
+import pytest
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+from market_signing import offer_args, registration_id_of
+
+from backend.marketplace.typed_data import ETH, domain_hash, encode_territory
+
+pytestmark = pytest.mark.usefixtures("fast_reverts")
+
+DAY = 86_400
+PRICE = 10**18
+FEE = PRICE * 500 // 10_000
+
+
+def buy(market, typed, signature, buyer, domains=None, value=None):
+    message = typed["message"]
+    if value is None:
+        value = message["price"] if message["currency"] == ETH else 0
+    if domains is None:
+        domains = [] if message["domains"] else [domain_hash("example.com")]
+    return market.buy(offer_args(typed), signature, domains, sender=buyer, value=value)
+
+
+
+# --- offers ---------------------------------------------------------------------------------
+
+
+def test_offer_hash__matches_the_eip712_digest_wallets_sign(market, market_offer):
+    typed, _ = market_offer(market, domains=[domain_hash("a.com"), domain_hash("b.org")])
+    assert market.offer_hash(offer_args(typed)) == keccak(b"\x19\x01" + encode_typed_data(full_message=typed).header + encode_typed_data(full_message=typed).body)
+
+
+def test_buy__eth_offer__records_the_licence_and_holds_the_price_in_escrow(chain, market, market_offer, buyer, seller, market_registration_id, market_domain):
+    typed, signature = market_offer(market, territory=encode_territory(["DE", "AT"]), seats=5)
+    tx = buy(market, typed, signature, buyer)
+
+    licence_id = tx.return_value
+    assert licence_id == 1
+    event = tx.decode_logs(market.LicencePurchased)[0]
+    assert event.licence_id == 1 and event.registration_id == market_registration_id
+    assert event.licensee == buyer and event.seller == seller
+    assert event.price == PRICE and event.fee == FEE and event.currency == ETH
+    assert event.ends_at == event.starts_at + 365 * DAY
+    assert event.release_at == event.starts_at + 7 * DAY
+    assert list(event.domains) == [market_domain]
+
+    lic = market.licence(licence_id)
+    assert lic.licensee == buyer and lic.seller == seller and lic.seats == 5
+    assert lic.territory == encode_territory(["DE", "AT"])
+    assert lic.offer_hash == market.offer_hash(offer_args(typed))
+    assert not lic.revoked
+    assert market.escrowed(ETH) == PRICE and chain.provider.get_balance(market.address) == PRICE
+    assert market.escrow(licence_id).status == market.HELD()
+
+
+def test_is_licensed__answers_for_licensee_domain_and_period_only(market, market_offer, buyer, stranger, market_registration_id, market_domain):
+    typed, signature = market_offer(market, duration=30 * DAY)
+    lic = market.licence(buy(market, typed, signature, buyer).return_value)
+
+    assert market.is_licensed(market_registration_id, buyer, market_domain, lic.starts_at)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, lic.ends_at - 1)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, lic.ends_at)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, lic.starts_at - 1)
+    assert not market.is_licensed(market_registration_id, buyer, domain_hash("other.com"), lic.starts_at)
+    assert not market.is_licensed(market_registration_id, stranger, market_domain, lic.starts_at)
+    assert not market.is_licensed(market_registration_id + 1, buyer, market_domain, lic.starts_at)
+
+
+def test_is_licensed__perpetual_licence__never_ends(market, market_offer, buyer, market_registration_id, market_domain):
+    typed, signature = market_offer(market, duration=0)
+    lic = market.licence(buy(market, typed, signature, buyer).return_value)
+    assert lic.ends_at == 0
+    assert market.is_licensed(market_registration_id, buyer, market_domain, 2**64)
+
+
+def test_buy__cpy_offer__pulls_the_price_from_the_buyer(market, market_offer, cpy_mock, buyer):
+    typed, signature = market_offer(market, currency=cpy_mock.address, price=50 * 10**18)
+    cpy_mock.approve(market, 50 * 10**18, sender=buyer)
+    before = cpy_mock.balanceOf(buyer)
+    buy(market, typed, signature, buyer)
+    assert cpy_mock.balanceOf(buyer) == before - 50 * 10**18
+    assert cpy_mock.balanceOf(market) == 50 * 10**18 == market.escrowed(cpy_mock)
+
+
+def test_buy__cpy_offer_with_eth_attached__reverts(market, market_offer, cpy_mock, buyer):
+    typed, signature = market_offer(market, currency=cpy_mock.address)
+    cpy_mock.approve(market, PRICE, sender=buyer)
+    with ape.reverts("market: ETH sent for a CPY offer"):
+        buy(market, typed, signature, buyer, value=1)
+
+
+def test_buy__cpy_offer_without_allowance__reverts(market, market_offer, cpy_mock, buyer):
+    typed, signature = market_offer(market, currency=cpy_mock.address)
+    with ape.reverts():
+        buy(market, typed, signature, buyer)
+    assert market.licence_count() == 0
+
+
+def test_buy_and_withdraw__token_without_return_values__work(market_factory, market_offer, no_return_token, buyer, seller, treasury, chain):
+    market = market_factory(cpy_token=no_return_token)
+    typed, signature = market_offer(market, currency=no_return_token.address)
+    no_return_token.approve(market, PRICE, sender=buyer)
+    licence_id = buy(market, typed, signature, buyer).return_value
+    chain.pending_timestamp += 7 * DAY
+    market.release(licence_id, sender=seller)
+    market.withdraw(no_return_token, sender=seller)
+    market.withdraw(no_return_token, sender=treasury)
+    assert no_return_token.balanceOf(seller) == PRICE - FEE
+    assert no_return_token.balanceOf(treasury) == FEE
+    assert no_return_token.balanceOf(market) == 0
+
+
+def test_buy__unsupported_currency__reverts(market, market_offer, buyer, no_return_token):
+    typed, signature = market_offer(market, currency=no_return_token.address)
+    with ape.reverts("market: unsupported currency"):
+        buy(market, typed, signature, buyer)
+
+
+def test_buy__wrong_eth_amount__reverts(market, market_offer, buyer):
+    typed, signature = market_offer(market)
+    with ape.reverts("market: sent ETH differs from the price"):
+        buy(market, typed, signature, buyer, value=PRICE - 1)
+
+
+def test_buy__expired_offer__reverts(chain, market, market_offer, buyer):
+    typed, signature = market_offer(market, expiry=chain.pending_timestamp + 100)
+    chain.pending_timestamp += 101
+    with ape.reverts("market: offer expired"):
+        buy(market, typed, signature, buyer)
+
+
+def test_buy__cancelled_offer__reverts(market, market_offer, buyer, seller):
+    typed, signature = market_offer(market)
+    tx = market.cancel_offer(offer_args(typed), sender=seller)
+    assert tx.decode_logs(market.OfferCancelled)[0].offer_hash == market.offer_hash(offer_args(typed))
+    with ape.reverts("market: offer cancelled"):
+        buy(market, typed, signature, buyer)
+
+
+def test_cancel_offer__by_someone_else__reverts(market, market_offer, buyer):
+    typed, _ = market_offer(market)
+    with ape.reverts("market: only the seller can cancel an offer"):
+        market.cancel_offer(offer_args(typed), sender=buyer)
+
+
+def test_buy__after_seller_bumped_counter__reverts_and_new_offers_work(market, market_offer, buyer, seller):
+    old, old_signature = market_offer(market)
+    tx = market.increment_counter(sender=seller)
+    assert tx.decode_logs(market.CounterIncremented)[0].counter == 1
+    with ape.reverts("market: offer cancelled"):
+        buy(market, old, old_signature, buyer)
+    new, new_signature = market_offer(market, counter=1)
+    buy(market, new, new_signature, buyer)
+
+
+def test_buy__replayed_offer__reverts_once_sold_out(market, market_offer, buyer, stranger):
+    typed, signature = market_offer(market, max_sales=2)
+    buy(market, typed, signature, buyer)
+    buy(market, typed, signature, stranger)
+    with ape.reverts("market: offer sold out"):
+        buy(market, typed, signature, buyer)
+    assert market.sales_of(market.offer_hash(offer_args(typed))) == 2
+
+
+def test_buy__offer_signed_by_someone_else__reverts(market, market_offer, buyer, stranger):
+    typed, signature = market_offer(market, signer=stranger)
+    with ape.reverts("market: invalid offer signature"):
+        buy(market, typed, signature, buyer)
+
+
+def test_buy__tampered_price__reverts(market, market_offer, buyer):
+    typed, signature = market_offer(market)
+    typed["message"]["price"] = 1
+    with ape.reverts("market: invalid offer signature"):
+        buy(market, typed, signature, buyer, value=1)
+
+
+def test_buy__offer_for_another_market__reverts(market_factory, market_offer, buyer):
+    first, second = market_factory(), market_factory()
+    typed, signature = market_offer(first)
+    with ape.reverts("market: invalid offer signature"):
+        buy(second, typed, signature, buyer)
+
+
+def test_buy__after_registration_changed_owner__reverts(market, market_offer, mock_register, market_registration_id, buyer, stranger):
+    typed, signature = market_offer(market)
+    mock_register.set_owner(market_registration_id, stranger, sender=stranger)
+    with ape.reverts("market: seller does not own the registration"):
+        buy(market, typed, signature, buyer)
+
+
+def test_buy__unknown_licence_type__reverts(market, market_offer, buyer):
+    typed, signature = market_offer(market, licence_type=4)
+    with ape.reverts("market: unknown licence type"):
+        buy(market, typed, signature, buyer)
+
+
+def test_buy__no_seats__reverts(market, market_offer, buyer):
+    typed, signature = market_offer(market, seats=0)
+    with ape.reverts("market: offer has no seats"):
+        buy(market, typed, signature, buyer)
+
+
+def test_buy__offer_names_domains__covers_them_and_refuses_others(market, market_offer, buyer, market_registration_id):
+    fixed = [domain_hash("shop.example"), domain_hash("blog.example")]
+    typed, signature = market_offer(market, domains=fixed, max_sales=2)
+    with ape.reverts("market: the offer already names the domains"):
+        buy(market, typed, signature, buyer, domains=[domain_hash("mine.example")])
+    lic = market.licence(buy(market, typed, signature, buyer).return_value)
+    assert list(lic.domains) == fixed
+
+
+def test_buy__open_offer_without_domain__reverts(market, market_offer, buyer):
+    typed, signature = market_offer(market)
+    with ape.reverts("market: name at least one domain"):
+        buy(market, typed, signature, buyer, domains=[])
+
+
+@pytest.mark.parametrize(
+    "territory, reason",
+    [
+        (b"DE\0\0FR".ljust(32, b"\0"), "market: malformed territory (gap between country codes)"),
+        (b"de".ljust(32, b"\0"), "market: malformed territory (codes are upper-case ISO 3166 alpha-2)"),
+        (b"D1".ljust(32, b"\0"), "market: malformed territory (codes are upper-case ISO 3166 alpha-2)"),
+    ],
+)
+def test_buy__malformed_territory__reverts(market, market_offer, buyer, territory, reason):
+    typed, signature = market_offer(market, territory=territory)
+    with ape.reverts(reason):
+        buy(market, typed, signature, buyer)
+
+
+# --- exclusivity ----------------------------------------------------------------------------
+
+
+def test_buy__licence_overlapping_a_running_exclusive__reverts(market, market_offer, buyer, stranger):
+    exclusive, sig = market_offer(market, licence_type=3, territory=encode_territory(["DE", "FR"]), duration=30 * DAY)
+    buy(market, exclusive, sig, buyer)
+    overlapping, sig2 = market_offer(market, territory=encode_territory(["IT", "FR"]))
+    with ape.reverts("market: an exclusive licence runs in this territory"):
+        buy(market, overlapping, sig2, stranger)
+    worldwide, sig3 = market_offer(market)
+    with ape.reverts("market: an exclusive licence runs in this territory"):
+        buy(market, worldwide, sig3, stranger)
+
+
+def test_buy__exclusives_in_disjoint_territories__both_succeed(market, market_offer, buyer, stranger):
+    de, sig = market_offer(market, licence_type=3, territory=encode_territory(["DE"]))
+    fr, sig2 = market_offer(market, licence_type=3, territory=encode_territory(["FR"]))
+    buy(market, de, sig, buyer)
+    buy(market, fr, sig2, stranger)
+    assert market.licence_count() == 2
+
+
+def test_buy__after_exclusive_ended__succeeds(chain, market, market_offer, buyer, stranger):
+    exclusive, sig = market_offer(market, licence_type=3, duration=10 * DAY)
+    buy(market, exclusive, sig, buyer)
+    chain.pending_timestamp += 10 * DAY
+    later, sig2 = market_offer(market, expiry=chain.pending_timestamp + DAY)
+    buy(market, later, sig2, stranger)
+
+
+def test_buy__exclusive_while_another_licence_runs__reverts(market, market_offer, buyer, stranger):
+    standard, sig = market_offer(market, territory=encode_territory(["US"]))
+    buy(market, standard, sig, buyer)
+    exclusive, sig2 = market_offer(market, licence_type=3, territory=encode_territory(["DE"]))
+    with ape.reverts("market: other licences still run, no exclusive licence possible"):
+        buy(market, exclusive, sig2, stranger)
+
+
+def test_buy__after_refunded_exclusive__succeeds(market, market_offer, buyer, stranger, arbiter):
+    exclusive, sig = market_offer(market, licence_type=3)
+    licence_id = buy(market, exclusive, sig, buyer).return_value
+    market.dispute(licence_id, "seller is not the author", sender=buyer)
+    market.resolve(licence_id, True, sender=arbiter)
+    other, sig2 = market_offer(market)
+    buy(market, other, sig2, stranger)
+
+
+# --- escrow, disputes, withdrawals ----------------------------------------------------------
+
+
+@pytest.fixture
+def bought(market, market_offer, buyer):
+    typed, signature = market_offer(market)
+    return buy(market, typed, signature, buyer).return_value
+
+
+def test_release__before_dispute_window_ends__reverts(chain, market, bought, seller):
+    chain.pending_timestamp += 7 * DAY - 10
+    with ape.reverts("market: dispute window still open"):
+        market.release(bought, sender=seller)
+
+
+def test_release__after_window__credits_seller_and_treasury(chain, market, bought, seller, treasury, stranger):
+    chain.pending_timestamp += 7 * DAY
+    tx = market.release(bought, sender=stranger)
+    event = tx.decode_logs(market.Released)[0]
+    assert (event.seller, event.seller_amount, event.fee) == (seller, PRICE - FEE, FEE)
+    assert market.credit(seller, ETH) == PRICE - FEE
+    assert market.credit(treasury, ETH) == FEE
+    assert market.escrowed(ETH) == 0
+    with ape.reverts("market: escrow is not held"):
+        market.release(bought, sender=stranger)
+
+
+def test_withdraw__pays_once_then_reverts(chain, market, bought, seller):
+    chain.pending_timestamp += 7 * DAY
+    market.release(bought, sender=seller)
+    before = seller.balance
+    tx = market.withdraw(ETH, sender=seller)
+    assert tx.decode_logs(market.Withdrawn)[0].amount == PRICE - FEE
+    assert seller.balance == before + PRICE - FEE - tx.total_fees_paid
+    with ape.reverts("market: nothing to withdraw"):
+        market.withdraw(ETH, sender=seller)
+
+
+def test_withdraw__unsupported_asset__reverts(market, seller, no_return_token):
+    with ape.reverts("market: unsupported asset"):
+        market.withdraw(no_return_token, sender=seller)
+
+
+def test_release__unknown_licence__reverts(market, seller):
+    with ape.reverts("market: unknown licence"):
+        market.release(99, sender=seller)
+
+
+def test_dispute__by_someone_else__reverts(market, bought, stranger):
+    with ape.reverts("market: only the buyer can dispute"):
+        market.dispute(bought, "not mine", sender=stranger)
+
+
+def test_dispute__after_window__reverts(chain, market, bought, buyer):
+    chain.pending_timestamp += 7 * DAY
+    with ape.reverts("market: dispute window has closed"):
+        market.dispute(bought, "too late", sender=buyer)
+
+
+def test_resolve__refund__revokes_licence_and_credits_buyer(market, bought, buyer, arbiter, market_registration_id, market_domain):
+    tx = market.dispute(bought, "the seller is not the author", sender=buyer)
+    assert tx.decode_logs(market.Disputed)[0].reason == "the seller is not the author"
+    starts_at = market.licence(bought).starts_at
+    tx = market.resolve(bought, True, sender=arbiter)
+    assert tx.decode_logs(market.Refunded)[0].amount == PRICE
+    assert market.licence(bought).revoked
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+    assert market.credit(buyer, ETH) == PRICE
+    assert market.escrowed(ETH) == 0
+    with ape.reverts("market: licence is not disputed"):
+        market.resolve(bought, True, sender=arbiter)
+
+
+def test_resolve__release__credits_seller_before_window_ends(market, bought, buyer, seller, arbiter):
+    market.dispute(bought, "hm", sender=buyer)
+    with ape.reverts("market: escrow is not held"):
+        market.release(bought, sender=seller)
+    market.resolve(bought, False, sender=arbiter)
+    assert market.credit(seller, ETH) == PRICE - FEE
+    assert market.escrow(bought).status == market.RELEASED()
+
+
+def test_resolve__by_non_arbiter__reverts(market, bought, buyer):
+    market.dispute(bought, "hm", sender=buyer)
+    with ape.reverts("access_control: account is missing role"):
+        market.resolve(bought, True, sender=buyer)
+
+
+def test_resolve__undisputed__reverts(market, bought, arbiter):
+    with ape.reverts("market: licence is not disputed"):
+        market.resolve(bought, False, sender=arbiter)
+
+
+def test_fee__is_fixed_at_purchase(chain, market, market_offer, buyer, owner, treasury):
+    typed, signature = market_offer(market)
+    licence_id = buy(market, typed, signature, buyer).return_value
+    market.set_fee_bps(2_000, sender=owner)
+    chain.pending_timestamp += 7 * DAY
+    market.release(licence_id, sender=buyer)
+    assert market.credit(treasury, ETH) == FEE
+
+
+# --- administration -------------------------------------------------------------------------
+
+
+def test_set_dispute_window__within_bounds__applies_to_new_purchases(market, market_offer, owner, buyer):
+    tx = market.set_dispute_window(2 * DAY, sender=owner)
+    assert tx.decode_logs(market.DisputeWindowChanged)[0].new_window == 2 * DAY
+    typed, signature = market_offer(market)
+    licence_id = buy(market, typed, signature, buyer).return_value
+    escrow = market.escrow(licence_id)
+    assert escrow.release_at == market.licence(licence_id).starts_at + 2 * DAY
+
+
+@pytest.mark.parametrize(
+    "window, reason",
+    [(DAY - 1, "market: dispute window below MIN_DISPUTE_WINDOW"), (30 * DAY + 1, "market: dispute window above MAX_DISPUTE_WINDOW")],
+)
+def test_set_dispute_window__out_of_bounds__reverts(market, owner, window, reason):
+    with ape.reverts(reason):
+        market.set_dispute_window(window, sender=owner)
+
+
+def test_admin_setters__by_non_admin__revert(market, stranger):
+    with ape.reverts("access_control: account is missing role"):
+        market.set_dispute_window(2 * DAY, sender=stranger)
+    with ape.reverts("access_control: account is missing role"):
+        market.set_fee_bps(1, sender=stranger)
+    with ape.reverts("access_control: account is missing role"):
+        market.set_treasury(stranger, sender=stranger)
+
+
+def test_set_fee_bps__above_max__reverts(market, owner):
+    with ape.reverts("market: fee above MAX_FEE_BPS"):
+        market.set_fee_bps(2_001, sender=owner)
+
+
+def test_constructor__zero_treasury__reverts(market_factory):
+    with ape.reverts("market: treasury is the zero address"):
+        market_factory(treasury=ETH)
+
+
+# --- listing --------------------------------------------------------------------------------
+
+
+def test_licences_of__pages_through_the_licences_of_a_registration(market, market_offer, buyer, market_registration_id):
+    typed, signature = market_offer(market, max_sales=5)
+    ids = [buy(market, typed, signature, buyer).return_value for _ in range(5)]
+    assert market.licence_count_of(market_registration_id) == 5
+    assert market.licences_of(market_registration_id, 0, 2) == ids[:2]
+    assert market.licences_of(market_registration_id, 2, 100) == ids[2:]
+    assert market.licences_of(market_registration_id, 5, 10) == []
+    assert market.licences_of(registration_id_of("other.png"), 0, 10) == []
+    with ape.reverts("market: page limit above 100"):
+        market.licences_of(market_registration_id, 0, 101)
+
+
+def test_is_licensed__stays_true_while_disputed(market, bought, buyer, market_registration_id, market_domain):
+    market.dispute(bought, "checking authorship", sender=buyer)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(bought).starts_at)
+
+
+def test_resolve__refund_of_a_cpy_purchase__credits_cpy(market, market_offer, cpy_mock, buyer, arbiter):
+    typed, signature = market_offer(market, currency=cpy_mock.address)
+    cpy_mock.approve(market, PRICE, sender=buyer)
+    licence_id = buy(market, typed, signature, buyer).return_value
+    market.dispute(licence_id, "not the author", sender=buyer)
+    market.resolve(licence_id, True, sender=arbiter)
+    assert market.credit(buyer, cpy_mock) == PRICE and market.credit(buyer, ETH) == 0
+    before = cpy_mock.balanceOf(buyer)
+    market.withdraw(cpy_mock, sender=buyer)
+    assert cpy_mock.balanceOf(buyer) == before + PRICE
+
+
+def test_set_treasury__later_fees_go_to_the_new_treasury(chain, market, bought, owner, stranger, treasury):
+    tx = market.set_treasury(stranger, sender=owner)
+    event = tx.decode_logs(market.TreasuryChanged)[0]
+    assert (event.previous_treasury, event.new_treasury) == (treasury, stranger)
+    chain.pending_timestamp += 7 * DAY
+    market.release(bought, sender=stranger)
+    assert market.credit(stranger, ETH) == FEE and market.credit(treasury, ETH) == 0
