@@ -3,7 +3,6 @@
 import ape
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 
 from backend.chain.sale_deployment import (
     BUSINESS_DEVELOPMENT_ALLOCATION,
@@ -12,6 +11,7 @@ from backend.chain.sale_deployment import (
     SALE_ALLOCATION,
     contract_address,
 )
+from cpy_signatures import permit_signature
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -109,46 +109,11 @@ def test_burn_from__without_allowance__reverts(suite, beneficiary, stranger, cha
         token.burn_from(beneficiary, CPY, sender=stranger)
 
 
-def _permit_signature(token, private_key, owner_address, spender, value, nonce, deadline, chain_id):
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": "COPYTRACK Token",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": token.address,
-        },
-        "message": {
-            "owner": owner_address,
-            "spender": spender,
-            "value": value,
-            "nonce": nonce,
-            "deadline": deadline,
-        },
-    }
-    return Account.sign_message(encode_typed_data(full_message=typed), private_key)
-
-
 def test_permit__valid_signature__sets_allowance(suite, stranger, chain):
     token = suite["token"]
     holder = Account.create()
     deadline = chain.pending_timestamp + 3600
-    signed = _permit_signature(token, holder.key, holder.address, stranger.address, 7 * CPY, 0, deadline, chain.chain_id)
+    signed = permit_signature(token, holder.key, holder.address, stranger.address, 7 * CPY, 0, deadline, chain.chain_id)
 
     receipt = token.permit(holder.address, stranger, 7 * CPY, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=stranger)
 
@@ -161,7 +126,7 @@ def test_permit__replayed_signature__reverts(suite, stranger, chain):
     token = suite["token"]
     holder = Account.create()
     deadline = chain.pending_timestamp + 3600
-    signed = _permit_signature(token, holder.key, holder.address, stranger.address, CPY, 0, deadline, chain.chain_id)
+    signed = permit_signature(token, holder.key, holder.address, stranger.address, CPY, 0, deadline, chain.chain_id)
     args = (holder.address, stranger, CPY, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"))
     token.permit(*args, sender=stranger)
 
