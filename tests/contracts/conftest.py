@@ -66,7 +66,7 @@ def now(chain):
     return chain.pending_timestamp
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def deploy_cpy_suite(project, owner, sale_wallet, beneficiary):
     """Deploys vesting ×2, sale and token from `owner` following the deployment plan.
 
@@ -93,7 +93,7 @@ def deploy_cpy_suite(project, owner, sale_wallet, beneficiary):
     return deploy
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def deploy_sale(deploy_cpy_suite, owner, kyc_operator, investor, investors):
     """A sale (with its token and vesting contracts) whose KYC operator allow-listed the investors.
 
@@ -113,13 +113,13 @@ def deploy_sale(deploy_cpy_suite, owner, kyc_operator, investor, investors):
     return deploy
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sale(deploy_sale):
     """The production rules (tranches, 740 CPY/ETH, 60M cap, 0.1–2,500 ETH), open now."""
     return deploy_sale()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def token(project, sale):
     """The CPY token of `sale`."""
     return project.CPYToken.at(sale.token())
@@ -134,7 +134,7 @@ def _deploy_steps(project, sender, names, steps):
     return deployed
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def constructor_revert_reason(chain, owner):
     """The revert reason of deploying `contract_type` with `args`, read straight from the node.
 
@@ -154,7 +154,7 @@ def constructor_revert_reason(chain, owner):
     return reason
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def deploy_swap(project, owner, beneficiary):
     """Deploys reserve vesting, swap and the 130M token for `old_token`, following the plan.
 

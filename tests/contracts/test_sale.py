@@ -12,12 +12,12 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def token_of(project):
     return lambda sale: project.CPYToken.at(sale.token())
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def flat_sale(deploy_sale):
     """740 CPY/ETH throughout, no tranches, cap 100 CPY, limits 0.1 to 1 ETH."""
     return deploy_sale(
@@ -580,7 +580,7 @@ def test_grant_kyc_role__not_admin__reverts(sale, kyc_operator, stranger):
         sale.grantRole(sale.KYC_OPERATOR_ROLE(), stranger, sender=kyc_operator)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def merkle_sale(deploy_sale, kyc_operator, stranger, accounts):
     sale = deploy_sale(allow_list=False)
     tree = MerkleAllowList.build([stranger.address, accounts[7].address, accounts[8].address])

@@ -9,20 +9,20 @@ from backend.chain.sale_deployment import CPY, ETHER
 from cpy_sale_model import ceil_div
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def capped_sale(deploy_sale):
     """740 CPY/ETH, no tranches, cap 100 CPY (≈0.135 ETH), limits 0.1 to 1 ETH."""
     return deploy_sale(tranche_limits=(), tranche_rates=(), hard_cap=100 * CPY, max_contribution=ETHER)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def reentrant_investor(project, capped_sale, kyc_operator, stranger):
     attacker = project.ReentrantInvestor.deploy(capped_sale, sender=stranger)
     capped_sale.add_to_allow_list([attacker], sender=kyc_operator)
     return attacker
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def wallet_investor(project, capped_sale, kyc_operator, investor):
     wallet = project.WalletInvestor.deploy(capped_sale, sender=investor)
     capped_sale.add_to_allow_list([wallet], sender=kyc_operator)

@@ -9,13 +9,13 @@ from cpy_signatures import permit_signature
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def holder(old_token, beneficiary):
     """The beneficiary, once the business-development allocation (20M CPY) has fully vested."""
     return beneficiary
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def old_token(deploy_cpy_suite, beneficiary, chain):
     suite = deploy_cpy_suite()
     vesting = suite["business_development_vesting"]
@@ -24,7 +24,7 @@ def old_token(deploy_cpy_suite, beneficiary, chain):
     return suite["token"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def swap_suite(deploy_swap, old_token, chain):
     start = chain.pending_timestamp
     return deploy_swap(old_token, VestingSchedule(start=start, cliff_duration=30 * DAY, duration=365 * DAY))
@@ -37,7 +37,7 @@ def swap(swap_suite, owner):
     return swap
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def new_token(swap_suite):
     return swap_suite["new_token"]
 

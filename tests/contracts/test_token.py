@@ -16,7 +16,7 @@ from cpy_signatures import permit_signature
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def suite(deploy_cpy_suite):
     return deploy_cpy_suite()
 

@@ -10,22 +10,22 @@ CLIFF = 180 * DAY
 DURATION = 720 * DAY
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def schedule_start(chain):
     return chain.pending_timestamp + DAY
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def suite(deploy_cpy_suite, schedule_start):
     return deploy_cpy_suite(vesting=VestingSchedule(start=schedule_start, cliff_duration=CLIFF, duration=DURATION))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def vesting(suite):
     return suite["business_development_vesting"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def token(suite):
     return suite["token"]
 
