@@ -171,7 +171,8 @@ event FundsWithdrawn:
     wallet: indexed(address)
     wei_amount: uint256
 
-# @dev Emitted when an investor is added to the allow-list.
+# @dev Emitted when an investor is added to the allow-list; `operator`
+#      is the sale itself when the investor proved a Merkle leaf.
 event InvestorAllowListed:
     investor: indexed(address)
     operator: indexed(address)
@@ -256,8 +257,11 @@ def __init__(
 @payable
 def __default__():
     """
-    @dev Sending ETH to the sale buys tokens, exactly like `buy_tokens`.
+    @dev Sending plain ETH to the sale buys tokens, exactly like
+         `buy_tokens`. A call with data matching no function reverts
+         instead of buying, so a mistyped call never spends ETH.
     """
+    assert len(msg.data) == 0, "sale: unknown function, send plain ETH or call buy_tokens()"
     self._buy(msg.sender, msg.value)
 
 

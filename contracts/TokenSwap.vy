@@ -26,7 +26,6 @@ exports: (
 
 interface IOldToken:
     def burn_from(owner: address, amount: uint256): nonpayable
-    def permit(owner: address, spender: address, amount: uint256, deadline: uint256, v: uint8, r: bytes32, s: bytes32): nonpayable
 
 
 interface INewToken:
@@ -112,14 +111,22 @@ def swap(amount: uint256):
 def swap_with_permit(amount: uint256, deadline: uint256, v: uint8, r: bytes32, s: bytes32):
     """
     @dev Like `swap`, with the allowance given by an EIP-2612 signature
-         of the caller, so one transaction suffices.
+         of the caller, so one transaction suffices. If the permit was
+         already used (someone submitted the signature first), the swap
+         goes ahead on the allowance it set.
     @param amount The token units to swap; positive.
     @param deadline The permit's deadline.
     @param v The signature's `v`.
     @param r The signature's `r`.
     @param s The signature's `s`.
     """
-    extcall IOldToken(old_token).permit(msg.sender, self, amount, deadline, v, r, s)
+    permitted: bool = raw_call(
+        old_token,
+        abi_encode(msg.sender, self, amount, deadline, v, r, s, method_id=method_id("permit(address,address,uint256,uint256,uint8,bytes32,bytes32)")),
+        revert_on_failure=False,
+    )
+    if not permitted:
+        assert staticcall IERC20(old_token).allowance(msg.sender, self) >= amount, "swap: permit failed and allowance is too low"
     self._swap(msg.sender, amount)
 
 

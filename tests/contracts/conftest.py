@@ -1,7 +1,7 @@
 """Fixtures of the contract tests: role-named accounts and factories of deployed contracts.
 
 Roles are generic (`owner`, `investor`, ...); factories are named after their contracts
-(`deploy_sale`, `deploy_vesting`, `deploy_swap`) and deploy a variant with keyword overrides.
+(`deploy_cpy_suite`, `deploy_sale`, `deploy_swap`) and deploy a variant with keyword overrides.
 """
 
 from __future__ import annotations
@@ -60,10 +60,25 @@ def stranger(accounts):
     return accounts[9]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _role_accounts(owner, kyc_operator, sale_wallet, beneficiary, investor, investors, stranger):
+    """Resolves the session-wide roles before any test's chain snapshot (ape isolation)."""
+
+
 @pytest.fixture
 def now(chain):
     """The timestamp of the next block."""
     return chain.pending_timestamp
+
+
+def _deploy_steps(project, sender, names, steps):
+    """Deploys a plan's steps in order and checks each lands at its planned address."""
+    deployed = {}
+    for name, step in zip(names, steps):
+        contract = getattr(project, step.contract).deploy(*step.args, sender=sender)
+        assert contract.address == step.address, f"{name} deployed off-plan"
+        deployed[name] = contract
+    return deployed
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +113,8 @@ def deploy_sale(deploy_cpy_suite, owner, kyc_operator, investor, investors):
     """A sale (with its token and vesting contracts) whose KYC operator allow-listed the investors.
 
     Keyword overrides go to `SaleParameters` (e.g. `hard_cap=`, `tranche_limits=()`);
-    `allow_list=False` leaves the allow-list empty. Returns the sale; the `token` fixture or `project.CPYToken.at(sale.token())` is its token.
+    `allow_list=False` leaves the allow-list empty. Returns the sale; its token is
+    `project.CPYToken.at(sale.token())`.
     """
 
     def deploy(allow_list: bool = True, **overrides):
@@ -120,23 +136,8 @@ def sale(deploy_sale):
 
 
 @pytest.fixture(scope="module")
-def token(project, sale):
-    """The CPY token of `sale`."""
-    return project.CPYToken.at(sale.token())
-
-
-def _deploy_steps(project, sender, names, steps):
-    deployed = {}
-    for name, step in zip(names, steps):
-        contract = getattr(project, step.contract).deploy(*step.args, sender=sender)
-        assert contract.address == step.address, f"{name} deployed off-plan"
-        deployed[name] = contract
-    return deployed
-
-
-@pytest.fixture(scope="module")
 def constructor_revert_reason(chain, owner):
-    """The revert reason of deploying `contract_type` with `args`, read straight from the node.
+    """The revert reason of deploying `container` with `args`, read straight from the node.
 
     ape-vyper maps a failing constructor to the wrong source line (and so the wrong reason) when
     the constructor has several asserts, so constructor tests ask the node via `eth_call`.

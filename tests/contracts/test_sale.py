@@ -13,6 +13,12 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture(scope="module")
+def token(project, sale):
+    """The CPY token of `sale`."""
+    return project.CPYToken.at(sale.token())
+
+
+@pytest.fixture(scope="module")
 def token_of(project):
     return lambda sale: project.CPYToken.at(sale.token())
 
@@ -60,6 +66,11 @@ def test_default__sending_eth__buys_like_buy_tokens(sale, investor):
 
     assert sale.tokens_owed(investor) == 1_554 * CPY // 5
     assert sale.TokensPurchased.from_receipt(receipt)[0].investor == investor.address
+
+
+def test_default__unknown_function_with_eth__reverts(sale, investor):
+    with ape.reverts("sale: unknown function, send plain ETH or call buy_tokens()"):
+        investor.transfer(sale, ETHER, data=b"\x12\x34\x56\x78")
 
 
 def test_buy__below_minimum_contribution__reverts(sale, investor):

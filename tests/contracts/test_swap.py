@@ -141,6 +141,26 @@ def test_swap_with_permit__one_transaction_without_approval(swap, old_token, new
     assert old_token.allowance(holder, swap) == 0
 
 
+def test_swap_with_permit__signature_front_run__still_swaps(swap, old_token, new_token, holder, stranger, chain):
+    deadline = chain.pending_timestamp + 3600
+    signed = permit_signature(
+        old_token, holder.private_key, holder.address, swap.address, 5 * CPY, old_token.nonces(holder), deadline, chain.chain_id
+    )
+    v, r, s = signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+    old_token.permit(holder, swap, 5 * CPY, deadline, v, r, s, sender=stranger)
+
+    swap.swap_with_permit(5 * CPY, deadline, v, r, s, sender=holder)
+
+    assert new_token.balanceOf(holder) == 5 * CPY
+
+
+def test_swap_with_permit__invalid_signature_without_allowance__reverts(swap, holder, chain):
+    deadline = chain.pending_timestamp + 3600
+
+    with ape.reverts("swap: permit failed and allowance is too low"):
+        swap.swap_with_permit(CPY, deadline, 27, b"\x01" * 32, b"\x02" * 32, sender=holder)
+
+
 def test_reserve__vests_new_tokens_to_beneficiary(swap_suite, new_token, beneficiary, chain):
     reserve = swap_suite["reserve_vesting"]
     chain.pending_timestamp = reserve.start() + reserve.duration()
