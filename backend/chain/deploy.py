@@ -17,8 +17,10 @@ from web3 import Web3
 
 from backend.chain import artifacts
 from backend.chain.client import operator, transact
+from backend.chain.sale_deployment import plan_sale_suite, preset_parameters
 
-CONTRACTS = ("CopyrightRegister",)
+SALE_SUITE = ("BusinessDevelopmentVesting", "FoundersVesting", "CPYSale", "CPYToken")
+CONTRACTS = ("CopyrightRegister", *SALE_SUITE, "LicenseMarket", "SettlementEscrow")
 
 
 @dataclass(frozen=True)
@@ -66,26 +68,74 @@ def write_deployment(path: Path, deployment: Deployment) -> None:
     os.replace(tmp, path)
 
 
-def is_live(w3: Web3, deployment: Deployment) -> bool:
-    if deployment.chain_id != w3.eth.chain_id:
-        return False
-    return all(len(w3.eth.get_code(a)) > 0 for a in deployment.addresses.values())
-
-
 def deploy_contract(w3: Web3, deployer_key: str, name: str, *args) -> tuple[str, int]:
     contract = w3.eth.contract(abi=artifacts.abi(name), bytecode=artifacts.bytecode(name))
     receipt = transact(w3, operator(deployer_key), contract.constructor(*args))
     return Web3.to_checksum_address(receipt["contractAddress"]), receipt["blockNumber"]
 
 
-def ensure_deployed(w3: Web3, deployer_key: str, path: Path) -> Deployment:
-    """The recorded deployment if the chain still has it, else a fresh one (recorded)."""
+@dataclass(frozen=True)
+class Platform:
+    """Who the platform is on-chain: the accounts that receive fees and act as agent."""
+
+    treasury: str
+    agent: str
+    market_fee_bps: int
+
+
+def _deploy_sale_suite(w3: Web3, deployer_key: str, addresses: dict, blocks: dict) -> None:
+    """Vesting ×2, sale, token at consecutive nonces: the token's constructor checks the others."""
+    deployer = operator(deployer_key).address
+    now = w3.eth.get_block("latest")["timestamp"]
+    plan = plan_sale_suite(
+        deployer=deployer,
+        nonce=w3.eth.get_transaction_count(deployer, "pending"),
+        sale=preset_parameters("local", now),
+        sale_wallet=deployer,
+        business_development_beneficiary=deployer,
+        founders_beneficiary=deployer,
+    )
+    for name, step in zip(SALE_SUITE, plan.steps):
+        address, block = deploy_contract(w3, deployer_key, step.contract, *step.args)
+        if address != step.address:
+            raise RuntimeError(f"{name} landed at {address}, not the planned {step.address}; another "
+                               "transaction from the deployer interfered; delete the deployment file and retry")
+        addresses[name], blocks[name] = address, block
+
+
+def ensure_deployed(w3: Web3, deployer_key: str, path: Path, platform: Platform | None = None) -> Deployment:
+    """The recorded deployment where the chain still has it; whatever is missing is deployed.
+
+    A live register is never replaced (its registrations are the point); the CPY suite is
+    deployed as a whole; the marketplace and the settlement escrow are bound to the register and
+    the token they were deployed with, so they are redeployed when either is new.
+    """
+    platform = platform or Platform(treasury=operator(deployer_key).address,
+                                    agent=operator(deployer_key).address, market_fee_bps=500)
     existing = read_deployment(path)
-    if existing is not None and set(CONTRACTS) <= set(existing.addresses) and is_live(w3, existing):
-        return existing
-    addresses, blocks = {}, {}
-    for name in CONTRACTS:
-        addresses[name], blocks[name] = deploy_contract(w3, deployer_key, name)
-    deployment = Deployment(chain_id=w3.eth.chain_id, addresses=addresses, blocks=blocks)
-    write_deployment(path, deployment)
+    live: dict[str, str] = {}
+    blocks: dict[str, int] = {}
+    if existing is not None and existing.chain_id == w3.eth.chain_id:
+        for name, address in existing.addresses.items():
+            if name in CONTRACTS and len(w3.eth.get_code(address)) > 0:
+                live[name], blocks[name] = address, existing.blocks[name]
+    fresh: set[str] = set()
+    if "CopyrightRegister" not in live:
+        live["CopyrightRegister"], blocks["CopyrightRegister"] = deploy_contract(w3, deployer_key, "CopyrightRegister")
+        fresh.add("CopyrightRegister")
+    if not all(name in live for name in SALE_SUITE):
+        _deploy_sale_suite(w3, deployer_key, live, blocks)
+        fresh.add("CPYToken")
+    dependents = {
+        "LicenseMarket": (platform.treasury, platform.market_fee_bps),
+        "SettlementEscrow": (platform.treasury, platform.agent),
+    }
+    for name, extra in dependents.items():
+        if name not in live or fresh:
+            live[name], blocks[name] = deploy_contract(
+                w3, deployer_key, name, live["CopyrightRegister"], live["CPYToken"], *extra
+            )
+    deployment = Deployment(chain_id=w3.eth.chain_id, addresses=live, blocks=blocks)
+    if deployment != existing:
+        write_deployment(path, deployment)
     return deployment

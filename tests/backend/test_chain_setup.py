@@ -51,3 +51,38 @@ def test_chain_state_survives_a_restart(tmp_path):
     with AnvilNode(port, state_file=state) as node:
         w3 = connect(node.url)
         assert len(w3.eth.get_code(deployment.address("CopyrightRegister"))) > 0
+
+
+def test_whole_platform_is_deployed_and_wired(tmp_path):
+    from backend.chain import artifacts
+
+    with AnvilNode(free_port()) as node:
+        w3 = connect(node.url)
+        deployment = ensure_deployed(w3, ANVIL_DEPLOYER_KEY, tmp_path / "d.json")
+
+        def contract(name, abi_name=None):
+            return w3.eth.contract(address=deployment.address(name), abi=artifacts.abi(abi_name or name))
+
+        token, sale = contract("CPYToken"), contract("CPYSale")
+        assert token.functions.balanceOf(sale.address).call() == 60_000_000 * 10**18
+        for vesting in ("BusinessDevelopmentVesting", "FoundersVesting"):
+            assert token.functions.balanceOf(deployment.address(vesting)).call() == 20_000_000 * 10**18
+        assert sale.functions.is_open().call()
+        for name in ("LicenseMarket", "SettlementEscrow"):
+            bound = contract(name)
+            assert bound.functions.REGISTER().call() == deployment.address("CopyrightRegister")
+            assert bound.functions.CPY().call() == token.address
+
+
+def test_lost_marketplace__is_redeployed_against_the_same_register(tmp_path):
+    path = tmp_path / "d.json"
+    with AnvilNode(free_port()) as node:
+        w3 = connect(node.url)
+        first = ensure_deployed(w3, ANVIL_DEPLOYER_KEY, path)
+        record = json.loads(path.read_text())
+        record["contracts"]["LicenseMarket"]["address"] = "0x" + "22" * 20  # as if it never landed
+        path.write_text(json.dumps(record))
+        second = ensure_deployed(w3, ANVIL_DEPLOYER_KEY, path)
+    assert second.address("CopyrightRegister") == first.address("CopyrightRegister")
+    assert second.address("CPYToken") == first.address("CPYToken")
+    assert second.address("LicenseMarket") not in (first.address("LicenseMarket"), "0x" + "22" * 20)
