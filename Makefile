@@ -38,7 +38,7 @@ test-python: setup
 	$(BIN)/pytest -p no:ape_test tests --ignore=tests/contracts
 
 bench: setup
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in bench/gas_*.py bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf .build var .pytest_cache
