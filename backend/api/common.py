@@ -40,6 +40,15 @@ def require_auth(view):
     return wrapper
 
 
+def uploaded_file() -> tuple[bytes, str | None]:
+    """The bytes and name of the multipart field `file`, read no further than one byte past the
+    upload limit (so an oversized file is recognised without reading all of it)."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput("send the image as multipart/form-data field 'file'")
+    return upload.read(services().settings.max_upload_bytes + 1), upload.filename
+
+
 def json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):

@@ -2,8 +2,8 @@
 
 from flask import Blueprint, g, jsonify, request
 
-from backend.api.common import int_arg, json_body, require_auth, services
-from backend.errors import ChainUnavailable, InvalidInput
+from backend.api.common import int_arg, json_body, require_auth, services, uploaded_file
+from backend.errors import ChainUnavailable
 from backend.matching import Fingerprint
 from backend.models import Registration
 from backend.registry import service
@@ -65,18 +65,15 @@ def _registration_or_warning(image) -> dict:
 @bp.post("/images")
 @require_auth
 def upload():
-    upload_file = request.files.get("file")
-    if upload_file is None:
-        raise InvalidInput("send the image as multipart/form-data field 'file'")
+    data, filename = uploaded_file()
     settings = services().settings
-    data = upload_file.read(settings.max_upload_bytes + 1)
     with services().db.session() as db:
         result = service.upload_image(
             db,
             services().store,
             g.address,
             data,
-            filename=upload_file.filename,
+            filename=filename,
             title=request.form.get("title"),
             collection=request.form.get("collection"),
             category=request.form.get("category"),

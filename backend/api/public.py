@@ -1,8 +1,8 @@
 """Public endpoints (no sign-in): who registered this image, a registration, the stack's status."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from backend.api.common import services
+from backend.api.common import services, uploaded_file
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.models import Image, Registration
 from backend.registry import service
@@ -12,11 +12,8 @@ bp = Blueprint("public", __name__, url_prefix="/api/v1")
 
 @bp.post("/lookup")
 def lookup():
-    upload_file = request.files.get("file")
-    if upload_file is None:
-        raise InvalidInput("send the image as multipart/form-data field 'file'")
+    data, _ = uploaded_file()
     settings = services().settings
-    data = upload_file.read(settings.max_upload_bytes + 1)
     with services().db.session() as db:
         return jsonify(
             service.lookup(

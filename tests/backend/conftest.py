@@ -7,7 +7,6 @@ import os
 import socket
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest

@@ -134,7 +134,6 @@ def test_api_key__needs_a_name(client, auth, wallet):
 
 
 def test_session__never_outlives_the_signed_expiration(client, wallet, services):
-    from backend.models import AuthSession
 
     soon = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(microsecond=0)
     message = siwe_message(wallet, nonce=_nonce(client), expiration_time=soon.isoformat().replace("+00:00", "Z"))
