@@ -8,7 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from backend import accounts
 from backend.errors import DomainError
-from backend.registry.service import complete_reveals
+from backend.registry.relay import complete_reveals
 from backend.services import Services
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,10 @@ from backend.api.common import int_arg, json_body, require_auth, services, uploa
 from backend.errors import ChainUnavailable
 from backend.matching import Fingerprint
 from backend.models import Registration
-from backend.registry import service
+from backend.registry.lookup import find_registrations
+from backend.registry.relay import registration_request as build_registration_request
+from backend.registry.relay import relay_registration
+from backend.registry.uploads import get_image, list_images, record_submission, update_image, upload_image
 
 bp = Blueprint("images", __name__, url_prefix="/api/v1")
 
@@ -51,7 +54,7 @@ def _registration_or_warning(image) -> dict:
     try:
         register = services().register()
         with services().db.session() as db:
-            request_ = service.registration_request(
+            request_ = build_registration_request(
                 db, register, image, deadline_seconds=services().settings.registration_deadline
             )
         return {"registration_request": request_}
@@ -68,7 +71,7 @@ def upload():
     data, filename = uploaded_file()
     settings = services().settings
     with services().db.session() as db:
-        result = service.upload_image(
+        result = upload_image(
             db,
             services().store,
             g.address,
@@ -81,7 +84,7 @@ def upload():
             max_pixels=settings.max_image_pixels,
         )
         image = result.image
-        prior = service.find_registrations(
+        prior = find_registrations(
             db, services().matcher, image.sha256, Fingerprint.from_bytes(image.fingerprint), exclude_owner=g.address
         )
         body = {"image": image_view(db, image), "prior_registrations": prior, "created": result.created}
@@ -93,7 +96,7 @@ def upload():
 @require_auth
 def index():
     with services().db.session() as db:
-        images = service.list_images(
+        images = list_images(
             db,
             g.address,
             collection=request.args.get("collection"),
@@ -109,14 +112,14 @@ def index():
 @require_auth
 def show(image_id: int):
     with services().db.session() as db:
-        return jsonify(image_view(db, service.get_image(db, g.address, image_id)))
+        return jsonify(image_view(db, get_image(db, g.address, image_id)))
 
 
 @bp.patch("/images/<int:image_id>")
 @require_auth
 def update(image_id: int):
     with services().db.session() as db:
-        return jsonify(image_view(db, service.update_image(db, g.address, image_id, json_body())))
+        return jsonify(image_view(db, update_image(db, g.address, image_id, json_body())))
 
 
 @bp.get("/images/<int:image_id>/registration")
@@ -124,9 +127,9 @@ def update(image_id: int):
 def registration_request(image_id: int):
     register = services().register()
     with services().db.session() as db:
-        image = service.get_image(db, g.address, image_id)
+        image = get_image(db, g.address, image_id)
         return jsonify(
-            service.registration_request(db, register, image, deadline_seconds=services().settings.registration_deadline)
+            build_registration_request(db, register, image, deadline_seconds=services().settings.registration_deadline)
         )
 
 
@@ -134,7 +137,7 @@ def registration_request(image_id: int):
 @require_auth
 def submitted(image_id: int):
     with services().db.session() as db:
-        return jsonify(image_view(db, service.record_submission(db, g.address, image_id, json_body().get("tx_hash"))))
+        return jsonify(image_view(db, record_submission(db, g.address, image_id, json_body().get("tx_hash"))))
 
 
 @bp.post("/images/<int:image_id>/relay")
@@ -143,7 +146,7 @@ def relay(image_id: int):
     body = json_body()
     register = services().register()
     with services().db.session() as db:
-        image = service.relay_registration(
+        image = relay_registration(
             db,
             register,
             services().settings.relayer_key,

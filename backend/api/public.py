@@ -5,7 +5,8 @@ from flask import Blueprint, jsonify
 from backend.api.common import services, uploaded_file
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.models import Image, Registration
-from backend.registry import service
+from backend.registry.lookup import lookup as lookup_image
+from backend.registry.lookup import registration_view
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1")
 
@@ -16,7 +17,7 @@ def lookup():
     settings = services().settings
     with services().db.session() as db:
         return jsonify(
-            service.lookup(
+            lookup_image(
                 db,
                 services().matcher,
                 data,
@@ -35,7 +36,7 @@ def registration(reg_id: str):
         row = db.get(Registration, reg_id)
         if row is None:
             raise NotFound(f"no final registration {reg_id} (it may still be waiting for confirmations)")
-        return jsonify(service.registration_view(db, row))
+        return jsonify(registration_view(db, row))
 
 
 @bp.get("/status")

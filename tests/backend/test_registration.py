@@ -9,7 +9,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from backend.models import Image
-from backend.registry.service import complete_reveals, item_for
+from backend.registry.relay import complete_reveals, item_for
 from tests.backend.test_images_api import upload
 from tests.images import encode, jpeg, picture
 

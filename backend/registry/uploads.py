@@ -1,0 +1,130 @@
+"""Uploads: an image is checked, fingerprinted and stored (IPFS and database) before the chain
+is asked anything, so a chain node that is down costs nothing; the registration can be sent later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_utils import is_hex
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.models import Category, Collection, Image, Registration
+from backend.registry.groups import group_by_name
+from backend.registry.images import inspect_image
+
+TITLE_LIMIT = 300
+STATUSES = ("uploaded", "committed", "submitted", "registered", "conflict")
+
+
+@dataclass
+class Upload:
+    image: Image
+    created: bool  # False when the owner had uploaded the same bytes before
+
+
+def upload_image(
+    db: Session,
+    store,
+    owner: str,
+    data: bytes,
+    *,
+    filename: str | None,
+    title: str | None,
+    collection: str | None,
+    category: str | None,
+    max_bytes: int,
+    max_pixels: int,
+) -> Upload:
+    if title is not None and len(title) > TITLE_LIMIT:
+        raise InvalidInput(f"'title' has at most {TITLE_LIMIT} characters")
+    # Resolve names before storing anything: an unknown collection must not leave a stored file.
+    collection_row = group_by_name(db, Collection, owner, collection)
+    category_row = group_by_name(db, Category, owner, category)
+    facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    existing = db.scalar(select(Image).where(Image.owner == owner, Image.sha256 == facts.sha256))
+    if existing is not None:
+        return Upload(existing, created=False)
+    cid = store.add(data)
+    image = Image(
+        owner=owner,
+        sha256=facts.sha256,
+        phash=facts.phash,
+        fingerprint=facts.fingerprint.to_bytes(),
+        cid=cid,
+        title=(title or None),
+        filename=(filename or None),
+        mime=facts.mime,
+        width=facts.width,
+        height=facts.height,
+        size=facts.size,
+        collection=collection_row,
+        category=category_row,
+        status="uploaded",
+    )
+    db.add(image)
+    db.flush()
+    _refresh_status(db, image)
+    return Upload(image, created=True)
+
+
+def _refresh_status(db: Session, image: Image) -> None:
+    registration = db.get(Registration, image.sha256)
+    if registration is not None:
+        image.status = "registered" if registration.owner == image.owner else "conflict"
+        if registration.owner == image.owner:
+            image.tx_hash = registration.tx_hash
+
+
+def get_image(db: Session, owner: str, image_id: int) -> Image:
+    image = db.get(Image, image_id)
+    if image is None:
+        raise NotFound(f"no image {image_id}")
+    if image.owner != owner:
+        raise Forbidden(f"image {image_id} belongs to another account")
+    return image
+
+
+def list_images(db: Session, owner: str, *, collection: str | None = None, category: str | None = None,
+                status: str | None = None, limit: int = 100, offset: int = 0) -> list[Image]:
+    query = select(Image).where(Image.owner == owner)
+    if collection:
+        query = query.where(Image.collection_id == group_by_name(db, Collection, owner, collection).id)
+    if category:
+        query = query.where(Image.category_id == group_by_name(db, Category, owner, category).id)
+    if status:
+        if status not in STATUSES:
+            raise InvalidInput(f"'status' must be one of {', '.join(STATUSES)}")
+        query = query.where(Image.status == status)
+    return list(db.scalars(query.order_by(Image.id).limit(limit).offset(offset)))
+
+
+def update_image(db: Session, owner: str, image_id: int, changes: dict) -> Image:
+    """Retitle an image or move it between collections/categories (null/empty removes it)."""
+    unknown = set(changes) - {"title", "collection", "category"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}; changeable: title, collection, category")
+    image = get_image(db, owner, image_id)
+    if "title" in changes:
+        title = changes["title"]
+        if title is not None and (not isinstance(title, str) or len(title) > TITLE_LIMIT):
+            raise InvalidInput(f"'title' must be text of at most {TITLE_LIMIT} characters")
+        image.title = title or None
+    if "collection" in changes:
+        image.collection = group_by_name(db, Collection, owner, changes["collection"])
+    if "category" in changes:
+        image.category = group_by_name(db, Category, owner, changes["category"])
+    return image
+
+
+def record_submission(db: Session, owner: str, image_id: int, tx_hash) -> Image:
+    """The owner's wallet sent the register transaction; remember it until the indexer sees it."""
+    image = get_image(db, owner, image_id)
+    if not (isinstance(tx_hash, str) and is_hex(tx_hash) and len(tx_hash) == 66):
+        raise InvalidInput("'tx_hash' must be a 0x-prefixed 32-byte transaction hash")
+    if image.status in ("uploaded", "submitted"):
+        image.status = "submitted"
+        image.tx_hash = tx_hash.lower()
+    return image
