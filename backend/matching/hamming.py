@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 CODE_BYTES = 32
@@ -136,19 +137,18 @@ class HammingIndex:
         if not 0 <= radius < CHUNKS * len(_MASKS):
             raise ValueError(f"radius must be in [0, {CHUNKS * len(_MASKS) - 1}], got {radius}")
         probes = _chunks(query.reshape(1, -1))[0][:, None] ^ _MASKS[radius // CHUNKS][None, :]
-        query_words = query.view(np.uint64)
         ids_found, distances_found = [], []
         for segment in self._segments:
             positions = segment.candidates(probes)
             if len(positions) == 0:
                 continue
-            distances = _distances(segment.codes[positions], query_words)
+            distances = _distances(segment.codes[positions], query)
             near = distances <= radius
             ids_found.append(segment.ids[positions[near]])
             distances_found.append(distances[near])
         if self._buffered:
             codes = np.concatenate(self._buffer_codes)
-            distances = _distances(codes, query_words)
+            distances = _distances(codes, query)
             near = distances <= radius
             ids_found.append(np.concatenate(self._buffer_ids)[near])
             distances_found.append(distances[near])
@@ -218,22 +218,15 @@ def _chunks(codes: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(codes).view(">u2").astype(np.uint16)
 
 
-def _distances(codes: np.ndarray, query_words: np.ndarray) -> np.ndarray:
-    return _popcount(np.ascontiguousarray(codes).view(np.uint64) ^ query_words).sum(
-        axis=1, dtype=np.int64)
-
-
-def _swar_popcount(words: np.ndarray) -> np.ndarray:
-    """Bits set per uint64 (the classic SWAR reduction), for numpy without bitwise_count."""
-    words = words - ((words >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    words = (words & np.uint64(0x3333333333333333)) + (
-        (words >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    words = (words + (words >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return (words * np.uint64(0x0101010101010101)) >> np.uint64(56)
-
-
-# numpy >= 2.0 has a native popcount; the shared environment has run with 1.26 too.
-_popcount = getattr(np, "bitwise_count", _swar_popcount)
+def _distances(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Hamming distance of each row of `codes` to `query`, with faiss's native popcount loop."""
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    query = np.ascontiguousarray(query, dtype=np.uint8)
+    distances = np.empty(len(codes), np.int32)
+    if len(codes):
+        faiss.hammings(faiss.swig_ptr(query), faiss.swig_ptr(codes), 1, len(codes), CODE_BYTES,
+                       faiss.swig_ptr(distances))
+    return distances.astype(np.int64)
 
 
 def _check_codes(codes: np.ndarray) -> np.ndarray:
