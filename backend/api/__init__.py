@@ -1,0 +1,1 @@
+"""The HTTP edge: blueprints parse requests, call domain services, and render JSON."""

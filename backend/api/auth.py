@@ -1,0 +1,85 @@
+"""Sign-In with Ethereum and API keys."""
+
+from flask import Blueprint, g, jsonify
+
+from backend import accounts
+from backend.api.common import bearer_token, json_body, require_auth, services
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/auth/nonce")
+def nonce():
+    settings = services().settings
+    with services().db.session() as db:
+        value = accounts.issue_nonce(db, settings.siwe_nonce_ttl)
+    return jsonify(
+        nonce=value,
+        domain=settings.resolved_siwe_domain,
+        chain_id=settings.chain_id,
+        expires_in=settings.siwe_nonce_ttl,
+    )
+
+
+@bp.post("/auth/login")
+def login():
+    body = json_body()
+    settings = services().settings
+    with services().db.session() as db:
+        signed_in = accounts.sign_in(
+            db,
+            body.get("message"),
+            body.get("signature"),
+            domain=settings.resolved_siwe_domain,
+            chain_id=settings.chain_id,
+            session_ttl=settings.session_ttl,
+        )
+    return jsonify(address=signed_in.address, token=signed_in.token, expires_at=signed_in.expires_at.isoformat())
+
+
+@bp.post("/auth/logout")
+@require_auth
+def logout():
+    with services().db.session() as db:
+        accounts.sign_out(db, bearer_token())
+    return jsonify(signed_out=True)
+
+
+@bp.get("/auth/me")
+@require_auth
+def me():
+    return jsonify(address=g.address)
+
+
+def _key_view(key) -> dict:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "created_at": key.created_at.isoformat(),
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+        "revoked": key.revoked_at is not None,
+    }
+
+
+@bp.post("/api-keys")
+@require_auth
+def create_key():
+    with services().db.session() as db:
+        plaintext, key = accounts.create_api_key(db, g.address, json_body().get("name"))
+        view = _key_view(key)
+    return jsonify({**view, "key": plaintext, "note": "store this key now; it is never shown again"}), 201
+
+
+@bp.get("/api-keys")
+@require_auth
+def list_keys():
+    with services().db.session() as db:
+        return jsonify(api_keys=[_key_view(k) for k in accounts.list_api_keys(db, g.address)])
+
+
+@bp.delete("/api-keys/<int:key_id>")
+@require_auth
+def revoke_key(key_id: int):
+    with services().db.session() as db:
+        return jsonify(_key_view(accounts.revoke_api_key(db, g.address, key_id)))

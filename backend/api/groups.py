@@ -1,0 +1,41 @@
+"""Collections and categories: the same operations on two kinds of grouping."""
+
+from flask import Blueprint, g, jsonify
+
+from backend.api.common import json_body, require_auth, services
+from backend.models import Category, Collection
+from backend.registry import service
+
+bp = Blueprint("groups", __name__, url_prefix="/api/v1")
+
+KINDS = {"collections": Collection, "categories": Category}
+
+
+def _view(group) -> dict:
+    return {"id": group.id, "name": group.name, "created_at": group.created_at.isoformat()}
+
+
+def _model(kind: str):
+    return KINDS[kind]
+
+
+@bp.post("/<any(collections, categories):kind>")
+@require_auth
+def create(kind: str):
+    with services().db.session() as db:
+        return jsonify(_view(service.create_group(db, _model(kind), g.address, json_body().get("name")))), 201
+
+
+@bp.get("/<any(collections, categories):kind>")
+@require_auth
+def index(kind: str):
+    with services().db.session() as db:
+        return jsonify({kind: [_view(x) for x in service.list_groups(db, _model(kind), g.address)]})
+
+
+@bp.patch("/<any(collections, categories):kind>/<int:group_id>")
+@require_auth
+def rename(kind: str, group_id: int):
+    with services().db.session() as db:
+        group = service.rename_group(db, _model(kind), g.address, group_id, json_body().get("name"))
+        return jsonify(_view(group))

@@ -1,0 +1,160 @@
+"""Uploading images, and everything their owner does to register them."""
+
+from flask import Blueprint, g, jsonify, request
+
+from backend.api.common import int_arg, json_body, require_auth, services
+from backend.errors import ChainUnavailable, InvalidInput
+from backend.matching import Fingerprint
+from backend.models import Registration
+from backend.registry import service
+
+bp = Blueprint("images", __name__, url_prefix="/api/v1")
+
+
+def image_view(db, image) -> dict:
+    registration = db.get(Registration, image.sha256) if image.status == "registered" else None
+    return {
+        "id": image.id,
+        "owner": image.owner,
+        "title": image.title,
+        "filename": image.filename,
+        "sha256": image.sha256,
+        "phash": image.phash,
+        "cid": image.cid,
+        "mime": image.mime,
+        "width": image.width,
+        "height": image.height,
+        "size": image.size,
+        "collection": image.collection.name if image.collection else None,
+        "category": image.category.name if image.category else None,
+        "status": image.status,
+        "tx_hash": image.tx_hash,
+        "last_error": image.last_error,
+        "registration": (
+            {
+                "id": registration.id,
+                "block_number": registration.block_number,
+                "registered_at": registration.registered_at,
+                "tx_hash": registration.tx_hash,
+            }
+            if registration
+            else None
+        ),
+        "created_at": image.created_at.isoformat(),
+    }
+
+
+def _registration_or_warning(image) -> dict:
+    """What to sign, or why it cannot be offered right now (the upload is kept either way)."""
+    if image.status in ("registered", "conflict"):
+        return {"registration_request": None}
+    try:
+        register = services().register()
+        with services().db.session() as db:
+            request_ = service.registration_request(
+                db, register, image, deadline_seconds=services().settings.registration_deadline
+            )
+        return {"registration_request": request_}
+    except ChainUnavailable as exc:
+        return {
+            "registration_request": None,
+            "warning": {"code": exc.code, "message": exc.message + f"; fetch it later from /api/v1/images/{image.id}/registration"},
+        }
+
+
+@bp.post("/images")
+@require_auth
+def upload():
+    upload_file = request.files.get("file")
+    if upload_file is None:
+        raise InvalidInput("send the image as multipart/form-data field 'file'")
+    settings = services().settings
+    data = upload_file.read(settings.max_upload_bytes + 1)
+    with services().db.session() as db:
+        result = service.upload_image(
+            db,
+            services().store,
+            g.address,
+            data,
+            filename=upload_file.filename,
+            title=request.form.get("title"),
+            collection=request.form.get("collection"),
+            category=request.form.get("category"),
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
+        )
+        image = result.image
+        prior = service.find_registrations(
+            db, services().matcher, image.sha256, Fingerprint.from_bytes(image.fingerprint), exclude_owner=g.address
+        )
+        body = {"image": image_view(db, image), "prior_registrations": prior, "created": result.created}
+    body.update(_registration_or_warning(image))
+    return jsonify(body), 201 if result.created else 200
+
+
+@bp.get("/images")
+@require_auth
+def index():
+    with services().db.session() as db:
+        images = service.list_images(
+            db,
+            g.address,
+            collection=request.args.get("collection"),
+            category=request.args.get("category"),
+            status=request.args.get("status"),
+            limit=int_arg("limit", 100, low=1, high=1000),
+            offset=int_arg("offset", 0, low=0, high=10**9),
+        )
+        return jsonify(images=[image_view(db, i) for i in images])
+
+
+@bp.get("/images/<int:image_id>")
+@require_auth
+def show(image_id: int):
+    with services().db.session() as db:
+        return jsonify(image_view(db, service.get_image(db, g.address, image_id)))
+
+
+@bp.patch("/images/<int:image_id>")
+@require_auth
+def update(image_id: int):
+    with services().db.session() as db:
+        return jsonify(image_view(db, service.update_image(db, g.address, image_id, json_body())))
+
+
+@bp.get("/images/<int:image_id>/registration")
+@require_auth
+def registration_request(image_id: int):
+    register = services().register()
+    with services().db.session() as db:
+        image = service.get_image(db, g.address, image_id)
+        return jsonify(
+            service.registration_request(db, register, image, deadline_seconds=services().settings.registration_deadline)
+        )
+
+
+@bp.post("/images/<int:image_id>/submitted")
+@require_auth
+def submitted(image_id: int):
+    with services().db.session() as db:
+        return jsonify(image_view(db, service.record_submission(db, g.address, image_id, json_body().get("tx_hash"))))
+
+
+@bp.post("/images/<int:image_id>/relay")
+@require_auth
+def relay(image_id: int):
+    body = json_body()
+    register = services().register()
+    with services().db.session() as db:
+        image = service.relay_registration(
+            db,
+            register,
+            services().settings.relayer_key,
+            g.address,
+            image_id,
+            signature=body.get("signature"),
+            deadline=body.get("deadline"),
+            salt=body.get("salt"),
+            deadline_seconds=services().settings.registration_deadline,
+        )
+        return jsonify(image_view(db, image)), 202

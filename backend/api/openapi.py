@@ -1,0 +1,216 @@
+"""The OpenAPI 3.1 document of the public HTTP API, served at /api/v1/openapi.json."""
+
+from flask import Blueprint, jsonify
+
+bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+BEARER = [{"bearer": []}]
+
+
+def _json(schema: dict | None = None) -> dict:
+    return {"application/json": {"schema": schema or {"type": "object"}}}
+
+
+def _op(summary: str, *, auth: bool = True, body: dict | None = None, multipart: dict | None = None,
+        ok: int = 200, result: dict | None = None, errors: tuple[int, ...] = (400,), params: list | None = None) -> dict:
+    op = {"summary": summary, "responses": {str(ok): {"description": "success", "content": _json(result)}}}
+    for status in errors + ((401,) if auth else ()):
+        op["responses"][str(status)] = {"description": "error", "content": _json(ERROR)}
+    if auth:
+        op["security"] = BEARER
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": _json(body)}
+    if multipart is not None:
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": multipart}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+IMAGE_FILE = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or GIF"}},
+}
+UPLOAD = {
+    **IMAGE_FILE,
+    "properties": {
+        **IMAGE_FILE["properties"],
+        "title": {"type": "string", "maxLength": 300},
+        "collection": {"type": "string", "description": "name of an existing collection of yours"},
+        "category": {"type": "string", "description": "name of an existing category of yours"},
+    },
+}
+NAME = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 200}}}
+IMAGE_ID = _path_param("image_id", {"type": "integer"})
+KINDS = ("collections", "categories")
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}},
+            }
+        },
+    },
+    "Registration": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "the file's SHA-256, 0x-prefixed"},
+            "owner": {"type": "string"},
+            "verification_level": {"type": "integer", "enum": [0, 1, 2]},
+            "registered_at": {"type": "integer", "description": "unix time of priority"},
+            "tx_hash": {"type": "string"},
+            "block_number": {"type": "integer"},
+            "cid": {"type": "string"},
+            "phash": {"type": "string"},
+            "parent": {"type": ["string", "null"]},
+            "distance": {"type": "integer"},
+            "match": {"type": "string", "enum": ["exact", "perceptual"]},
+        },
+    },
+    "Image": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "sha256": {"type": "string"},
+            "phash": {"type": "string"},
+            "cid": {"type": "string"},
+            "status": {"type": "string", "enum": ["uploaded", "submitted", "registered", "conflict"]},
+            "tx_hash": {"type": ["string", "null"]},
+            "collection": {"type": ["string", "null"]},
+            "category": {"type": ["string", "null"]},
+        },
+    },
+}
+REG = {"$ref": "#/components/schemas/Registration"}
+IMG = {"$ref": "#/components/schemas/Image"}
+
+
+def document() -> dict:
+    paths: dict[str, dict] = {
+        "/api/v1/auth/nonce": {"post": _op("A single-use Sign-In with Ethereum nonce", auth=False, errors=())},
+        "/api/v1/auth/login": {
+            "post": _op(
+                "Sign in with a signed EIP-4361 message; returns a bearer token",
+                auth=False,
+                body={"type": "object", "required": ["message", "signature"],
+                      "properties": {"message": {"type": "string"}, "signature": {"type": "string"}}},
+                errors=(400, 401),
+            )
+        },
+        "/api/v1/auth/logout": {"post": _op("End this session", errors=())},
+        "/api/v1/auth/me": {"get": _op("The signed-in address", errors=())},
+        "/api/v1/api-keys": {
+            "post": _op("Create an API key (shown once)", body=NAME, ok=201),
+            "get": _op("List your API keys", errors=()),
+        },
+        "/api/v1/api-keys/{key_id}": {
+            "delete": _op("Revoke an API key", errors=(404,), params=[_path_param("key_id", {"type": "integer"})])
+        },
+        "/api/v1/images": {
+            "post": _op(
+                "Upload an image: validates, hashes, stores on IPFS, reports prior registrations by others, "
+                "and returns the transaction and the EIP-712 message to register it",
+                multipart=UPLOAD, ok=201, errors=(400, 404, 413, 415),
+            ),
+            "get": _op(
+                "List your images",
+                result={"type": "object", "properties": {"images": {"type": "array", "items": IMG}}},
+                params=[_query("collection", {"type": "string"}), _query("category", {"type": "string"}),
+                        _query("status", {"type": "string"}), _query("limit", {"type": "integer"}),
+                        _query("offset", {"type": "integer"})],
+            ),
+        },
+        "/api/v1/images/{image_id}": {
+            "get": _op("One of your images", result=IMG, errors=(403, 404), params=[IMAGE_ID]),
+            "patch": _op(
+                "Retitle an image or move it to another collection/category",
+                body={"type": "object", "properties": {"title": {"type": ["string", "null"]},
+                                                       "collection": {"type": ["string", "null"]},
+                                                       "category": {"type": ["string", "null"]}}},
+                result=IMG, errors=(400, 403, 404), params=[IMAGE_ID],
+            ),
+        },
+        "/api/v1/images/{image_id}/registration": {
+            "get": _op("A fresh registration transaction and EIP-712 message", errors=(403, 404, 503), params=[IMAGE_ID])
+        },
+        "/api/v1/images/{image_id}/submitted": {
+            "post": _op("Record the hash of the register transaction your wallet sent",
+                        body={"type": "object", "required": ["tx_hash"], "properties": {"tx_hash": {"type": "string"}}},
+                        result=IMG, errors=(400, 403, 404), params=[IMAGE_ID])
+        },
+        "/api/v1/images/{image_id}/relay": {
+            "post": _op(
+                "Gasless registration: sign the EIP-712 Reveal message; the relayer commits, then reveals (you own it)",
+                body={"type": "object", "required": ["signature", "deadline", "salt"],
+                      "properties": {"signature": {"type": "string"}, "deadline": {"type": "integer"},
+                                     "salt": {"type": "string"}}},
+                ok=202, result=IMG, errors=(400, 403, 404, 409, 422, 503), params=[IMAGE_ID],
+            )
+        },
+        "/api/v1/lookup": {
+            "post": _op(
+                "Who registered this image? Exact and perceptual matches, public",
+                auth=False, multipart=IMAGE_FILE, errors=(400, 413, 415),
+                result={"type": "object", "properties": {"sha256": {"type": "string"}, "phash": {"type": "string"},
+                                                         "matches": {"type": "array", "items": REG}}},
+            )
+        },
+        "/api/v1/registrations/{reg_id}": {
+            "get": _op("A final registration by id (the file's SHA-256)", auth=False, result=REG, errors=(400, 404),
+                       params=[_path_param("reg_id", {"type": "string"})])
+        },
+        "/api/v1/status": {"get": _op("Chain, contracts, database and indexer status", auth=False, errors=())},
+        "/api/v1/openapi.json": {"get": _op("This document", auth=False, errors=())},
+        "/ipfs/{cid}": {
+            "get": {
+                "summary": "IPFS Trustless Gateway: the file, or with ?format=raw / ?format=car the block or a CAR",
+                "parameters": [_path_param("cid", {"type": "string"}), _query("format", {"enum": ["raw", "car"]})],
+                "responses": {
+                    "200": {"description": "the content", "content": {
+                        "application/octet-stream": {}, "application/vnd.ipld.raw": {}, "application/vnd.ipld.car": {}}},
+                    "400": {"description": "invalid CID or format"},
+                    "404": {"description": "unknown content"},
+                },
+            }
+        },
+    }
+    for kind in KINDS:
+        paths[f"/api/v1/{kind}"] = {
+            "post": _op(f"Create one of your {kind}", body=NAME, ok=201, errors=(400, 409)),
+            "get": _op(f"List your {kind}", errors=()),
+        }
+        paths[f"/api/v1/{kind}/{{group_id}}"] = {
+            "patch": _op(f"Rename one of your {kind}", body=NAME, errors=(400, 404, 409),
+                         params=[_path_param("group_id", {"type": "integer"})])
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Copytrack API", "version": "1",
+                 "description": "Copyright register for images: upload, register on-chain, look up."},
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "a session token from /auth/login or an API key"}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())

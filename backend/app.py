@@ -1,0 +1,28 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from backend.api import auth, errors, gateway, groups, images, openapi, public
+from backend.config import Settings, load_settings
+from backend.services import Services
+
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or (services.settings if services else load_settings())
+    services = services or Services(settings)
+    services.db.migrate()
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_OVERHEAD
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions["copytrack"] = services
+    errors.init_app(app)
+    for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp):
+        app.register_blueprint(blueprint)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app

@@ -1,0 +1,86 @@
+"""web3 access: connecting, sending transactions with an operator key, and turning the chain's
+refusals into domain errors a person can act on."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+
+from backend.errors import ChainRejected, ChainUnavailable
+
+log = logging.getLogger(__name__)
+
+_REASON = re.compile(r"(?:revert(?:ed)?:?\s*)(.+)$")
+
+
+def connect(url: str, timeout: float = 10.0) -> Web3:
+    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+
+
+def require_connection(w3: Web3) -> None:
+    try:
+        w3.eth.chain_id
+    except Exception as exc:
+        # The node's URL stays in the log: provider URLs often carry an API key.
+        log.warning("chain node %s does not answer: %s", w3.provider.endpoint_uri, exc)
+        raise ChainUnavailable(
+            f"the chain node does not answer ({type(exc).__name__}); nothing was lost, try again when it is up"
+        ) from None
+
+
+def revert_reason(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(message, tuple):
+        message = message[0]
+    match = _REASON.search(str(message))
+    return (match.group(1) if match else str(message)).strip().strip("'\"")
+
+
+def operator(private_key: str) -> LocalAccount:
+    return Account.from_key(private_key)
+
+
+def transact(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, timeout: float = 60.0) -> dict:
+    """Send `call` (a web3 contract function call) signed by `account`; wait for the receipt.
+
+    A revert is reported with the contract's reason before anything is sent (the gas estimate
+    runs the call); a node that is down, or an account without funds, gives a clear error.
+    """
+    try:
+        tx = call.build_transaction(
+            {"from": account.address, "value": value, "nonce": w3.eth.get_transaction_count(account.address, "pending")}
+        )
+    except (ContractLogicError, ContractCustomError) as exc:
+        raise ChainRejected(f"the contract refused: {revert_reason(exc)}") from None
+    except ValueError as exc:
+        text = str(exc)
+        if "insufficient funds" in text or "gas required exceeds" in text:
+            raise ChainUnavailable(
+                f"account {account.address} cannot pay for gas; fund it and retry", account=account.address
+            ) from None
+        raise ChainRejected(f"the chain refused the transaction: {revert_reason(exc)}") from None
+    except Exception as exc:
+        raise ChainUnavailable(f"the chain node does not answer ({type(exc).__name__}); retry later") from None
+    balance = w3.eth.get_balance(account.address)
+    if balance < tx["gas"] * tx.get("maxFeePerGas", tx.get("gasPrice", 0)) + value:
+        raise ChainUnavailable(
+            f"account {account.address} has {Web3.from_wei(balance, 'ether')} ETH, not enough for gas; fund it and retry",
+            account=account.address,
+        )
+    signed = account.sign_transaction(tx)
+    try:
+        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.2)
+    except TimeExhausted:
+        raise ChainUnavailable(f"transaction {signed.hash.to_0x_hex()} was sent but not mined within {timeout:.0f}s") from None
+    except ValueError as exc:
+        raise ChainRejected(f"the chain refused the transaction: {revert_reason(exc)}") from None
+    if receipt["status"] != 1:
+        raise ChainRejected(f"transaction {tx_hash.to_0x_hex()} reverted", tx_hash=tx_hash.to_0x_hex())
+    return receipt

@@ -1,0 +1,198 @@
+"""Python binding of `CopyrightRegister`: the calls the backend and the CLI make.
+
+A registration's id is the file's SHA-256 as an integer; the CID travels as (codec, digest)
+because every CID we write is CIDv1 with a sha2-256 multihash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from multiformats import CID, multihash
+from web3 import Web3
+
+from backend.chain import artifacts
+from backend.chain.client import operator, transact
+from backend.errors import InvalidInput
+
+CODECS = {"raw": 0x55, "dag-pb": 0x70}
+CODEC_NAMES = {code: name for name, code in CODECS.items()}
+EIP712_NAME = "Copytrack Register"
+EIP712_VERSION = "1"
+REGISTER_TYPES = {
+    "Register": [
+        {"name": "owner", "type": "address"},
+        {"name": "content_hash", "type": "bytes32"},
+        {"name": "phash", "type": "uint64"},
+        {"name": "cid_codec", "type": "uint16"},
+        {"name": "cid_digest", "type": "bytes32"},
+        {"name": "parent", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+REVEAL_TYPES = {
+    "Reveal": [f for f in REGISTER_TYPES["Register"] if f["name"] not in ("nonce", "deadline")]
+    + [
+        {"name": "salt", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+VERIFICATION_LEVELS = {0: "none", 1: "identity checked", 2: "verified creator"}
+
+
+def cid_parts(cid: str) -> tuple[int, bytes]:
+    try:
+        decoded = CID.decode(cid)
+    except Exception as exc:
+        raise InvalidInput(f"{cid!r} is not a valid CID: {exc}") from None
+    if decoded.version != 1 or decoded.hashfun.name != "sha2-256" or decoded.codec.code not in CODEC_NAMES:
+        raise InvalidInput(f"CID {cid} is not a CIDv1 raw or dag-pb CID with a sha2-256 hash")
+    return decoded.codec.code, bytes(decoded.raw_digest)
+
+
+def cid_string(codec: int, digest: bytes) -> str:
+    return str(CID("base32", 1, CODEC_NAMES[codec], multihash.wrap(bytes(digest), "sha2-256")))
+
+
+def registration_id(sha256_hex: str) -> int:
+    return int(sha256_hex, 16)
+
+
+def id_hex(registration: int | bytes) -> str:
+    if isinstance(registration, (bytes, bytearray)):
+        return "0x" + bytes(registration).hex()
+    return f"0x{registration:064x}"
+
+
+@dataclass(frozen=True)
+class Item:
+    content_hash: str  # 0x hex
+    phash: str  # 16 hex digits
+    cid: str
+    parent: str | None = None  # registration id as 0x hex
+
+    def as_tuple(self) -> tuple:
+        codec, digest = cid_parts(self.cid)
+        return (
+            bytes.fromhex(self.content_hash[2:]),
+            int(self.phash, 16),
+            codec,
+            digest,
+            registration_id(self.parent) if self.parent else 0,
+        )
+
+    def message(self, owner: str, nonce: int, deadline: int) -> dict:
+        content_hash, phash, codec, digest, parent = self.as_tuple()
+        return {
+            "owner": owner,
+            "content_hash": "0x" + content_hash.hex(),
+            "phash": phash,
+            "cid_codec": codec,
+            "cid_digest": "0x" + digest.hex(),
+            "parent": parent,
+            "nonce": nonce,
+            "deadline": deadline,
+        }
+
+
+class RegisterContract:
+    def __init__(self, w3: Web3, address: str):
+        self.w3 = w3
+        self.address = Web3.to_checksum_address(address)
+        self.contract = w3.eth.contract(address=self.address, abi=artifacts.abi("CopyrightRegister"))
+
+    def register_transaction(self, owner: str, item: Item) -> dict:
+        """The unsigned transaction a wallet sends to register `item` as `owner`."""
+        data = self.contract.encode_abi("register", args=[item.as_tuple()])
+        return {"from": owner, "to": self.address, "data": data, "value": "0x0", "chainId": self.w3.eth.chain_id}
+
+    def _typed(self, types: dict, message: dict) -> dict:
+        (primary,) = types
+        return {
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **types},
+            "primaryType": primary,
+            "domain": {
+                "name": EIP712_NAME,
+                "version": EIP712_VERSION,
+                "chainId": self.w3.eth.chain_id,
+                "verifyingContract": self.address,
+            },
+            "message": message,
+        }
+
+    def typed_data(self, owner: str, item: Item, nonce: int, deadline: int) -> dict:
+        """The EIP-712 `Register` message for `register_by_sig` (JSON-ready)."""
+        return self._typed(REGISTER_TYPES, item.message(owner, nonce, deadline))
+
+    def reveal_typed_data(self, owner: str, item: Item, salt: str, nonce: int, deadline: int) -> dict:
+        """The EIP-712 `Reveal` message for `reveal_by_sig`: a gasless, front-running-safe registration."""
+        message = item.message(owner, nonce, deadline)
+        message = {**{k: v for k, v in message.items() if k not in ("nonce", "deadline")},
+                   "salt": salt, "nonce": nonce, "deadline": deadline}
+        return self._typed(REVEAL_TYPES, message)
+
+    @staticmethod
+    def signer_of(typed_data: dict, signature: str) -> str:
+        return Account.recover_message(encode_typed_data(full_message=typed_data), signature=signature)
+
+    def nonce(self, owner: str) -> int:
+        return self.contract.functions.nonces(Web3.to_checksum_address(owner)).call()
+
+    @staticmethod
+    def commitment(owner: str, content_hash: str, salt: str) -> bytes:
+        """`keccak256(abi_encode(owner, content_hash, salt))`, computed here so no node sees the salt."""
+        encoded = abi_encode(
+            ["address", "bytes32", "bytes32"],
+            [Web3.to_checksum_address(owner), bytes.fromhex(content_hash[2:]), bytes.fromhex(salt[2:])],
+        )
+        return Web3.keccak(encoded)
+
+    def commit(self, relayer_key: str, commitment: bytes) -> dict:
+        return transact(self.w3, operator(relayer_key), self.contract.functions.commit(commitment))
+
+    def commitment_time(self, commitment: bytes) -> int:
+        return self.contract.functions.commitment_time(commitment).call()
+
+    def reveal_by_sig(self, relayer_key: str, owner: str, item: Item, salt: str, deadline: int, signature: str) -> dict:
+        call = self.contract.functions.reveal_by_sig(
+            Web3.to_checksum_address(owner),
+            item.as_tuple(),
+            bytes.fromhex(salt[2:]),
+            deadline,
+            bytes.fromhex(signature.removeprefix("0x")),
+        )
+        return transact(self.w3, operator(relayer_key), call)
+
+    def latest_timestamp(self) -> int:
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def register_with_key(self, key: str, items: list[Item]) -> dict:
+        """Register as the key's own address (the CLI's path); one transaction for a batch."""
+        tuples = [i.as_tuple() for i in items]
+        call = (
+            self.contract.functions.register(tuples[0])
+            if len(tuples) == 1
+            else self.contract.functions.register_batch(tuples)
+        )
+        return transact(self.w3, operator(key), call)
+
+    def registration(self, reg_id: int) -> dict:
+        owner, registered_at, phash, parent = self.contract.functions.registration(reg_id).call()[:4]
+        return {"owner": owner, "registered_at": registered_at, "phash": f"{phash:016x}", "parent": parent}
+
+    def verification_level(self, address: str) -> int:
+        return self.contract.functions.verification_level(Web3.to_checksum_address(address)).call()
+
+    def registration_count(self) -> int:
+        return self.contract.functions.registration_count().call()

@@ -1,0 +1,1 @@
+"""Uploads, collections and categories, and the registration of images on the chain."""

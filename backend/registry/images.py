@@ -1,0 +1,91 @@
+"""Decoding an upload for real and computing what identifies it.
+
+Only what a browser can show is accepted (JPEG, PNG, WebP, GIF), judged by the bytes, never by
+the file name or the declared content type. Limits are checked from the header before any pixel
+is decoded, so a decompression bomb costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from backend.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
+from backend.matching import Fingerprint, InvalidImage, fingerprint
+
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    mime: str
+    width: int
+    height: int
+    size: int
+    sha256: str  # 0x-prefixed hex
+    fingerprint: Fingerprint  # what the matcher compares (backend.matching)
+
+    @property
+    def phash(self) -> str:
+        """The 64-bit DCT perceptual hash as 16 hex digits (the value written on-chain)."""
+        return f"{self.fingerprint.phash64:016x}"
+
+
+def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageFacts:
+    if not data:
+        raise InvalidInput("the file is empty; choose a JPEG, PNG, WebP or GIF image")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"the file has {len(data):,} bytes, more than the limit of {max_bytes:,} bytes",
+            size=len(data),
+            limit=max_bytes,
+        )
+    with warnings.catch_warnings():
+        # Pillow warns (and beyond 2x raises) on large images; our own limit decides first.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError as exc:
+            raise PayloadTooLarge(f"the image has too many pixels to decode safely: {exc}") from None
+        except (UnidentifiedImageError, OSError, ValueError):
+            raise UnsupportedMedia(
+                "the file is not an image we accept: send a JPEG, PNG, WebP or GIF file"
+            ) from None
+        if image.format not in FORMATS:
+            raise UnsupportedMedia(
+                f"the file is a {image.format} image; send a JPEG, PNG, WebP or GIF file instead",
+                format=image.format,
+            )
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise InvalidInput(f"the image header declares an empty size {width}×{height}")
+        if width * height > max_pixels:
+            raise PayloadTooLarge(
+                f"the image is {width}×{height} = {width * height:,} pixels, more than the "
+                f"limit of {max_pixels:,}; scale it down before uploading",
+                pixels=width * height,
+                limit=max_pixels,
+            )
+        try:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+        except Image.DecompressionBombError as exc:
+            raise PayloadTooLarge(f"the image has too many pixels to decode safely: {exc}") from None
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise InvalidInput(f"the {image.format} data is truncated or corrupt ({exc})") from None
+    try:
+        print_ = fingerprint(data)
+    except InvalidImage as exc:
+        raise InvalidInput(f"the image cannot be fingerprinted: {exc}") from None
+    return ImageFacts(
+        mime=FORMATS[image.format],
+        width=upright.width,
+        height=upright.height,
+        size=len(data),
+        sha256="0x" + hashlib.sha256(data).hexdigest(),
+        fingerprint=print_,
+    )

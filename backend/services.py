@@ -1,0 +1,76 @@
+"""Everything a request or a CLI command needs, built once from the settings.
+
+The chain connection is lazy and re-checked: the backend starts and serves uploads even while
+the chain node is down, and picks the chain up when it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from web3 import Web3
+
+from backend.chain.client import connect, require_connection
+from backend.chain.deploy import Deployment, read_deployment
+from backend.chain.indexer import RegisterIndexer
+from backend.chain.register import RegisterContract
+from backend.config import Settings
+from backend.db import Database
+from backend.errors import ChainUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.resolved_database_url)
+
+    @cached_property
+    def store(self):
+        from ipfs import open_store
+
+        return open_store(self.settings.data_dir / "ipfs", kubo_api=self.settings.ipfs_api or None)
+
+    @cached_property
+    def matcher(self):
+        from backend.registry.matcher import RegisteredImages
+
+        return RegisteredImages(
+            self.store,
+            max_bytes=self.settings.max_upload_bytes,
+            phash_distance=self.settings.near_duplicate_distance,
+        )
+
+    @cached_property
+    def w3(self) -> Web3:
+        return connect(self.settings.resolved_rpc_url)
+
+    def deployment(self) -> Deployment:
+        deployment = read_deployment(self.settings.resolved_deployment_file)
+        if deployment is None:
+            raise ChainUnavailable(
+                f"no contract deployment recorded at {self.settings.resolved_deployment_file}; "
+                "start the stack with `copytrack run` (it deploys) or point COPYTRACK_DEPLOYMENT_FILE at one"
+            )
+        return deployment
+
+    def register(self) -> RegisterContract:
+        """The register binding, after checking that the node answers."""
+        require_connection(self.w3)
+        return RegisterContract(self.w3, self.deployment().address("CopyrightRegister"))
+
+    def indexer(self) -> RegisterIndexer:
+        deployment = self.deployment()
+        return RegisterIndexer(
+            self.db,
+            self.register(),
+            start_block=deployment.blocks["CopyrightRegister"],
+            confirmations=self.settings.confirmations,
+            batch_blocks=self.settings.indexer_batch_blocks,
+        )
+
+    def close(self) -> None:
+        self.db.dispose()

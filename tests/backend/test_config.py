@@ -1,0 +1,40 @@
+from pathlib import Path
+
+import pytest
+
+from backend.config import ConfigError, load_settings
+
+
+def test_defaults_run_everything_under_var():
+    settings = load_settings(environ={})
+    assert settings.data_dir == Path("var")
+    assert settings.resolved_database_url.endswith("var/copytrack.db")
+    assert settings.runs_local_chain
+
+
+def test_environment_overrides_file_and_file_overrides_defaults(tmp_path):
+    config = tmp_path / "copytrack.toml"
+    config.write_text('port = 6000\nconfirmations = 5\n')
+    settings = load_settings(environ={"COPYTRACK_CONFIG": str(config), "COPYTRACK_PORT": "7000"})
+    assert settings.port == 7000
+    assert settings.confirmations == 5
+
+
+def test_unknown_setting__is_named():
+    with pytest.raises(ConfigError, match="unknown setting.*colour"):
+        load_settings({"colour": "blue"}, environ={})
+
+
+def test_value_of_wrong_type__says_which_setting():
+    with pytest.raises(ConfigError, match="'port'.*'abc'"):
+        load_settings(environ={"COPYTRACK_PORT": "abc"})
+
+
+def test_missing_config_file__is_reported(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(environ={"COPYTRACK_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_public_settings_hide_keys():
+    public = load_settings(environ={}).public()
+    assert public["relayer_key"] == "***" and public["deployer_key"] == "***"
