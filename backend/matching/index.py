@@ -48,7 +48,6 @@ class _Candidate:
     global_distance: int = 256
     global_kind: str = "whole"
     unchanged: bool = False
-
     window_distance: int = 256
 
     def note(self, distance: int, kind: str, is_global: bool, unchanged: bool,
@@ -76,7 +75,12 @@ class Match:
 
 
 class MatchIndex:
-    """Registered images by key; `search` returns the ones a query image is a copy of."""
+    """Registered images by key; `search` returns the ones a query image is a copy of.
+
+    Not thread-safe: callers that share one index between threads hold a lock around it.
+    Removing a key drops its codes from the search at once; the ORB features of removed images
+    stay in the arrays (they are small and on disk once saved).
+    """
 
     def __init__(self) -> None:
         self._codes = HammingIndex()
@@ -133,6 +137,7 @@ class MatchIndex:
         self._keys[entry] = None
         first, count = self._entry_codes.values[entry]
         self._codes.remove(np.arange(first, first + count))
+
     def search(self, fingerprint: Fingerprint, limit: int = 10) -> list[Match]:
         """The registered images `fingerprint` is a copy of, best first, at most `limit`."""
         if not isinstance(fingerprint, Fingerprint):
