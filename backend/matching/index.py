@@ -16,9 +16,10 @@ from .hamming import HammingIndex
 
 Key = str | int
 
-# Kinds of stored code, per entry: the whole image, its borders trimmed, and REGION_BOXES.
-WHOLE, TRIMMED = 0, 1
-FIRST_REGION = 2
+# Kinds of stored code, per entry: the whole image, its borders trimmed, its pHash (repeated
+# four times to fill 256 bits, so 4 bits of code distance are 1 bit of pHash), REGION_BOXES.
+WHOLE, TRIMMED, PHASH = 0, 1, 2
+FIRST_REGION = 3
 # PDQ's dihedral order (see Fingerprint.pdq) and what a hit on each variant means.
 VARIANT_KINDS = ("whole", "rotation", "rotation", "rotation", "flip", "flip", "flip", "flip")
 
@@ -33,6 +34,12 @@ MIN_QUALITY = 50
 # A query too flat for PDQ to trust (quality below MIN_QUALITY) is accepted on its hash only if
 # the 64-bit pHash agrees as well.
 PHASH_ACCEPT = 8
+# Two global hashes that agree are a copy as well: pHash within PHASH_PAIR_ACCEPT bits (of 64)
+# and PDQ within PDQ_PAIR_ACCEPT bits (of 256). pHash survives blur, pixelisation and heavy
+# downscaling of textured and text images better than PDQ; PDQ guards against pHash's known
+# collisions between unrelated images of similar layout (unrelated PDQ codes are ~128 apart).
+PHASH_PAIR_ACCEPT = 7
+PDQ_PAIR_ACCEPT = 72
 # A window of the query (a picture found inside a layout) whose code is this close to a whole
 # registered image is a copy without geometric confirmation: windows are found by their frame,
 # so the only way to be this close is to hold the same picture.
@@ -93,6 +100,7 @@ class MatchIndex:
         self._entry_codes = Column(np.int64, 2)
         self._entry_features = Column(np.int64, 2)
         self._entry_phash = Column(np.uint64)
+        self._entry_pdq = Column(np.uint8, 32)
         self._keypoints = Column(np.float32, 2)
         self._descriptors = Column(np.uint8, 32)
 
@@ -115,6 +123,8 @@ class MatchIndex:
         if fingerprint.trimmed is not None:
             codes.append(fingerprint.trimmed)
             kinds.append(TRIMMED)
+        codes.append(_phash_code(fingerprint.phash64))
+        kinds.append(PHASH)
         codes.extend(fingerprint.regions)
         kinds.extend(FIRST_REGION + i for i in range(len(fingerprint.regions)))
         ids = self._codes.add(np.stack(codes))
@@ -123,6 +133,7 @@ class MatchIndex:
         self._entry_codes.append([[ids[0], len(ids)]])
         self._entry_features.append([[len(self._keypoints), len(fingerprint.keypoints)]])
         self._entry_phash.append([fingerprint.phash64])
+        self._entry_pdq.append([fingerprint.pdq[0]])
         self._keypoints.append(fingerprint.keypoints)
         self._descriptors.append(fingerprint.descriptors)
         self._keys.append(key)
@@ -164,6 +175,8 @@ class MatchIndex:
         for codes in (fingerprint.regions, fingerprint.windows):
             queries.extend(codes)
             query_kinds.extend("region" for _ in codes)
+        phash_query = len(queries)
+        queries.append(_phash_code(fingerprint.phash64))
         candidates: dict[int, _Candidate] = {}
         for query_number, (ids, distances) in enumerate(
             self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
@@ -171,7 +184,11 @@ class MatchIndex:
             entries = self._code_entry.values[ids].tolist()
             stored_kinds = self._code_kind.values[ids].tolist()
             for entry, stored_kind, distance in zip(entries, stored_kinds, distances.tolist()):
+                if (query_number == phash_query) != (stored_kind == PHASH):
+                    continue  # a pHash code only means something beside another pHash code
                 candidate = candidates.setdefault(entry, _Candidate())
+                if query_number == phash_query:
+                    continue
                 is_global = query_number < global_queries and stored_kind <= TRIMMED
                 kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
                 candidate.note(distance, kind, is_global, unchanged=query_number == 0,
@@ -187,6 +204,11 @@ class MatchIndex:
         ):
             score = 1 - candidate.global_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.global_kind)
+        whole_distance = int(np.unpackbits(fingerprint.pdq[0] ^ self._entry_pdq.values[entry]).sum())
+        if (self._phash_distance(fingerprint, entry) <= PHASH_PAIR_ACCEPT
+                and whole_distance <= PDQ_PAIR_ACCEPT):
+            return Match(key=self._keys[entry], score=round(1 - whole_distance / 256, 4),
+                         kind="whole")
         if candidate.window_distance <= WINDOW_HASH_ACCEPT:
             score = 1 - candidate.window_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind="region")
@@ -198,14 +220,15 @@ class MatchIndex:
         if count < MIN_INLIERS:
             return None
         # Half from the hash distance, half from how many keypoints agree (100 or more: all).
-        score = 0.5 * (1 - candidate.distance / 256) + 0.5 * min(1.0, count / 100)
+        distance = min(candidate.distance, whole_distance)
+        score = 0.5 * (1 - distance / 256) + 0.5 * min(1.0, count / 100)
         return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.kind)
 
     def _phash_distance(self, fingerprint: Fingerprint, entry: int) -> int:
         return (fingerprint.phash64 ^ int(self._entry_phash.values[entry])).bit_count()
 
     _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "entry_phash",
-                "keypoints", "descriptors")
+                "entry_pdq", "keypoints", "descriptors")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index into directory `path` (created if missing); `open` reads it back."""
@@ -235,6 +258,10 @@ class MatchIndex:
             index._keys[entry] = key
             index._entry_by_key[key] = entry
         return index
+
+
+def _phash_code(phash64: int) -> np.ndarray:
+    return np.frombuffer(phash64.to_bytes(8, "big") * 4, np.uint8)
 
 
 def _check_key(key: object) -> None:
