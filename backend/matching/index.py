@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ PHASH_ACCEPT = 8
 # and PDQ within PDQ_PAIR_ACCEPT bits (of 256). pHash survives blur, pixelisation and heavy
 # downscaling of textured and text images better than PDQ; PDQ guards against pHash's known
 # collisions between unrelated images of similar layout (unrelated PDQ codes are ~128 apart).
-PHASH_PAIR_ACCEPT = 7
+PHASH_PAIR_ACCEPT = SEARCH_RADIUS // 4  # a pHash code within the search radius is this close
 PDQ_PAIR_ACCEPT = 72
 # A window of the query (a picture found inside a layout) whose code is this close to a whole
 # registered image is a copy without geometric confirmation: windows are found by their frame,
@@ -56,6 +56,7 @@ class _Candidate:
     global_kind: str = "whole"
     unchanged: bool = False
     window_distance: int = 256
+    phash_variants: list[int] = field(default_factory=list)
 
     def note(self, distance: int, kind: str, is_global: bool, unchanged: bool,
              window_on_whole: bool) -> None:
@@ -175,8 +176,8 @@ class MatchIndex:
         for codes in (fingerprint.regions, fingerprint.windows):
             queries.extend(codes)
             query_kinds.extend("region" for _ in codes)
-        phash_query = len(queries)
-        queries.append(_phash_code(fingerprint.phash64))
+        first_phash_query = len(queries)
+        queries.extend(_phash_code(int(phash)) for phash in fingerprint.phash_dihedral)
         candidates: dict[int, _Candidate] = {}
         for query_number, (ids, distances) in enumerate(
             self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
@@ -184,10 +185,12 @@ class MatchIndex:
             entries = self._code_entry.values[ids].tolist()
             stored_kinds = self._code_kind.values[ids].tolist()
             for entry, stored_kind, distance in zip(entries, stored_kinds, distances.tolist()):
-                if (query_number == phash_query) != (stored_kind == PHASH):
+                is_phash = query_number >= first_phash_query
+                if is_phash != (stored_kind == PHASH):
                     continue  # a pHash code only means something beside another pHash code
                 candidate = candidates.setdefault(entry, _Candidate())
-                if query_number == phash_query:
+                if is_phash:
+                    candidate.phash_variants.append(query_number - first_phash_query)
                     continue
                 is_global = query_number < global_queries and stored_kind <= TRIMMED
                 kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
@@ -204,11 +207,15 @@ class MatchIndex:
         ):
             score = 1 - candidate.global_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.global_kind)
-        whole_distance = int(np.unpackbits(fingerprint.pdq[0] ^ self._entry_pdq.values[entry]).sum())
-        if (self._phash_distance(fingerprint, entry) <= PHASH_PAIR_ACCEPT
-                and whole_distance <= PDQ_PAIR_ACCEPT):
-            return Match(key=self._keys[entry], score=round(1 - whole_distance / 256, 4),
-                         kind="whole")
+        stored_pdq = self._entry_pdq.values[entry]
+        whole_distance = int(np.unpackbits(fingerprint.pdq[0] ^ stored_pdq).sum())
+        for variant in candidate.phash_variants:
+            # The pHash of this variant is within PHASH_PAIR_ACCEPT (the search radius ensures
+            # it); the same variant's PDQ code must agree too.
+            distance = int(np.unpackbits(fingerprint.pdq[variant] ^ stored_pdq).sum())
+            if distance <= PDQ_PAIR_ACCEPT:
+                return Match(key=self._keys[entry], score=round(1 - distance / 256, 4),
+                             kind=VARIANT_KINDS[variant])
         if candidate.window_distance <= WINDOW_HASH_ACCEPT:
             score = 1 - candidate.window_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind="region")
@@ -261,6 +268,7 @@ class MatchIndex:
 
 
 def _phash_code(phash64: int) -> np.ndarray:
+    """The pHash four times over: 256 bits whose distances are 4x the pHash distances."""
     return np.frombuffer(phash64.to_bytes(8, "big") * 4, np.uint8)
 
 
