@@ -40,10 +40,9 @@ PHASH_ACCEPT = 8
 # collisions between unrelated images of similar layout (unrelated PDQ codes are ~128 apart).
 PHASH_PAIR_ACCEPT = SEARCH_RADIUS // 4  # a pHash code within the search radius is this close
 PDQ_PAIR_ACCEPT = 72
-# A window of the query (a picture found inside a layout) whose code is this close to a whole
-# registered image is a copy without geometric confirmation: windows are found by their frame,
-# so the only way to be this close is to hold the same picture.
-WINDOW_HASH_ACCEPT = 20
+# A window of the query (a picture found inside a layout, or a tilted one warped upright) is a
+# picture in its own right: its code within HASH_ACCEPT of a whole registered image is a copy.
+WINDOW_HASH_ACCEPT = HASH_ACCEPT
 
 
 @dataclass
