@@ -30,8 +30,19 @@ REGION_BOXES = (
 # Borders whose grey level stays within this distance of the border colour count as padding.
 BORDER_TOLERANCE = 12
 MIN_TRIMMED_FRACTION = 0.15
+# PDQ's dihedral order (pdqhash.compute_dihedral), as Pillow transposes of the upright image.
+DIHEDRAL_TRANSPOSES = (
+    None,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+)
 FORMAT_MAGIC = b"CTFP"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 _HEADER = struct.Struct("<4sBIIQH26sHHHH")
 
 
@@ -40,8 +51,9 @@ class Fingerprint:
     """Everything the matcher needs to know about one image, without its pixels.
 
     `pdq` holds the PDQ codes of the 8 dihedral variants (row 0: the image as shown; then
-    PDQ's order: rotated 90, 180, 270, flipped horizontally, vertically, transposed,
-    transversed). `trimmed` is the PDQ code of the image with uniform borders removed, or None
+    PDQ's order, DIHEDRAL_TRANSPOSES: rotated 90, 180, 270 degrees anticlockwise, flipped top to
+    bottom, left to right, transposed, transversed); `phash_dihedral` the 64-bit pHashes of the
+    same variants (`phash_dihedral[0] == phash64`). `trimmed` is the PDQ code of the image with uniform borders removed, or None
     when there were none. `regions` are the PDQ codes of REGION_BOXES, registered so that crops
     are found; `windows` are PDQ codes of content windows (see windows.py), searched so that a
     registered image inside a larger picture is found. `keypoints` (pixel
@@ -52,6 +64,7 @@ class Fingerprint:
     width: int
     height: int
     phash64: int
+    phash_dihedral: np.ndarray
     pdq: np.ndarray
     pdq_quality: int
     iscc: str
@@ -77,7 +90,7 @@ class Fingerprint:
             len(self.windows),
             len(self.keypoints),
         )
-        parts = [header, self.pdq.tobytes()]
+        parts = [header, self.phash_dihedral[1:].astype("<u8").tobytes(), self.pdq.tobytes()]
         if self.trimmed is not None:
             parts.append(self.trimmed.tobytes())
         parts += [
@@ -100,6 +113,7 @@ class Fingerprint:
             raise ValueError(f"fingerprint format version {version} is not supported")
         expected = (
             _HEADER.size
+            + 7 * 8
             + (8 + has_trimmed + n_regions + n_windows) * PDQ_BYTES
             + n_keypoints * (8 + DESCRIPTOR_BYTES)
         )
@@ -113,6 +127,7 @@ class Fingerprint:
             offset += array.nbytes
             return array.reshape(shape).copy()
 
+        other_phashes = take(7, "<u8", (7,)).astype(np.uint64)
         pdq = take(8 * PDQ_BYTES, "u1", (8, PDQ_BYTES))
         trimmed = take(PDQ_BYTES, "u1", (PDQ_BYTES,)) if has_trimmed else None
         regions = take(n_regions * PDQ_BYTES, "u1", (n_regions, PDQ_BYTES))
@@ -123,6 +138,7 @@ class Fingerprint:
             width=width,
             height=height,
             phash64=phash64,
+            phash_dihedral=np.concatenate([np.array([phash64], np.uint64), other_phashes]),
             pdq=pdq,
             pdq_quality=quality,
             iscc=iscc.rstrip(b"\0").decode("ascii"),
@@ -150,6 +166,7 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
     if trim_box is not None:
         x0, y0, x1, y1 = trim_box
         trimmed = _pdq(rgb[y0:y1, x0:x1])
+    phashes = [_phash64(image if t is None else image.transpose(t)) for t in DIHEDRAL_TRANSPOSES]
     crops = _window_crops(rgb, grey)
     # Features of the whole image, then of each window: a small picture inside a page full of
     # text would otherwise get few of the whole image's keypoints.
@@ -160,7 +177,8 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
     return Fingerprint(
         width=width,
         height=height,
-        phash64=int(str(imagehash.phash(image)), 16),
+        phash64=phashes[0],
+        phash_dihedral=np.array(phashes, np.uint64),
         pdq=np.packbits(np.asarray(dihedral, dtype=np.uint8), axis=1),
         pdq_quality=int(quality),
         iscc=_iscc_image_code(grey if trim_box is None else grey[y0:y1, x0:x1]),
@@ -191,6 +209,11 @@ def _window_crops(rgb: np.ndarray, grey: np.ndarray) -> list[tuple[np.ndarray, n
         cv2.fillConvexPoly(mask, quad.astype(np.int32), 255)
         crops.append((windows.rectify(rgb, quad), mask))
     return crops
+
+
+def _phash64(image: Image.Image) -> int:
+    """imagehash's pHash as an unsigned int, in the bit order of its hex string."""
+    return int(str(imagehash.phash(image)), 16)
 
 
 def _for_pdq(rgb: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +16,10 @@ from .hamming import HammingIndex
 
 Key = str | int
 
-# Kinds of stored code, per entry: the whole image, its borders trimmed, and REGION_BOXES.
-WHOLE, TRIMMED = 0, 1
-FIRST_REGION = 2
+# Kinds of stored code, per entry: the whole image, its borders trimmed, its pHash (repeated
+# four times to fill 256 bits, so 4 bits of code distance are 1 bit of pHash), REGION_BOXES.
+WHOLE, TRIMMED, PHASH = 0, 1, 2
+FIRST_REGION = 3
 # PDQ's dihedral order (see Fingerprint.pdq) and what a hit on each variant means.
 VARIANT_KINDS = ("whole", "rotation", "rotation", "rotation", "flip", "flip", "flip", "flip")
 
@@ -33,10 +34,15 @@ MIN_QUALITY = 50
 # A query too flat for PDQ to trust (quality below MIN_QUALITY) is accepted on its hash only if
 # the 64-bit pHash agrees as well.
 PHASH_ACCEPT = 8
-# A window of the query (a picture found inside a layout) whose code is this close to a whole
-# registered image is a copy without geometric confirmation: windows are found by their frame,
-# so the only way to be this close is to hold the same picture.
-WINDOW_HASH_ACCEPT = 20
+# Two global hashes that agree are a copy as well: pHash within PHASH_PAIR_ACCEPT bits (of 64)
+# and PDQ within PDQ_PAIR_ACCEPT bits (of 256). pHash survives blur, pixelisation and heavy
+# downscaling of textured and text images better than PDQ; PDQ guards against pHash's known
+# collisions between unrelated images of similar layout (unrelated PDQ codes are ~128 apart).
+PHASH_PAIR_ACCEPT = SEARCH_RADIUS // 4  # a pHash code within the search radius is this close
+PDQ_PAIR_ACCEPT = 72
+# A window of the query (a picture found inside a layout, or a tilted one warped upright) is a
+# picture in its own right: its code within HASH_ACCEPT of a whole registered image is a copy.
+WINDOW_HASH_ACCEPT = HASH_ACCEPT
 
 
 @dataclass
@@ -48,8 +54,8 @@ class _Candidate:
     global_distance: int = 256
     global_kind: str = "whole"
     unchanged: bool = False
-
     window_distance: int = 256
+    phash_variants: list[int] = field(default_factory=list)
 
     def note(self, distance: int, kind: str, is_global: bool, unchanged: bool,
              window_on_whole: bool) -> None:
@@ -76,7 +82,12 @@ class Match:
 
 
 class MatchIndex:
-    """Registered images by key; `search` returns the ones a query image is a copy of."""
+    """Registered images by key; `search` returns the ones a query image is a copy of.
+
+    Not thread-safe: callers that share one index between threads hold a lock around it.
+    Removing a key drops its codes from the search at once; the ORB features of removed images
+    stay in the arrays (they are small and on disk once saved).
+    """
 
     def __init__(self) -> None:
         self._codes = HammingIndex()
@@ -89,6 +100,7 @@ class MatchIndex:
         self._entry_codes = Column(np.int64, 2)
         self._entry_features = Column(np.int64, 2)
         self._entry_phash = Column(np.uint64)
+        self._entry_pdq = Column(np.uint8, 32)
         self._keypoints = Column(np.float32, 2)
         self._descriptors = Column(np.uint8, 32)
 
@@ -111,6 +123,8 @@ class MatchIndex:
         if fingerprint.trimmed is not None:
             codes.append(fingerprint.trimmed)
             kinds.append(TRIMMED)
+        codes.append(_phash_code(fingerprint.phash64))
+        kinds.append(PHASH)
         codes.extend(fingerprint.regions)
         kinds.extend(FIRST_REGION + i for i in range(len(fingerprint.regions)))
         ids = self._codes.add(np.stack(codes))
@@ -119,6 +133,7 @@ class MatchIndex:
         self._entry_codes.append([[ids[0], len(ids)]])
         self._entry_features.append([[len(self._keypoints), len(fingerprint.keypoints)]])
         self._entry_phash.append([fingerprint.phash64])
+        self._entry_pdq.append([fingerprint.pdq[0]])
         self._keypoints.append(fingerprint.keypoints)
         self._descriptors.append(fingerprint.descriptors)
         self._keys.append(key)
@@ -133,6 +148,7 @@ class MatchIndex:
         self._keys[entry] = None
         first, count = self._entry_codes.values[entry]
         self._codes.remove(np.arange(first, first + count))
+
     def search(self, fingerprint: Fingerprint, limit: int = 10) -> list[Match]:
         """The registered images `fingerprint` is a copy of, best first, at most `limit`."""
         if not isinstance(fingerprint, Fingerprint):
@@ -159,6 +175,8 @@ class MatchIndex:
         for codes in (fingerprint.regions, fingerprint.windows):
             queries.extend(codes)
             query_kinds.extend("region" for _ in codes)
+        first_phash_query = len(queries)
+        queries.extend(_phash_code(int(phash)) for phash in fingerprint.phash_dihedral)
         candidates: dict[int, _Candidate] = {}
         for query_number, (ids, distances) in enumerate(
             self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
@@ -166,7 +184,13 @@ class MatchIndex:
             entries = self._code_entry.values[ids].tolist()
             stored_kinds = self._code_kind.values[ids].tolist()
             for entry, stored_kind, distance in zip(entries, stored_kinds, distances.tolist()):
+                is_phash = query_number >= first_phash_query
+                if is_phash != (stored_kind == PHASH):
+                    continue  # a pHash code only means something beside another pHash code
                 candidate = candidates.setdefault(entry, _Candidate())
+                if is_phash:
+                    candidate.phash_variants.append(query_number - first_phash_query)
+                    continue
                 is_global = query_number < global_queries and stored_kind <= TRIMMED
                 kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
                 candidate.note(distance, kind, is_global, unchanged=query_number == 0,
@@ -182,6 +206,15 @@ class MatchIndex:
         ):
             score = 1 - candidate.global_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.global_kind)
+        stored_pdq = self._entry_pdq.values[entry]
+        whole_distance = int(np.unpackbits(fingerprint.pdq[0] ^ stored_pdq).sum())
+        for variant in candidate.phash_variants:
+            # The pHash of this variant is within PHASH_PAIR_ACCEPT (the search radius ensures
+            # it); the same variant's PDQ code must agree too.
+            distance = int(np.unpackbits(fingerprint.pdq[variant] ^ stored_pdq).sum())
+            if distance <= PDQ_PAIR_ACCEPT:
+                return Match(key=self._keys[entry], score=round(1 - distance / 256, 4),
+                             kind=VARIANT_KINDS[variant])
         if candidate.window_distance <= WINDOW_HASH_ACCEPT:
             score = 1 - candidate.window_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind="region")
@@ -193,14 +226,15 @@ class MatchIndex:
         if count < MIN_INLIERS:
             return None
         # Half from the hash distance, half from how many keypoints agree (100 or more: all).
-        score = 0.5 * (1 - candidate.distance / 256) + 0.5 * min(1.0, count / 100)
+        distance = min(candidate.distance, whole_distance)
+        score = 0.5 * (1 - distance / 256) + 0.5 * min(1.0, count / 100)
         return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.kind)
 
     def _phash_distance(self, fingerprint: Fingerprint, entry: int) -> int:
         return (fingerprint.phash64 ^ int(self._entry_phash.values[entry])).bit_count()
 
     _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "entry_phash",
-                "keypoints", "descriptors")
+                "entry_pdq", "keypoints", "descriptors")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index into directory `path` (created if missing); `open` reads it back."""
@@ -230,6 +264,11 @@ class MatchIndex:
             index._keys[entry] = key
             index._entry_by_key[key] = entry
         return index
+
+
+def _phash_code(phash64: int) -> np.ndarray:
+    """The pHash four times over: 256 bits whose distances are 4x the pHash distances."""
+    return np.frombuffer(phash64.to_bytes(8, "big") * 4, np.uint8)
 
 
 def _check_key(key: object) -> None:

@@ -31,4 +31,7 @@ def photos() -> dict[str, np.ndarray]:
         "chelsea": skimage.data.chelsea(),
         "coffee": skimage.data.coffee(),
         "rocket": skimage.data.rocket(),
+        # A texture and a page of text: their PDQ codes move most under edits.
+        "brick": np.stack([skimage.data.brick()] * 3, axis=-1),
+        "page": np.stack([skimage.data.page()] * 3, axis=-1),
     }

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from backend.matching.hamming import BUFFER_LIMIT, HammingIndex
+from backend.matching import hamming
+from backend.matching.hamming import BUFFER_LIMIT, MAX_RADIUS, HammingIndex
 
 
 def _clustered_codes(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -18,8 +19,14 @@ def _brute_force(codes: np.ndarray, alive: np.ndarray, query: np.ndarray, radius
     return set(zip(hits.tolist(), distances[hits].tolist()))
 
 
-@pytest.mark.parametrize("radius", [0, 15, 31, 47, 63])
-def test_search__after_adds_and_removes__equals_brute_force(radius, tmp_path):
+@pytest.mark.parametrize(
+    ("radius", "tables"),
+    [(0, "sorted"), (11, "sorted"), (15, "sorted"), (31, "sorted"), (MAX_RADIUS, "sorted"),
+     (31, "direct")],
+)
+def test_search__after_adds_and_removes__equals_brute_force(radius, tables, tmp_path, monkeypatch):
+    if tables == "direct":
+        monkeypatch.setattr(hamming, "DIRECT_TABLE_MIN", BUFFER_LIMIT)
     rng = np.random.default_rng(radius)
     codes = _clustered_codes(rng, 3 * BUFFER_LIMIT + 123)
     index = HammingIndex()
@@ -48,7 +55,7 @@ def test_search__after_adds_and_removes__equals_brute_force(radius, tmp_path):
 
 def test_search__radius_too_large__raises_value_error():
     with pytest.raises(ValueError, match="radius must be in"):
-        HammingIndex().search(np.zeros(32, np.uint8), 64)
+        HammingIndex().search(np.zeros(32, np.uint8), MAX_RADIUS + 1)
 
 
 def test_add__wrong_shape__raises_value_error():

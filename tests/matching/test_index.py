@@ -144,3 +144,19 @@ def test_search__centre_crop_of_half_the_area__is_found(index, photos, encode):
     crop = pixels[round(height * 0.15): round(height * 0.85), round(width * 0.15): round(width * 0.85)]
 
     assert [m.key for m in index.search(fingerprint(encode(crop)))] == ["rocket"]
+
+
+def test_search__texture_rotated_90__is_found_as_rotation(index, photos, encode):
+    rotated = Image.fromarray(photos["brick"]).transpose(Image.Transpose.ROTATE_270)
+
+    [match] = index.search(fingerprint(encode(rotated, quality=85)))
+
+    assert (match.key, match.kind) == ("brick", "rotation")
+
+
+def test_search__blurred_text_page__is_found(index, photos, encode):
+    from PIL import ImageFilter
+
+    blurred = Image.fromarray(photos["page"]).filter(ImageFilter.GaussianBlur(3))
+
+    assert [m.key for m in index.search(fingerprint(encode(blurred, quality=85)))] == ["page"]
