@@ -4,7 +4,6 @@ from flask import Blueprint, g, jsonify, request
 
 from backend.api.common import int_arg, json_body, require_auth, services, uploaded_file
 from backend.errors import ChainUnavailable
-from backend.matching import Fingerprint
 from backend.models import Registration
 from backend.registry.lookup import find_registrations
 from backend.registry.relay import registration_request as build_registration_request
@@ -85,7 +84,7 @@ def upload():
         )
         image = result.image
         prior = find_registrations(
-            db, services().matcher, image.sha256, Fingerprint.from_bytes(image.fingerprint), exclude_owner=g.address
+            db, services().matcher, image.sha256, result.fingerprint, exclude_owner=g.address
         )
         body = {"image": image_view(db, image), "prior_registrations": prior, "created": result.created}
     body.update(_registration_or_warning(image))

@@ -63,7 +63,10 @@ class RegisteredImages:
             select(Image.fingerprint).where(Image.sha256 == reg_id, Image.fingerprint.is_not(None)).limit(1)
         )
         if stored is not None:
-            return Fingerprint.from_bytes(stored)
+            try:
+                return Fingerprint.from_bytes(stored)
+            except ValueError:
+                pass  # written by an older fingerprint format: compute it again from the file
         registration = db.get(Registration, reg_id)
         if registration is None:
             return None

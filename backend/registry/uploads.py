@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.matching import Fingerprint
 from backend.models import Category, Collection, Image, Registration
 from backend.registry.groups import group_by_name
 from backend.registry.images import inspect_image
@@ -23,6 +24,7 @@ STATUSES = ("uploaded", "committed", "submitted", "registered", "conflict")
 class Upload:
     image: Image
     created: bool  # False when the owner had uploaded the same bytes before
+    fingerprint: Fingerprint
 
 
 def upload_image(
@@ -46,7 +48,8 @@ def upload_image(
     facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
     existing = db.scalar(select(Image).where(Image.owner == owner, Image.sha256 == facts.sha256))
     if existing is not None:
-        return Upload(existing, created=False)
+        existing.fingerprint = facts.fingerprint.to_bytes()  # refreshed in case its format changed
+        return Upload(existing, created=False, fingerprint=facts.fingerprint)
     cid = store.add(data)
     image = Image(
         owner=owner,
@@ -67,7 +70,7 @@ def upload_image(
     db.add(image)
     db.flush()
     _refresh_status(db, image)
-    return Upload(image, created=True)
+    return Upload(image, created=True, fingerprint=facts.fingerprint)
 
 
 def _refresh_status(db: Session, image: Image) -> None:
