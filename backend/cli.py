@@ -149,12 +149,13 @@ def _api_url(api_url: str | None) -> str:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--collection", help="Put the images in this collection (created if missing).")
 @click.option("--category", help="Put the images in this category (must exist).")
+@click.option("--parent", help="Derivative works: the registration id of the original they derive from.")
 @click.option("--gasless", is_flag=True, help="Sign EIP-712 messages; the platform's relayer pays the gas.")
 @click.option("--keystore", type=click.Path(exists=True, dir_okay=False), help="Encrypted key file (else COPYTRACK_PRIVATE_KEY).")
 @click.option("--wait/--no-wait", default=True, help="Wait until the registrations are final.")
 @click.option("--timeout", default=120, show_default=True, help="Seconds to wait for finality.")
 @_api_option
-def register(files, collection, category, gasless, keystore, wait, timeout, api_url) -> None:
+def register(files, collection, category, parent, gasless, keystore, wait, timeout, api_url) -> None:
     """Upload FILES and register them on-chain under your own address."""
     account = load_account(keystore)
     client = ApiClient(_api_url(api_url))
@@ -173,7 +174,8 @@ def register(files, collection, category, gasless, keystore, wait, timeout, api_
                         "POST",
                         "/api/v1/images",
                         files={"file": (path.name, handle)},
-                        data={k: v for k, v in {"collection": collection, "category": category}.items() if v},
+                        data={k: v for k, v in {"collection": collection, "category": category,
+                                                 "parent": parent}.items() if v},
                     )
             except CliError as exc:
                 failures.append((path, exc.message))
@@ -236,7 +238,7 @@ def _send_batches(client: ApiClient, account, images: list, advance) -> list:
         chunk = images[start:start + MAX_BATCH]
         try:
             receipt = register.register_with_key(
-                account.key.to_0x_hex(), [Item(i["sha256"], i["phash"], i["cid"]) for _, i in chunk]
+                account.key.to_0x_hex(), [Item(i["sha256"], i["phash"], i["cid"], i["parent"]) for _, i in chunk]
             )
         except DomainError as exc:
             failures += [(path, exc.message) for path, _ in chunk]

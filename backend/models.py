@@ -111,6 +111,7 @@ class Image(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    parent: Mapped[str | None] = mapped_column(HASH)  # the registration this work derives from
     status: Mapped[str] = mapped_column(String(20), default="uploaded", index=True)
     tx_hash: Mapped[str | None] = mapped_column(HASH)
     last_error: Mapped[str | None] = mapped_column(Text)

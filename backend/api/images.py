@@ -29,6 +29,7 @@ def image_view(db, image) -> dict:
         "size": image.size,
         "collection": image.collection.name if image.collection else None,
         "category": image.category.name if image.category else None,
+        "parent": image.parent,
         "status": image.status,
         "tx_hash": image.tx_hash,
         "last_error": image.last_error,
@@ -79,6 +80,7 @@ def upload():
             title=request.form.get("title"),
             collection=request.form.get("collection"),
             category=request.form.get("category"),
+            parent=request.form.get("parent") or None,
             max_bytes=settings.max_upload_bytes,
             max_pixels=settings.max_image_pixels,
         )

@@ -48,6 +48,7 @@ UPLOAD = {
         "title": {"type": "string", "maxLength": 300},
         "collection": {"type": "string", "description": "name of an existing collection of yours"},
         "category": {"type": "string", "description": "name of an existing category of yours"},
+        "parent": {"type": "string", "description": "for a derivative work: the id of the registration it derives from"},
     },
 }
 NAME = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 200}}}

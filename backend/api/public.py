@@ -3,8 +3,9 @@
 from flask import Blueprint, jsonify
 
 from backend.api.common import services, uploaded_file
-from backend.errors import DomainError, InvalidInput, NotFound
+from backend.errors import DomainError
 from backend.models import Image, Registration
+from backend.registry.uploads import final_registration_id
 from backend.registry.lookup import lookup as lookup_image
 from backend.registry.lookup import registration_view
 
@@ -29,13 +30,8 @@ def lookup():
 
 @bp.get("/registrations/<reg_id>")
 def registration(reg_id: str):
-    reg_id = reg_id.lower()
-    if not (reg_id.startswith("0x") and len(reg_id) == 66):
-        raise InvalidInput("a registration id is the 0x-prefixed SHA-256 of the file (64 hex digits)")
     with services().db.session() as db:
-        row = db.get(Registration, reg_id)
-        if row is None:
-            raise NotFound(f"no final registration {reg_id} (it may still be waiting for confirmations)")
+        row = db.get(Registration, final_registration_id(db, reg_id))
         return jsonify(registration_view(db, row))
 
 

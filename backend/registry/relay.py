@@ -19,8 +19,8 @@ MIN_RELAY_TIME = 60  # seconds a signed message must stay valid for the commit a
 SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
-def item_for(image: Image, parent: str | None = None) -> Item:
-    return Item(content_hash=image.sha256, phash=image.phash, cid=image.cid, parent=parent)
+def item_for(image: Image) -> Item:
+    return Item(content_hash=image.sha256, phash=image.phash, cid=image.cid, parent=image.parent)
 
 
 def next_nonce(db: Session, register: RegisterContract, owner: str) -> int:

@@ -37,12 +37,14 @@ def upload_image(
     title: str | None,
     collection: str | None,
     category: str | None,
+    parent: str | None = None,
     max_bytes: int,
     max_pixels: int,
 ) -> Upload:
     if title is not None and len(title) > TITLE_LIMIT:
         raise InvalidInput(f"'title' has at most {TITLE_LIMIT} characters")
     # Resolve names before storing anything: an unknown collection must not leave a stored file.
+    parent = final_registration_id(db, parent) if parent else None
     collection_row = group_by_name(db, Collection, owner, collection)
     category_row = group_by_name(db, Category, owner, category)
     facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
@@ -65,12 +67,23 @@ def upload_image(
         size=facts.size,
         collection=collection_row,
         category=category_row,
+        parent=parent,
         status="uploaded",
     )
     db.add(image)
     db.flush()
     _refresh_status(db, image)
     return Upload(image, created=True, fingerprint=facts.fingerprint)
+
+
+def final_registration_id(db: Session, value) -> str:
+    """A registration id given by a user: well-formed, and final on the chain."""
+    if not (isinstance(value, str) and is_hex(value) and len(value.removeprefix("0x")) == 64):
+        raise InvalidInput("a registration id is the 0x-prefixed SHA-256 of the file (64 hex digits)")
+    reg_id = "0x" + value.removeprefix("0x").lower()
+    if db.get(Registration, reg_id) is None:
+        raise NotFound(f"no final registration {reg_id} (it may still be waiting for confirmations)")
+    return reg_id
 
 
 def _refresh_status(db: Session, image: Image) -> None:

@@ -397,3 +397,25 @@ def test_lookup__registration_made_elsewhere__found_by_its_file_or_its_phash(cli
     assert [(m["owner"], m["kind"]) for m in found] == [(artist.address, "whole")]
     by_phash = _lookup(client, encode(picture(52, (640, 480)), "JPEG", quality=50))
     assert [(m["owner"], m["kind"]) for m in by_phash] == [(artist.address, "phash")]
+
+
+def test_derivative_work__names_its_original(client, auth, wallet, other_wallet, chain, services):
+    original = register_with_wallet(client, auth, chain, wallet, jpeg(60))
+    services.indexer().poll()
+    headers = auth.headers(other_wallet)
+    body = upload(client, headers, jpeg(61), parent=original["sha256"]).get_json()
+    assert body["image"]["parent"] == original["sha256"]
+    assert body["registration_request"]["typed_data"]["message"]["parent"] == int(original["sha256"], 16)
+    tx_hash = send_own_transaction(chain, other_wallet, body["registration_request"]["transaction"])
+    client.post(f"/api/v1/images/{body['image']['id']}/submitted", json={"tx_hash": tx_hash}, headers=headers)
+    services.indexer().poll()
+    view = client.get(f"/api/v1/registrations/{body['image']['sha256']}").get_json()
+    assert view["parent"] == original["sha256"] and view["owner"] == other_wallet.address
+
+
+def test_derivative_work__unknown_parent__404_and_nothing_stored(client, auth, wallet, chain, services):
+    answer = upload(client, auth.headers(wallet), jpeg(62), parent="0x" + "ab" * 32)
+    assert answer.status_code == 404
+    assert "no final registration" in answer.get_json()["error"]["message"]
+    assert upload(client, auth.headers(wallet), jpeg(62), parent="not-an-id").status_code == 400
+    assert services.store.pins() == set()

@@ -1,4 +1,4 @@
-"""gasless relay by commit and reveal
+"""gasless relay by commit and reveal; derivative works name their parent
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('images', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('parent', sa.String(length=66), nullable=True))
         batch_op.add_column(sa.Column('relay_salt', sa.String(length=66), nullable=True))
         batch_op.add_column(sa.Column('relay_signature', sa.String(length=132), nullable=True))
         batch_op.add_column(sa.Column('relay_deadline', sa.BigInteger(), nullable=True))
@@ -31,4 +32,5 @@ def downgrade() -> None:
         batch_op.drop_column('relay_deadline')
         batch_op.drop_column('relay_signature')
         batch_op.drop_column('relay_salt')
+        batch_op.drop_column('parent')
 
