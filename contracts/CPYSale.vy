@@ -23,8 +23,11 @@
           operator's removal is a revocation that no Merkle proof undoes;
           only listing the investor again in a batch lifts it;
         - delivery: nothing is sold before the sale holds the tokens it
-          sells (checked on the first purchase, then remembered), so ETH
-          can never be paid into a sale that has nothing to deliver;
+          sells. The first purchase checks the token balance; once
+          anything is sold (`tokens_sold > 0`, which only a checked
+          purchase can cause) the check is not repeated, so later
+          purchases pay nothing for it. ETH can never be paid into a sale
+          that has nothing to deliver;
         - soft cap reachable: the constructor refuses a soft cap above the
           wei the whole hard cap raises (tranches and base rate, rounded
           down);
@@ -139,12 +142,9 @@ finalized: public(bool)
 is_allow_listed: public(HashMap[address, bool])
 
 # @dev Investors a KYC operator removed: no Merkle proof re-admits them,
-#      only `add_to_allow_list` does.
+#      only `add_to_allow_list` does. A revoked investor is never
+#      allow-listed at the same time.
 is_revoked: public(HashMap[address, bool])
-
-# @dev True once a purchase has seen the sale hold the tokens it sells
-#      (the token balance check then need not be repeated).
-tokens_delivered: public(bool)
 
 # @dev Root of the Merkle allow-list (OpenZeppelin StandardMerkleTree,
 #      leaf encoding ["address"]); zero when there is none.
@@ -419,9 +419,10 @@ def add_to_allow_list(investors: DynArray[address, MAX_ALLOW_LIST_BATCH]):
     self._check_kyc_operator()
     for investor: address in investors:
         assert investor != empty(address), "sale: zero address in allow-list batch"
-        if not self.is_allow_listed[investor] or self.is_revoked[investor]:
+        if not self.is_allow_listed[investor]:
             self.is_allow_listed[investor] = True
-            self.is_revoked[investor] = False
+            if self.is_revoked[investor]:
+                self.is_revoked[investor] = False
             log InvestorAllowListed(investor=investor, operator=msg.sender)
 
 
@@ -563,13 +564,14 @@ def _buy(investor: address, offered: uint256):
     assert block.timestamp <= closing_time, "sale: closed"
     assert not self.finalized, "sale: already finalized"
     assert not pausable.paused, "sale: purchases are paused"
-    assert not self.is_revoked[investor], "sale: investor was removed from the allow-list"
-    assert self.is_allow_listed[investor], "sale: investor not on allow-list"
+    if not self.is_allow_listed[investor]:
+        assert not self.is_revoked[investor], "sale: investor was removed from the allow-list"
+        raise "sale: investor not on allow-list"
     assert offered >= min_contribution, "sale: below minimum contribution"
     sold: uint256 = self.tokens_sold
     assert sold < hard_cap, "sale: hard cap reached"
-    if not self.tokens_delivered:
-        self._confirm_delivery(sold)
+    if sold == 0:
+        self._confirm_delivery()
 
     tokens: uint256 = 0
     accepted: uint256 = 0
@@ -624,16 +626,15 @@ def _price(offered: uint256, sold: uint256) -> (uint256, uint256):
 
 
 @internal
-def _confirm_delivery(sold: uint256):
+def _confirm_delivery():
     """
-    @dev Reverts unless the sale holds every token it may still sell;
-         remembers success so later purchases skip the external call.
-    @param sold The token units sold so far.
+    @dev Reverts unless the sale holds the whole hard cap. Called by the
+         first purchase only (nothing sold yet), so `hard_cap` is what it
+         may still sell.
     """
     assert token.is_contract, "sale: tokens not delivered yet"
     balance: uint256 = staticcall IERC20(token).balanceOf(self)
-    assert balance >= hard_cap - sold, "sale: tokens not delivered yet"
-    self.tokens_delivered = True
+    assert balance >= hard_cap, "sale: tokens not delivered yet"
     log TokensDeliveryConfirmed(token_amount=balance)
 
 
