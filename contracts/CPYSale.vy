@@ -19,15 +19,27 @@
           no investor contributes more than `max_contribution` wei in total;
         - allow-list: only investors listed by a KYC operator (in batches)
           or proven against the operators' Merkle root may buy. The buyer is
-          always `msg.sender`: there is no buying for someone else;
+          always `msg.sender`: there is no buying for someone else. An
+          operator's removal is a revocation that no Merkle proof undoes;
+          only listing the investor again in a batch lifts it;
+        - delivery: nothing is sold before the sale holds the tokens it
+          sells. The first purchase checks the token balance; once
+          anything is sold (`tokens_sold > 0`, which only a checked
+          purchase can cause) the check is not repeated, so later
+          purchases pay nothing for it. ETH can never be paid into a sale
+          that has nothing to deliver;
+        - soft cap reachable: the constructor refuses a soft cap above the
+          wei the whole hard cap raises (tranches and base rate, rounded
+          down);
         - tokens are owed during the sale and claimed after `finalize`,
           which anyone may call once the window has closed or the cap is
           reached; finalization burns every unsold token;
         - soft cap (optional, in wei): if it was not reached at
           finalization, every token held is burned and each investor
           withdraws their whole contribution with `withdraw_refund`;
-        - the sale wallet pulls the raised ETH after a successful
-          finalization with `withdraw_funds`;
+        - after a successful finalization anyone may call `withdraw_funds`,
+          which always sends the raised ETH to the fixed sale wallet (so a
+          contract wallet that cannot make arbitrary calls is paid too);
         - the admin (DEFAULT_ADMIN_ROLE) can pause purchases only; claims,
           refunds, finalization and withdrawals keep working.
         Glossary: "token units" are 10**-18 CPY; "rate" is CPY per ETH,
@@ -68,7 +80,7 @@ KYC_OPERATOR_ROLE: public(constant(bytes32)) = keccak256("KYC_OPERATOR_ROLE")
 # @dev The CPY token sold.
 token: public(immutable(address))
 
-# @dev The only address that may withdraw the raised ETH.
+# @dev The only address the raised ETH is ever sent to.
 sale_wallet: public(immutable(address))
 
 # @dev The first second purchases are accepted (Unix time).
@@ -129,6 +141,11 @@ finalized: public(bool)
 # @dev Investors allowed to buy (set in batches or by a Merkle proof).
 is_allow_listed: public(HashMap[address, bool])
 
+# @dev Investors a KYC operator removed: no Merkle proof re-admits them,
+#      only `add_to_allow_list` does. A revoked investor is never
+#      allow-listed at the same time.
+is_revoked: public(HashMap[address, bool])
+
 # @dev Root of the Merkle allow-list (OpenZeppelin StandardMerkleTree,
 #      leaf encoding ["address"]); zero when there is none.
 allow_list_root: public(bytes32)
@@ -166,18 +183,26 @@ event SaleFinalized:
 event UnsoldTokensBurned:
     token_amount: uint256
 
-# @dev Emitted when the sale wallet withdraws raised ETH.
+# @dev Emitted when raised ETH is sent to the sale wallet; `caller`
+#      triggered it (anyone may).
 event FundsWithdrawn:
     wallet: indexed(address)
     wei_amount: uint256
+    caller: indexed(address)
 
-# @dev Emitted when an investor is added to the allow-list; `operator`
-#      is the sale itself when the investor proved a Merkle leaf.
+# @dev Emitted once, by the first purchase, when it finds the sale holding
+#      the tokens it sells.
+event TokensDeliveryConfirmed:
+    token_amount: uint256
+
+# @dev Emitted when an investor is added to the allow-list (or a
+#      revocation is lifted); `operator` is the sale itself when the
+#      investor proved a Merkle leaf.
 event InvestorAllowListed:
     investor: indexed(address)
     operator: indexed(address)
 
-# @dev Emitted when an investor is removed from the allow-list.
+# @dev Emitted when an operator removes (revokes) an investor.
 event InvestorRemovedFromAllowList:
     investor: indexed(address)
     operator: indexed(address)
@@ -236,6 +261,9 @@ def __init__(
         assert tranche_rates_[i] > 0, "sale: tranche rate must be positive"
         previous_limit = tranche_limits_[i]
     assert previous_limit <= hard_cap_, "sale: tranche limit above hard cap"
+    assert soft_cap_ <= self._max_raise(
+        base_rate_, tranche_limits_, tranche_rates_, hard_cap_
+    ), "sale: soft cap above what the hard cap can raise"
 
     access_control.__init__()
     pausable.__init__()
@@ -282,10 +310,12 @@ def buy_tokens():
 def buy_tokens_with_proof(proof: DynArray[bytes32, MAX_PROOF_DEPTH]):
     """
     @dev Proves the caller is in the Merkle allow-list (once; the caller
-         stays allow-listed) and buys tokens like `buy_tokens`.
+         stays allow-listed) and buys tokens like `buy_tokens`. An
+         investor an operator removed cannot prove themselves back.
     @param proof The Merkle proof of the leaf
            `keccak256(keccak256(abi_encode(msg.sender)))`.
     """
+    assert not self.is_revoked[msg.sender], "sale: investor was removed from the allow-list"
     if not self.is_allow_listed[msg.sender]:
         leaf: bytes32 = keccak256(keccak256(abi_encode(msg.sender)))
         root: bytes32 = self.allow_list_root
@@ -365,24 +395,25 @@ def finalize():
 @nonreentrant
 def withdraw_funds():
     """
-    @dev Sends the raised ETH to the sale wallet, which must be the
-         caller. Only after a finalization that reached the soft cap.
+    @dev Sends the raised ETH to the sale wallet. Anyone may call it (the
+         destination is fixed), so a contract wallet that cannot make
+         arbitrary calls still receives the funds. Only after a
+         finalization that reached the soft cap.
     """
-    assert msg.sender == sale_wallet, "sale: caller is not the sale wallet"
     assert self.finalized, "sale: not finalized yet"
     assert self._soft_cap_reached(), "sale: soft cap not reached, raised funds are refundable"
     amount: uint256 = self.wei_raised - self.funds_withdrawn
     assert amount > 0, "sale: nothing to withdraw"
     self.funds_withdrawn += amount
-    log FundsWithdrawn(wallet=sale_wallet, wei_amount=amount)
+    log FundsWithdrawn(wallet=sale_wallet, wei_amount=amount, caller=msg.sender)
     assert raw_call(sale_wallet, b"", value=amount, revert_on_failure=False), "sale: funds transfer failed"
 
 
 @external
 def add_to_allow_list(investors: DynArray[address, MAX_ALLOW_LIST_BATCH]):
     """
-    @dev Allow-lists a batch of investors. Already listed ones are
-         skipped without an event.
+    @dev Allow-lists a batch of investors, lifting any revocation.
+         Already listed ones are skipped without an event.
     @param investors Up to 256 addresses, none of them zero.
     """
     self._check_kyc_operator()
@@ -390,22 +421,26 @@ def add_to_allow_list(investors: DynArray[address, MAX_ALLOW_LIST_BATCH]):
         assert investor != empty(address), "sale: zero address in allow-list batch"
         if not self.is_allow_listed[investor]:
             self.is_allow_listed[investor] = True
+            if self.is_revoked[investor]:
+                self.is_revoked[investor] = False
             log InvestorAllowListed(investor=investor, operator=msg.sender)
 
 
 @external
 def remove_from_allow_list(investors: DynArray[address, MAX_ALLOW_LIST_BATCH]):
     """
-    @dev Removes a batch of investors from the allow-list; they keep what
-         they bought but cannot buy more. Unlisted ones are skipped
-         without an event. An investor still in the Merkle root can prove
-         themselves again, so publish a root without them as well.
+    @dev Revokes a batch of investors: they keep what they bought but
+         cannot buy more, and no Merkle proof re-admits them (including
+         investors in the root who never proved themselves). Only
+         `add_to_allow_list` lifts a revocation. Already revoked ones are
+         skipped without an event.
     @param investors Up to 256 addresses.
     """
     self._check_kyc_operator()
     for investor: address in investors:
-        if self.is_allow_listed[investor]:
+        if not self.is_revoked[investor]:
             self.is_allow_listed[investor] = False
+            self.is_revoked[investor] = True
             log InvestorRemovedFromAllowList(investor=investor, operator=msg.sender)
 
 
@@ -529,10 +564,14 @@ def _buy(investor: address, offered: uint256):
     assert block.timestamp <= closing_time, "sale: closed"
     assert not self.finalized, "sale: already finalized"
     assert not pausable.paused, "sale: purchases are paused"
-    assert self.is_allow_listed[investor], "sale: investor not on allow-list"
+    if not self.is_allow_listed[investor]:
+        assert not self.is_revoked[investor], "sale: investor was removed from the allow-list"
+        raise "sale: investor not on allow-list"
     assert offered >= min_contribution, "sale: below minimum contribution"
     sold: uint256 = self.tokens_sold
     assert sold < hard_cap, "sale: hard cap reached"
+    if sold == 0:
+        self._confirm_delivery()
 
     tokens: uint256 = 0
     accepted: uint256 = 0
@@ -584,6 +623,47 @@ def _price(offered: uint256, sold: uint256) -> (uint256, uint256):
         if i == len(tranche_limits):
             break
     return tokens, offered - remaining
+
+
+@internal
+def _confirm_delivery():
+    """
+    @dev Reverts unless the sale holds the whole hard cap. Called by the
+         first purchase only (nothing sold yet), so `hard_cap` is what it
+         may still sell.
+    """
+    assert token.is_contract, "sale: tokens not delivered yet"
+    balance: uint256 = staticcall IERC20(token).balanceOf(self)
+    assert balance >= hard_cap, "sale: tokens not delivered yet"
+    log TokensDeliveryConfirmed(token_amount=balance)
+
+
+@internal
+@pure
+def _max_raise(
+    base_rate_: uint256,
+    tranche_limits_: DynArray[uint256, MAX_TRANCHES],
+    tranche_rates_: DynArray[uint256, MAX_TRANCHES],
+    hard_cap_: uint256,
+) -> uint256:
+    """
+    @dev The wei raised when the whole hard cap is sold, each tranche and
+         the base-rate remainder rounded down (a lower bound of what the
+         sale can raise, so a soft cap under it is always reachable).
+    @param base_rate_ CPY per ETH after the tranches.
+    @param tranche_limits_ Cumulative token-unit limits of the tranches.
+    @param tranche_rates_ CPY per ETH of each tranche.
+    @param hard_cap_ The most token units to sell.
+    @return uint256 The wei.
+    """
+    raised: uint256 = 0
+    position: uint256 = 0
+    for i: uint256 in range(MAX_TRANCHES):
+        if i == len(tranche_limits_):
+            break
+        raised += (tranche_limits_[i] - position) // tranche_rates_[i]
+        position = tranche_limits_[i]
+    return raised + (hard_cap_ - position) // base_rate_
 
 
 @internal

@@ -14,7 +14,9 @@
         change and the cap (checked in `mint` on top of the old supply
         being bounded) can never be exceeded.
         The swap and the reserve vesting contract are deployed first and
-        must report this token as their `new_token()` / `token()`.
+        must report this token as their `new_token()` / `token()`; the
+        swap must also burn the expected old token (`old_token()`), so a
+        swap wired to another token can never become the minter.
 """
 
 from ethereum.ercs import IERC20
@@ -54,6 +56,7 @@ exports: (
 
 interface ISwap:
     def new_token() -> address: view
+    def old_token() -> address: view
 
 
 # @dev One whole CPY in base units (18 decimals).
@@ -68,27 +71,35 @@ RESERVE_ALLOCATION: public(constant(uint256)) = 30_000_000 * _CPY
 # @dev The swap contract, the only minter.
 swap: public(immutable(address))
 
+# @dev The 100M CPY token the swap burns.
+old_token: public(immutable(address))
+
 # @dev The vesting contract holding the reserve.
 reserve_vesting: public(immutable(address))
 
 
 @deploy
-def __init__(swap_: address, reserve_vesting_: address):
+def __init__(swap_: address, reserve_vesting_: address, old_token_: address):
     """
     @dev Mints the reserve into its vesting contract, makes the swap the
          only minter and leaves no owner.
     @param swap_ The swap contract; must report this token as `new_token()`.
     @param reserve_vesting_ The vesting contract of the 30M reserve; must
            report this token as `token()`.
+    @param old_token_ The 100M CPY token; the swap must report it as
+           `old_token()`.
     """
+    assert old_token_ != empty(address), "token2: old token is the zero address"
     assert swap_.is_contract, "token2: swap is not wired to this token"
     assert staticcall ISwap(swap_).new_token() == self, "token2: swap is not wired to this token"
+    assert staticcall ISwap(swap_).old_token() == old_token_, "token2: swap does not burn the expected old token"
     assert reserve_vesting_.is_contract, "token2: reserve vesting is not wired to this token"
     assert staticcall ITokenHolder(reserve_vesting_).token() == self, "token2: reserve vesting is not wired to this token"
 
     ownable.__init__()
     erc20.__init__("COPYTRACK Token", "CPY", 18, "COPYTRACK Token", "2")
     swap = swap_
+    old_token = old_token_
     reserve_vesting = reserve_vesting_
 
     erc20._mint(reserve_vesting_, RESERVE_ALLOCATION)

@@ -1,4 +1,4 @@
-"""Operate the CPY sale: `ape run sale deploy|allowlist|status|finalize|withdraw`.
+"""Operate the CPY sale: `ape run sale deploy|allowlist|remove|status|finalize|withdraw`.
 
 `deploy` creates the two vesting contracts, the sale and the token (in that order, from one
 account; see backend/chain/sale_deployment.py) and records the addresses in
@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
+from eth_utils import is_address, to_checksum_address
 
 from backend.chain.allow_list import AllowListError, MerkleAllowList, read_investor_csv
 from backend.chain.sale_deployment import CPY, ETHER, PRESETS, plan_sale_suite, preset_parameters
@@ -47,6 +49,37 @@ def _load_sale(address: str | None):
     return project.CPYSale.at(address)
 
 
+def parse_ether(text: str) -> int:
+    """Wei from a decimal ETH amount, exactly (no float rounding); at most 18 decimals."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise click.BadParameter(f"{text!r} is not a number of ETH, e.g. 500 or 0.25") from None
+    if not amount.is_finite() or amount < 0:
+        raise click.BadParameter(f"{text!r} must be a non-negative number of ETH")
+    wei = amount * ETHER
+    if wei != wei.to_integral_value():
+        raise click.BadParameter(f"{text!r} has more than 18 decimals (below one wei)")
+    return int(wei)
+
+
+def _check_address_option(name: str, value: str) -> str:
+    if not is_address(value) or int(value, 16) == 0:
+        raise click.BadParameter(f"{value!r} is not a non-zero Ethereum address", param_hint=name)
+    return to_checksum_address(value)
+
+
+def resolve_recipients(preset: str, given: dict[str, str | None], deployer: str) -> dict[str, str]:
+    """The recipients by option name: checked addresses; the deployer stands in only on `local`."""
+    missing = [name for name, value in given.items() if value is None]
+    if preset != "local" and missing:
+        raise click.UsageError(
+            f"--preset {preset} needs {', '.join(missing)}: the recipients of real funds are never "
+            "defaulted to the deploying account"
+        )
+    return {name: deployer if value is None else _check_address_option(name, value) for name, value in given.items()}
+
+
 sale_option = click.option("--sale", "sale_address", default=None, help="Sale address (default: the recorded deployment).")
 
 
@@ -60,13 +93,32 @@ def cli():
 @account_option()
 @click.option("--preset", type=click.Choice(PRESETS), default="local", show_default=True,
               help="original: the historic schedule (closing 9 Feb 2018 23:59 UTC); local: opens now, closes in 30 days.")
-@click.option("--sale-wallet", default=None, help="Withdraws the raised ETH (default: the deploying account).")
-@click.option("--business-development-beneficiary", default=None, help="Receives the vested 20M (default: the deploying account).")
-@click.option("--founders-beneficiary", default=None, help="Receives the vested founders' 20M (default: the deploying account).")
+@click.option("--sale-wallet", default=None,
+              help="Receives the raised ETH (required with --preset original; local default: the deploying account).")
+@click.option("--business-development-beneficiary", default=None,
+              help="Receives the vested 20M (required with --preset original; local default: the deploying account).")
+@click.option("--founders-beneficiary", default=None,
+              help="Receives the vested founders' 20M (required with --preset original; local default: the deploying account).")
 @click.option("--kyc-operator", default=None, help="Gets the KYC operator role (default: the deploying account).")
-@click.option("--soft-cap-eth", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Soft cap in ETH; 0 for none.")
-def deploy(cli_ctx, account, preset, sale_wallet, business_development_beneficiary, founders_beneficiary, kyc_operator, soft_cap_eth):
+@click.option("--admin", default=None,
+              help="Gets the sale's admin role (pause, roles); the deploying account then renounces it.")
+@click.option("--soft-cap-eth", default="0", show_default=True,
+              help="Soft cap in ETH, read exactly as a decimal (e.g. 500 or 0.25); 0 for none.")
+def deploy(cli_ctx, account, preset, sale_wallet, business_development_beneficiary, founders_beneficiary,
+           kyc_operator, admin, soft_cap_eth):
     """Deploy vesting ×2, the sale and the token; the deployer keeps no CPY."""
+    recipients = resolve_recipients(
+        preset,
+        {
+            "--sale-wallet": sale_wallet,
+            "--business-development-beneficiary": business_development_beneficiary,
+            "--founders-beneficiary": founders_beneficiary,
+        },
+        account.address,
+    )
+    kyc_operator = _check_address_option("--kyc-operator", kyc_operator) if kyc_operator else account.address
+    admin = _check_address_option("--admin", admin) if admin else None
+    soft_cap = parse_ether(soft_cap_eth)
     now = chain.pending_timestamp
     rules = preset_parameters(preset, now)
     if rules.closing_time <= now:
@@ -75,15 +127,19 @@ def deploy(cli_ctx, account, preset, sale_wallet, business_development_beneficia
             f"{_utc(now)}; deploy it on a chain started before the opening, "
             f"e.g. `anvil --timestamp {rules.opening_time - 3600}`"
         )
-    rules = replace(rules, soft_cap=int(soft_cap_eth * ETHER))
-    plan = plan_sale_suite(
-        deployer=account.address,
-        nonce=account.nonce,
-        sale=rules,
-        sale_wallet=sale_wallet or account.address,
-        business_development_beneficiary=business_development_beneficiary or account.address,
-        founders_beneficiary=founders_beneficiary or account.address,
-    )
+    rules = replace(rules, soft_cap=soft_cap)
+    try:
+        plan = plan_sale_suite(
+            deployer=account.address,
+            # The pending nonce: transactions of this account still in the mempool come first.
+            nonce=chain.provider.web3.eth.get_transaction_count(account.address, "pending"),
+            sale=rules,
+            sale_wallet=recipients["--sale-wallet"],
+            business_development_beneficiary=recipients["--business-development-beneficiary"],
+            founders_beneficiary=recipients["--founders-beneficiary"],
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     names = ("business_development_vesting", "founders_vesting", "sale", "token")
     addresses = {}
     for name, step in zip(names, plan.steps):
@@ -95,9 +151,19 @@ def deploy(cli_ctx, account, preset, sale_wallet, business_development_beneficia
             )
         addresses[name] = contract.address
     sale = project.CPYSale.at(addresses["sale"])
-    sale.grantRole(sale.KYC_OPERATOR_ROLE(), kyc_operator or account.address, sender=account)
+    sale.grantRole(sale.KYC_OPERATOR_ROLE(), kyc_operator, sender=account)
+    if admin is not None and admin != account.address:
+        admin_role = sale.DEFAULT_ADMIN_ROLE()
+        sale.grantRole(admin_role, admin, sender=account)
+        sale.renounceRole(admin_role, account.address, sender=account)
     DEPLOYMENTS_DIR.mkdir(parents=True, exist_ok=True)
-    record = {**addresses, "preset": preset, "chain_id": chain.chain_id, "deployer": account.address}
+    record = {
+        **addresses,
+        "preset": preset,
+        "chain_id": chain.chain_id,
+        "deployer": account.address,
+        "admin": admin or account.address,
+    }
     _deployment_file().write_text(json.dumps(record, indent=2) + "\n")
     cli_ctx.logger.success(f"sale {addresses['sale']}, token {addresses['token']} (recorded in {_deployment_file()})")
     click.echo(f"window: {_utc(rules.opening_time)} to {_utc(rules.closing_time)}")
@@ -111,17 +177,25 @@ def deploy(cli_ctx, account, preset, sale_wallet, business_development_beneficia
 @click.option("--merkle", is_flag=True, help="Publish one Merkle root instead of listing addresses in batches.")
 @click.option("--proofs-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --merkle: where to write each investor's proof (JSON).")
+@click.option("--replace", "replace_root", is_flag=True,
+              help="With --merkle: replace the root already set (its investors who have not bought yet lose access).")
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=MAX_BATCH, show_default=True)
-def allowlist(cli_ctx, account, sale_address, csv_file, merkle, proofs_out, batch_size):
+def allowlist(cli_ctx, account, sale_address, csv_file, merkle, proofs_out, replace_root, batch_size):
     """Allow-list the investors of CSV_FILE (an `address` column, or addresses in the first column)."""
     try:
         investors = read_investor_csv(csv_file)
     except AllowListError as error:
         raise click.BadParameter(str(error), param_hint="CSV_FILE") from error
     sale = _load_sale(sale_address)
-    if not sale.hasRole(sale.KYC_OPERATOR_ROLE(), account):
-        raise click.UsageError(f"{account.address} is not a KYC operator of {sale.address}; ask the admin to grant the role")
+    _require_kyc_operator(sale, account)
     if merkle:
+        current = sale.allow_list_root()
+        if int.from_bytes(bytes(current), "big") != 0 and not replace_root:
+            raise click.UsageError(
+                f"{sale.address} already has the Merkle root 0x{bytes(current).hex()}; a new root replaces it, "
+                "and investors only in the old list can no longer prove themselves. Put everyone in one CSV "
+                "and pass --replace"
+            )
         tree = MerkleAllowList.build(investors)
         sale.set_allow_list_root(tree.root, sender=account)
         out = proofs_out or csv_file.with_suffix(".proofs.json")
@@ -135,6 +209,47 @@ def allowlist(cli_ctx, account, sale_address, csv_file, merkle, proofs_out, batc
         for batch in bar:
             sale.add_to_allow_list(batch, sender=account)
     cli_ctx.logger.success(f"{len(pending)} added, {len(investors) - len(pending)} were already listed")
+
+
+def _require_kyc_operator(sale, account) -> None:
+    if not sale.hasRole(sale.KYC_OPERATOR_ROLE(), account):
+        raise click.UsageError(f"{account.address} is not a KYC operator of {sale.address}; ask the admin to grant the role")
+
+
+def investors_from_targets(targets: tuple[str, ...]) -> list[str]:
+    """Addresses from the arguments: each one an address or a CSV file of them."""
+    investors: list[str] = []
+    for target in targets:
+        if is_address(target):
+            found = [to_checksum_address(target)]
+        elif Path(target).is_file():
+            try:
+                found = read_investor_csv(Path(target))
+            except AllowListError as error:
+                raise click.BadParameter(str(error), param_hint="TARGETS") from error
+        else:
+            raise click.BadParameter(f"{target!r} is neither an Ethereum address nor a CSV file", param_hint="TARGETS")
+        investors.extend(address for address in found if address not in investors)
+    return investors
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
+@account_option()
+@sale_option
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=MAX_BATCH, show_default=True)
+def remove(cli_ctx, account, sale_address, targets, batch_size):
+    """Revoke investors (addresses or CSV files): no Merkle proof re-admits them; `allowlist` does."""
+    investors = investors_from_targets(targets)
+    sale = _load_sale(sale_address)
+    _require_kyc_operator(sale, account)
+    pending = [investor for investor in investors if not sale.is_revoked(investor)]
+    batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+    with click.progressbar(batches, label=f"revoking {len(pending)} of {len(investors)} investors") as bar:
+        for batch in bar:
+            sale.remove_from_allow_list(batch, sender=account)
+    cli_ctx.logger.success(f"{len(pending)} revoked, {len(investors) - len(pending)} were already revoked")
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -188,10 +303,8 @@ def finalize(cli_ctx, account, sale_address):
 @account_option()
 @sale_option
 def withdraw(cli_ctx, account, sale_address):
-    """Pull the raised ETH to the sale wallet (run as the sale wallet)."""
+    """Send the raised ETH to the sale wallet (any account may trigger it; the ETH only goes to the wallet)."""
     sale = _load_sale(sale_address)
-    if account.address != sale.sale_wallet():
-        raise click.UsageError(f"only the sale wallet {sale.sale_wallet()} can withdraw; pass --account for it")
     receipt = sale.withdraw_funds(sender=account)
     [event] = sale.FundsWithdrawn.from_receipt(receipt)
     cli_ctx.logger.success(f"{event.wei_amount / ETHER:,.4f} ETH withdrawn to {event.wallet}")

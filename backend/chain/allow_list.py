@@ -1,8 +1,14 @@
 """The sale's allow-list off-chain: reading investor CSVs and building the Merkle allow-list.
 
-The Merkle tree matches OpenZeppelin's `StandardMerkleTree` for leaves of type `["address"]`:
-a leaf is `keccak256(keccak256(abi.encode(address)))` and each inner node hashes its two children
-in sorted order, which is what the sale verifies with snekmate's `merkle_proof_verification`.
+The Merkle tree is laid out exactly like OpenZeppelin's `StandardMerkleTree.of(values, ["address"])`
+(`@openzeppelin/merkle-tree`, default `sortLeaves: true`), so both produce the same root and proofs
+for the same investors:
+- a leaf is `keccak256(keccak256(abi.encode(address)))`;
+- the leaves are sorted by hash and stored as a binary heap: for n leaves, an array of 2n-1 nodes
+  with the smallest leaf last, and node i the sorted-pair hash of nodes 2i+1 and 2i+2;
+- a proof lists the siblings on the way from the leaf to the root (node 0).
+The sale checks proofs with snekmate's `merkle_proof_verification`, which hashes pairs in sorted
+order like OpenZeppelin's `MerkleProof`.
 """
 
 from __future__ import annotations
@@ -57,6 +63,28 @@ def _hash_pair(a: bytes, b: bytes) -> bytes:
     return keccak(a + b if a < b else b + a)
 
 
+def heap_tree(sorted_leaves: list[bytes]) -> list[bytes]:
+    """The node array of OpenZeppelin's `makeMerkleTree` over leaves already sorted by hash."""
+    if not sorted_leaves:
+        raise AllowListError("a Merkle allow-list needs at least one address")
+    size = 2 * len(sorted_leaves) - 1
+    tree: list[bytes] = [b""] * size
+    for position, node in enumerate(sorted_leaves):
+        tree[size - 1 - position] = node
+    for index in range(size - 1 - len(sorted_leaves), -1, -1):
+        tree[index] = _hash_pair(tree[2 * index + 1], tree[2 * index + 2])
+    return tree
+
+
+def heap_proof(tree: list[bytes], index: int) -> list[bytes]:
+    """The siblings from node `index` up to the root of a `heap_tree`."""
+    proof = []
+    while index > 0:
+        proof.append(tree[index + 1 if index % 2 else index - 1])
+        index = (index - 1) // 2
+    return proof
+
+
 @dataclass(frozen=True)
 class MerkleAllowList:
     """A Merkle tree over investor addresses: its root and a proof per investor."""
@@ -69,23 +97,10 @@ class MerkleAllowList:
         if not addresses:
             raise AllowListError("a Merkle allow-list needs at least one address")
         investors = sorted({to_checksum_address(a) for a in addresses}, key=leaf)
-        paths: dict[str, list[bytes]] = {investor: [] for investor in investors}
-        # Each entry: (node hash, investors under it).
-        layer = [(leaf(investor), [investor]) for investor in investors]
-        while len(layer) > 1:
-            parents = []
-            for index in range(0, len(layer), 2):
-                if index + 1 == len(layer):
-                    parents.append(layer[index])
-                    continue
-                (left, left_investors), (right, right_investors) = layer[index], layer[index + 1]
-                for investor in left_investors:
-                    paths[investor].append(right)
-                for investor in right_investors:
-                    paths[investor].append(left)
-                parents.append((_hash_pair(left, right), left_investors + right_investors))
-            layer = parents
-        return cls(root=layer[0][0], proofs=paths)
+        tree = heap_tree([leaf(investor) for investor in investors])
+        last = len(tree) - 1
+        proofs = {investor: heap_proof(tree, last - position) for position, investor in enumerate(investors)}
+        return cls(root=tree[0], proofs=proofs)
 
     def proof(self, address: str) -> list[bytes]:
         """The proof for `address`; an error if it is not in the tree."""

@@ -50,8 +50,62 @@ def test_buy__allow_listed_investor__owes_tokens_at_first_tranche_rate(sale, inv
     assert sale.tokens_sold() == 155_4 * CPY // 10
     assert sale.wei_raised() == ETHER // 10
     assert receipt.events == [
+        sale.TokensDeliveryConfirmed(token_amount=SALE_ALLOCATION),
+        sale.TokensPurchased(investor=investor, wei_amount=ETHER // 10, token_amount=155_4 * CPY // 10),
+    ]
+
+
+def test_buy__second_purchase__delivery_not_checked_again(sale, investor):
+    sale.buy_tokens(value=ETHER // 10, sender=investor)
+
+    receipt = sale.buy_tokens(value=ETHER // 10, sender=investor)
+
+    assert receipt.events == [
         sale.TokensPurchased(investor=investor, wei_amount=ETHER // 10, token_amount=155_4 * CPY // 10)
     ]
+
+
+@pytest.fixture(scope="module")
+def undelivered_sale_for(project, owner, kyc_operator, investor, chain):
+    """A sale deployed on its own for `token` (the token deployment step never happened)."""
+
+    def deploy(token):
+        now = chain.pending_timestamp
+        sale = project.CPYSale.deploy(
+            token, owner, now, now + DAY, 740, [], [], 100 * CPY, 0, ETHER // 10, ETHER, sender=owner
+        )
+        sale.grantRole(sale.KYC_OPERATOR_ROLE(), kyc_operator, sender=owner)
+        sale.add_to_allow_list([investor], sender=kyc_operator)
+        return sale
+
+    return deploy
+
+
+def test_buy__token_never_deployed__reverts(undelivered_sale_for, investor):
+    sale = undelivered_sale_for("0x000000000000000000000000000000000000c0De")
+
+    with ape.reverts("sale: tokens not delivered yet"):
+        sale.buy_tokens(value=ETHER // 10, sender=investor)
+    assert sale.tokens_sold() == 0
+    assert sale.balance == 0
+
+
+def test_buy__sale_holds_fewer_tokens_than_the_hard_cap__reverts(undelivered_sale_for, cpy_mock, owner, investor):
+    sale = undelivered_sale_for(cpy_mock)
+    cpy_mock.mint(sale, 100 * CPY - 1, sender=owner)
+
+    with ape.reverts("sale: tokens not delivered yet"):
+        sale.buy_tokens(value=ETHER // 10, sender=investor)
+
+
+def test_buy__tokens_delivered_late__then_sells(undelivered_sale_for, cpy_mock, owner, investor):
+    sale = undelivered_sale_for(cpy_mock)
+    cpy_mock.mint(sale, 100 * CPY, sender=owner)
+
+    receipt = sale.buy_tokens(value=ETHER // 10, sender=investor)
+
+    assert sale.TokensDeliveryConfirmed.from_receipt(receipt) == [sale.TokensDeliveryConfirmed(token_amount=100 * CPY)]
+    assert sale.tokens_owed(investor) == 74 * CPY
 
 
 def test_buy__tokens_stay_in_sale_until_claimed(sale, token, investor):
@@ -223,6 +277,7 @@ def test_buy__reaching_hard_cap__fills_partially_and_credits_excess(flat_sale, i
     assert sale.refundable(investor) == ETHER - used
     assert sale.balance == ETHER
     assert receipt.events == [
+        sale.TokensDeliveryConfirmed(token_amount=SALE_ALLOCATION),
         sale.TokensPurchased(investor=investor, wei_amount=used, token_amount=100 * CPY),
         sale.ExcessCredited(investor=investor, wei_amount=ETHER - used),
     ]
@@ -465,7 +520,7 @@ def test_withdraw_funds__by_sale_wallet__pulls_raised_eth(sale, investor, sale_w
     assert sale_wallet.balance == before + 3 * ETHER - receipt.total_fees_paid
     assert sale.funds_withdrawn() == 3 * ETHER
     assert sale.balance == 0
-    assert receipt.events == [sale.FundsWithdrawn(wallet=sale_wallet, wei_amount=3 * ETHER)]
+    assert receipt.events == [sale.FundsWithdrawn(wallet=sale_wallet, wei_amount=3 * ETHER, caller=sale_wallet)]
 
 
 def test_withdraw_funds__keeps_unwithdrawn_excess(flat_sale, investor, sale_wallet):
@@ -477,12 +532,18 @@ def test_withdraw_funds__keeps_unwithdrawn_excess(flat_sale, investor, sale_wall
     assert flat_sale.balance == flat_sale.excess_of(investor)
 
 
-def test_withdraw_funds__not_sale_wallet__reverts(sale, investor, chain):
+def test_withdraw_funds__by_anyone__pays_the_sale_wallet(sale, investor, sale_wallet, stranger, chain):
+    sale.buy_tokens(value=2 * ETHER, sender=investor)
     close(chain, sale)
     sale.finalize(sender=investor)
+    wallet_before, stranger_before = sale_wallet.balance, stranger.balance
 
-    with ape.reverts("sale: caller is not the sale wallet"):
-        sale.withdraw_funds(sender=investor)
+    receipt = sale.withdraw_funds(sender=stranger)
+
+    assert sale_wallet.balance == wallet_before + 2 * ETHER
+    assert stranger.balance == stranger_before - receipt.total_fees_paid
+    assert sale.funds_withdrawn() == 2 * ETHER
+    assert receipt.events == [sale.FundsWithdrawn(wallet=sale_wallet, wei_amount=2 * ETHER, caller=stranger)]
 
 
 def test_withdraw_funds__before_finalization__reverts(sale, investor, sale_wallet):
@@ -576,9 +637,28 @@ def test_remove_from_allow_list__blocks_further_purchases_keeps_owed_tokens(sale
     receipt = sale.remove_from_allow_list([investor], sender=kyc_operator)
 
     assert receipt.events == [sale.InvestorRemovedFromAllowList(investor=investor, operator=kyc_operator)]
-    with ape.reverts("sale: investor not on allow-list"):
+    with ape.reverts("sale: investor was removed from the allow-list"):
         sale.buy_tokens(value=ETHER, sender=investor)
     assert sale.tokens_owed(investor) == owed
+    assert sale.is_revoked(investor) is True
+
+
+def test_remove_from_allow_list__twice__one_event(sale, kyc_operator, investor):
+    sale.remove_from_allow_list([investor], sender=kyc_operator)
+
+    receipt = sale.remove_from_allow_list([investor], sender=kyc_operator)
+
+    assert receipt.events == []
+
+
+def test_add_to_allow_list__after_removal__lifts_revocation(sale, kyc_operator, investor):
+    sale.remove_from_allow_list([investor], sender=kyc_operator)
+
+    receipt = sale.add_to_allow_list([investor], sender=kyc_operator)
+
+    assert receipt.events == [sale.InvestorAllowListed(investor=investor, operator=kyc_operator)]
+    assert sale.is_revoked(investor) is False
+    sale.buy_tokens(value=ETHER, sender=investor)
 
 
 def test_remove_from_allow_list__not_kyc_operator__reverts(sale, investor):
@@ -634,6 +714,29 @@ def test_buy_tokens_with_proof__someone_elses_proof__reverts(merkle_sale, strang
         sale.buy_tokens_with_proof(tree.proof(stranger.address), value=ETHER, sender=investor)
 
 
+def test_buy_tokens_with_proof__removed_after_proving__cannot_prove_again(merkle_sale, kyc_operator, stranger):
+    sale, tree = merkle_sale
+    sale.buy_tokens_with_proof(tree.proof(stranger.address), value=ETHER, sender=stranger)
+
+    receipt = sale.remove_from_allow_list([stranger], sender=kyc_operator)
+
+    assert receipt.events == [sale.InvestorRemovedFromAllowList(investor=stranger, operator=kyc_operator)]
+    with ape.reverts("sale: investor was removed from the allow-list"):
+        sale.buy_tokens_with_proof(tree.proof(stranger.address), value=ETHER, sender=stranger)
+    with ape.reverts("sale: investor was removed from the allow-list"):
+        sale.buy_tokens(value=ETHER, sender=stranger)
+
+
+def test_buy_tokens_with_proof__removed_before_proving__reverts(merkle_sale, kyc_operator, stranger):
+    sale, tree = merkle_sale
+
+    receipt = sale.remove_from_allow_list([stranger], sender=kyc_operator)
+
+    assert receipt.events == [sale.InvestorRemovedFromAllowList(investor=stranger, operator=kyc_operator)]
+    with ape.reverts("sale: investor was removed from the allow-list"):
+        sale.buy_tokens_with_proof(tree.proof(stranger.address), value=ETHER, sender=stranger)
+
+
 def test_buy_tokens_with_proof__no_root__reverts(deploy_sale, stranger):
     sale = deploy_sale(allow_list=False)
 
@@ -672,12 +775,32 @@ VALID = dict(
         ({"tranche_limits": [100, 100], "tranche_rates": [2, 1]}, "sale: tranche limits must increase strictly"),
         ({"tranche_rates": [0]}, "sale: tranche rate must be positive"),
         ({"tranche_limits": [1_001]}, "sale: tranche limit above hard cap"),
+        # 100 units at 1,000 per wei raise 0 wei (rounded down), 900 at 740 raise 1 wei.
+        ({"soft_cap": 2}, "sale: soft cap above what the hard cap can raise"),
     ],
 )
 def test_deploy__invalid_parameters__reverts(project, constructor_revert_reason, override, reason):
     arguments = {**VALID, **override}
 
     assert constructor_revert_reason(project.CPYSale, *arguments.values()) == reason
+
+
+def test_deploy__soft_cap_exactly_what_the_hard_cap_raises__accepted(project, owner):
+    project.CPYSale.deploy(*{**VALID, "soft_cap": 1}.values(), sender=owner)
+
+
+def test_deploy__production_soft_cap_reachable_up_to_the_rounded_total(project, owner, constructor_revert_reason):
+    # 5M/1,554 + 5M/1,178 + 10M/1,000 + 40M/740 ETH, each rounded down to the wei.
+    raisable = sum(units // rate for units, rate in [
+        (5_000_000 * CPY, 1_554), (5_000_000 * CPY, 1_178), (10_000_000 * CPY, 1_000), (40_000_000 * CPY, 740)
+    ])
+    production = {**VALID, "tranche_limits": [5_000_000 * CPY, 10_000_000 * CPY, 20_000_000 * CPY],
+                  "tranche_rates": [1_554, 1_178, 1_000], "hard_cap": SALE_ALLOCATION}
+
+    project.CPYSale.deploy(*{**production, "soft_cap": raisable}.values(), sender=owner)
+    reason = constructor_revert_reason(project.CPYSale, *{**production, "soft_cap": raisable + 1}.values())
+
+    assert reason == "sale: soft cap above what the hard cap can raise"
 
 
 def test_views__expose_the_sale_rules(sale, sale_wallet, token):

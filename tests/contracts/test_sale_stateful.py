@@ -97,7 +97,7 @@ def test_sale__random_operations__match_model_and_keep_invariants(
 
     class SaleMachine(RuleBasedStateMachine):
         @initialize(
-            soft_cap=st.sampled_from([0, ETHER // 5, 2 * ETHER]),
+            soft_cap=st.sampled_from([0, ETHER // 5, ETHER * 3 // 10]),
             opening_rush=st.lists(
                 st.tuples(st.integers(0, len(people) - 1), st.integers(ETHER // 200, ETHER // 4)),
                 min_size=1,

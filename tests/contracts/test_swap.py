@@ -3,10 +3,11 @@
 import ape
 import pytest
 
-from backend.chain.sale_deployment import CPY, DAY, VestingSchedule
+from backend.chain.sale_deployment import CPY, DAY, VestingSchedule, contract_address, plan_token_swap
 from cpy_signatures import permit_signature
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+IMPOSTOR_OLD_TOKEN = "0x000000000000000000000000000000000000bEEF"
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +171,34 @@ def test_reserve__vests_new_tokens_to_beneficiary(swap_suite, new_token, benefic
     assert new_token.balanceOf(beneficiary) == 30_000_000 * CPY
 
 
-def test_deploy__swap_not_wired__reverts(project, swap_suite, constructor_revert_reason):
-    reason = constructor_revert_reason(project.CPYToken2, swap_suite["swap"], swap_suite["reserve_vesting"])
+def test_deploy__swap_not_wired__reverts(project, swap_suite, old_token, constructor_revert_reason):
+    reason = constructor_revert_reason(project.CPYToken2, swap_suite["swap"], swap_suite["reserve_vesting"], old_token)
 
     assert reason == "token2: swap is not wired to this token"
+
+
+def test_deploy__swap_burns_another_old_token__reverts(project, owner, swap_suite, old_token, constructor_revert_reason):
+    new_token_address = contract_address(owner.address, owner.nonce + 1)
+    impostor_swap = project.TokenSwap.deploy(IMPOSTOR_OLD_TOKEN, new_token_address, sender=owner)
+
+    reason = constructor_revert_reason(project.CPYToken2, impostor_swap, swap_suite["reserve_vesting"], old_token)
+
+    assert reason == "token2: swap does not burn the expected old token"
+
+
+def test_deploy__wired_swap__records_the_old_token(swap_suite, old_token):
+    assert swap_suite["new_token"].old_token() == old_token.address
+
+
+def test_plan_token_swap__no_old_token__raises(owner, beneficiary):
+    with pytest.raises(ValueError, match="old token must be an Ethereum address, got ''"):
+        plan_token_swap(
+            deployer=owner.address,
+            nonce=0,
+            old_token="",
+            reserve_beneficiary=beneficiary.address,
+            reserve_vesting=VestingSchedule(start=0),
+        )
 
 
 @pytest.mark.parametrize(
