@@ -37,6 +37,7 @@ _DOMAIN_FIELDS = [
 
 OFFER_FIELDS = [
     {"name": "seller", "type": "address"},
+    {"name": "buyer", "type": "address"},
     {"name": "registration_id", "type": "uint256"},
     {"name": "licence_type", "type": "uint8"},
     {"name": "territory", "type": "bytes32"},
@@ -45,6 +46,7 @@ OFFER_FIELDS = [
     {"name": "domains", "type": "bytes32[]"},
     {"name": "currency", "type": "address"},
     {"name": "price", "type": "uint256"},
+    {"name": "max_fee_bps", "type": "uint16"},
     {"name": "max_sales", "type": "uint32"},
     {"name": "expiry", "type": "uint256"},
     {"name": "counter", "type": "uint256"},
