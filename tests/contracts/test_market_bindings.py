@@ -72,14 +72,16 @@ def test_settlement_binding__mandate_case_payment_and_steps(chain, w3, settlemen
     binding.log_step(reference, "post_licensing_letter", case_manager.address, keccak(text="letter"))
     case = binding.pay(reference, 300, infringer.address)
     assert (case.amount_paid, case.outstanding, case.step) == (300, 600, "post_licensing_letter")
-    binding.log_step(reference, "legal_letter", case_manager.address)
+    with pytest.raises(SettlementError, match="legal letter is logged with the hash of its document"):
+        binding.log_step(reference, "legal_letter", case_manager.address)
+    binding.log_step(reference, "legal_letter", case_manager.address, keccak(text="legal-letter.pdf"))
     binding.raise_commission(reference, 5_000, case_manager.address)
     case = binding.pay(reference, 600, infringer.address)
     assert case.step == "settled"
     assert binding.credit(seller.address) == 300 - 90 + 600 - 300
 
-    with pytest.raises(SettlementError, match="commission must be 3000..5000"):
-        binding.open_case(reference=keccak(text="x"), registration_id=market_registration_id, rights_holder=seller.address, amount_due=1, case_manager=case_manager.address, commission_bps=6_000)
+    with pytest.raises(SettlementError, match="a raised commission must be above 3000 and at most 5000 bps, got 6000"):
+        binding.raise_commission(reference, 6_000, case_manager.address)
     with pytest.raises(SettlementError, match="unknown step"):
         binding.log_step(reference, "judgement", case_manager.address)
     with pytest.raises(SettlementError, match="no case with reference"):
