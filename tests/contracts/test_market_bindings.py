@@ -1,5 +1,7 @@
 """The Python bindings (backend.marketplace) against the contracts on anvil, through plain web3."""
 
+import json
+
 import pytest
 from eth_utils import keccak
 from market_signing import sign_typed
@@ -44,12 +46,38 @@ def test_license_market_binding__offer_buy_and_check(chain, w3, market, seller, 
     assert [lic.licence_id for lic in binding.licences_of(market_registration_id)] == [licence_id]
 
 
+def test_build_offer__typed_data_is_json_for_eth_sign_typed_data_v4(chain, w3, market, seller, buyer, stranger, market_registration_id):
+    binding = LicenseMarket(w3, market.address)
+    typed = binding.build_offer(
+        seller=seller.address,
+        registration_id=market_registration_id,
+        price=10**17,
+        expiry=chain.pending_timestamp + DAY,
+        countries=["DE"],
+        domain_hashes=[domain_hash("shop.example")],
+        buyer=buyer.address,
+    )
+    as_json = json.dumps(typed)
+    message = json.loads(as_json)["message"]
+    assert message["territory"] == "0x" + encode_territory(["DE"]).hex()
+    assert message["domains"] == ["0x" + domain_hash("shop.example").hex()]
+    assert (message["buyer"], message["max_fee_bps"]) == (buyer.address, market.fee_bps())
+
+    signature = sign_typed(json.loads(as_json), seller.private_key)
+    with pytest.raises(MarketError, match="market: offer reserved for another buyer"):
+        binding.buy(typed, signature, stranger.address)
+    licence_id = binding.buy(json.loads(as_json), signature, buyer.address)
+    assert binding.licence(licence_id).domain_hashes == [domain_hash("shop.example")]
+
+
 def test_license_market_binding__rejects_bad_offers_before_signing(market, w3, seller):
     binding = LicenseMarket(w3, market.address)
     with pytest.raises(MarketError, match="unknown licence type"):
         binding.build_offer(seller=seller.address, registration_id=1, price=1, expiry=1, licence_type="royal")
     with pytest.raises(ValueError, match="not an ISO 3166-1 alpha-2"):
         binding.build_offer(seller=seller.address, registration_id=1, price=1, expiry=1, countries=["Germany"])
+    with pytest.raises(MarketError, match="max_fee_bps must be 0..2000, got 2001"):
+        binding.build_offer(seller=seller.address, registration_id=1, price=1, expiry=1, max_fee_bps=2_001)
     with pytest.raises(MarketError, match="no licence with id 5"):
         binding.licence(5)
 
