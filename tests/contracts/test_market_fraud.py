@@ -1,5 +1,5 @@
-"""LicenseMarket against the real CopyrightRegister: no licences during the register's claim
-window, and the arbiter's fraud revocation.
+"""LicenseMarket and SettlementEscrow against the real CopyrightRegister: no licences and no
+cases during the register's claim window, and the arbiter's fraud revocation.
 
 A copier who registers someone else's image first owns the registration until the author reveals
 an earlier commitment (at most `MAX_COMMITMENT_AGE` after the copier's priority time). Licences sold
@@ -10,7 +10,8 @@ import secrets
 
 import ape
 import pytest
-from market_signing import offer_args
+from eth_utils import keccak
+from market_signing import mandate_args, offer_args
 from register_support import make_register_item, register_id
 
 from backend.marketplace.typed_data import ETH, domain_hash
@@ -108,3 +109,27 @@ def test_revoke__fraudulent_licence_without_dispute__refunds_the_buyer(chain, re
     assert real_market.credit(buyer, ETH) == PRICE and real_market.credit(copier, ETH) == 0
     assert not real_market.is_licensed(rid, buyer, domain_hash("example.com"), starts_at)
     assert real_market.perpetual_licence_count(rid) == 0
+
+
+def test_open_case__copier_in_claim_window__reverts_and_author_takes_over(chain, real_register, settlement_factory, settlement_mandate, seller, infringer, case_manager):
+    author, copier = seller, infringer
+    settlement = settlement_factory(register=real_register)
+    assert settlement.CLAIM_WINDOW() == DAY
+    for who in (author, copier):
+        typed, signature = settlement_mandate(settlement, owner=who.address, signer=who)
+        settlement.submit_mandate(mandate_args(typed), signature, sender=who)
+    item = make_register_item()
+    salt = commit(real_register, author, item)
+    chain.mine(deltatime=12)
+    real_register.register(item, sender=copier)
+    rid = register_id(item)
+
+    with ape.reverts("settlement: registration still in its claim window"):
+        settlement.open_case(keccak(text="CT-1"), rid, copier, 10**18, ETH, sender=case_manager)
+
+    real_register.reveal(item, salt, sender=author)
+    chain.pending_timestamp += DAY
+    with ape.reverts("settlement: rights-holder is not the registration owner"):
+        settlement.open_case(keccak(text="CT-1"), rid, copier, 10**18, ETH, sender=case_manager)
+    tx = settlement.open_case(keccak(text="CT-1"), rid, author, 10**18, ETH, sender=case_manager)
+    assert tx.decode_logs(settlement.CaseOpened)[0].rights_holder == author
