@@ -631,7 +631,7 @@ def is_licensed(registration_id: uint256, licensee: address, domain_hash: bytes3
          `domain_hash` at `timestamp` (revoked licences never count).
     @param registration_id The registration.
     @param licensee The account that bought the licence.
-    @param domain_hash keccak256 of the domain name (lower case, no scheme).
+    @param domain_hash keccak256 of the host name: lower case, punycode, no scheme, port or trailing dot (`normalise_domain` in the bindings).
     @param timestamp The moment to check (a crawl time, say).
     @return bool True when licensed.
     """
