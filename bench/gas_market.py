@@ -92,6 +92,7 @@ def measure() -> list[tuple[str, int]]:
     count = market.licence_count()
     rows.append(("seller refunds a held purchase", market.seller_refund(count - 1, sender=seller).gas_used))
     rows.append(("arbiter revokes a licence for fraud (refunds the held price)", market.revoke(count, "copied image", sender=owner).gas_used))
+    rows.append((f"recount licensed_until over {count} licences", market.recount_licensed_until(registration_id, 500, sender=seller).gas_used))
     rows.append(("cancel all offers (bump counter)", market.increment_counter(sender=seller).gas_used))
 
     mandate = mandate_typed_data(

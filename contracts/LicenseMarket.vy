@@ -47,8 +47,9 @@
         territory can be bought. Several exclusive licences for disjoint
         territories may run together. A revoked or refunded perpetual
         licence stops blocking at once; a revoked timed licence keeps
-        blocking exclusive licences until it would have ended (see
-        `licensed_until`).
+        blocking exclusive licences until it would have ended, unless
+        someone has the latest end recounted (`recount_licensed_until`,
+        paged, anyone may call it).
 """
 
 from ethereum.ercs import IERC20
@@ -96,6 +97,8 @@ MAX_LICENCES_PER_LICENSEE: constant(uint256) = 64
 MAX_PAGE: constant(uint256) = 100
 # @dev Most country codes in a territory.
 MAX_COUNTRIES: constant(uint256) = 16
+# @dev Most licences one `recount_licensed_until` call scans.
+MAX_RECOUNT_STEPS: constant(uint256) = 500
 
 # @dev Licence types.
 STANDARD: public(constant(uint8)) = 0
@@ -201,8 +204,12 @@ _licensee_licences: HashMap[uint256, HashMap[address, DynArray[uint256, MAX_LICE
 _running_exclusives: HashMap[uint256, DynArray[uint256, MAX_RUNNING_EXCLUSIVES]]
 # @dev Unrevoked perpetual non-exclusive licences of a registration.
 perpetual_licence_count: public(HashMap[uint256, uint256])
-# @dev Latest end of any timed non-exclusive licence of a registration (revoked ones included).
+# @dev Latest end of any timed non-exclusive licence of a registration (revoked ones included until recounted).
 _timed_until: HashMap[uint256, uint256]
+# @dev A running recount of `_timed_until`: the next licence index of the registration to scan.
+recount_next: public(HashMap[uint256, uint256])
+# @dev A running recount of `_timed_until`: the latest end of an unrevoked timed licence found so far.
+recount_best: public(HashMap[uint256, uint256])
 
 # @dev A seller's offer counter; bumping it cancels all their earlier offers.
 counter: public(HashMap[address, uint256])
@@ -274,6 +281,12 @@ event Released:
     seller_amount: uint256
     fee: uint256
     released_by: address
+
+# @dev Emitted when a recount of the latest end of the timed licences of a registration finished.
+event LicensedUntilRecounted:
+    registration_id: indexed(uint256)
+    previous_timed_until: uint256
+    timed_until: uint256
 
 # @dev Emitted when an account withdraws its credit.
 event Withdrawn:
@@ -525,6 +538,44 @@ def release(licence_id: uint256):
 
 
 @external
+def recount_licensed_until(registration_id: uint256, max_steps: uint256) -> bool:
+    """
+    @dev Recounts the latest end of the unrevoked timed non-exclusive
+         licences of a registration, so that revoked ones stop blocking
+         exclusive licences. Scans the registration's licences in order,
+         at most `max_steps` per call (anyone may call, repeatedly, until
+         it returns True). Licences bought meanwhile are scanned too;
+         a licence revoked meanwhile may still count (the result can only
+         be too late, never too early).
+    @param registration_id The registration.
+    @param max_steps Licences to scan in this call (1..500).
+    @return bool True when the recount finished and `licensed_until` was updated.
+    """
+    assert max_steps != 0 and max_steps <= MAX_RECOUNT_STEPS, "market: max_steps must be 1..500"
+    index: uint256 = self.recount_next[registration_id]
+    best: uint256 = self.recount_best[registration_id]
+    total: uint256 = self.licence_count_of[registration_id]
+    for _: uint256 in range(max_steps, bound=MAX_RECOUNT_STEPS):
+        if index >= total:
+            break
+        licence_id: uint256 = self._registration_licences[registration_id][index]
+        ends_at: uint256 = self._licences[licence_id].ends_at
+        if ends_at > best and self._licences[licence_id].licence_type != EXCLUSIVE and not self._licences[licence_id].revoked:
+            best = ends_at
+        index += 1
+    if index < total:
+        self.recount_next[registration_id] = index
+        self.recount_best[registration_id] = best
+        return False
+    previous: uint256 = self._timed_until[registration_id]
+    self._timed_until[registration_id] = best
+    self.recount_next[registration_id] = 0
+    self.recount_best[registration_id] = 0
+    log LicensedUntilRecounted(registration_id=registration_id, previous_timed_until=previous, timed_until=best)
+    return True
+
+
+@external
 @nonreentrant
 def withdraw(asset: address):
     """
@@ -653,7 +704,8 @@ def licensed_until(registration_id: uint256) -> uint256:
     @dev Until when non-exclusive licences of a registration may run, which
          is when an exclusive licence becomes possible: max_value(uint256)
          while an unrevoked perpetual licence exists, else the latest end of
-         any timed licence sold (revoked ones included).
+         any timed licence sold (revoked ones included until
+         `recount_licensed_until` has run).
     @param registration_id The registration.
     @return uint256 A timestamp (max_value = never).
     """

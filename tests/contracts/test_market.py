@@ -511,6 +511,34 @@ def test_buy__exclusive_after_a_perpetual_licence_was_taken_back__succeeds(marke
     buy(market, exclusive, sig2, stranger)
 
 
+def test_recount_licensed_until__after_revoking_the_latest_timed_licence__frees_exclusives_early(chain, market, market_offer, buyer, stranger, arbiter, market_registration_id):
+    short, sig = market_offer(market, duration=10 * DAY)
+    long, sig2 = market_offer(market, duration=30 * DAY)
+    short_end = market.licence(buy(market, short, sig, buyer).return_value).ends_at
+    long_id = buy(market, long, sig2, buyer).return_value
+    long_end = market.licence(long_id).ends_at
+    market.revoke(long_id, "fraud", sender=arbiter)
+    assert market.licensed_until(market_registration_id) == long_end
+
+    assert not market.recount_licensed_until(market_registration_id, 1, sender=stranger).return_value
+    assert market.recount_next(market_registration_id) == 1 and market.licensed_until(market_registration_id) == long_end
+    tx = market.recount_licensed_until(market_registration_id, 1, sender=stranger)
+    assert tx.return_value
+    event = tx.decode_logs(market.LicensedUntilRecounted)[0]
+    assert (event.registration_id, event.previous_timed_until, event.timed_until) == (market_registration_id, long_end, short_end)
+    assert market.licensed_until(market_registration_id) == short_end and market.recount_next(market_registration_id) == 0
+
+    chain.pending_timestamp = short_end
+    exclusive, sig3 = market_offer(market, licence_type=3)
+    buy(market, exclusive, sig3, stranger)
+
+
+@pytest.mark.parametrize("steps", [0, 501])
+def test_recount_licensed_until__steps_out_of_range__reverts(market, market_registration_id, stranger, steps):
+    with ape.reverts("market: max_steps must be 1..500"):
+        market.recount_licensed_until(market_registration_id, steps, sender=stranger)
+
+
 def test_licensed_until__revoked_timed_licence__blocks_only_until_its_end(chain, market, market_offer, buyer, stranger, arbiter, market_registration_id):
     timed, sig = market_offer(market, duration=10 * DAY)
     licence_id = buy(market, timed, sig, buyer).return_value
