@@ -41,6 +41,7 @@ def sign(typed: dict, account) -> bytes:
 def offer(market, seller, registration_id, **fields) -> tuple[tuple, bytes]:
     message = {
         "seller": seller.address,
+        "buyer": ETH,
         "registration_id": registration_id,
         "licence_type": 0,
         "territory": encode_territory(["DE", "AT", "CH"]),
@@ -49,6 +50,7 @@ def offer(market, seller, registration_id, **fields) -> tuple[tuple, bytes]:
         "domains": [],
         "currency": ETH,
         "price": 10**17,
+        "max_fee_bps": 2_000,
         "max_sales": 100,
         "expiry": chain.pending_timestamp + 30 * DAY,
         "counter": 0,
@@ -84,6 +86,13 @@ def measure() -> list[tuple[str, int]]:
     market.release(3, sender=seller)
     rows.append(("withdraw (ETH)", market.withdraw(ETH, sender=seller).gas_used))
     rows.append(("withdraw (CPY)", market.withdraw(cpy, sender=seller).gas_used))
+    args, signature = offer(market, seller, registration_id, max_sales=2)
+    market.buy(args, signature, domains, sender=buyer, value=10**17)
+    market.buy(args, signature, domains, sender=buyer, value=10**17)
+    count = market.licence_count()
+    rows.append(("seller refunds a held purchase", market.seller_refund(count - 1, sender=seller).gas_used))
+    rows.append(("arbiter revokes a licence for fraud (refunds the held price)", market.revoke(count, "copied image", sender=owner).gas_used))
+    rows.append((f"recount licensed_until over {count} licences", market.recount_licensed_until(registration_id, 500, sender=seller).gas_used))
     rows.append(("cancel all offers (bump counter)", market.increment_counter(sender=seller).gas_used))
 
     mandate = mandate_typed_data(
@@ -93,12 +102,14 @@ def measure() -> list[tuple[str, int]]:
     )
     rows.append(("record a mandate", escrow.submit_mandate(as_tuple(MANDATE_FIELDS, mandate["message"]), sign(mandate, seller), sender=owner).gas_used))
     reference = keccak(text="CT-BENCH-1")
-    rows.append(("open a case", escrow.open_case(reference, registration_id, seller, 10**18, ETH, 3_000, sender=owner).gas_used))
+    rows.append(("open a case", escrow.open_case(reference, registration_id, seller, 10**18, ETH, sender=owner).gas_used))
     rows.append(("log an escalation step", escrow.log_step(reference, 1, keccak(text="letter"), sender=owner).gas_used))
     rows.append(("pay a case in ETH (instalment)", escrow.pay(reference, 4 * 10**17, sender=infringer, value=4 * 10**17).gas_used))
+    escrow.log_step(reference, 3, keccak(text="legal letter"), sender=owner)
+    rows.append(("raise the commission after a legal letter", escrow.raise_commission(reference, 4_000, sender=owner).gas_used))
     rows.append(("pay a case in ETH (final, settles)", escrow.pay(reference, 6 * 10**17, sender=infringer, value=6 * 10**17).gas_used))
     cpy_reference = keccak(text="CT-BENCH-2")
-    escrow.open_case(cpy_reference, registration_id, seller, 10**18, cpy, 3_000, sender=owner)
+    escrow.open_case(cpy_reference, registration_id, seller, 10**18, cpy, sender=owner)
     cpy.approve(escrow, 10**18, sender=infringer)
     rows.append(("pay a case in CPY (in full)", escrow.pay(cpy_reference, 10**18, sender=infringer).gas_used))
     rows.append(("withdraw settlement share (ETH)", escrow.withdraw(ETH, sender=seller).gas_used))

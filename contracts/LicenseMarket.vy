@@ -10,12 +10,27 @@
         `is_licensed` answers for it immediately and `licence(id)` is a
         certificate anyone can verify from chain data alone.
 
+        Claim window: the register lets the revealer of an earlier
+        commitment take a registration over for `MAX_COMMITMENT_AGE` after
+        its priority time. No licence is sold in that window, so a copier
+        who registered someone else's image first cannot sell licences
+        that would outlive the author's claim.
+
         Money: the price stays in escrow for the dispute window. Within the
         window the buyer may `dispute`; an arbiter (ARBITER_ROLE) then
-        refunds the buyer (the licence is revoked) or releases the escrow.
+        refunds the buyer (the licence is revoked) or releases the escrow;
+        if the arbiter has not decided `ARBITRATION_PERIOD` after the
+        dispute, anyone may release it to the seller. The seller may refund
+        the buyer in full while the money is held or disputed
+        (`seller_refund`). The arbiter may `revoke` any licence for fraud
+        without a dispute, refunding the buyer if the money is still held.
         After the window anyone may `release`: the platform fee (basis
-        points fixed at purchase) is credited to the treasury and the rest
-        to the seller. Every credit is a pull payment: `withdraw(asset)`.
+        points, fixed at purchase) is credited to the treasury recorded at
+        purchase and the rest to the seller. Every credit is a pull
+        payment: `withdraw(asset)`.
+
+        Offers may be reserved for one buyer (`buyer`, empty = anyone) and
+        cap the platform fee the seller accepts (`max_fee_bps`).
 
         Offers stop being valid when they expire, when the seller cancels
         them (one by one, or all at once by bumping their counter), when
@@ -30,7 +45,11 @@
         be bought while no other licence of the registration runs; while
         an exclusive licence runs, no licence whose territory overlaps its
         territory can be bought. Several exclusive licences for disjoint
-        territories may run together.
+        territories may run together. A revoked or refunded perpetual
+        licence stops blocking at once; a revoked timed licence keeps
+        blocking exclusive licences until it would have ended, unless
+        someone has the latest end recounted (`recount_licensed_until`,
+        paged, anyone may call it).
 """
 
 from ethereum.ercs import IERC20
@@ -55,8 +74,17 @@ exports: (
 )
 
 
+# @dev A registration as the register's `registration` returns it.
+struct Registration:
+    owner: address
+    registered_at: uint256
+    phash: uint64
+    parent: uint256
+
+
 interface Register:
-    def owner_of(id: uint256) -> address: view
+    def registration(id: uint256) -> Registration: view
+    def MAX_COMMITMENT_AGE() -> uint256: view
 
 
 # @dev Most domains one licence can cover.
@@ -69,6 +97,8 @@ MAX_LICENCES_PER_LICENSEE: constant(uint256) = 64
 MAX_PAGE: constant(uint256) = 100
 # @dev Most country codes in a territory.
 MAX_COUNTRIES: constant(uint256) = 16
+# @dev Most licences one `recount_licensed_until` call scans.
+MAX_RECOUNT_STEPS: constant(uint256) = 500
 
 # @dev Licence types.
 STANDARD: public(constant(uint8)) = 0
@@ -86,6 +116,8 @@ REFUNDED: public(constant(uint8)) = 4
 MIN_DISPUTE_WINDOW: public(constant(uint256)) = 86_400
 MAX_DISPUTE_WINDOW: public(constant(uint256)) = 30 * 86_400
 DEFAULT_DISPUTE_WINDOW: public(constant(uint256)) = 7 * 86_400
+# @dev Seconds after a dispute after which anyone may release the escrow to the seller.
+ARBITRATION_PERIOD: public(constant(uint256)) = 30 * 86_400
 MAX_FEE_BPS: public(constant(uint256)) = 2_000
 BPS: constant(uint256) = 10_000
 
@@ -94,13 +126,14 @@ ARBITER_ROLE: public(constant(bytes32)) = keccak256("ARBITER_ROLE")
 
 # @dev EIP-712 type hash of an offer.
 OFFER_TYPEHASH: public(constant(bytes32)) = keccak256(
-    "Offer(address seller,uint256 registration_id,uint8 licence_type,bytes32 territory,uint64 duration,uint16 seats,bytes32[] domains,address currency,uint256 price,uint32 max_sales,uint256 expiry,uint256 counter,uint256 salt)"
+    "Offer(address seller,address buyer,uint256 registration_id,uint8 licence_type,bytes32 territory,uint64 duration,uint16 seats,bytes32[] domains,address currency,uint256 price,uint16 max_fee_bps,uint32 max_sales,uint256 expiry,uint256 counter,uint256 salt)"
 )
 
 
 # @dev What a seller signs (EIP-712 primary type `Offer`).
 struct Offer:
     seller: address
+    buyer: address  # empty(address) = anyone
     registration_id: uint256
     licence_type: uint8
     territory: bytes32
@@ -109,6 +142,7 @@ struct Offer:
     domains: DynArray[bytes32, MAX_DOMAINS]  # keccak256 of domain names; empty = the buyer names them
     currency: address  # empty(address) = ETH, else the CPY token
     price: uint256
+    max_fee_bps: uint16  # the highest platform fee the seller accepts
     max_sales: uint32
     expiry: uint256
     counter: uint256
@@ -135,12 +169,15 @@ struct Escrow:
     currency: address
     price: uint256
     fee: uint256
-    release_at: uint256
+    treasury: address  # receives the fee; fixed at purchase
+    release_at: uint256  # end of the dispute window; once disputed, end of the arbitration period
     status: uint8
 
 
-# @dev The register whose `owner_of` decides who may sell.
+# @dev The register whose `registration` decides who may sell, and from when.
 REGISTER: public(immutable(address))
+# @dev The register's claim window (`MAX_COMMITMENT_AGE`), read at deployment.
+CLAIM_WINDOW: public(immutable(uint256))
 # @dev The CPY token, the only ERC-20 accepted as payment.
 CPY: public(immutable(address))
 
@@ -165,8 +202,14 @@ licence_count_of: public(HashMap[uint256, uint256])
 _licensee_licences: HashMap[uint256, HashMap[address, DynArray[uint256, MAX_LICENCES_PER_LICENSEE]]]
 # @dev Exclusive licences of a registration that may still run (pruned on every purchase).
 _running_exclusives: HashMap[uint256, DynArray[uint256, MAX_RUNNING_EXCLUSIVES]]
-# @dev Latest end of any non-exclusive licence of a registration (max_value = perpetual).
-licensed_until: public(HashMap[uint256, uint256])
+# @dev Unrevoked perpetual non-exclusive licences of a registration.
+perpetual_licence_count: public(HashMap[uint256, uint256])
+# @dev Latest end of any timed non-exclusive licence of a registration (revoked ones included until recounted).
+_timed_until: HashMap[uint256, uint256]
+# @dev A running recount of `_timed_until`: the next licence index of the registration to scan.
+recount_next: public(HashMap[uint256, uint256])
+# @dev A running recount of `_timed_until`: the latest end of an unrevoked timed licence found so far.
+recount_best: public(HashMap[uint256, uint256])
 
 # @dev A seller's offer counter; bumping it cancels all their earlier offers.
 counter: public(HashMap[address, uint256])
@@ -214,12 +257,21 @@ event Disputed:
     licence_id: indexed(uint256)
     buyer: indexed(address)
     reason: String[200]
+    arbitration_deadline: uint256
 
-# @dev Emitted when the arbiter refunds a disputed purchase; the licence is revoked.
+# @dev Emitted when a purchase is refunded in full (by the arbiter or the seller); the licence is revoked.
 event Refunded:
     licence_id: indexed(uint256)
     buyer: indexed(address)
     amount: uint256
+    refunded_by: address
+
+# @dev Emitted when the arbiter revokes a licence for fraud (`refunded` is 0 when the escrow was already released).
+event LicenceRevoked:
+    licence_id: indexed(uint256)
+    licensee: indexed(address)
+    refunded: uint256
+    reason: String[200]
     arbiter: address
 
 # @dev Emitted when escrow is released to the seller and the treasury.
@@ -229,6 +281,12 @@ event Released:
     seller_amount: uint256
     fee: uint256
     released_by: address
+
+# @dev Emitted when a recount of the latest end of the timed licences of a registration finished.
+event LicensedUntilRecounted:
+    registration_id: indexed(uint256)
+    previous_timed_until: uint256
+    timed_until: uint256
 
 # @dev Emitted when an account withdraws its credit.
 event Withdrawn:
@@ -256,7 +314,7 @@ event DisputeWindowChanged:
 def __init__(register: address, cpy_token: address, treasury: address, fee_bps: uint256):
     """
     @dev The deployer holds DEFAULT_ADMIN_ROLE and ARBITER_ROLE.
-    @param register The copyright register (`owner_of`).
+    @param register The copyright register (`registration`, `MAX_COMMITMENT_AGE`).
     @param cpy_token The CPY token accepted besides ETH.
     @param treasury The account credited with platform fees.
     @param fee_bps The platform fee in basis points (at most MAX_FEE_BPS).
@@ -269,6 +327,7 @@ def __init__(register: address, cpy_token: address, treasury: address, fee_bps: 
     eip712_domain_separator.__init__("Copytrack Licence Market", "1")
     access_control._grant_role(ARBITER_ROLE, msg.sender)
     REGISTER = register
+    CLAIM_WINDOW = staticcall Register(register).MAX_COMMITMENT_AGE()
     CPY = cpy_token
     self.treasury = treasury
     self.fee_bps = fee_bps
@@ -331,7 +390,7 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
     fee: uint256 = offer.price * self.fee_bps // BPS
     release_at: uint256 = block.timestamp + self.dispute_window
     self._escrows[licence_id] = Escrow(
-        currency=offer.currency, price=offer.price, fee=fee, release_at=release_at, status=HELD
+        currency=offer.currency, price=offer.price, fee=fee, treasury=self.treasury, release_at=release_at, status=HELD
     )
     self.escrowed[offer.currency] += offer.price
     self._index_licence(licence_id, offer.registration_id, offer.licence_type, ends_at)
@@ -386,7 +445,8 @@ def increment_counter() -> uint256:
 def dispute(licence_id: uint256, reason: String[200]):
     """
     @dev The buyer disputes a purchase within the dispute window; the
-         escrow then waits for the arbiter.
+         escrow then waits for the arbiter, at most ARBITRATION_PERIOD
+         (after that anyone may release it to the seller).
     @param licence_id The licence bought.
     @param reason Why, for the arbiter (for example: the seller is not the author).
     """
@@ -395,8 +455,10 @@ def dispute(licence_id: uint256, reason: String[200]):
     assert self._licences[licence_id].licensee == msg.sender, "market: only the buyer can dispute"
     assert escrow.status == HELD, "market: escrow is not held"
     assert block.timestamp < escrow.release_at, "market: dispute window has closed"
+    deadline: uint256 = block.timestamp + ARBITRATION_PERIOD
     self._escrows[licence_id].status = DISPUTED
-    log Disputed(licence_id=licence_id, buyer=msg.sender, reason=reason)
+    self._escrows[licence_id].release_at = deadline
+    log Disputed(licence_id=licence_id, buyer=msg.sender, reason=reason, arbitration_deadline=deadline)
 
 
 @external
@@ -411,28 +473,106 @@ def resolve(licence_id: uint256, refund: bool):
     escrow: Escrow = self._escrows[licence_id]
     assert escrow.status == DISPUTED, "market: licence is not disputed"
     if refund:
-        buyer: address = self._licences[licence_id].licensee
-        self._escrows[licence_id].status = REFUNDED
-        self._licences[licence_id].revoked = True
-        self.escrowed[escrow.currency] -= escrow.price
-        self.credit[buyer][escrow.currency] += escrow.price
-        log Refunded(licence_id=licence_id, buyer=buyer, amount=escrow.price, arbiter=msg.sender)
+        self._revoke(licence_id)
+        self._refund(licence_id, escrow)
     else:
         self._release(licence_id, escrow)
 
 
 @external
+def seller_refund(licence_id: uint256):
+    """
+    @dev The seller refunds the buyer in full of their own accord while
+         the money is held or disputed; the licence is revoked.
+    @param licence_id The licence to take back.
+    """
+    escrow: Escrow = self._escrows[licence_id]
+    assert escrow.status != 0, "market: unknown licence"
+    assert self._licences[licence_id].seller == msg.sender, "market: only the seller can refund"
+    assert escrow.status == HELD or escrow.status == DISPUTED, "market: escrow already paid out"
+    self._revoke(licence_id)
+    self._refund(licence_id, escrow)
+
+
+@external
+def revoke(licence_id: uint256, reason: String[200]):
+    """
+    @dev The arbiter revokes a licence sold by fraud (for example by a
+         copier who registered the image first), with or without a
+         dispute. The buyer is refunded in full when the money is still
+         held or disputed; after release it is gone and `refunded` is 0.
+    @param licence_id The licence to revoke.
+    @param reason Why, for the record.
+    """
+    access_control._check_role(ARBITER_ROLE, msg.sender)
+    escrow: Escrow = self._escrows[licence_id]
+    assert escrow.status != 0, "market: unknown licence"
+    assert not self._licences[licence_id].revoked, "market: licence already revoked"
+    self._revoke(licence_id)
+    refunded: uint256 = 0
+    if escrow.status == HELD or escrow.status == DISPUTED:
+        refunded = escrow.price
+        self._refund(licence_id, escrow)
+    log LicenceRevoked(
+        licence_id=licence_id, licensee=self._licences[licence_id].licensee, refunded=refunded, reason=reason, arbiter=msg.sender
+    )
+
+
+@external
 def release(licence_id: uint256):
     """
-    @dev Releases an undisputed escrow once the dispute window has passed;
-         anyone may call it.
+    @dev Releases an escrow to seller and treasury; anyone may call it.
+         An undisputed escrow once the dispute window has passed; a
+         disputed one once ARBITRATION_PERIOD has passed since the dispute
+         without a decision of the arbiter.
     @param licence_id The licence whose escrow to release.
     """
     escrow: Escrow = self._escrows[licence_id]
     assert escrow.status != 0, "market: unknown licence"
-    assert escrow.status == HELD, "market: escrow is not held"
-    assert block.timestamp >= escrow.release_at, "market: dispute window still open"
+    assert escrow.status == HELD or escrow.status == DISPUTED, "market: escrow already paid out"
+    if escrow.status == HELD:
+        assert block.timestamp >= escrow.release_at, "market: dispute window still open"
+    else:
+        assert block.timestamp >= escrow.release_at, "market: arbitration period still running"
     self._release(licence_id, escrow)
+
+
+@external
+def recount_licensed_until(registration_id: uint256, max_steps: uint256) -> bool:
+    """
+    @dev Recounts the latest end of the unrevoked timed non-exclusive
+         licences of a registration, so that revoked ones stop blocking
+         exclusive licences. Scans the registration's licences in order,
+         at most `max_steps` per call (anyone may call, repeatedly, until
+         it returns True). Licences bought meanwhile are scanned too;
+         a licence revoked meanwhile may still count (the result can only
+         be too late, never too early).
+    @param registration_id The registration.
+    @param max_steps Licences to scan in this call (1..500).
+    @return bool True when the recount finished and `licensed_until` was updated.
+    """
+    assert max_steps != 0 and max_steps <= MAX_RECOUNT_STEPS, "market: max_steps must be 1..500"
+    index: uint256 = self.recount_next[registration_id]
+    best: uint256 = self.recount_best[registration_id]
+    total: uint256 = self.licence_count_of[registration_id]
+    for _: uint256 in range(max_steps, bound=MAX_RECOUNT_STEPS):
+        if index >= total:
+            break
+        licence_id: uint256 = self._registration_licences[registration_id][index]
+        ends_at: uint256 = self._licences[licence_id].ends_at
+        if ends_at > best and self._licences[licence_id].licence_type != EXCLUSIVE and not self._licences[licence_id].revoked:
+            best = ends_at
+        index += 1
+    if index < total:
+        self.recount_next[registration_id] = index
+        self.recount_best[registration_id] = best
+        return False
+    previous: uint256 = self._timed_until[registration_id]
+    self._timed_until[registration_id] = best
+    self.recount_next[registration_id] = 0
+    self.recount_best[registration_id] = 0
+    log LicensedUntilRecounted(registration_id=registration_id, previous_timed_until=previous, timed_until=best)
+    return True
 
 
 @external
@@ -457,7 +597,8 @@ def withdraw(asset: address):
 @external
 def set_treasury(new_treasury: address):
     """
-    @dev Changes the account credited with platform fees (admin only).
+    @dev Changes the account credited with the fees of future purchases
+         (admin only); escrows already held keep the treasury of their purchase.
     @param new_treasury The new treasury.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
@@ -541,7 +682,7 @@ def is_licensed(registration_id: uint256, licensee: address, domain_hash: bytes3
          `domain_hash` at `timestamp` (revoked licences never count).
     @param registration_id The registration.
     @param licensee The account that bought the licence.
-    @param domain_hash keccak256 of the domain name (lower case, no scheme).
+    @param domain_hash keccak256 of the host name: lower case, punycode, no scheme, port or trailing dot (`normalise_domain` in the bindings).
     @param timestamp The moment to check (a crawl time, say).
     @return bool True when licensed.
     """
@@ -556,6 +697,29 @@ def is_licensed(registration_id: uint256, licensee: address, domain_hash: bytes3
     return False
 
 
+@external
+@view
+def licensed_until(registration_id: uint256) -> uint256:
+    """
+    @dev Until when non-exclusive licences of a registration may run, which
+         is when an exclusive licence becomes possible: max_value(uint256)
+         while an unrevoked perpetual licence exists, else the latest end of
+         any timed licence sold (revoked ones included until
+         `recount_licensed_until` has run).
+    @param registration_id The registration.
+    @return uint256 A timestamp (max_value = never).
+    """
+    return self._licensed_until(registration_id)
+
+
+@internal
+@view
+def _licensed_until(registration_id: uint256) -> uint256:
+    if self.perpetual_licence_count[registration_id] != 0:
+        return max_value(uint256)
+    return self._timed_until[registration_id]
+
+
 @internal
 @view
 def _offer_digest(offer: Offer) -> bytes32:
@@ -566,6 +730,7 @@ def _offer_digest(offer: Offer) -> bytes32:
         abi_encode(
             OFFER_TYPEHASH,
             offer.seller,
+            offer.buyer,
             offer.registration_id,
             offer.licence_type,
             offer.territory,
@@ -574,6 +739,7 @@ def _offer_digest(offer: Offer) -> bytes32:
             domains_hash,
             offer.currency,
             offer.price,
+            offer.max_fee_bps,
             offer.max_sales,
             offer.expiry,
             offer.counter,
@@ -595,7 +761,11 @@ def _check_offer(offer: Offer, signature: Bytes[65]) -> bytes32:
     assert offer.seats != 0, "market: offer has no seats"
     assert offer.currency == empty(address) or offer.currency == CPY, "market: unsupported currency"
     assert offer.seller != empty(address), "market: offer has no seller"
-    assert staticcall Register(REGISTER).owner_of(offer.registration_id) == offer.seller, "market: seller does not own the registration"
+    assert offer.buyer == empty(address) or offer.buyer == msg.sender, "market: offer reserved for another buyer"
+    assert self.fee_bps <= convert(offer.max_fee_bps, uint256), "market: platform fee above the offer's max_fee_bps"
+    registration: Registration = staticcall Register(REGISTER).registration(offer.registration_id)
+    assert registration.owner == offer.seller, "market: seller does not own the registration"
+    assert block.timestamp >= registration.registered_at + CLAIM_WINDOW, "market: registration still in its claim window"
     assert signature_checker._is_valid_signature_now(offer.seller, digest, signature), "market: invalid offer signature"
     return digest
 
@@ -668,7 +838,7 @@ def _check_exclusivity(registration_id: uint256, licence_type: uint8, territory:
     if len(running) != len(self._running_exclusives[registration_id]):
         self._running_exclusives[registration_id] = running
     if licence_type == EXCLUSIVE:
-        assert self.licensed_until[registration_id] <= block.timestamp, "market: other licences still run, no exclusive licence possible"
+        assert self._licensed_until(registration_id) <= block.timestamp, "market: other licences still run, no exclusive licence possible"
         assert len(running) < MAX_RUNNING_EXCLUSIVES, "market: too many exclusive licences running"
 
 
@@ -677,16 +847,42 @@ def _index_licence(licence_id: uint256, registration_id: uint256, licence_type: 
     index: uint256 = self.licence_count_of[registration_id]
     self._registration_licences[registration_id][index] = licence_id
     self.licence_count_of[registration_id] = index + 1
+    if len(self._licensee_licences[registration_id][msg.sender]) == MAX_LICENCES_PER_LICENSEE:
+        self._prune_licensee_licences(registration_id, msg.sender)
     assert len(self._licensee_licences[registration_id][msg.sender]) < MAX_LICENCES_PER_LICENSEE, "market: licensee holds too many licences for this registration"
     self._licensee_licences[registration_id][msg.sender].append(licence_id)
     if licence_type == EXCLUSIVE:
         self._running_exclusives[registration_id].append(licence_id)
-    else:
-        until: uint256 = ends_at
-        if until == 0:
-            until = max_value(uint256)
-        if until > self.licensed_until[registration_id]:
-            self.licensed_until[registration_id] = until
+    elif ends_at == 0:
+        self.perpetual_licence_count[registration_id] += 1
+    elif ends_at > self._timed_until[registration_id]:
+        self._timed_until[registration_id] = ends_at
+
+
+@internal
+def _prune_licensee_licences(registration_id: uint256, licensee: address):
+    kept: DynArray[uint256, MAX_LICENCES_PER_LICENSEE] = []
+    for licence_id: uint256 in self._licensee_licences[registration_id][licensee]:
+        if self._runs_at(self._licences[licence_id], block.timestamp):
+            kept.append(licence_id)
+    self._licensee_licences[registration_id][licensee] = kept
+
+
+@internal
+def _revoke(licence_id: uint256):
+    lic: Licence = self._licences[licence_id]
+    self._licences[licence_id].revoked = True
+    if lic.licence_type != EXCLUSIVE and lic.ends_at == 0:
+        self.perpetual_licence_count[lic.registration_id] -= 1
+
+
+@internal
+def _refund(licence_id: uint256, escrow: Escrow):
+    buyer: address = self._licences[licence_id].licensee
+    self._escrows[licence_id].status = REFUNDED
+    self.escrowed[escrow.currency] -= escrow.price
+    self.credit[buyer][escrow.currency] += escrow.price
+    log Refunded(licence_id=licence_id, buyer=buyer, amount=escrow.price, refunded_by=msg.sender)
 
 
 @internal
@@ -696,7 +892,7 @@ def _release(licence_id: uint256, escrow: Escrow):
     self._escrows[licence_id].status = RELEASED
     self.escrowed[escrow.currency] -= escrow.price
     self.credit[seller][escrow.currency] += seller_amount
-    self.credit[self.treasury][escrow.currency] += escrow.fee
+    self.credit[escrow.treasury][escrow.currency] += escrow.fee
     log Released(licence_id=licence_id, seller=seller, seller_amount=seller_amount, fee=escrow.fee, released_by=msg.sender)
 
 

@@ -10,11 +10,20 @@
         (`registration_id` 0; real ids are SHA-256 content hashes and never
         0), until `expiry`. Anyone may record a signed mandate with
         `submit_mandate`; letter recipients check it with `has_mandate`.
-        The owner revokes all their mandates with `revoke_mandates`.
+        A recorded mandate can only be extended by re-submitting; the owner
+        shortens or ends all their mandates with `revoke_mandates`.
 
         Cases: a CASE_MANAGER opens a case only for a registration with a
-        valid mandate of its current owner. Anyone may pay a case in its
-        asset (ETH or CPY); partial payments add up; payments above the
+        valid mandate of its current owner, and only once the register's
+        claim window (`MAX_COMMITMENT_AGE` after the priority time, during
+        which the registration can still pass to the revealer of an earlier
+        commitment) is over. While the rights-holder's mandate is revoked or
+        expired, the platform can no longer act on their open cases: no
+        escalation step (except CLOSED) and no commission rise. Payments
+        stay possible, so an infringer can always settle what a letter
+        asked; they are split at the commission already agreed.
+
+        Payments: anyone may pay a case in its asset (ETH or CPY); partial payments add up; payments above the
         amount outstanding are rejected (the payer is told the exact
         figure instead of holding a credit). Each payment is split at once
         into withdrawable credits: the commission (basis points) for the
@@ -24,8 +33,10 @@
         Escalation ladder (steps only move forward, each one logged):
         1 post-licensing letter, 2 invoice, 3 legal letter (partner
         lawyer), 4 court claim, 5 settled (reached by full payment only),
-        6 closed. The commission is 3000..5000 bps when the case opens and
-        may rise, up to 5000, once the legal-letter step is reached.
+        6 closed. The legal letter and the court claim are logged with the
+        hash of their document. The commission is MIN_COMMISSION_BPS (3000)
+        when the case opens and may rise, up to MAX_COMMISSION_BPS (5000),
+        once a legal letter or court claim has been logged.
 """
 
 from ethereum.ercs import IERC20
@@ -50,8 +61,18 @@ exports: (
 )
 
 
+# @dev A registration as the register's `registration` returns it.
+struct Registration:
+    owner: address
+    registered_at: uint256
+    phash: uint64
+    parent: uint256
+
+
 interface Register:
     def owner_of(id: uint256) -> address: view
+    def registration(id: uint256) -> Registration: view
+    def MAX_COMMITMENT_AGE() -> uint256: view
 
 
 # @dev Escalation steps.
@@ -106,6 +127,8 @@ struct Case:
 
 # @dev The register whose `owner_of` names the rights-holder.
 REGISTER: public(immutable(address))
+# @dev The register's claim window (`MAX_COMMITMENT_AGE`), read at deployment.
+CLAIM_WINDOW: public(immutable(uint256))
 # @dev The CPY token, the only ERC-20 accepted as payment.
 CPY: public(immutable(address))
 # @dev The platform's address that mandates must name as agent.
@@ -189,7 +212,7 @@ event TreasuryChanged:
 def __init__(register: address, cpy_token: address, treasury: address, agent: address):
     """
     @dev The deployer holds DEFAULT_ADMIN_ROLE and CASE_MANAGER_ROLE.
-    @param register The copyright register (`owner_of`).
+    @param register The copyright register (`owner_of`, `registration`, `MAX_COMMITMENT_AGE`).
     @param cpy_token The CPY token accepted besides ETH.
     @param treasury The account credited with commissions.
     @param agent The platform address that mandates name as agent.
@@ -202,6 +225,7 @@ def __init__(register: address, cpy_token: address, treasury: address, agent: ad
     eip712_domain_separator.__init__("Copytrack Settlement", "1")
     access_control._grant_role(CASE_MANAGER_ROLE, msg.sender)
     REGISTER = register
+    CLAIM_WINDOW = staticcall Register(register).MAX_COMMITMENT_AGE()
     CPY = cpy_token
     AGENT = agent
     self.treasury = treasury
@@ -222,11 +246,17 @@ def mandate_hash(mandate: Mandate) -> bytes32:
 @view
 def verify_mandate(mandate: Mandate, signature: Bytes[65]) -> bool:
     """
-    @dev Whether a signed mandate is valid now (signature, agent, expiry, nonce).
+    @dev Whether a signed mandate is valid now: an owner, the platform as
+         agent, unexpired, the owner's current nonce, a valid signature, and
+         for a single registration, the signer owns it now.
     @param mandate The mandate.
     @param signature The owner's signature (ERC-1271 for contracts).
     @return bool True when valid.
     """
+    if mandate.owner == empty(address):
+        return False
+    if mandate.registration_id != 0 and staticcall Register(REGISTER).owner_of(mandate.registration_id) != mandate.owner:
+        return False
     return (
         mandate.agent == AGENT
         and mandate.expiry > block.timestamp
@@ -238,7 +268,9 @@ def verify_mandate(mandate: Mandate, signature: Bytes[65]) -> bool:
 @external
 def submit_mandate(mandate: Mandate, signature: Bytes[65]):
     """
-    @dev Records a signed mandate on-chain; anyone may submit it.
+    @dev Records a signed mandate on-chain; anyone may submit it. A
+         mandate already recorded for the same scope and nonce is only
+         replaced by one that runs longer (shorten with `revoke_mandates`).
     @param mandate The mandate the owner signed.
     @param signature The owner's signature (ERC-1271 for contracts).
     """
@@ -247,6 +279,9 @@ def submit_mandate(mandate: Mandate, signature: Bytes[65]):
     assert mandate.expiry > block.timestamp, "settlement: mandate expired"
     assert mandate.nonce == self.mandate_nonce[mandate.owner], "settlement: mandate revoked"
     assert signature_checker._is_valid_signature_now(mandate.owner, self._mandate_digest(mandate), signature), "settlement: invalid mandate signature"
+    recorded: MandateRecord = self._mandates[mandate.owner][mandate.registration_id]
+    if recorded.nonce == mandate.nonce:
+        assert mandate.expiry > recorded.expiry, "settlement: a recorded mandate already runs as long (revoke to shorten)"
     self._mandates[mandate.owner][mandate.registration_id] = MandateRecord(expiry=mandate.expiry, nonce=mandate.nonce)
     log MandateRecorded(owner=mandate.owner, registration_id=mandate.registration_id, expiry=mandate.expiry, nonce=mandate.nonce)
 
@@ -254,7 +289,9 @@ def submit_mandate(mandate: Mandate, signature: Bytes[65]):
 @external
 def revoke_mandates() -> uint256:
     """
-    @dev Revokes every mandate the caller signed so far (open cases stay open).
+    @dev Revokes every mandate the caller signed so far. Open cases stay
+         open and payable, but the platform can no longer escalate them or
+         raise their commission, only close them.
     @return uint256 The new nonce to put into new mandates.
     """
     nonce: uint256 = self.mandate_nonce[msg.sender] + 1
@@ -294,27 +331,26 @@ def open_case(
     rights_holder: address,
     amount_due: uint256,
     asset: address,
-    commission_bps: uint256,
 ):
     """
-    @dev Opens a case (CASE_MANAGER only) for a mandated registration.
+    @dev Opens a case (CASE_MANAGER only) for a mandated registration
+         past its claim window, at MIN_COMMISSION_BPS.
     @param reference The case reference printed in the letters; unique, non-zero.
     @param registration_id The infringed registration.
     @param rights_holder Its current owner, who receives the settlement.
     @param amount_due The settlement amount in `asset` units.
     @param asset empty(address) for ETH, else the CPY token.
-    @param commission_bps The platform's commission, 3000..5000 bps.
     """
     access_control._check_role(CASE_MANAGER_ROLE, msg.sender)
     assert reference != empty(bytes32), "settlement: empty case reference"
     assert self._cases[reference].rights_holder == empty(address), "settlement: case reference already used"
     assert amount_due != 0, "settlement: amount due is zero"
     assert asset == empty(address) or asset == CPY, "settlement: unsupported asset"
-    assert commission_bps >= MIN_COMMISSION_BPS, "settlement: commission below 3000 bps"
-    assert commission_bps <= MAX_COMMISSION_BPS, "settlement: commission above 5000 bps"
-    owner: address = staticcall Register(REGISTER).owner_of(registration_id)
+    registration: Registration = staticcall Register(REGISTER).registration(registration_id)
+    owner: address = registration.owner
     assert owner != empty(address), "settlement: unknown registration"
     assert rights_holder == owner, "settlement: rights-holder is not the registration owner"
+    assert block.timestamp >= registration.registered_at + CLAIM_WINDOW, "settlement: registration still in its claim window"
     assert self._has_mandate(owner, registration_id), "settlement: no valid mandate from the owner"
     self._cases[reference] = Case(
         registration_id=registration_id,
@@ -322,7 +358,7 @@ def open_case(
         asset=asset,
         amount_due=amount_due,
         amount_paid=0,
-        commission_bps=commission_bps,
+        commission_bps=MIN_COMMISSION_BPS,
         step=OPENED,
         opened_at=block.timestamp,
     )
@@ -333,7 +369,7 @@ def open_case(
         rights_holder=rights_holder,
         asset=asset,
         amount_due=amount_due,
-        commission_bps=commission_bps,
+        commission_bps=MIN_COMMISSION_BPS,
         case_manager=msg.sender,
     )
 
@@ -365,16 +401,24 @@ def outstanding(reference: bytes32) -> uint256:
 def log_step(reference: bytes32, step: uint8, document_hash: bytes32):
     """
     @dev Logs an escalation step (CASE_MANAGER only); steps only move
-         forward; SETTLED is reached by payment, not logged by hand.
+         forward; SETTLED is reached by payment, not logged by hand. Only
+         CLOSED may be logged once the rights-holder's mandate is revoked
+         or expired.
     @param reference The case reference.
     @param step POST_LICENSING_LETTER, INVOICE, LEGAL_LETTER, COURT_CLAIM or CLOSED.
-    @param document_hash Hash of the letter, invoice or filing sent (or zero).
+    @param document_hash Hash of the letter, invoice or filing sent
+           (required for LEGAL_LETTER and COURT_CLAIM, else may be zero).
     """
     access_control._check_role(CASE_MANAGER_ROLE, msg.sender)
-    previous: uint8 = self._existing_case(reference).step
+    c: Case = self._existing_case(reference)
+    previous: uint8 = c.step
     assert step != SETTLED, "settlement: a case is settled by full payment only"
     assert step <= CLOSED, "settlement: unknown step"
     assert step > previous, "settlement: steps only move forward"
+    if step == LEGAL_LETTER or step == COURT_CLAIM:
+        assert document_hash != empty(bytes32), "settlement: a legal letter or court claim needs its document hash"
+    if step != CLOSED:
+        self._check_case_mandate(c)
     self._cases[reference].step = step
     log StepLogged(reference=reference, step=step, previous_step=previous, document_hash=document_hash, actor=msg.sender)
 
@@ -383,13 +427,15 @@ def log_step(reference: bytes32, step: uint8, document_hash: bytes32):
 def raise_commission(reference: bytes32, new_bps: uint256):
     """
     @dev Raises the commission for future payments once a partner lawyer
-         is involved (legal letter or court claim step; CASE_MANAGER only).
+         is involved (a legal letter or court claim logged with its document
+         hash; CASE_MANAGER only), while the rights-holder's mandate holds.
     @param reference The case reference.
     @param new_bps The new commission, above the current one and at most 5000.
     """
     access_control._check_role(CASE_MANAGER_ROLE, msg.sender)
     c: Case = self._existing_case(reference)
     assert c.step == LEGAL_LETTER or c.step == COURT_CLAIM, "settlement: commission rises only at the legal letter or court claim step"
+    self._check_case_mandate(c)
     assert new_bps > c.commission_bps, "settlement: commission can only rise"
     assert new_bps <= MAX_COMMISSION_BPS, "settlement: commission above 5000 bps"
     self._cases[reference].commission_bps = new_bps
@@ -494,6 +540,12 @@ def _has_mandate(owner: address, registration_id: uint256) -> bool:
         if record.expiry > block.timestamp and record.nonce == nonce:
             return True
     return False
+
+
+@internal
+@view
+def _check_case_mandate(c: Case):
+    assert self._has_mandate(c.rights_holder, c.registration_id), "settlement: the rights-holder's mandate is revoked or expired"
 
 
 @internal

@@ -14,6 +14,7 @@ from backend.marketplace.typed_data import (
     decode_territory,
     domain_hash,
     encode_territory,
+    normalise_domain,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "decode_territory",
     "domain_hash",
     "encode_territory",
+    "normalise_domain",
 ]

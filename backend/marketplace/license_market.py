@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Iterable
 
+from eth_utils import to_hex
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
@@ -27,6 +28,7 @@ from backend.marketplace.typed_data import (
 )
 
 PAGE = 100
+MAX_FEE_BPS = 2_000
 
 
 class MarketError(RuntimeError):
@@ -76,12 +78,18 @@ class LicenseMarket:
         domain_hashes: Iterable[bytes] = (),
         currency: str = ETH,
         max_sales: int = 1,
+        buyer: str = ETH,
+        max_fee_bps: int | None = None,
         salt: int | None = None,
     ) -> dict:
-        """The EIP-712 typed data of an offer, ready for `eth_signTypedData_v4`.
+        """The EIP-712 typed data of an offer, ready for `eth_signTypedData_v4` (JSON-serialisable:
+        bytes32 values are 0x-prefixed hex strings).
 
         `duration` 0 means perpetual; no `countries` means worldwide; no `domain_hashes` lets the
-        buyer name their domains at purchase. The seller's current counter is read from chain.
+        buyer name their domains at purchase; `buyer` reserves the offer for one account (the zero
+        address: anyone). `max_fee_bps` is the highest platform fee the seller accepts; by default
+        the market's current fee, so a later fee rise voids the offer. The seller's current counter
+        is read from chain.
         """
         if licence_type not in LICENCE_TYPES:
             raise MarketError(f"unknown licence type {licence_type!r}; use one of {sorted(LICENCE_TYPES)}")
@@ -90,17 +98,23 @@ class LicenseMarket:
             raise MarketError(f"an offer covers at most {MAX_DOMAINS} domains, got {len(domains)}")
         if seats < 1 or max_sales < 1:
             raise MarketError("seats and max_sales must be at least 1")
+        if max_fee_bps is None:
+            max_fee_bps = self.contract.functions.fee_bps().call()
+        if not 0 <= max_fee_bps <= MAX_FEE_BPS:
+            raise MarketError(f"max_fee_bps must be 0..{MAX_FEE_BPS}, got {max_fee_bps}")
         seller = Web3.to_checksum_address(seller)
         offer = {
             "seller": seller,
+            "buyer": Web3.to_checksum_address(buyer),
             "registration_id": int(registration_id),
             "licence_type": LICENCE_TYPES[licence_type],
-            "territory": encode_territory(countries),
+            "territory": to_hex(encode_territory(countries)),
             "duration": int(duration),
             "seats": int(seats),
-            "domains": domains,
+            "domains": [to_hex(d) for d in domains],
             "currency": Web3.to_checksum_address(currency),
             "price": int(price),
+            "max_fee_bps": int(max_fee_bps),
             "max_sales": int(max_sales),
             "expiry": int(expiry),
             "counter": self.contract.functions.counter(seller).call(),

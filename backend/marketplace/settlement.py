@@ -86,11 +86,9 @@ class SettlementEscrow:
         amount_due: int,
         case_manager: str,
         asset: str = ETH,
-        commission_bps: int = MIN_COMMISSION_BPS,
     ) -> None:
-        """Opens a case (the sender needs CASE_MANAGER_ROLE and the owner's mandate must be recorded)."""
-        if not MIN_COMMISSION_BPS <= commission_bps <= MAX_COMMISSION_BPS:
-            raise SettlementError(f"commission must be 3000..5000 bps, got {commission_bps}")
+        """Opens a case at MIN_COMMISSION_BPS (the sender needs CASE_MANAGER_ROLE, the owner's mandate
+        must be recorded and the registration past the register's claim window)."""
         if len(reference) != 32:
             raise SettlementError(f"a case reference is 32 bytes, got {len(reference)}")
         call = self.contract.functions.open_case(
@@ -99,7 +97,6 @@ class SettlementEscrow:
             Web3.to_checksum_address(rights_holder),
             int(amount_due),
             Web3.to_checksum_address(asset),
-            int(commission_bps),
         )
         self._send(call, case_manager)
 
@@ -114,10 +111,14 @@ class SettlementEscrow:
         """Logs an escalation step by name (see `STEPS`); steps only move forward."""
         if step not in STEPS:
             raise SettlementError(f"unknown step {step!r}; use one of {sorted(STEPS)}")
+        if step in ("legal_letter", "court_claim") and not any(document_hash):
+            raise SettlementError(f"a {step.replace('_', ' ')} is logged with the hash of its document")
         self._send(self.contract.functions.log_step(bytes(reference), STEPS[step], bytes(document_hash)), case_manager)
 
     def raise_commission(self, reference: bytes, new_bps: int, case_manager: str) -> None:
-        """Raises the commission once a partner lawyer is involved (at most 5000 bps)."""
+        """Raises the commission once a legal letter or court claim was logged (at most 5000 bps)."""
+        if not MIN_COMMISSION_BPS < new_bps <= MAX_COMMISSION_BPS:
+            raise SettlementError(f"a raised commission must be above {MIN_COMMISSION_BPS} and at most {MAX_COMMISSION_BPS} bps, got {new_bps}")
         self._send(self.contract.functions.raise_commission(bytes(reference), int(new_bps)), case_manager)
 
     def case(self, reference: bytes) -> Case:

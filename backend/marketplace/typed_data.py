@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from typing import Iterable
+from urllib.parse import urlsplit
 
+import idna
 from eth_utils import keccak, to_checksum_address
 
 ETH = "0x0000000000000000000000000000000000000000"
@@ -37,6 +39,7 @@ _DOMAIN_FIELDS = [
 
 OFFER_FIELDS = [
     {"name": "seller", "type": "address"},
+    {"name": "buyer", "type": "address"},
     {"name": "registration_id", "type": "uint256"},
     {"name": "licence_type", "type": "uint8"},
     {"name": "territory", "type": "bytes32"},
@@ -45,6 +48,7 @@ OFFER_FIELDS = [
     {"name": "domains", "type": "bytes32[]"},
     {"name": "currency", "type": "address"},
     {"name": "price", "type": "uint256"},
+    {"name": "max_fee_bps", "type": "uint16"},
     {"name": "max_sales", "type": "uint32"},
     {"name": "expiry", "type": "uint256"},
     {"name": "counter", "type": "uint256"},
@@ -64,6 +68,7 @@ SETTLEMENT_DOMAIN_NAME = "Copytrack Settlement"
 DOMAIN_VERSION = "1"
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+_HOST_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
 
 
 def encode_territory(countries: Iterable[str] | None) -> bytes:
@@ -85,13 +90,37 @@ def decode_territory(territory: bytes) -> list[str]:
     return [text[i : i + 2] for i in range(0, len(text), 2)]
 
 
+def normalise_domain(domain: str) -> str:
+    """The host name licences record for `domain` (a bare host or a URL).
+
+    Only the host counts: scheme, user info, port, path, query and fragment are dropped. An
+    internationalised name becomes its punycode form (IDNA 2008 with UTS 46 mapping), the name is
+    lower case and loses a trailing dot: `https://user@Bücher.Example.:8443/a?b#c` -> `xn--bcher-kva.example`.
+    """
+    text = domain.strip()
+    if "://" not in text and not text.startswith("//"):
+        text = "//" + text  # a bare host: let urlsplit read it as the network location
+    try:
+        host = urlsplit(text).hostname
+    except ValueError as error:
+        raise ValueError(f"{domain!r} is not a domain name or URL ({error})") from error
+    host = (host or "").rstrip(".")
+    if not host:
+        raise ValueError(f"{domain!r} names no host (expected something like 'example.com')")
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as error:
+            raise ValueError(f"{domain!r} is not a valid internationalised domain name ({error})") from error
+    host = host.lower()
+    if not _HOST_NAME.match(host):
+        raise ValueError(f"{domain!r} is not a domain name (labels of letters, digits, '-' and '_', separated by dots)")
+    return host
+
+
 def domain_hash(domain: str) -> bytes:
-    """keccak256 of a host name as licences record it: lower case, no scheme, path or trailing dot."""
-    host = domain.strip().lower()
-    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", host).split("/", 1)[0].rstrip(".")
-    if not host or " " in host:
-        raise ValueError(f"{domain!r} is not a domain name (expected something like 'example.com')")
-    return keccak(text=host)
+    """keccak256 of the host name licences record for `domain` (see `normalise_domain`)."""
+    return keccak(text=normalise_domain(domain))
 
 
 def _domain(name: str, chain_id: int, verifying_contract: str) -> dict:

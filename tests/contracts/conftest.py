@@ -152,6 +152,7 @@ def deadline(chain):
 # ---------------------------------------------------------------------------------------------
 
 MARKET_FEE_BPS = 500
+MARKET_MAX_FEE_BPS = 2_000  # offers accept any fee the market allows unless a test says otherwise
 
 
 @pytest.fixture
@@ -279,6 +280,7 @@ def market_offer(chain, seller, market_registration_id):
     def make(market, signer=None, sign=True, **fields):
         offer = {
             "seller": seller.address,
+            "buyer": ETH,
             "registration_id": market_registration_id,
             "licence_type": 0,
             "territory": b"\0" * 32,
@@ -287,6 +289,7 @@ def market_offer(chain, seller, market_registration_id):
             "domains": [],
             "currency": ETH,
             "price": 10**18,
+            "max_fee_bps": MARKET_MAX_FEE_BPS,
             "max_sales": 1,
             "expiry": chain.pending_timestamp + DAY,
             "counter": 0,
@@ -295,6 +298,7 @@ def market_offer(chain, seller, market_registration_id):
         offer.update(fields)
         offer["seller"] = str(offer["seller"])
         offer["currency"] = str(offer["currency"])
+        offer["buyer"] = str(offer["buyer"])
         typed = offer_typed_data(chain.chain_id, market.address, offer)
         if not sign:
             return typed, b""

@@ -303,7 +303,7 @@ def test_release__after_window__credits_seller_and_treasury(chain, market, bough
     assert market.credit(seller, ETH) == PRICE - FEE
     assert market.credit(treasury, ETH) == FEE
     assert market.escrowed(ETH) == 0
-    with ape.reverts("market: escrow is not held"):
+    with ape.reverts("market: escrow already paid out"):
         market.release(bought, sender=stranger)
 
 
@@ -355,7 +355,7 @@ def test_resolve__refund__revokes_licence_and_credits_buyer(market, bought, buye
 
 def test_resolve__release__credits_seller_before_window_ends(market, bought, buyer, seller, arbiter):
     market.dispute(bought, "hm", sender=buyer)
-    with ape.reverts("market: escrow is not held"):
+    with ape.reverts("market: arbitration period still running"):
         market.release(bought, sender=seller)
     market.resolve(bought, False, sender=arbiter)
     assert market.credit(seller, ETH) == PRICE - FEE
@@ -454,10 +454,173 @@ def test_resolve__refund_of_a_cpy_purchase__credits_cpy(market, market_offer, cp
     assert cpy_mock.balanceOf(buyer) == before + PRICE
 
 
-def test_set_treasury__later_fees_go_to_the_new_treasury(chain, market, bought, owner, stranger, treasury):
+def test_set_treasury__pending_escrow_keeps_the_treasury_of_its_purchase(chain, market, market_offer, bought, owner, buyer, stranger, treasury):
+    assert market.escrow(bought).treasury == treasury
     tx = market.set_treasury(stranger, sender=owner)
     event = tx.decode_logs(market.TreasuryChanged)[0]
     assert (event.previous_treasury, event.new_treasury) == (treasury, stranger)
+    typed, signature = market_offer(market)
+    later = buy(market, typed, signature, buyer).return_value
     chain.pending_timestamp += 7 * DAY
     market.release(bought, sender=stranger)
-    assert market.credit(stranger, ETH) == FEE and market.credit(treasury, ETH) == 0
+    market.release(later, sender=stranger)
+    assert market.credit(treasury, ETH) == FEE and market.credit(stranger, ETH) == FEE
+
+
+# --- reserved offers and the fee cap --------------------------------------------------------
+
+
+def test_buy__offer_reserved_for_another_buyer__reverts(market, market_offer, buyer, stranger):
+    typed, signature = market_offer(market, buyer=buyer.address)
+    with ape.reverts("market: offer reserved for another buyer"):
+        buy(market, typed, signature, stranger)
+    assert market.licence(buy(market, typed, signature, buyer).return_value).licensee == buyer
+
+
+def test_buy__platform_fee_above_the_offers_cap__reverts(market, market_offer, owner, buyer):
+    typed, signature = market_offer(market, max_fee_bps=500)
+    market.set_fee_bps(501, sender=owner)
+    with ape.reverts("market: platform fee above the offer's max_fee_bps"):
+        buy(market, typed, signature, buyer)
+    market.set_fee_bps(500, sender=owner)
+    buy(market, typed, signature, buyer)
+
+
+# --- refunds and revocations unblock exclusive licences --------------------------------------
+
+
+@pytest.mark.parametrize("take_back", ["arbiter_refund", "seller_refund", "revoke"])
+def test_buy__exclusive_after_a_perpetual_licence_was_taken_back__succeeds(market, market_offer, buyer, stranger, seller, arbiter, market_registration_id, take_back):
+    perpetual, sig = market_offer(market, duration=0)
+    licence_id = buy(market, perpetual, sig, buyer).return_value
+    exclusive, sig2 = market_offer(market, licence_type=3, max_sales=2)
+    with ape.reverts("market: other licences still run, no exclusive licence possible"):
+        buy(market, exclusive, sig2, stranger)
+    assert market.licensed_until(market_registration_id) == 2**256 - 1
+
+    if take_back == "arbiter_refund":
+        market.dispute(licence_id, "wrong image", sender=buyer)
+        market.resolve(licence_id, True, sender=arbiter)
+    elif take_back == "seller_refund":
+        market.seller_refund(licence_id, sender=seller)
+    else:
+        market.revoke(licence_id, "fraud", sender=arbiter)
+
+    assert market.perpetual_licence_count(market_registration_id) == 0
+    assert market.licensed_until(market_registration_id) == 0
+    buy(market, exclusive, sig2, stranger)
+
+
+def test_recount_licensed_until__after_revoking_the_latest_timed_licence__frees_exclusives_early(chain, market, market_offer, buyer, stranger, arbiter, market_registration_id):
+    short, sig = market_offer(market, duration=10 * DAY)
+    long, sig2 = market_offer(market, duration=30 * DAY)
+    short_end = market.licence(buy(market, short, sig, buyer).return_value).ends_at
+    long_id = buy(market, long, sig2, buyer).return_value
+    long_end = market.licence(long_id).ends_at
+    market.revoke(long_id, "fraud", sender=arbiter)
+    assert market.licensed_until(market_registration_id) == long_end
+
+    assert not market.recount_licensed_until(market_registration_id, 1, sender=stranger).return_value
+    assert market.recount_next(market_registration_id) == 1 and market.licensed_until(market_registration_id) == long_end
+    tx = market.recount_licensed_until(market_registration_id, 1, sender=stranger)
+    assert tx.return_value
+    event = tx.decode_logs(market.LicensedUntilRecounted)[0]
+    assert (event.registration_id, event.previous_timed_until, event.timed_until) == (market_registration_id, long_end, short_end)
+    assert market.licensed_until(market_registration_id) == short_end and market.recount_next(market_registration_id) == 0
+
+    chain.pending_timestamp = short_end
+    exclusive, sig3 = market_offer(market, licence_type=3)
+    buy(market, exclusive, sig3, stranger)
+
+
+@pytest.mark.parametrize("steps", [0, 501])
+def test_recount_licensed_until__steps_out_of_range__reverts(market, market_registration_id, stranger, steps):
+    with ape.reverts("market: max_steps must be 1..500"):
+        market.recount_licensed_until(market_registration_id, steps, sender=stranger)
+
+
+def test_licensed_until__revoked_timed_licence__blocks_only_until_its_end(chain, market, market_offer, buyer, stranger, arbiter, market_registration_id):
+    timed, sig = market_offer(market, duration=10 * DAY)
+    licence_id = buy(market, timed, sig, buyer).return_value
+    ends_at = market.licence(licence_id).ends_at
+    market.revoke(licence_id, "fraud", sender=arbiter)
+    assert market.licensed_until(market_registration_id) == ends_at
+    chain.pending_timestamp = ends_at
+    exclusive, sig2 = market_offer(market, licence_type=3)
+    buy(market, exclusive, sig2, stranger)
+
+
+# --- seller refunds, fraud revocation, the arbitration deadline ------------------------------
+
+
+def test_seller_refund__held__refunds_the_buyer_and_revokes(market, bought, seller, buyer, market_registration_id, market_domain):
+    tx = market.seller_refund(bought, sender=seller)
+    event = tx.decode_logs(market.Refunded)[0]
+    assert (event.licence_id, event.buyer, event.amount, event.refunded_by) == (bought, buyer, PRICE, seller)
+    assert market.licence(bought).revoked and market.escrow(bought).status == market.REFUNDED()
+    assert market.credit(buyer, ETH) == PRICE and market.escrowed(ETH) == 0
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, market.licence(bought).starts_at)
+
+
+def test_seller_refund__disputed__refunds_the_buyer(market, bought, seller, buyer):
+    market.dispute(bought, "not as described", sender=buyer)
+    market.seller_refund(bought, sender=seller)
+    assert market.credit(buyer, ETH) == PRICE
+
+
+def test_seller_refund__by_someone_else__reverts(market, bought, buyer):
+    with ape.reverts("market: only the seller can refund"):
+        market.seller_refund(bought, sender=buyer)
+
+
+def test_seller_refund__after_release__reverts(chain, market, bought, seller):
+    chain.pending_timestamp += 7 * DAY
+    market.release(bought, sender=seller)
+    with ape.reverts("market: escrow already paid out"):
+        market.seller_refund(bought, sender=seller)
+
+
+def test_revoke__after_release__revokes_without_refund(chain, market, bought, seller, buyer, arbiter):
+    chain.pending_timestamp += 7 * DAY
+    market.release(bought, sender=seller)
+    tx = market.revoke(bought, "sold by a copier", sender=arbiter)
+    assert tx.decode_logs(market.LicenceRevoked)[0].refunded == 0
+    assert not tx.decode_logs(market.Refunded)
+    assert market.licence(bought).revoked and market.credit(buyer, ETH) == 0
+    assert market.escrow(bought).status == market.RELEASED()
+
+
+def test_revoke__twice_or_by_non_arbiter_or_unknown__reverts(market, bought, arbiter, buyer):
+    with ape.reverts("access_control: account is missing role"):
+        market.revoke(bought, "fraud", sender=buyer)
+    with ape.reverts("market: unknown licence"):
+        market.revoke(99, "fraud", sender=arbiter)
+    market.revoke(bought, "fraud", sender=arbiter)
+    with ape.reverts("market: licence already revoked"):
+        market.revoke(bought, "fraud", sender=arbiter)
+
+
+def test_release__disputed_after_arbitration_period__pays_the_seller(chain, market, bought, buyer, seller, stranger):
+    tx = market.dispute(bought, "not the author", sender=buyer)
+    deadline = tx.decode_logs(market.Disputed)[0].arbitration_deadline
+    assert deadline == tx.timestamp + 30 * DAY == market.escrow(bought).release_at
+    chain.pending_timestamp = deadline - 1
+    with ape.reverts("market: arbitration period still running"):
+        market.release(bought, sender=stranger)
+    chain.pending_timestamp = deadline
+    released = market.release(bought, sender=stranger).decode_logs(market.Released)[0]
+    assert (released.seller, released.seller_amount) == (seller, PRICE - FEE)
+
+
+# --- the per-licensee cap -------------------------------------------------------------------
+
+
+def test_buy__licensee_at_the_cap__prunes_ended_licences_and_succeeds(chain, market, market_offer, buyer, market_registration_id, market_domain):
+    cap = 64
+    typed, signature = market_offer(market, duration=DAY, max_sales=cap + 1, expiry=chain.pending_timestamp + 3 * DAY)
+    first = [buy(market, typed, signature, buyer).return_value for _ in range(cap)]
+    with ape.reverts("market: licensee holds too many licences for this registration"):
+        buy(market, typed, signature, buyer)
+    chain.pending_timestamp = market.licence(first[-1]).ends_at
+    renewal = buy(market, typed, signature, buyer).return_value
+    assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(renewal).starts_at)

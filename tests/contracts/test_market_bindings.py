@@ -1,5 +1,7 @@
 """The Python bindings (backend.marketplace) against the contracts on anvil, through plain web3."""
 
+import json
+
 import pytest
 from eth_utils import keccak
 from market_signing import sign_typed
@@ -44,12 +46,38 @@ def test_license_market_binding__offer_buy_and_check(chain, w3, market, seller, 
     assert [lic.licence_id for lic in binding.licences_of(market_registration_id)] == [licence_id]
 
 
+def test_build_offer__typed_data_is_json_for_eth_sign_typed_data_v4(chain, w3, market, seller, buyer, stranger, market_registration_id):
+    binding = LicenseMarket(w3, market.address)
+    typed = binding.build_offer(
+        seller=seller.address,
+        registration_id=market_registration_id,
+        price=10**17,
+        expiry=chain.pending_timestamp + DAY,
+        countries=["DE"],
+        domain_hashes=[domain_hash("shop.example")],
+        buyer=buyer.address,
+    )
+    as_json = json.dumps(typed)
+    message = json.loads(as_json)["message"]
+    assert message["territory"] == "0x" + encode_territory(["DE"]).hex()
+    assert message["domains"] == ["0x" + domain_hash("shop.example").hex()]
+    assert (message["buyer"], message["max_fee_bps"]) == (buyer.address, market.fee_bps())
+
+    signature = sign_typed(json.loads(as_json), seller.private_key)
+    with pytest.raises(MarketError, match="market: offer reserved for another buyer"):
+        binding.buy(typed, signature, stranger.address)
+    licence_id = binding.buy(json.loads(as_json), signature, buyer.address)
+    assert binding.licence(licence_id).domain_hashes == [domain_hash("shop.example")]
+
+
 def test_license_market_binding__rejects_bad_offers_before_signing(market, w3, seller):
     binding = LicenseMarket(w3, market.address)
     with pytest.raises(MarketError, match="unknown licence type"):
         binding.build_offer(seller=seller.address, registration_id=1, price=1, expiry=1, licence_type="royal")
     with pytest.raises(ValueError, match="not an ISO 3166-1 alpha-2"):
         binding.build_offer(seller=seller.address, registration_id=1, price=1, expiry=1, countries=["Germany"])
+    with pytest.raises(MarketError, match="max_fee_bps must be 0..2000, got 2001"):
+        binding.build_offer(seller=seller.address, registration_id=1, price=1, expiry=1, max_fee_bps=2_001)
     with pytest.raises(MarketError, match="no licence with id 5"):
         binding.licence(5)
 
@@ -72,14 +100,16 @@ def test_settlement_binding__mandate_case_payment_and_steps(chain, w3, settlemen
     binding.log_step(reference, "post_licensing_letter", case_manager.address, keccak(text="letter"))
     case = binding.pay(reference, 300, infringer.address)
     assert (case.amount_paid, case.outstanding, case.step) == (300, 600, "post_licensing_letter")
-    binding.log_step(reference, "legal_letter", case_manager.address)
+    with pytest.raises(SettlementError, match="legal letter is logged with the hash of its document"):
+        binding.log_step(reference, "legal_letter", case_manager.address)
+    binding.log_step(reference, "legal_letter", case_manager.address, keccak(text="legal-letter.pdf"))
     binding.raise_commission(reference, 5_000, case_manager.address)
     case = binding.pay(reference, 600, infringer.address)
     assert case.step == "settled"
     assert binding.credit(seller.address) == 300 - 90 + 600 - 300
 
-    with pytest.raises(SettlementError, match="commission must be 3000..5000"):
-        binding.open_case(reference=keccak(text="x"), registration_id=market_registration_id, rights_holder=seller.address, amount_due=1, case_manager=case_manager.address, commission_bps=6_000)
+    with pytest.raises(SettlementError, match="a raised commission must be above 3000 and at most 5000 bps, got 6000"):
+        binding.raise_commission(reference, 6_000, case_manager.address)
     with pytest.raises(SettlementError, match="unknown step"):
         binding.log_step(reference, "judgement", case_manager.address)
     with pytest.raises(SettlementError, match="no case with reference"):

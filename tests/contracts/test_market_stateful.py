@@ -1,4 +1,5 @@
-"""Stateful property test of LicenseMarket: money is always accounted for.
+"""Stateful property test of LicenseMarket: money is always accounted for (purchases, disputes,
+resolutions, releases, seller refunds, fraud revocations, withdrawals).
 
 After every step: the market's ETH and CPY balances equal the withdrawable credits plus what is
 still escrowed, the contract's credits match a Python model, and nobody has withdrawn more than
@@ -34,7 +35,8 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         cpy_mock.approve(market, 2**255, sender=b)
     cpy_mock.mint(stranger, 1_000 * 10**18, sender=accounts[0])
     assets = [ETH, cpy_mock.address]
-    everyone = sellers + buyers + [treasury]
+    # stranger is both a seller and a buyer: count each account's credit once in the invariant
+    everyone = list({account.address: account for account in sellers + buyers + [treasury]}.values())
     # The invariant reads go through plain web3: a dozen reads after every step, ape's call layer is slower.
     w3 = chain.provider.web3
     market_view = w3.eth.contract(address=market.address, abi=artifacts.abi("LicenseMarket")).functions
@@ -70,8 +72,9 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             sale = data.draw(st.sampled_from(self.sales))
             now = chain.pending_timestamp
             if sale["status"] == "held" and now + MARGIN < sale["release_at"]:
-                market.dispute(sale["licence_id"], "not the author", sender=sale["buyer"])
+                tx = market.dispute(sale["licence_id"], "not the author", sender=sale["buyer"])
                 sale["status"] = "disputed"
+                sale["release_at"] = tx.decode_logs(market.Disputed)[0].arbitration_deadline
             elif sale["status"] != "held" or now >= sale["release_at"]:
                 with ape.reverts():
                     market.dispute(sale["licence_id"], "not the author", sender=sale["buyer"])
@@ -88,6 +91,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             if refund:
                 self.credited[(sale["buyer"].address, sale["asset"])] += sale["price"]
                 sale["status"] = "refunded"
+                sale["revoked"] = True
             else:
                 self._credit_release(sale)
 
@@ -96,12 +100,36 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         def release(self, data):
             sale = data.draw(st.sampled_from(self.sales))
             now = chain.pending_timestamp
-            if sale["status"] == "held" and now >= sale["release_at"]:
+            pending = sale["status"] in ("held", "disputed")
+            if pending and now >= sale["release_at"]:
                 market.release(sale["licence_id"], sender=stranger)
                 self._credit_release(sale)
-            elif sale["status"] != "held" or now + MARGIN < sale["release_at"]:
+            elif not pending or now + MARGIN < sale["release_at"]:
                 with ape.reverts():
                     market.release(sale["licence_id"], sender=stranger)
+
+        @precondition(lambda self: self.sales)
+        @rule(data=st.data(), by_arbiter=st.booleans())
+        def take_back(self, data, by_arbiter):
+            """The seller refunds, or the arbiter revokes for fraud (refunding while money is held)."""
+            sale = data.draw(st.sampled_from(self.sales))
+            pending = sale["status"] in ("held", "disputed")
+            if by_arbiter:
+                if sale.get("revoked"):
+                    with ape.reverts("market: licence already revoked"):
+                        market.revoke(sale["licence_id"], "fraud", sender=arbiter)
+                    return
+                market.revoke(sale["licence_id"], "fraud", sender=arbiter)
+            elif pending:
+                market.seller_refund(sale["licence_id"], sender=sale["seller"])
+            else:
+                with ape.reverts("market: escrow already paid out"):
+                    market.seller_refund(sale["licence_id"], sender=sale["seller"])
+                return
+            sale["revoked"] = True
+            if pending:
+                self.credited[(sale["buyer"].address, sale["asset"])] += sale["price"]
+                sale["status"] = "refunded"
 
         @rule(account=st.sampled_from(everyone), asset=st.sampled_from(assets))
         def withdraw(self, account, asset):

@@ -15,8 +15,11 @@ REF = keccak(text="CT-2026-000123")
 DUE = 1_000 * 10**15
 
 
-def open_case(escrow, case_manager, market_registration_id, rights_holder, reference=REF, amount=DUE, asset=ETH, bps=3_000):
-    return escrow.open_case(reference, market_registration_id, rights_holder, amount, asset, bps, sender=case_manager)
+LEGAL_LETTER_PDF = keccak(text="legal-letter.pdf")
+
+
+def open_case(escrow, case_manager, market_registration_id, rights_holder, reference=REF, amount=DUE, asset=ETH):
+    return escrow.open_case(reference, market_registration_id, rights_holder, amount, asset, sender=case_manager)
 
 
 @pytest.fixture
@@ -82,10 +85,10 @@ def test_open_case__with_mandate__records_the_case(opened, market_registration_i
     assert opened.case_count() == 1
 
 
-def test_open_case__emits_case_opened(mandated_settlement, case_manager, market_registration_id, seller):
-    tx = open_case(mandated_settlement, case_manager, market_registration_id, seller, bps=4_000)
+def test_open_case__emits_case_opened_at_the_minimum_commission(mandated_settlement, case_manager, market_registration_id, seller):
+    tx = open_case(mandated_settlement, case_manager, market_registration_id, seller)
     event = tx.decode_logs(mandated_settlement.CaseOpened)[0]
-    assert event.reference == REF and event.rights_holder == seller and event.commission_bps == 4_000
+    assert event.reference == REF and event.rights_holder == seller and event.commission_bps == 3_000
 
 
 def test_open_case__without_mandate__reverts(settlement, case_manager, market_registration_id, seller):
@@ -137,12 +140,6 @@ def test_open_case__unknown_registration__reverts(mandated_settlement, case_mana
 def test_open_case__by_non_case_manager__reverts(mandated_settlement, stranger, market_registration_id, seller):
     with ape.reverts("access_control: account is missing role"):
         open_case(mandated_settlement, stranger, market_registration_id, seller)
-
-
-@pytest.mark.parametrize("bps, reason", [(2_999, "settlement: commission below 3000 bps"), (5_001, "settlement: commission above 5000 bps")])
-def test_open_case__commission_out_of_bounds__reverts(mandated_settlement, case_manager, market_registration_id, seller, bps, reason):
-    with ape.reverts(reason):
-        open_case(mandated_settlement, case_manager, market_registration_id, seller, bps=bps)
 
 
 def test_open_case__reference_reused__reverts(opened, case_manager, market_registration_id, seller):
@@ -214,7 +211,7 @@ def test_pay__eth_mismatch_or_zero__reverts(opened, infringer):
 
 
 def test_pay__cpy_case__pulls_tokens_and_splits(mandated_settlement, case_manager, market_registration_id, seller, treasury, infringer, cpy_mock):
-    open_case(mandated_settlement, case_manager, market_registration_id, seller, asset=cpy_mock.address, bps=5_000)
+    open_case(mandated_settlement, case_manager, market_registration_id, seller, asset=cpy_mock.address)
     cpy_mock.approve(mandated_settlement, DUE, sender=infringer)
     with ape.reverts("settlement: ETH sent for a CPY case"):
         mandated_settlement.pay(REF, DUE, sender=infringer, value=1)
@@ -222,7 +219,7 @@ def test_pay__cpy_case__pulls_tokens_and_splits(mandated_settlement, case_manage
     assert cpy_mock.balanceOf(mandated_settlement) == DUE
     mandated_settlement.withdraw(cpy_mock, sender=seller)
     mandated_settlement.withdraw(cpy_mock, sender=treasury)
-    assert cpy_mock.balanceOf(seller) == DUE // 2 == cpy_mock.balanceOf(treasury)
+    assert cpy_mock.balanceOf(seller) == DUE * 7 // 10 and cpy_mock.balanceOf(treasury) == DUE * 3 // 10
 
 
 def test_pay_and_withdraw__token_without_return_values__work(settlement_factory, settlement_mandate, no_return_token, case_manager, market_registration_id, seller, infringer):
@@ -290,7 +287,7 @@ def test_raise_commission__before_legal_letter__reverts(opened, case_manager):
 
 def test_raise_commission__at_legal_letter__applies_to_later_payments(opened, case_manager, infringer, treasury):
     opened.pay(REF, DUE // 2, sender=infringer, value=DUE // 2)
-    opened.log_step(REF, opened.LEGAL_LETTER(), b"\0" * 32, sender=case_manager)
+    opened.log_step(REF, opened.LEGAL_LETTER(), LEGAL_LETTER_PDF, sender=case_manager)
     tx = opened.raise_commission(REF, 5_000, sender=case_manager)
     assert tx.decode_logs(opened.CommissionRaised)[0].new_bps == 5_000
     opened.pay(REF, DUE // 2, sender=infringer, value=DUE // 2)
@@ -299,7 +296,7 @@ def test_raise_commission__at_legal_letter__applies_to_later_payments(opened, ca
 
 @pytest.mark.parametrize("bps, reason", [(5_001, "settlement: commission above 5000 bps"), (3_000, "settlement: commission can only rise"), (2_000, "settlement: commission can only rise")])
 def test_raise_commission__out_of_bounds__reverts(opened, case_manager, bps, reason):
-    opened.log_step(REF, opened.LEGAL_LETTER(), b"\0" * 32, sender=case_manager)
+    opened.log_step(REF, opened.LEGAL_LETTER(), LEGAL_LETTER_PDF, sender=case_manager)
     with ape.reverts(reason):
         opened.raise_commission(REF, bps, sender=case_manager)
 
@@ -311,3 +308,93 @@ def test_set_treasury__later_commissions_go_to_the_new_treasury(opened, owner, s
     assert opened.credit(stranger, ETH) == DUE * 3 // 10 and opened.credit(treasury, ETH) == 0
     with ape.reverts("access_control: account is missing role"):
         opened.set_treasury(infringer, sender=infringer)
+
+
+# --- the register's claim window ------------------------------------------------------------
+
+
+def test_open_case__registration_in_its_claim_window__reverts(chain, mandated_settlement, mock_register, case_manager, market_registration_id, seller):
+    registered_at = chain.pending_timestamp
+    mock_register.set_registered_at(market_registration_id, registered_at, sender=seller)
+    assert mandated_settlement.CLAIM_WINDOW() == DAY
+    chain.pending_timestamp = registered_at + DAY - 1
+    with ape.reverts("settlement: registration still in its claim window"):
+        open_case(mandated_settlement, case_manager, market_registration_id, seller)
+    chain.pending_timestamp = registered_at + DAY
+    open_case(mandated_settlement, case_manager, market_registration_id, seller)
+
+
+# --- the commission is bound to documented escalation ----------------------------------------
+
+
+@pytest.mark.parametrize("step", [3, 4])
+def test_log_step__legal_letter_or_court_claim_without_document__reverts(opened, case_manager, step):
+    with ape.reverts("settlement: a legal letter or court claim needs its document hash"):
+        opened.log_step(REF, step, b"\0" * 32, sender=case_manager)
+    with ape.reverts("settlement: commission rises only at the legal letter or court claim step"):
+        opened.raise_commission(REF, 5_000, sender=case_manager)
+
+
+def test_raise_commission__after_documented_court_claim__succeeds(opened, case_manager):
+    opened.log_step(REF, opened.COURT_CLAIM(), keccak(text="claim.pdf"), sender=case_manager)
+    tx = opened.raise_commission(REF, 4_000, sender=case_manager)
+    event = tx.decode_logs(opened.CommissionRaised)[0]
+    assert (event.previous_bps, event.new_bps) == (3_000, 4_000)
+
+
+# --- revoked or expired mandates stop the platform acting on open cases ----------------------
+
+
+def test_log_step_and_raise_commission__after_mandates_revoked__revert_but_closing_and_paying_work(opened, case_manager, seller, infringer):
+    opened.log_step(REF, opened.LEGAL_LETTER(), LEGAL_LETTER_PDF, sender=case_manager)
+    opened.revoke_mandates(sender=seller)
+    with ape.reverts("settlement: the rights-holder's mandate is revoked or expired"):
+        opened.log_step(REF, opened.COURT_CLAIM(), keccak(text="claim.pdf"), sender=case_manager)
+    with ape.reverts("settlement: the rights-holder's mandate is revoked or expired"):
+        opened.raise_commission(REF, 5_000, sender=case_manager)
+    opened.pay(REF, DUE // 2, sender=infringer, value=DUE // 2)
+    tx = opened.log_step(REF, opened.CLOSED(), b"\0" * 32, sender=case_manager)
+    assert tx.decode_logs(opened.StepLogged)[0].step == opened.CLOSED()
+
+
+def test_log_step__after_mandate_expired__reverts(chain, settlement, settlement_mandate, case_manager, market_registration_id, seller):
+    typed, signature = settlement_mandate(settlement, expiry=chain.pending_timestamp + 2 * DAY)
+    settlement.submit_mandate(mandate_args(typed), signature, sender=seller)
+    open_case(settlement, case_manager, market_registration_id, seller)
+    chain.pending_timestamp += 2 * DAY
+    with ape.reverts("settlement: the rights-holder's mandate is revoked or expired"):
+        settlement.log_step(REF, 1, keccak(text="letter.pdf"), sender=case_manager)
+
+
+# --- verify_mandate and re-submission -------------------------------------------------------
+
+
+def test_verify_mandate__zero_owner__is_false(settlement, settlement_mandate):
+    typed, _ = settlement_mandate(settlement, owner=ETH)
+    for signature in (b"", b"\0" * 65, b"\x01" * 64 + b"\x1b"):
+        assert not settlement.verify_mandate(mandate_args(typed), signature)
+
+
+def test_verify_mandate__signer_does_not_own_the_registration__is_false(settlement, settlement_mandate, mock_register, market_registration_id, stranger):
+    typed, signature = settlement_mandate(settlement, registration_id=market_registration_id)
+    assert settlement.verify_mandate(mandate_args(typed), signature)
+    mock_register.set_owner(market_registration_id, stranger, sender=stranger)
+    assert not settlement.verify_mandate(mandate_args(typed), signature)
+
+
+def test_submit_mandate__shorter_resubmission__reverts_and_longer_extends(chain, settlement, settlement_mandate, seller, stranger):
+    long_expiry = chain.pending_timestamp + 365 * DAY
+    typed, signature = settlement_mandate(settlement, expiry=long_expiry)
+    settlement.submit_mandate(mandate_args(typed), signature, sender=seller)
+    for expiry in (long_expiry - DAY, long_expiry):
+        shorter, shorter_signature = settlement_mandate(settlement, expiry=expiry)
+        with ape.reverts("settlement: a recorded mandate already runs as long (revoke to shorten)"):
+            settlement.submit_mandate(mandate_args(shorter), shorter_signature, sender=stranger)
+    longer, longer_signature = settlement_mandate(settlement, expiry=long_expiry + DAY)
+    settlement.submit_mandate(mandate_args(longer), longer_signature, sender=stranger)
+    assert settlement.mandate_of(seller, 0).expiry == long_expiry + DAY
+
+    settlement.revoke_mandates(sender=seller)
+    renewed, renewed_signature = settlement_mandate(settlement, expiry=chain.pending_timestamp + 30 * DAY, nonce=1)
+    settlement.submit_mandate(mandate_args(renewed), renewed_signature, sender=seller)
+    assert settlement.mandate_of(seller, 0).expiry == renewed["message"]["expiry"]

@@ -23,7 +23,7 @@ def test_reentrant_rights_holder__withdrawal__pays_once_and_reentry_fails(chain,
     holder = seller.deploy(project.ReentrantAccount)
     mock_register.set_owner(market_registration_id, holder, sender=seller)
     mandate_contract_owner(settlement, settlement_mandate, holder, seller)
-    settlement.open_case(REF, market_registration_id, holder, DUE, ETH, 3_000, sender=case_manager)
+    settlement.open_case(REF, market_registration_id, holder, DUE, ETH, sender=case_manager)
     settlement.pay(REF, DUE, sender=infringer, value=DUE)
 
     withdraw_data = settlement.withdraw.encode_input(ETH)
@@ -39,7 +39,7 @@ def test_eth_rejecting_rights_holder__funds_stay_withdrawable_and_treasury_is_no
     rejecter = seller.deploy(project.EthRejectingSeller)
     mock_register.set_owner(market_registration_id, rejecter, sender=seller)
     mandate_contract_owner(settlement, settlement_mandate, rejecter, seller)
-    settlement.open_case(REF, market_registration_id, rejecter, DUE, ETH, 3_000, sender=case_manager)
+    settlement.open_case(REF, market_registration_id, rejecter, DUE, ETH, sender=case_manager)
     settlement.pay(REF, DUE, sender=infringer, value=DUE)
 
     with ape.reverts("settlement: ETH transfer failed"):
