@@ -54,6 +54,10 @@ class Settings:
     session_ttl: int = 7 * 24 * 3600
     secret_key: str = ""  # default: generated once and kept in data_dir
     registration_deadline: int = 3600
+    # rate limits of the endpoints that need no sign-in (flask-limiter syntax)
+    rate_limit_public: str = "60/minute"
+    rate_limit_sign_in: str = "30/minute"
+    rate_limit_storage: str = "memory://"
 
     @property
     def resolved_database_url(self) -> str:

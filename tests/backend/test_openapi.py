@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 
 def test_every_route_is_documented(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
@@ -22,3 +24,15 @@ def test_errors_are_json_with_code_and_message(client):
     assert set(answer.get_json()["error"]) >= {"code", "message"}
     wrong_method = client.delete("/api/v1/lookup")
     assert wrong_method.status_code == 405 and "error" in wrong_method.get_json()
+
+
+@pytest.mark.parametrize("settings", [{"rate_limit_sign_in": "3/minute", "rate_limit_public": "2/minute"}],
+                         indirect=True)
+def test_endpoints_without_sign_in__are_rate_limited_per_client(client):
+    assert [client.post("/api/v1/auth/nonce").status_code for _ in range(4)] == [200, 200, 200, 429]
+    limited = client.post("/api/v1/auth/nonce")
+    assert limited.get_json()["error"]["code"] == "too_many_requests"
+    assert "minute" in limited.get_json()["error"]["message"]
+    lookups = [client.post("/api/v1/lookup").status_code for _ in range(3)]
+    assert lookups == [400, 400, 429]  # bad requests count too
+    assert client.get("/api/v1/status").status_code == 200  # not a limited endpoint
