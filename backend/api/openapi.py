@@ -103,14 +103,14 @@ IMG = {"$ref": "#/components/schemas/Image"}
 
 def document() -> dict:
     paths: dict[str, dict] = {
-        "/api/v1/auth/nonce": {"post": _op("A single-use Sign-In with Ethereum nonce", auth=False, errors=())},
+        "/api/v1/auth/nonce": {"post": _op("A single-use Sign-In with Ethereum nonce", auth=False, errors=(429,))},
         "/api/v1/auth/login": {
             "post": _op(
                 "Sign in with a signed EIP-4361 message; returns a bearer token",
                 auth=False,
                 body={"type": "object", "required": ["message", "signature"],
                       "properties": {"message": {"type": "string"}, "signature": {"type": "string"}}},
-                errors=(400, 401),
+                errors=(400, 401, 429),
             )
         },
         "/api/v1/auth/logout": {"post": _op("End this session", errors=())},
@@ -166,7 +166,7 @@ def document() -> dict:
         "/api/v1/lookup": {
             "post": _op(
                 "Who registered this image? Exact and perceptual matches, public",
-                auth=False, multipart=IMAGE_FILE, errors=(400, 413, 415),
+                auth=False, multipart=IMAGE_FILE, errors=(400, 413, 415, 429),
                 result={"type": "object", "properties": {"sha256": {"type": "string"}, "phash": {"type": "string"},
                                                          "matches": {"type": "array", "items": REG}}},
             )
