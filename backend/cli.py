@@ -59,7 +59,7 @@ def run() -> None:
     from backend.runner import run as run_stack
 
     try:
-        run_stack(_settings(), echo=console.print)
+        run_stack(_settings(), echo=click.echo)
     except (ConfigError, DomainError, RuntimeError) as exc:
         raise CliError(getattr(exc, "message", str(exc))) from None
 
