@@ -16,6 +16,7 @@ from web3 import Web3
 
 from backend.chain import artifacts
 from backend.chain.client import operator, transact
+from backend.chain.eip712 import typed_message
 from backend.errors import InvalidInput
 
 CODECS = {"raw": 0x55, "dag-pb": 0x70}
@@ -42,12 +43,6 @@ REVEAL_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
-EIP712_DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 VERIFICATION_LEVELS = {0: "none", 1: "identity checked", 2: "verified creator"}
 
 
@@ -118,18 +113,9 @@ class RegisterContract:
         return {"from": owner, "to": self.address, "data": data, "value": "0x0", "chainId": self.w3.eth.chain_id}
 
     def _typed(self, types: dict, message: dict) -> dict:
-        (primary,) = types
-        return {
-            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **types},
-            "primaryType": primary,
-            "domain": {
-                "name": EIP712_NAME,
-                "version": EIP712_VERSION,
-                "chainId": self.w3.eth.chain_id,
-                "verifyingContract": self.address,
-            },
-            "message": message,
-        }
+        ((primary, fields),) = types.items()
+        return typed_message(name=EIP712_NAME, version=EIP712_VERSION, chain_id=self.w3.eth.chain_id,
+                             contract=self.address, primary=primary, fields=fields, message=message)
 
     def typed_data(self, owner: str, item: Item, nonce: int, deadline: int) -> dict:
         """The EIP-712 `Register` message for `register_by_sig` (JSON-ready)."""

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import idna
 from eth_utils import keccak, to_checksum_address
 
+from backend.chain.eip712 import typed_message
+
 ETH = "0x0000000000000000000000000000000000000000"
 
 LICENCE_TYPES = {"standard": 0, "extended": 1, "editorial": 2, "exclusive": 3}
@@ -29,13 +31,6 @@ STEPS = {
 
 MAX_COUNTRIES = 16
 MAX_DOMAINS = 8
-
-_DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 
 OFFER_FIELDS = [
     {"name": "seller", "type": "address"},
@@ -123,26 +118,13 @@ def domain_hash(domain: str) -> bytes:
     return keccak(text=normalise_domain(domain))
 
 
-def _domain(name: str, chain_id: int, verifying_contract: str) -> dict:
-    return {
-        "name": name,
-        "version": DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": to_checksum_address(verifying_contract),
-    }
-
-
 def offer_typed_data(chain_id: int, market: str, offer: dict) -> dict:
     """The full EIP-712 message for `offer` (a dict with every Offer field), ready for signing."""
     missing = [f["name"] for f in OFFER_FIELDS if f["name"] not in offer]
     if missing:
         raise ValueError(f"offer lacks the fields {missing}")
-    return {
-        "types": {"EIP712Domain": _DOMAIN_FIELDS, "Offer": OFFER_FIELDS},
-        "primaryType": "Offer",
-        "domain": _domain(MARKET_DOMAIN_NAME, chain_id, market),
-        "message": {f["name"]: offer[f["name"]] for f in OFFER_FIELDS},
-    }
+    return typed_message(name=MARKET_DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=chain_id,
+                         contract=to_checksum_address(market), primary="Offer", fields=OFFER_FIELDS, message=offer)
 
 
 def mandate_typed_data(chain_id: int, settlement: str, mandate: dict) -> dict:
@@ -150,12 +132,9 @@ def mandate_typed_data(chain_id: int, settlement: str, mandate: dict) -> dict:
     missing = [f["name"] for f in MANDATE_FIELDS if f["name"] not in mandate]
     if missing:
         raise ValueError(f"mandate lacks the fields {missing}")
-    return {
-        "types": {"EIP712Domain": _DOMAIN_FIELDS, "Mandate": MANDATE_FIELDS},
-        "primaryType": "Mandate",
-        "domain": _domain(SETTLEMENT_DOMAIN_NAME, chain_id, settlement),
-        "message": {f["name"]: mandate[f["name"]] for f in MANDATE_FIELDS},
-    }
+    return typed_message(name=SETTLEMENT_DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=chain_id,
+                         contract=to_checksum_address(settlement), primary="Mandate", fields=MANDATE_FIELDS,
+                         message=mandate)
 
 
 def as_tuple(fields: list[dict], message: dict) -> tuple:
