@@ -95,13 +95,14 @@ class RegisterIndexer:
         return PollResult(events=applied, cursor=cursor, rolled_back_to=rolled_back_to)
 
     def _consume(self, first: int, last: int) -> int:
+        # The logs and the block hashes come from separate calls. The last block's hash is read
+        # before and after the logs, and every block the logs name must still be canonical: a
+        # reorg in between neither leaves events of a dead branch behind nor skips the new one's.
+        last_hash = _hex(self.w3.eth.get_block(last)["hash"])
         logs = self.w3.eth.get_logs(
             {"address": self.register.address, "fromBlock": first, "toBlock": last,
              "topics": [list(self._by_topic)]}
         )
-        last_hash = _hex(self.w3.eth.get_block(last)["hash"])
-        # The logs and the block hashes come from separate calls; a reorg in between must not
-        # leave events of a dead branch behind: every block they name must still be canonical.
         for number, block_hash in {(e["blockNumber"], _hex(e["blockHash"])) for e in logs}:
             if self._chain_hash(number) != block_hash:
                 raise ChainUnavailable(f"block {number} changed while it was being read; retrying next poll")
