@@ -13,9 +13,8 @@ from typing import Iterable
 
 from eth_utils import to_hex
 from web3 import Web3
-from web3.exceptions import ContractLogicError
 
-from backend.chain import artifacts
+from backend.marketplace.binding import ContractBinding
 from backend.marketplace.typed_data import (
     ETH,
     LICENCE_TYPES,
@@ -53,16 +52,11 @@ class Licence:
     revoked: bool
 
 
-class LicenseMarket:
+class LicenseMarket(ContractBinding):
     """The licence market at `address`."""
 
-    def __init__(self, w3: Web3, address: str):
-        self.w3 = w3
-        self.contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifacts.abi("LicenseMarket"))
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
+    contract_name = "LicenseMarket"
+    error = MarketError
 
     def build_offer(
         self,
@@ -196,12 +190,3 @@ class LicenseMarket:
     def _offer_tuple(self, typed_offer: dict) -> tuple:
         return as_tuple(OFFER_FIELDS, typed_offer["message"])
 
-    def _send(self, call, sender: str, value: int = 0):
-        try:
-            tx_hash = call.transact({"from": Web3.to_checksum_address(sender), "value": value})
-        except ContractLogicError as error:
-            raise MarketError(f"the contract refused: {error.message}") from error
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
-        if receipt["status"] != 1:
-            raise MarketError(f"transaction {tx_hash.hex()} reverted")
-        return receipt

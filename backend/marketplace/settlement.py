@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from web3 import Web3
-from web3.exceptions import ContractLogicError
 
-from backend.chain import artifacts
+from backend.marketplace.binding import ContractBinding
 from backend.marketplace.typed_data import ETH, MANDATE_FIELDS, STEPS, as_tuple, mandate_typed_data
 
 MIN_COMMISSION_BPS = 3_000
@@ -41,16 +40,11 @@ class Case:
         return self.amount_due - self.amount_paid
 
 
-class SettlementEscrow:
+class SettlementEscrow(ContractBinding):
     """The settlement escrow at `address`."""
 
-    def __init__(self, w3: Web3, address: str):
-        self.w3 = w3
-        self.contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifacts.abi("SettlementEscrow"))
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
+    contract_name = "SettlementEscrow"
+    error = SettlementError
 
     @property
     def agent(self) -> str:
@@ -137,12 +131,3 @@ class SettlementEscrow:
     def credit(self, account: str, asset: str = ETH) -> int:
         return self.contract.functions.credit(Web3.to_checksum_address(account), Web3.to_checksum_address(asset)).call()
 
-    def _send(self, call, sender: str, value: int = 0):
-        try:
-            tx_hash = call.transact({"from": Web3.to_checksum_address(sender), "value": value})
-        except ContractLogicError as error:
-            raise SettlementError(f"the contract refused: {error.message}") from error
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
-        if receipt["status"] != 1:
-            raise SettlementError(f"transaction {tx_hash.hex()} reverted")
-        return receipt

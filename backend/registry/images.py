@@ -2,7 +2,8 @@
 
 Only what a browser can show is accepted (JPEG, PNG, WebP, GIF), judged by the bytes, never by
 the file name or the declared content type. Limits are checked from the header before any pixel
-is decoded, so a decompression bomb costs nothing.
+is decoded, so a decompression bomb costs nothing; the pixels are then decoded once, by the
+matcher's fingerprinting.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from backend.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
 from backend.matching import Fingerprint, InvalidImage, fingerprint
@@ -70,21 +71,16 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageFacts
                 pixels=width * height,
                 limit=max_pixels,
             )
-        try:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-        except Image.DecompressionBombError as exc:
-            raise PayloadTooLarge(f"the image has too many pixels to decode safely: {exc}") from None
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise InvalidInput(f"the {image.format} data is truncated or corrupt ({exc})") from None
+    # One full decode: the matcher's, which reads JPEGs at reduced size, honours EXIF orientation,
+    # and reports truncated or corrupt data.
     try:
         print_ = fingerprint(data)
     except InvalidImage as exc:
-        raise InvalidInput(f"the image cannot be fingerprinted: {exc}") from None
+        raise InvalidInput(f"the {image.format} image cannot be read: {exc}") from None
     return ImageFacts(
         mime=FORMATS[image.format],
-        width=upright.width,
-        height=upright.height,
+        width=print_.width,
+        height=print_.height,
         size=len(data),
         sha256="0x" + hashlib.sha256(data).hexdigest(),
         fingerprint=print_,
