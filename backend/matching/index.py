@@ -11,6 +11,7 @@ import numpy as np
 
 from . import geometry
 from .columns import Column
+from .features import FeatureIndex
 from .fingerprints import Fingerprint
 from .hamming import HammingIndex
 
@@ -43,6 +44,10 @@ PDQ_PAIR_ACCEPT = 72
 # A window of the query (a picture found inside a layout, or a tilted one warped upright) is a
 # picture in its own right: its code within HASH_ACCEPT of a whole registered image is a copy.
 WINDOW_HASH_ACCEPT = HASH_ACCEPT
+# Local-feature candidates (features.py): a registered image with at least FEATURE_VOTES of its
+# keypoints near the query's is checked geometrically, the FEATURE_CANDIDATES most-voted only.
+FEATURE_VOTES = 3
+FEATURE_CANDIDATES = 8
 
 
 @dataclass
@@ -91,6 +96,7 @@ class MatchIndex:
 
     def __init__(self) -> None:
         self._codes = HammingIndex()
+        self._features = FeatureIndex()
         self._keys: list[Key | None] = []
         self._entry_by_key: dict[Key, int] = {}
         # Per code id: the entry it belongs to and which of its codes it is.
@@ -131,7 +137,10 @@ class MatchIndex:
         self._code_entry.append(np.full(len(ids), entry))
         self._code_kind.append(kinds)
         self._entry_codes.append([[ids[0], len(ids)]])
-        self._entry_features.append([[len(self._keypoints), len(fingerprint.keypoints)]])
+        first_feature = len(self._keypoints)
+        self._entry_features.append([[first_feature, len(fingerprint.keypoints)]])
+        self._features.add(np.arange(first_feature, first_feature + len(fingerprint.keypoints)),
+                           fingerprint.descriptors)
         self._entry_phash.append([fingerprint.phash64])
         self._entry_pdq.append([fingerprint.pdq[0]])
         self._keypoints.append(fingerprint.keypoints)
@@ -156,6 +165,8 @@ class MatchIndex:
         if not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         candidates = self._candidates(fingerprint)
+        for entry in self._feature_candidates(fingerprint):
+            candidates.setdefault(entry, _Candidate())
         matches = []
         for entry, candidate in candidates.items():
             match = self._decide(fingerprint, entry, candidate)
@@ -197,6 +208,20 @@ class MatchIndex:
                                window_on_whole=query_number >= global_queries
                                and stored_kind == WHOLE)
         return candidates
+
+    def _feature_candidates(self, fingerprint: Fingerprint) -> list[int]:
+        """Entries sharing at least FEATURE_VOTES keypoints with the query, most-voted first."""
+        _, feature_ids = self._features.hits(fingerprint.descriptors, self._descriptors.values)
+        if len(feature_ids) == 0:
+            return []
+        feature_ids = np.unique(feature_ids)
+        firsts = self._entry_features.values[:, 0]
+        entries, votes = np.unique(np.searchsorted(firsts, feature_ids, side="right") - 1,
+                                   return_counts=True)
+        ranked = sorted(zip((-votes).tolist(), entries.tolist()))
+        return [entry for negative_votes, entry in ranked
+                if -negative_votes >= FEATURE_VOTES and self._keys[entry] is not None
+                ][:FEATURE_CANDIDATES]
 
     def _decide(self, fingerprint: Fingerprint, entry: int, candidate: _Candidate
                 ) -> Match | None:
@@ -241,6 +266,7 @@ class MatchIndex:
         directory = Path(path)
         directory.mkdir(parents=True, exist_ok=True)
         self._codes.save(directory / "codes")
+        self._features.save(directory / "features")
         for name in self._COLUMNS:
             np.save(directory / f"{name}.npy", getattr(self, f"_{name}").values)
         live = [[entry, key] for entry, key in enumerate(self._keys) if key is not None]
@@ -255,6 +281,10 @@ class MatchIndex:
             raise FileNotFoundError(f"matching: no index at {directory} (keys.json is missing)")
         index = cls()
         index._codes = HammingIndex.open(directory / "codes")
+        if not (directory / "features" / "meta.json").is_file():
+            raise ValueError(f"matching: the index at {directory} predates local-feature "
+                             "candidates (features/ is missing); rebuild it from the fingerprints")
+        index._features = FeatureIndex.open(directory / "features")
         for name in cls._COLUMNS:
             data = np.load(directory / f"{name}.npy", mmap_mode="r")
             setattr(index, f"_{name}", Column(data.dtype, data=data))

@@ -160,3 +160,34 @@ def test_search__blurred_text_page__is_found(index, photos, encode):
     blurred = Image.fromarray(photos["page"]).filter(ImageFilter.GaussianBlur(3))
 
     assert [m.key for m in index.search(fingerprint(encode(blurred, quality=85)))] == ["page"]
+
+
+def test_search__crop_at_an_offset__is_found_by_its_keypoints(index, photos, encode):
+    # A quarter of the area removed, off-centre: every global hash is far from the original's.
+    for name in ("chelsea", "china"):
+        pixels = photos[name]
+        height, width = pixels.shape[:2]
+        crop = pixels[round(height * 0.21):, round(width * 0.03): round(width * 0.9)]
+
+        matches = index.search(fingerprint(encode(crop, quality=85)))
+
+        assert [(m.key, m.kind) for m in matches] == [(name, "region")], name
+
+
+def test_search__picture_pasted_on_a_busy_background__is_found(index, photos, encode):
+    rng = np.random.default_rng(3)
+    background = np.clip(rng.normal(128, 40, (700, 900, 3)), 0, 255).astype(np.uint8)
+    canvas = Image.fromarray(background)
+    canvas.paste(Image.fromarray(photos["coffee"]).resize((480, 320)), (250, 300))
+
+    matches = index.search(fingerprint(encode(canvas, quality=85)))
+
+    assert [m.key for m in matches] == ["coffee"]
+
+
+def test_remove__key__its_keypoints_no_longer_match(index, photos, encode):
+    pixels = photos["chelsea"]
+    crop = pixels[pixels.shape[0] // 4:, : pixels.shape[1] * 3 // 4]
+    index.remove("chelsea")
+
+    assert index.search(fingerprint(encode(crop, quality=85))) == []

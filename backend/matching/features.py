@@ -1,0 +1,165 @@
+"""Local-feature candidates: which registered images share keypoints with a query?
+
+A crop at an arbitrary offset, a picture pasted onto a busy background or covered by stickers
+moves every global hash far from the registered image's (PDQ moves by about 50 of 256 bits when
+the frame shifts by 1% of its side), so the hash index never proposes it. Its ORB keypoints
+still match the registered image's; the geometric check confirms it once it is a candidate.
+This module finds those candidates without comparing the query with every registered image.
+
+Each registered ORB descriptor (256 bits) is filed under TABLES words: its bits cut into TABLES
+substrings of WORD_BITS bits, numbered by substring (locality-sensitive hashing by bit
+sampling). A query descriptor looks up its own words; a registered descriptor that shares at
+least one word and is within MAX_DESCRIPTOR_DISTANCE bits over all 256 is a hit. Two descriptors
+of the same point in an edited copy typically differ in 10-40 bits, so they share a 24-bit word in
+one of 8 tables with high probability; unrelated descriptors are about 128 bits apart and rarely
+do. The caller counts, per registered image, how many of its keypoints were hit.
+
+Postings (word -> feature id) live in sorted segments that merge like a binary counter, as in
+hamming.py, and are numpy files that `open` memory-maps. Feature ids are positions in the
+caller's feature arrays; the caller filters out features of removed images.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+DESCRIPTOR_BYTES = 32
+TABLES = 4
+WORD_BITS = 24
+# A hit: descriptors within this many bits (of 256). See docs/matching.md for the tuning.
+MAX_DESCRIPTOR_DISTANCE = 40
+BUFFER_LIMIT = 1 << 15
+FORMAT_VERSION = 1
+
+
+def words(descriptors: np.ndarray) -> np.ndarray:
+    """n x TABLES uint32 words: substring t of each descriptor, tagged with t in the top bits."""
+    descriptors = np.ascontiguousarray(descriptors, dtype=np.uint8)
+    # Each substring is 3 whole bytes: read them as a big-endian 24-bit integer.
+    triples = descriptors[:, : TABLES * 3].reshape(len(descriptors), TABLES, 3).astype(np.uint32)
+    values = (triples[:, :, 0] << 16) | (triples[:, :, 1] << 8) | triples[:, :, 2]
+    return values | (np.arange(TABLES, dtype=np.uint32) << WORD_BITS)
+
+
+class _Segment:
+    """Postings sorted by word."""
+
+    def __init__(self, words: np.ndarray, ids: np.ndarray):
+        self.words, self.ids = words, ids
+
+    @classmethod
+    def build(cls, words: np.ndarray, ids: np.ndarray) -> _Segment:
+        order = np.argsort(words, kind="stable")
+        return cls(words[order], ids[order])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lookup(self, query_words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into query_words, feature id) for every posting under one of the words."""
+        low = np.searchsorted(self.words, query_words, side="left")
+        high = np.searchsorted(self.words, query_words, side="right")
+        lengths = high - low
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        rows = np.repeat(np.arange(len(query_words)), lengths)
+        skips = low - np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        return rows, np.asarray(self.ids[np.repeat(skips, lengths) + np.arange(total)], np.int64)
+
+
+class FeatureIndex:
+    """ORB descriptors by feature id; `candidates` finds the registered ones near a query's."""
+
+    def __init__(self) -> None:
+        self._segments: list[_Segment] = []
+        self._buffer_words: list[np.ndarray] = []
+        self._buffer_ids: list[np.ndarray] = []
+        self._buffered = 0
+        self._buffer_segment: _Segment | None = None  # the buffer sorted, until the next add
+
+    def add(self, feature_ids: np.ndarray, descriptors: np.ndarray) -> None:
+        """File descriptors (n x 32 bytes) under their feature ids."""
+        feature_ids = np.asarray(feature_ids, np.int64)
+        if descriptors.shape != (len(feature_ids), DESCRIPTOR_BYTES):
+            raise ValueError(f"descriptors must have shape ({len(feature_ids)}, "
+                             f"{DESCRIPTOR_BYTES}), got {descriptors.shape}")
+        if len(feature_ids) == 0:
+            return
+        self._buffer_words.append(words(descriptors).ravel())
+        self._buffer_ids.append(np.repeat(feature_ids, TABLES))
+        self._buffered += len(feature_ids) * TABLES
+        self._buffer_segment = None
+        if self._buffered >= BUFFER_LIMIT:
+            self._flush()
+
+    def hits(self, query: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, feature id) of each registered descriptor near a query descriptor.
+
+        `stored` is the caller's descriptor array indexed by feature id (it holds the full
+        descriptors, which the postings do not). Each (query row, feature id) pair appears once.
+        """
+        query = np.ascontiguousarray(query, dtype=np.uint8)
+        if len(query) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        query_words = words(query).ravel()
+        segments = list(self._segments)
+        if self._buffered:
+            if self._buffer_segment is None:
+                self._buffer_segment = _Segment.build(np.concatenate(self._buffer_words),
+                                                      np.concatenate(self._buffer_ids))
+            segments.append(self._buffer_segment)
+        found = [segment.lookup(query_words) for segment in segments]
+        if not found or sum(len(ids) for _, ids in found) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        rows_found = np.concatenate([rows for rows, _ in found]) // TABLES
+        ids_found = np.concatenate([ids for _, ids in found])
+        pairs = np.unique(np.stack([rows_found.astype(np.int64), ids_found], axis=1), axis=0)
+        rows_found, ids_found = pairs[:, 0], pairs[:, 1]
+        differing = np.unpackbits(query[rows_found] ^ stored[ids_found], axis=1).sum(axis=1)
+        near = differing <= MAX_DESCRIPTOR_DISTANCE
+        return rows_found[near], ids_found[near]
+
+    def _flush(self) -> None:
+        segment = _Segment.build(np.concatenate(self._buffer_words),
+                                 np.concatenate(self._buffer_ids))
+        self._buffer_words, self._buffer_ids, self._buffered = [], [], 0
+        self._buffer_segment = None
+        self._segments.append(segment)
+        while len(self._segments) > 1 and len(self._segments[-1]) >= len(self._segments[-2]):
+            newer, older = self._segments.pop(), self._segments.pop()
+            self._segments.append(_Segment.build(np.concatenate([older.words, newer.words]),
+                                                 np.concatenate([older.ids, newer.ids])))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write into directory `path`; `open` memory-maps it back."""
+        directory = Path(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        if self._buffered:
+            self._flush()
+        for old in directory.glob("segment-*.npy"):
+            old.unlink()
+        for number, segment in enumerate(self._segments):
+            np.save(directory / f"segment-{number}-words.npy", segment.words)
+            np.save(directory / f"segment-{number}-ids.npy", segment.ids)
+        (directory / "meta.json").write_text(json.dumps(
+            {"format": FORMAT_VERSION, "segments": len(self._segments)}))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> FeatureIndex:
+        directory = Path(path)
+        meta = json.loads((directory / "meta.json").read_text())
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"matching: feature index at {directory} has format "
+                             f"{meta.get('format')}, expected {FORMAT_VERSION}; rebuild it")
+        index = cls()
+        index._segments = [
+            _Segment(np.load(directory / f"segment-{n}-words.npy", mmap_mode="r"),
+                     np.load(directory / f"segment-{n}-ids.npy", mmap_mode="r"))
+            for n in range(meta["segments"])
+        ]
+        return index

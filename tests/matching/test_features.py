@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from backend.matching import features
+from backend.matching.features import MAX_DESCRIPTOR_DISTANCE, TABLES, FeatureIndex, words
+
+
+def _brute_force(stored: np.ndarray, query: np.ndarray) -> set[tuple[int, int]]:
+    """Pairs sharing a word (same substring, same table) and within the distance limit."""
+    shared = (words(query)[:, None, :] == words(stored)[None, :, :]).any(axis=2)
+    distances = np.unpackbits(query[:, None, :] ^ stored[None, :, :], axis=2).sum(axis=2)
+    rows, ids = np.nonzero(shared & (distances <= MAX_DESCRIPTOR_DISTANCE))
+    return set(zip(rows.tolist(), ids.tolist()))
+
+
+def _noisy_copies(rng: np.random.Generator, descriptors: np.ndarray, share: float) -> np.ndarray:
+    flips = rng.random((len(descriptors), 256)) < share
+    return descriptors ^ np.packbits(flips, axis=1)
+
+
+def test_hits__across_segments_and_buffer__equal_brute_force(monkeypatch, tmp_path):
+    monkeypatch.setattr(features, "BUFFER_LIMIT", 64 * TABLES)
+    rng = np.random.default_rng(7)
+    stored = rng.integers(0, 256, (1000, 32), dtype=np.uint8)
+    index = FeatureIndex()
+    for start in range(0, 1000, 37):  # uneven batches: several merged segments and a buffer
+        index.add(np.arange(start, min(start + 37, 1000)), stored[start: start + 37])
+    # Near copies at 2-20% of bits flipped (some share a word, some are too far), plus noise.
+    query = np.concatenate([_noisy_copies(rng, stored[::7], share)
+                            for share in (0.02, 0.06, 0.1, 0.2)]
+                           + [rng.integers(0, 256, (50, 32), dtype=np.uint8)])
+
+    rows, ids = index.hits(query, stored)
+
+    expected = _brute_force(stored, query)
+    assert len(expected) > 100
+    assert set(zip(rows.tolist(), ids.tolist())) == expected
+    assert len(rows) == len(expected)  # each pair once
+    index.save(tmp_path / "features")
+    reopened = FeatureIndex.open(tmp_path / "features")
+    rows, ids = reopened.hits(query, stored)
+    assert set(zip(rows.tolist(), ids.tolist())) == expected
+
+
+def test_add__wrong_shape__raises_value_error():
+    with pytest.raises(ValueError, match=r"descriptors must have shape \(2, 32\)"):
+        FeatureIndex().add(np.arange(2), np.zeros((2, 16), np.uint8))
+
+
+def test_open__other_format__raises_value_error(tmp_path):
+    FeatureIndex().save(tmp_path / "features")
+    meta = tmp_path / "features" / "meta.json"
+    meta.write_text(meta.read_text().replace('"format": 1', '"format": 0'))
+
+    with pytest.raises(ValueError, match="has format 0, expected 1; rebuild it"):
+        FeatureIndex.open(tmp_path / "features")
