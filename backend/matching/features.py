@@ -32,7 +32,12 @@ TABLES = 4
 WORD_BITS = 24
 # A hit: descriptors within this many bits (of 256). See docs/matching.md for the tuning.
 MAX_DESCRIPTOR_DISTANCE = 40
+# A word filed under more postings than this is a stop word (flat or repeated patterns: text,
+# bricks), which says nothing about which image it came from; lookups skip it.
+MAX_POSTINGS = 4096
 BUFFER_LIMIT = 1 << 15
+# Feature ids are stored as uint32 (4 bytes per posting instead of 8).
+MAX_FEATURE_ID = (1 << 32) - 1
 FORMAT_VERSION = 1
 
 
@@ -63,7 +68,7 @@ class _Segment:
         """(index into query_words, feature id) for every posting under one of the words."""
         low = np.searchsorted(self.words, query_words, side="left")
         high = np.searchsorted(self.words, query_words, side="right")
-        lengths = high - low
+        lengths = np.where(high - low > MAX_POSTINGS, 0, high - low)
         total = int(lengths.sum())
         if total == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -90,8 +95,11 @@ class FeatureIndex:
                              f"{DESCRIPTOR_BYTES}), got {descriptors.shape}")
         if len(feature_ids) == 0:
             return
+        if feature_ids.min() < 0 or feature_ids.max() > MAX_FEATURE_ID:
+            raise ValueError(f"feature ids must be in [0, {MAX_FEATURE_ID}]: one feature index "
+                             "holds at most 2^32 features; shard the registered images")
         self._buffer_words.append(words(descriptors).ravel())
-        self._buffer_ids.append(np.repeat(feature_ids, TABLES))
+        self._buffer_ids.append(np.repeat(feature_ids.astype(np.uint32), TABLES))
         self._buffered += len(feature_ids) * TABLES
         self._buffer_segment = None
         if self._buffered >= BUFFER_LIMIT:

@@ -54,3 +54,22 @@ def test_open__other_format__raises_value_error(tmp_path):
 
     with pytest.raises(ValueError, match="has format 0, expected 1; rebuild it"):
         FeatureIndex.open(tmp_path / "features")
+
+
+def test_hits__stop_word__is_skipped(monkeypatch):
+    monkeypatch.setattr(features, "MAX_POSTINGS", 50)
+    rng = np.random.default_rng(1)
+    common = rng.integers(0, 256, 32, dtype=np.uint8)
+    stored = np.repeat(common[None], 51, axis=0)  # one pattern everywhere: a stop word
+    stored = np.concatenate([stored, rng.integers(0, 256, (5, 32), dtype=np.uint8)])
+    index = FeatureIndex()
+    index.add(np.arange(len(stored)), stored)
+
+    rows, ids = index.hits(np.stack([common, stored[-1]]), stored)
+
+    assert list(zip(rows.tolist(), ids.tolist())) == [(1, len(stored) - 1)]
+
+
+def test_add__feature_id_beyond_uint32__raises_value_error():
+    with pytest.raises(ValueError, match="shard the registered images"):
+        FeatureIndex().add(np.array([1 << 32]), np.zeros((1, 32), np.uint8))
