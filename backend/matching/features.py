@@ -36,6 +36,9 @@ MAX_DESCRIPTOR_DISTANCE = 40
 # bricks), which says nothing about which image it came from; lookups skip it.
 MAX_POSTINGS = 4096
 BUFFER_LIMIT = 1 << 15
+# Segments with at least this many postings get a direct table of word offsets.
+WORD_SPACE = TABLES << WORD_BITS
+DIRECT_TABLE_MIN = 1 << 25
 # Feature ids are stored as uint32 (4 bytes per posting instead of 8).
 MAX_FEATURE_ID = (1 << 32) - 1
 FORMAT_VERSION = 1
@@ -50,24 +53,47 @@ def words(descriptors: np.ndarray) -> np.ndarray:
     return values | (np.arange(TABLES, dtype=np.uint32) << WORD_BITS)
 
 
-class _Segment:
-    """Postings sorted by word."""
+_BITS_SET = np.array([bin(value).count("1") for value in range(256)], np.uint8)
 
-    def __init__(self, words: np.ndarray, ids: np.ndarray):
-        self.words, self.ids = words, ids
+
+class _Segment:
+    """Postings sorted by word.
+
+    Small segments keep the sorted words and binary-search them. Large ones (at least
+    DIRECT_TABLE_MIN postings) keep instead, for every possible word w, where its postings start
+    (`offsets[w]`; 4 bytes per word, 256 MiB per segment): a lookup is then two reads, however
+    large the segment, and the words themselves need not be stored.
+    """
+
+    def __init__(self, ids: np.ndarray, words: np.ndarray | None = None,
+                 offsets: np.ndarray | None = None):
+        self.ids, self.words, self.offsets = ids, words, offsets
 
     @classmethod
     def build(cls, words: np.ndarray, ids: np.ndarray) -> _Segment:
         order = np.argsort(words, kind="stable")
-        return cls(words[order], ids[order])
+        if len(words) < DIRECT_TABLE_MIN:
+            return cls(ids[order], words=words[order])
+        offsets = np.zeros(WORD_SPACE + 1, np.uint32 if len(words) < 1 << 32 else np.int64)
+        np.cumsum(np.bincount(words, minlength=WORD_SPACE), out=offsets[1:])
+        return cls(ids[order], offsets=offsets)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def sorted_words(self) -> np.ndarray:
+        if self.words is not None:
+            return np.asarray(self.words)
+        return np.repeat(np.arange(WORD_SPACE, dtype=np.uint32), np.diff(self.offsets))
+
     def lookup(self, query_words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(index into query_words, feature id) for every posting under one of the words."""
-        low = np.searchsorted(self.words, query_words, side="left")
-        high = np.searchsorted(self.words, query_words, side="right")
+        if self.offsets is not None:
+            low = self.offsets[query_words].astype(np.int64)
+            high = self.offsets[query_words + 1].astype(np.int64)
+        else:
+            low = np.searchsorted(self.words, query_words, side="left")
+            high = np.searchsorted(self.words, query_words, side="right")
         lengths = np.where(high - low > MAX_POSTINGS, 0, high - low)
         total = int(lengths.sum())
         if total == 0:
@@ -75,6 +101,18 @@ class _Segment:
         rows = np.repeat(np.arange(len(query_words)), lengths)
         skips = low - np.concatenate([[0], np.cumsum(lengths)[:-1]])
         return rows, np.asarray(self.ids[np.repeat(skips, lengths) + np.arange(total)], np.int64)
+
+    _ARRAYS = ("ids", "words", "offsets")
+
+    def save(self, directory: Path, number: int) -> None:
+        for name in self._ARRAYS:
+            if getattr(self, name) is not None:
+                np.save(directory / f"segment-{number}-{name}.npy", getattr(self, name))
+
+    @classmethod
+    def open(cls, directory: Path, number: int) -> _Segment:
+        return cls(**{name: np.load(path, mmap_mode="r") for name in cls._ARRAYS
+                      if (path := directory / f"segment-{number}-{name}.npy").exists()})
 
 
 class FeatureIndex:
@@ -126,9 +164,9 @@ class FeatureIndex:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         rows_found = np.concatenate([rows for rows, _ in found]) // TABLES
         ids_found = np.concatenate([ids for _, ids in found])
-        pairs = np.unique(np.stack([rows_found.astype(np.int64), ids_found], axis=1), axis=0)
-        rows_found, ids_found = pairs[:, 0], pairs[:, 1]
-        differing = np.unpackbits(query[rows_found] ^ stored[ids_found], axis=1).sum(axis=1)
+        pairs = np.unique((rows_found.astype(np.int64) << 32) | ids_found)
+        rows_found, ids_found = pairs >> 32, pairs & MAX_FEATURE_ID
+        differing = _BITS_SET[query[rows_found] ^ stored[ids_found]].sum(axis=1, dtype=np.int32)
         near = differing <= MAX_DESCRIPTOR_DISTANCE
         return rows_found[near], ids_found[near]
 
@@ -140,8 +178,9 @@ class FeatureIndex:
         self._segments.append(segment)
         while len(self._segments) > 1 and len(self._segments[-1]) >= len(self._segments[-2]):
             newer, older = self._segments.pop(), self._segments.pop()
-            self._segments.append(_Segment.build(np.concatenate([older.words, newer.words]),
-                                                 np.concatenate([older.ids, newer.ids])))
+            self._segments.append(_Segment.build(
+                np.concatenate([older.sorted_words(), newer.sorted_words()]),
+                np.concatenate([older.ids, newer.ids])))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write into directory `path`; `open` memory-maps it back."""
@@ -152,8 +191,7 @@ class FeatureIndex:
         for old in directory.glob("segment-*.npy"):
             old.unlink()
         for number, segment in enumerate(self._segments):
-            np.save(directory / f"segment-{number}-words.npy", segment.words)
-            np.save(directory / f"segment-{number}-ids.npy", segment.ids)
+            segment.save(directory, number)
         (directory / "meta.json").write_text(json.dumps(
             {"format": FORMAT_VERSION, "segments": len(self._segments)}))
 
@@ -165,9 +203,5 @@ class FeatureIndex:
             raise ValueError(f"matching: feature index at {directory} has format "
                              f"{meta.get('format')}, expected {FORMAT_VERSION}; rebuild it")
         index = cls()
-        index._segments = [
-            _Segment(np.load(directory / f"segment-{n}-words.npy", mmap_mode="r"),
-                     np.load(directory / f"segment-{n}-ids.npy", mmap_mode="r"))
-            for n in range(meta["segments"])
-        ]
+        index._segments = [_Segment.open(directory, n) for n in range(meta["segments"])]
         return index

@@ -18,12 +18,17 @@ def _noisy_copies(rng: np.random.Generator, descriptors: np.ndarray, share: floa
     return descriptors ^ np.packbits(flips, axis=1)
 
 
-def test_hits__across_segments_and_buffer__equal_brute_force(monkeypatch, tmp_path):
+@pytest.mark.parametrize("tables", ["sorted words", "direct offsets"])
+def test_hits__across_segments_and_buffer__equal_brute_force(tables, monkeypatch, tmp_path):
     monkeypatch.setattr(features, "BUFFER_LIMIT", 64 * TABLES)
+    if tables == "direct offsets":
+        # One large segment (900 descriptors) gets the direct table; later ones stay small.
+        monkeypatch.setattr(features, "DIRECT_TABLE_MIN", 900 * TABLES)
     rng = np.random.default_rng(7)
     stored = rng.integers(0, 256, (1000, 32), dtype=np.uint8)
     index = FeatureIndex()
-    for start in range(0, 1000, 37):  # uneven batches: several merged segments and a buffer
+    index.add(np.arange(900), stored[:900])
+    for start in range(900, 1000, 37):  # uneven batches: several merged segments and a buffer
         index.add(np.arange(start, min(start + 37, 1000)), stored[start: start + 37])
     # Near copies at 2-20% of bits flipped (some share a word, some are too far), plus noise.
     query = np.concatenate([_noisy_copies(rng, stored[::7], share)
@@ -32,6 +37,8 @@ def test_hits__across_segments_and_buffer__equal_brute_force(monkeypatch, tmp_pa
 
     rows, ids = index.hits(query, stored)
 
+    direct = [segment.offsets is not None for segment in index._segments]
+    assert any(direct) == (tables == "direct offsets")
     expected = _brute_force(stored, query)
     assert len(expected) > 100
     assert set(zip(rows.tolist(), ids.tolist())) == expected
