@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
+
+from .decoding import WORKING_SIDE
 
 # Lowe's ratio test on ORB's Hamming distances, and the RANSAC reprojection error in pixels
 # of the 512-pixel working images.
 RATIO = 0.8
 RANSAC_PIXELS = 6.0
 MIN_MATCHES = 8
+# What a confirmed match is called: a query covering less than WHOLE_COVER of the registered
+# image shows a region of it; a registered image filling less than WHOLE_FILL of the query sits
+# inside a larger picture (padding, a page, a background); a turn beyond MIN_ROTATION degrees
+# of a whole image is a rotation.
+WHOLE_COVER = 0.85
+WHOLE_FILL = 0.6
+MIN_ROTATION = 3.0
 
 
 def inliers(
@@ -19,21 +30,62 @@ def inliers(
     stored_descriptors: np.ndarray,
 ) -> int:
     """How many ORB correspondences agree on one plausible homography (0 when none does)."""
+    return confirm(query_points, query_descriptors, stored_points, stored_descriptors)[0]
+
+
+def confirm(
+    query_points: np.ndarray,
+    query_descriptors: np.ndarray,
+    stored_points: np.ndarray,
+    stored_descriptors: np.ndarray,
+) -> tuple[int, np.ndarray | None]:
+    """`inliers`, and the homography from query to stored working-image pixels they agree on."""
     if len(query_descriptors) < MIN_MATCHES or len(stored_descriptors) < MIN_MATCHES:
-        return 0
+        return 0, None
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     pairs = matcher.knnMatch(query_descriptors, stored_descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(good) < MIN_MATCHES:
-        return 0
+        return 0, None
     source = query_points[[m.queryIdx for m in good]].reshape(-1, 1, 2)
     target = stored_points[[m.trainIdx for m in good]].reshape(-1, 1, 2)
     homography, mask = cv2.findHomography(source, target, cv2.RANSAC, RANSAC_PIXELS)
     if homography is None or not _plausible(homography):
-        return 0
+        return 0, None
     # Distinct keypoints only: several query points matched onto one stored point are one.
     inlier_targets = {m.trainIdx for m, keep in zip(good, mask.ravel()) if keep}
-    return len(inlier_targets)
+    return len(inlier_targets), homography
+
+
+def describe(homography: np.ndarray, query_size: tuple[int, int],
+             stored_size: tuple[int, int]) -> str:
+    """"whole", "rotation" or "region": what a confirmed homography says the query shows.
+
+    Sizes are the original images' (width, height); keypoints live in working images scaled
+    to WORKING_SIDE, and so does the homography.
+    """
+    query_w, query_h = working_size(*query_size)
+    stored_w, stored_h = working_size(*stored_size)
+    corners = np.float32([[0, 0], [query_w, 0], [query_w, query_h], [0, query_h]])
+    mapped = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), homography).reshape(-1, 2)
+    stored = np.float32([[0, 0], [stored_w, 0], [stored_w, stored_h], [0, stored_h]])
+    if not cv2.isContourConvex(mapped):
+        return "region"
+    overlap, _ = cv2.intersectConvexConvex(mapped, stored)
+    if overlap < WHOLE_COVER * stored_w * stored_h:
+        return "region"
+    # The whole registered image is in the query: how much of the query does it fill?
+    scale = abs(float(np.linalg.det(homography[:2, :2] / homography[2, 2])))
+    if stored_w * stored_h / scale < WHOLE_FILL * query_w * query_h:
+        return "region"
+    turn = math.degrees(math.atan2(homography[1, 0], homography[0, 0]))
+    return "rotation" if abs(turn) > MIN_ROTATION else "whole"
+
+
+def working_size(width: int, height: int) -> tuple[float, float]:
+    """The size of the working image decoding.decode makes of a width x height original."""
+    scale = min(1.0, WORKING_SIDE / max(width, height))
+    return width * scale, height * scale
 
 
 def _plausible(homography: np.ndarray) -> bool:

@@ -105,6 +105,7 @@ class MatchIndex:
         # Per entry: its first code id and number of codes, its ORB features' offset and count.
         self._entry_codes = Column(np.int64, 2)
         self._entry_features = Column(np.int64, 2)
+        self._entry_size = Column(np.int64, 2)
         self._entry_phash = Column(np.uint64)
         self._entry_pdq = Column(np.uint8, 32)
         self._keypoints = Column(np.float32, 2)
@@ -141,6 +142,7 @@ class MatchIndex:
         self._entry_features.append([[first_feature, len(fingerprint.keypoints)]])
         self._features.add(np.arange(first_feature, first_feature + len(fingerprint.keypoints)),
                            fingerprint.descriptors)
+        self._entry_size.append([[fingerprint.width, fingerprint.height]])
         self._entry_phash.append([fingerprint.phash64])
         self._entry_pdq.append([fingerprint.pdq[0]])
         self._keypoints.append(fingerprint.keypoints)
@@ -246,20 +248,24 @@ class MatchIndex:
         offset, count = self._entry_features.values[entry]
         points = self._keypoints.values[offset: offset + count]
         descriptors = self._descriptors.values[offset: offset + count]
-        count = geometry.inliers(fingerprint.keypoints, fingerprint.descriptors, points,
-                                 descriptors)
+        count, homography = geometry.confirm(fingerprint.keypoints, fingerprint.descriptors,
+                                             points, descriptors)
         if count < MIN_INLIERS:
             return None
+        kind = candidate.kind
+        if kind == "region":  # no hash said which variant: the homography tells
+            kind = geometry.describe(homography, (fingerprint.width, fingerprint.height),
+                                     tuple(self._entry_size.values[entry].tolist()))
         # Half from the hash distance, half from how many keypoints agree (100 or more: all).
         distance = min(candidate.distance, whole_distance)
         score = 0.5 * (1 - distance / 256) + 0.5 * min(1.0, count / 100)
-        return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.kind)
+        return Match(key=self._keys[entry], score=round(score, 4), kind=kind)
 
     def _phash_distance(self, fingerprint: Fingerprint, entry: int) -> int:
         return (fingerprint.phash64 ^ int(self._entry_phash.values[entry])).bit_count()
 
-    _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "entry_phash",
-                "entry_pdq", "keypoints", "descriptors")
+    _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "entry_size",
+                "entry_phash", "entry_pdq", "keypoints", "descriptors")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index into directory `path` (created if missing); `open` reads it back."""
