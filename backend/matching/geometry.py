@@ -45,16 +45,27 @@ def confirm(
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     pairs = matcher.knnMatch(query_descriptors, stored_descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
-    if len(good) < MIN_MATCHES:
+    return confirm_pairs(query_points[[m.queryIdx for m in good]],
+                         stored_points[[m.trainIdx for m in good]],
+                         np.array([m.trainIdx for m in good], np.int64))
+
+
+def confirm_pairs(source: np.ndarray, target: np.ndarray, target_ids: np.ndarray
+                  ) -> tuple[int, np.ndarray | None]:
+    """Inliers and homography of given correspondences source[i] -> target[i].
+
+    `target_ids` names each target keypoint: several query points matched onto one stored
+    point count once. Used directly with the local-feature hits, which need no ratio test: in
+    repetitive textures (bricks, coins) the ratio test throws away the right matches with the
+    wrong ones.
+    """
+    if len(source) < MIN_MATCHES:
         return 0, None
-    source = query_points[[m.queryIdx for m in good]].reshape(-1, 1, 2)
-    target = stored_points[[m.trainIdx for m in good]].reshape(-1, 1, 2)
-    homography, mask = cv2.findHomography(source, target, cv2.RANSAC, RANSAC_PIXELS)
+    homography, mask = cv2.findHomography(source.reshape(-1, 1, 2), target.reshape(-1, 1, 2),
+                                          cv2.RANSAC, RANSAC_PIXELS)
     if homography is None or not _plausible(homography):
         return 0, None
-    # Distinct keypoints only: several query points matched onto one stored point are one.
-    inlier_targets = {m.trainIdx for m, keep in zip(good, mask.ravel()) if keep}
-    return len(inlier_targets), homography
+    return len(np.unique(target_ids[mask.ravel() > 0])), homography
 
 
 def describe(homography: np.ndarray, query_size: tuple[int, int],

@@ -16,6 +16,8 @@ from .fingerprints import Fingerprint
 from .hamming import HammingIndex
 
 Key = str | int
+# The layout `save` writes (1: before local features and image sizes); `open` reads only this one.
+INDEX_FORMAT = 2
 
 # Kinds of stored code, per entry: the whole image, its borders trimmed, its pHash (repeated
 # four times to fill 256 bits, so 4 bits of code distance are 1 bit of pHash), REGION_BOXES.
@@ -61,6 +63,8 @@ class _Candidate:
     unchanged: bool = False
     window_distance: int = 256
     phash_variants: list[int] = field(default_factory=list)
+    # Local-feature hits on this entry: (query keypoint rows, registered feature ids).
+    feature_hits: tuple[np.ndarray, np.ndarray] | None = None
 
     def note(self, distance: int, kind: str, is_global: bool, unchanged: bool,
              window_on_whole: bool) -> None:
@@ -167,8 +171,8 @@ class MatchIndex:
         if not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         candidates = self._candidates(fingerprint)
-        for entry in self._feature_candidates(fingerprint):
-            candidates.setdefault(entry, _Candidate())
+        for entry, hits in self._feature_candidates(fingerprint).items():
+            candidates.setdefault(entry, _Candidate()).feature_hits = hits
         matches = []
         for entry, candidate in candidates.items():
             match = self._decide(fingerprint, entry, candidate)
@@ -211,19 +215,22 @@ class MatchIndex:
                                and stored_kind == WHOLE)
         return candidates
 
-    def _feature_candidates(self, fingerprint: Fingerprint) -> list[int]:
-        """Entries sharing at least FEATURE_VOTES keypoints with the query, most-voted first."""
-        _, feature_ids = self._features.hits(fingerprint.descriptors, self._descriptors.values)
+    def _feature_candidates(self, fingerprint: Fingerprint
+                            ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Entries with at least FEATURE_VOTES keypoints hit, most-voted first, and their hits."""
+        rows, feature_ids = self._features.hits(fingerprint.descriptors, self._descriptors.values)
         if len(feature_ids) == 0:
-            return []
-        feature_ids = np.unique(feature_ids)
-        firsts = self._entry_features.values[:, 0]
-        entries, votes = np.unique(np.searchsorted(firsts, feature_ids, side="right") - 1,
-                                   return_counts=True)
-        ranked = sorted(zip((-votes).tolist(), entries.tolist()))
-        return [entry for negative_votes, entry in ranked
-                if -negative_votes >= FEATURE_VOTES and self._keys[entry] is not None
-                ][:FEATURE_CANDIDATES]
+            return {}
+        entries = np.searchsorted(self._entry_features.values[:, 0], feature_ids,
+                                  side="right") - 1
+        voted = np.unique(entries * (1 << 32) + feature_ids)  # each keypoint votes once
+        ranked, votes = np.unique(voted >> 32, return_counts=True)
+        order = np.argsort(-votes, kind="stable")
+        chosen = [entry for entry, count in zip(ranked[order].tolist(), votes[order].tolist())
+                  if count >= FEATURE_VOTES and self._keys[entry] is not None
+                  ][:FEATURE_CANDIDATES]
+        return {entry: (rows[entries == entry], feature_ids[entries == entry])
+                for entry in chosen}
 
     def _decide(self, fingerprint: Fingerprint, entry: int, candidate: _Candidate
                 ) -> Match | None:
@@ -250,6 +257,10 @@ class MatchIndex:
         descriptors = self._descriptors.values[offset: offset + count]
         count, homography = geometry.confirm(fingerprint.keypoints, fingerprint.descriptors,
                                              points, descriptors)
+        if count < MIN_INLIERS and candidate.feature_hits is not None:
+            rows, feature_ids = candidate.feature_hits
+            count, homography = geometry.confirm_pairs(
+                fingerprint.keypoints[rows], self._keypoints.values[feature_ids], feature_ids)
         if count < MIN_INLIERS:
             return None
         kind = candidate.kind
@@ -276,8 +287,8 @@ class MatchIndex:
         for name in self._COLUMNS:
             np.save(directory / f"{name}.npy", getattr(self, f"_{name}").values)
         live = [[entry, key] for entry, key in enumerate(self._keys) if key is not None]
-        (directory / "keys.json").write_text(json.dumps({"entries": len(self._keys),
-                                                          "keys": live}))
+        (directory / "keys.json").write_text(json.dumps(
+            {"format": INDEX_FORMAT, "entries": len(self._keys), "keys": live}))
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> MatchIndex:
@@ -285,16 +296,17 @@ class MatchIndex:
         directory = Path(path)
         if not (directory / "keys.json").is_file():
             raise FileNotFoundError(f"matching: no index at {directory} (keys.json is missing)")
+        meta = json.loads((directory / "keys.json").read_text())
+        if meta.get("format") != INDEX_FORMAT:
+            raise ValueError(f"matching: the index at {directory} has layout "
+                             f"{meta.get('format', 1)}, this version reads {INDEX_FORMAT}; "
+                             "rebuild it from the fingerprints")
         index = cls()
         index._codes = HammingIndex.open(directory / "codes")
-        if not (directory / "features" / "meta.json").is_file():
-            raise ValueError(f"matching: the index at {directory} predates local-feature "
-                             "candidates (features/ is missing); rebuild it from the fingerprints")
         index._features = FeatureIndex.open(directory / "features")
         for name in cls._COLUMNS:
             data = np.load(directory / f"{name}.npy", mmap_mode="r")
             setattr(index, f"_{name}", Column(data.dtype, data=data))
-        meta = json.loads((directory / "keys.json").read_text())
         index._keys = [None] * meta["entries"]
         for entry, key in meta["keys"]:
             index._keys[entry] = key
