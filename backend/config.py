@@ -48,6 +48,9 @@ class Settings:
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     near_duplicate_distance: int = 10
+    # matching index
+    matcher_snapshot_dir: str = ""  # default: data_dir/matcher
+    matcher_snapshot_interval: float = 600.0
     # sign-in
     siwe_domain: str = ""  # default: host:port
     siwe_nonce_ttl: int = 600
@@ -79,6 +82,10 @@ class Settings:
     @property
     def resolved_deployment_file(self) -> Path:
         return Path(self.deployment_file) if self.deployment_file else self.data_dir / "deployment.json"
+
+    @property
+    def resolved_matcher_snapshot_dir(self) -> Path:
+        return Path(self.matcher_snapshot_dir) if self.matcher_snapshot_dir else self.data_dir / "matcher"
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -135,4 +142,6 @@ def load_settings(
     settings = replace(defaults, **coerced)
     if settings.confirmations < 0:
         raise ConfigError("setting 'confirmations' must be 0 or more")
+    if settings.matcher_snapshot_interval < 0:
+        raise ConfigError("setting 'matcher_snapshot_interval' must be 0 or more (seconds)")
     return settings

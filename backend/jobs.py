@@ -8,6 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from backend import accounts
 from backend.errors import DomainError
+from backend.registry.matcher import SYNC_BATCH
 from backend.registry.relay import complete_reveals
 from backend.services import Services
 
@@ -26,6 +27,32 @@ def poll_chain(services: Services) -> None:
         log.info("indexer: %d event(s), cursor at block %d", result.events, result.cursor)
 
 
+def follow_registrations(services: Services) -> None:
+    """Bring the matching index up to the indexer, so that a request rarely has events to read,
+    and write a snapshot of it once a change is older than `matcher_snapshot_interval`.
+
+    Works in steps, so that a long catch-up (the first start, without a snapshot) lets lookups
+    in between, writes snapshots as it goes, and stops at shutdown."""
+    matcher = services.matcher
+    while not services.stopping.is_set():
+        with services.db.session() as db:
+            read = matcher.sync(db, max_events=SYNC_BATCH)
+        unsaved = matcher.unsaved_for()
+        if unsaved is not None and unsaved >= services.settings.matcher_snapshot_interval:
+            save_matcher_snapshot(services)
+        if read < SYNC_BATCH:
+            return
+
+
+def save_matcher_snapshot(services: Services) -> None:
+    """Write a snapshot of the matching index if it changed (the previous one stays on failure)."""
+    try:
+        services.matcher.save_snapshot()
+    except OSError as exc:
+        log.error("matcher: cannot write a snapshot to %s (%s); the previous one is kept",
+                  services.settings.resolved_matcher_snapshot_dir, exc)
+
+
 def purge_expired_credentials(services: Services) -> None:
     with services.db.session() as db:
         accounts.purge_expired(db)
@@ -39,6 +66,15 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
         args=[services],
         seconds=services.settings.indexer_interval,
         id="chain",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        follow_registrations,
+        "interval",
+        args=[services],
+        seconds=services.settings.indexer_interval,
+        id="matcher",
         max_instances=1,
         coalesce=True,
     )

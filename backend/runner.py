@@ -13,7 +13,7 @@ from backend.chain.client import connect, require_connection
 from backend.chain.deploy import ensure_deployed
 from backend.chain.node import AnvilNode, rpc_reachable
 from backend.config import ANVIL_DEPLOYER_KEY, ANVIL_RELAYER_KEY, ConfigError, Settings
-from backend.jobs import start_scheduler
+from backend.jobs import save_matcher_snapshot, start_scheduler
 from backend.services import Services
 
 log = logging.getLogger("copytrack")
@@ -59,6 +59,9 @@ def run(settings: Settings, echo=print) -> None:
             echo(f"contract  {name} at {address}")
         echo(f"data      {settings.data_dir.resolve()} ({services.db.engine.url.render_as_string(hide_password=True)})")
         app = create_app(services=services)
+        matcher = services.matcher  # opens the matching index's snapshot before the first request
+        echo(f"matcher   {len(matcher.index) + len(matcher.by_phash)} registered images up to chain event "
+             f"{matcher.synced_event} (snapshot in {settings.resolved_matcher_snapshot_dir})")
         scheduler = start_scheduler(services)
         server = make_server(settings.host, settings.port, app, threaded=True)
         echo(f"backend   http://{settings.host}:{settings.port}/api/v1/status  (Ctrl-C stops everything)")
@@ -70,10 +73,12 @@ def run(settings: Settings, echo=print) -> None:
         stop.wait()
         echo("stopping…")
     finally:
+        services.stopping.set()
         if server is not None:
             server.shutdown()
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+            save_matcher_snapshot(services)
         services.close()
         if node is not None:
             node.stop()

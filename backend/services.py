@@ -7,6 +7,7 @@ the chain node is down, and picks the chain up when it comes back.
 from __future__ import annotations
 
 import logging
+import threading
 from functools import cached_property
 
 from web3 import Web3
@@ -27,6 +28,7 @@ class Services:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.resolved_database_url)
+        self.stopping = threading.Event()  # set at shutdown: long jobs stop between steps
 
     @cached_property
     def store(self):
@@ -42,6 +44,7 @@ class Services:
             self.store,
             max_bytes=self.settings.max_upload_bytes,
             phash_distance=self.settings.near_duplicate_distance,
+            snapshot_dir=self.settings.resolved_matcher_snapshot_dir,
         )
 
     @cached_property

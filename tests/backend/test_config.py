@@ -38,3 +38,16 @@ def test_missing_config_file__is_reported(tmp_path):
 def test_public_settings_hide_keys():
     public = load_settings(environ={}).public()
     assert public["relayer_key"] == "***" and public["deployer_key"] == "***"
+
+
+def test_matcher_snapshots__under_the_data_dir_unless_set(tmp_path):
+    assert load_settings({"data_dir": tmp_path}, environ={}).resolved_matcher_snapshot_dir == tmp_path / "matcher"
+    settings = load_settings(environ={"COPYTRACK_MATCHER_SNAPSHOT_DIR": str(tmp_path / "fast-disk"),
+                                      "COPYTRACK_MATCHER_SNAPSHOT_INTERVAL": "3600"})
+    assert settings.resolved_matcher_snapshot_dir == tmp_path / "fast-disk"
+    assert settings.matcher_snapshot_interval == 3600.0
+
+
+def test_negative_snapshot_interval__is_refused():
+    with pytest.raises(ConfigError, match="'matcher_snapshot_interval' must be 0 or more"):
+        load_settings({"matcher_snapshot_interval": -1}, environ={})
