@@ -161,7 +161,7 @@ class MatchIndex:
         if entry is None:
             raise KeyError(f"matching: no image registered under key {key!r}")
         self._keys[entry] = None
-        first, count = self._entry_codes.values[entry]
+        first, count = self._entry_codes[entry]
         self._codes.remove(np.arange(first, first + count))
 
     def search(self, fingerprint: Fingerprint, limit: int = 10) -> list[Match]:
@@ -198,8 +198,8 @@ class MatchIndex:
         for query_number, (ids, distances) in enumerate(
             self._codes.search_many(np.stack(queries), SEARCH_RADIUS)
         ):
-            entries = self._code_entry.values[ids].tolist()
-            stored_kinds = self._code_kind.values[ids].tolist()
+            entries = self._code_entry[ids].tolist()
+            stored_kinds = self._code_kind[ids].tolist()
             for entry, stored_kind, distance in zip(entries, stored_kinds, distances.tolist()):
                 is_phash = query_number >= first_phash_query
                 if is_phash != (stored_kind == PHASH):
@@ -218,11 +218,10 @@ class MatchIndex:
     def _feature_candidates(self, fingerprint: Fingerprint
                             ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Entries with at least FEATURE_VOTES keypoints hit, most-voted first, and their hits."""
-        rows, feature_ids = self._features.hits(fingerprint.descriptors, self._descriptors.values)
+        rows, feature_ids = self._features.hits(fingerprint.descriptors, self._descriptors)
         if len(feature_ids) == 0:
             return {}
-        entries = np.searchsorted(self._entry_features.values[:, 0], feature_ids,
-                                  side="right") - 1
+        entries = self._entry_features.searchsorted(feature_ids, column=0) - 1
         voted = np.unique(entries * (1 << 32) + feature_ids)  # each keypoint votes once
         ranked, votes = np.unique(voted >> 32, return_counts=True)
         order = np.argsort(-votes, kind="stable")
@@ -240,7 +239,7 @@ class MatchIndex:
         ):
             score = 1 - candidate.global_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind=candidate.global_kind)
-        stored_pdq = self._entry_pdq.values[entry]
+        stored_pdq = self._entry_pdq[entry]
         whole_distance = int(np.unpackbits(fingerprint.pdq[0] ^ stored_pdq).sum())
         for variant in candidate.phash_variants:
             # The pHash of this variant is within PHASH_PAIR_ACCEPT (the search radius ensures
@@ -252,28 +251,28 @@ class MatchIndex:
         if candidate.window_distance <= WINDOW_HASH_ACCEPT:
             score = 1 - candidate.window_distance / 256
             return Match(key=self._keys[entry], score=round(score, 4), kind="region")
-        offset, count = self._entry_features.values[entry]
-        points = self._keypoints.values[offset: offset + count]
-        descriptors = self._descriptors.values[offset: offset + count]
+        offset, count = self._entry_features[entry]
+        points = self._keypoints[offset: offset + count]
+        descriptors = self._descriptors[offset: offset + count]
         count, homography = geometry.confirm(fingerprint.keypoints, fingerprint.descriptors,
                                              points, descriptors)
         if count < MIN_INLIERS and candidate.feature_hits is not None:
             rows, feature_ids = candidate.feature_hits
             count, homography = geometry.confirm_pairs(
-                fingerprint.keypoints[rows], self._keypoints.values[feature_ids], feature_ids)
+                fingerprint.keypoints[rows], self._keypoints[feature_ids], feature_ids)
         if count < MIN_INLIERS:
             return None
         kind = candidate.kind
         if kind == "region":  # no hash said which variant: the homography tells
             kind = geometry.describe(homography, (fingerprint.width, fingerprint.height),
-                                     tuple(self._entry_size.values[entry].tolist()))
+                                     tuple(self._entry_size[entry].tolist()))
         # Half from the hash distance, half from how many keypoints agree (100 or more: all).
         distance = min(candidate.distance, whole_distance)
         score = 0.5 * (1 - distance / 256) + 0.5 * min(1.0, count / 100)
         return Match(key=self._keys[entry], score=round(score, 4), kind=kind)
 
     def _phash_distance(self, fingerprint: Fingerprint, entry: int) -> int:
-        return (fingerprint.phash64 ^ int(self._entry_phash.values[entry])).bit_count()
+        return (fingerprint.phash64 ^ int(self._entry_phash[entry])).bit_count()
 
     _COLUMNS = ("code_entry", "code_kind", "entry_codes", "entry_features", "entry_size",
                 "entry_phash", "entry_pdq", "keypoints", "descriptors")
@@ -285,7 +284,7 @@ class MatchIndex:
         self._codes.save(directory / "codes")
         self._features.save(directory / "features")
         for name in self._COLUMNS:
-            np.save(directory / f"{name}.npy", getattr(self, f"_{name}").values)
+            getattr(self, f"_{name}").save(directory / f"{name}.npy")
         live = [[entry, key] for entry, key in enumerate(self._keys) if key is not None]
         (directory / "keys.json").write_text(json.dumps(
             {"format": INDEX_FORMAT, "entries": len(self._keys), "keys": live}))

@@ -200,3 +200,17 @@ def test_open__older_layout__raises_value_error(index, tmp_path):
 
     with pytest.raises(ValueError, match="has layout 1, this version reads 2; rebuild it"):
         MatchIndex.open(tmp_path / "index")
+
+
+def test_open_then_add__keeps_saved_arrays_on_disk(index, registered, tmp_path):
+    index.save(tmp_path / "index")
+    reopened = MatchIndex.open(tmp_path / "index")
+
+    reopened.add("again", registered["china"])
+
+    # The saved keypoints stay memory-mapped: adding an image appends beside them.
+    assert isinstance(reopened._keypoints._base, np.memmap)
+    assert sorted(m.key for m in reopened.search(registered["china"])) == ["again", "china"]
+    reopened.save(tmp_path / "second")
+    assert sorted(m.key for m in MatchIndex.open(tmp_path / "second").search(
+        registered["china"])) == ["again", "china"]
