@@ -137,3 +137,47 @@ def test_fingerprint__phash64__has_imagehash_bit_order(photos, encode):
 def test_from_bytes__damaged__raises_value_error(damage):
     with pytest.raises(ValueError):
         Fingerprint.from_bytes(damage)
+
+
+def test_fingerprint__phash_dihedral__equals_imagehash_of_each_variant(photos, encode):
+    import imagehash
+
+    from backend.matching.decoding import decode
+    from backend.matching.fingerprints import DIHEDRAL_TRANSPOSES
+
+    # Thumbnails of transposed images differ slightly from transposed thumbnails: for
+    # astronaut, chelsea and rocket the bits would differ if that were ignored.
+    for name, pixels in photos.items():
+        data = encode(pixels, quality=90)
+        image = decode(data).image
+
+        computed = fingerprint(data).phash_dihedral
+
+        expected = [int(str(imagehash.phash(image if t is None else image.transpose(t))), 16)
+                    for t in DIHEDRAL_TRANSPOSES]
+        assert computed.tolist() == expected, name
+
+
+def _iscc_test_images(photos) -> list[np.ndarray]:
+    rng = np.random.default_rng(6)
+    greys = [np.asarray(Image.fromarray(pixels).convert("L")) for pixels in photos.values()]
+    ramp = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (40, 1))
+    return greys + [
+        np.zeros((40, 40), np.uint8),          # flat: every AC coefficient is rounding noise
+        np.full((33, 70), 255, np.uint8),
+        ramp, ramp.T.copy(),
+        rng.integers(0, 256, (50, 37), dtype=np.uint8),
+    ]
+
+
+def test_iscc_image_code__equals_iscc_core(photos):
+    import cv2
+    import iscc_core
+
+    from backend.matching.fingerprints import _iscc_image_code
+
+    for grey in _iscc_test_images(photos):
+        pixels = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
+        expected = iscc_core.gen_image_code_v0(pixels.flatten().tolist(), bits=64)["iscc"]
+
+        assert _iscc_image_code(grey) == expected
