@@ -2,6 +2,7 @@
 
     python bench/bench_matching_speed.py              # fingerprints + index at 1M codes
     python bench/bench_matching_speed.py --ten-million  # also at 10M codes (~10 min, ~6 GiB)
+    python bench/bench_matching_speed.py --fingerprints-only  # fingerprints alone (~1 min)
 
 Everything runs on one thread (OpenCV, faiss and BLAS pinned to 1), so the figures are per core.
 """
@@ -192,9 +193,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ten-million", action="store_true", help="also search 10M codes")
     parser.add_argument("--skip-fingerprints", action="store_true")
+    parser.add_argument("--fingerprints-only", action="store_true",
+                        help="time fingerprinting only, skip the index search")
     arguments = parser.parse_args()
     if not arguments.skip_fingerprints:
         fingerprint_throughput()
+    if arguments.fingerprints_only:
+        return
     rng = np.random.default_rng(2026)
     centres = real_codes(rng)
     sizes = [1_000_000] + ([10_000_000] if arguments.ten_million else [])

@@ -52,11 +52,17 @@ def _peel(block: np.ndarray, *, from_start: bool, axis: int) -> int:
     if len(lines) < MIN_SIDE:
         return 0
     colour = int(np.median(lines[0]))
-    share = (np.abs(lines - colour) <= TOLERANCE).mean(axis=1)
-    background = share >= BACKGROUND_SHARE
-    if not background[0]:
-        return 0
-    return int(np.argmin(background)) if not background.all() else 0
+    # Only the lines up to the first non-background one matter: look at a few lines first and
+    # at more only while all of them are background.
+    start, count = 0, MIN_SIDE
+    while start < len(lines):
+        chunk = lines[start:start + count]
+        share = np.count_nonzero(np.abs(chunk - colour) <= TOLERANCE, axis=1) / chunk.shape[1]
+        background = share >= BACKGROUND_SHARE
+        if not background.all():
+            return start + int(np.argmin(background))
+        start, count = start + count, 4 * count
+    return 0
 
 
 def content_quad(grey: np.ndarray) -> np.ndarray | None:
@@ -125,25 +131,33 @@ def edge_rectangles(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     such a frame even when the background around it is busy.
     """
     height, width = grey.shape
-    blurred = cv2.GaussianBlur(grey, (5, 5), 0).astype(np.int16)
-    rows = _straight_edges(np.abs(blurred[1:] - blurred[:-1]) > EDGE_STEP, width)
-    columns = _straight_edges((np.abs(blurred[:, 1:] - blurred[:, :-1]) > EDGE_STEP).T, height)
+    blurred = cv2.GaussianBlur(grey, (5, 5), 0)
+    rows = _straight_edges(cv2.absdiff(blurred[1:], blurred[:-1]) > EDGE_STEP, width)
+    columns = _straight_edges((cv2.absdiff(blurred[:, 1:], blurred[:, :-1]) > EDGE_STEP).T,
+                              height)
     rows = [(0, 0, width), (height, 0, width)] + [(p + 1, a, b) for p, a, b in rows]
     columns = [(0, 0, height), (width, 0, height)] + [(p + 1, a, b) for p, a, b in columns]
-    found = []
-    for (top, t0, t1), (bottom, b0, b1) in _pairs(rows):
-        for (left, l0, l1), (right, r0, r1) in _pairs(columns):
-            box = _worth_a_window((left, top, right, bottom), width, height)
-            if box is None:
-                continue
-            supported = (_covers(t0, t1, left, right) and _covers(b0, b1, left, right)
-                         and _covers(l0, l1, top, bottom) and _covers(r0, r1, top, bottom))
-            if supported:
-                borders = (top == 0) + (bottom == height) + (left == 0) + (right == width)
-                found.append((borders, -(right - left) * (bottom - top), box))
+    # Every pair of rows against every pair of columns, as arrays: (top, t0, t1, bottom, b0, b1)
+    # down the first axis, (left, l0, l1, right, r0, r1) across the second.
+    top, t0, t1, bottom, b0, b1 = (values[:, None] for values in _pairs(rows))
+    left, l0, l1, right, r0, r1 = (values[None, :] for values in _pairs(columns))
+    box_width, box_height = right - left, bottom - top
+    share = box_width * box_height / (width * height)
+    supported = (
+        (np.minimum(box_width, box_height) >= MIN_SIDE)
+        & (MIN_WINDOW_SHARE <= share) & (share <= MAX_WINDOW_SHARE)
+        & _covers(t0, t1, left, right) & _covers(b0, b1, left, right)
+        & _covers(l0, l1, top, bottom) & _covers(r0, r1, top, bottom)
+    )
+    found_rows, found_columns = np.nonzero(supported)
+    if len(found_rows) == 0:
+        return []
+    x0, x1 = left[0, found_columns], right[0, found_columns]
+    y0, y1 = top[found_rows, 0], bottom[found_rows, 0]
+    borders = (y0 == 0).astype(int) + (y1 == height) + (x0 == 0) + (x1 == width)
     # Frames drawn by real edges on all sides first (a figure in a page), then larger ones.
-    found.sort()
-    return [box for _, _, box in found[:MAX_RECTANGLES]]
+    order = np.lexsort((y1, x1, y0, x0, -(x1 - x0) * (y1 - y0), borders))[:MAX_RECTANGLES]
+    return [(int(x0[i]), int(y0[i]), int(x1[i]), int(y1[i])) for i in order]
 
 
 def _straight_edges(steps: np.ndarray, length: int) -> list[tuple[int, int, int]]:
@@ -152,9 +166,15 @@ def _straight_edges(steps: np.ndarray, length: int) -> list[tuple[int, int, int]
     # merge neighbouring lines and bridge short gaps before measuring runs.
     steps = cv2.dilate(steps.astype(np.uint8), np.ones((3, 1), np.uint8))
     steps = cv2.morphologyEx(steps, cv2.MORPH_CLOSE, np.ones((1, GAP_BRIDGE), np.uint8))
-    changes = np.diff(np.pad(steps, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    start_lines, starts = np.nonzero(changes == 1)
-    _, ends = np.nonzero(changes == -1)  # row-major order: each run's end follows its start
+    # Only lines with enough edge pixels in all can hold a long enough run.
+    candidates = np.flatnonzero(steps.sum(axis=1, dtype=np.int32) >= MIN_EDGE_SHARE * length)
+    padded = np.zeros((len(candidates), steps.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = steps[candidates]
+    # Row-major positions of the changes: each run's start, then its end.
+    changes = np.flatnonzero(np.diff(padded, axis=1))
+    line_length = steps.shape[1] + 1
+    start_lines = candidates[changes[0::2] // line_length]
+    starts, ends = changes[0::2] % line_length, changes[1::2] % line_length
     runs = ends - starts
     # The longest run of each line: sort by line, longest first, keep the first of each line.
     order = np.lexsort((-runs, start_lines))
@@ -174,11 +194,14 @@ def _straight_edges(steps: np.ndarray, length: int) -> list[tuple[int, int, int]
     return kept
 
 
-def _pairs(lines):
-    ordered = sorted(lines)
-    return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]
-            if b[0] - a[0] >= MIN_SIDE]
+def _pairs(lines) -> list[np.ndarray]:
+    """Pairs of lines at least MIN_SIDE apart: arrays a, a_start, a_end, b, b_start, b_end."""
+    ordered = np.array(sorted(lines), dtype=np.int64).reshape(-1, 3)
+    first, second = np.triu_indices(len(ordered), k=1)
+    apart = ordered[second, 0] - ordered[first, 0] >= MIN_SIDE
+    first, second = first[apart], second[apart]
+    return [*ordered[first].T, *ordered[second].T]
 
 
-def _covers(start: int, end: int, low: int, high: int) -> bool:
-    return min(end, high) - max(start, low) >= SIDE_SUPPORT * (high - low)
+def _covers(start, end, low, high):
+    return np.minimum(end, high) - np.maximum(start, low) >= SIDE_SUPPORT * (high - low)

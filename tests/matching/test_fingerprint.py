@@ -137,3 +137,83 @@ def test_fingerprint__phash64__has_imagehash_bit_order(photos, encode):
 def test_from_bytes__damaged__raises_value_error(damage):
     with pytest.raises(ValueError):
         Fingerprint.from_bytes(damage)
+
+
+def test_fingerprint__phash_dihedral__equals_imagehash_of_each_variant(photos, encode):
+    import imagehash
+
+    from backend.matching.decoding import decode
+    from backend.matching.fingerprints import DIHEDRAL_TRANSPOSES
+
+    # Thumbnails of transposed images differ slightly from transposed thumbnails: for
+    # astronaut, chelsea and rocket the bits would differ if that were ignored.
+    for name, pixels in photos.items():
+        data = encode(pixels, quality=90)
+        image = decode(data).image
+
+        computed = fingerprint(data).phash_dihedral
+
+        expected = [int(str(imagehash.phash(image if t is None else image.transpose(t))), 16)
+                    for t in DIHEDRAL_TRANSPOSES]
+        assert computed.tolist() == expected, name
+
+
+def _iscc_test_images(photos) -> list[np.ndarray]:
+    rng = np.random.default_rng(6)
+    greys = [np.asarray(Image.fromarray(pixels).convert("L")) for pixels in photos.values()]
+    ramp = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (40, 1))
+    return greys + [
+        np.zeros((40, 40), np.uint8),          # flat: every AC coefficient is rounding noise
+        np.full((33, 70), 255, np.uint8),
+        ramp, ramp.T.copy(),
+        rng.integers(0, 256, (50, 37), dtype=np.uint8),
+    ]
+
+
+def test_iscc_image_code__equals_iscc_core(photos):
+    import cv2
+    import iscc_core
+
+    from backend.matching.fingerprints import _iscc_image_code
+
+    for grey in _iscc_test_images(photos):
+        pixels = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
+        expected = iscc_core.gen_image_code_v0(pixels.flatten().tolist(), bits=64)["iscc"]
+
+        assert _iscc_image_code(grey) == expected
+
+
+def test_level_quotas__match_how_opencv_orb_shares_keypoints_over_levels(photos):
+    import cv2
+
+    from backend.matching.fingerprints import _level_quotas
+
+    grey = np.asarray(Image.fromarray(photos["brick"]).convert("L"))
+    for count in (128, 256, 512, 1280):
+        keypoints = cv2.ORB_create(nfeatures=count, fastThreshold=10).detect(grey, None)
+
+        per_level = np.bincount([kp.octave for kp in keypoints], minlength=8).tolist()
+
+        assert per_level == _level_quotas(count)
+
+
+def test_shared_window_features__each_window_gets_its_own_keypoints(photos):
+    from backend.matching.fingerprints import WINDOW_KEYPOINTS, _shared_window_features
+
+    # Two pictures on a page: one textured, one much smoother, which must not be starved.
+    page = np.full((420, 512), 255, np.uint8)
+    page[20:220, 20:300] = np.asarray(Image.fromarray(photos["brick"]).convert("L"))[:200, :280]
+    page[230:400, 200:490] = np.asarray(Image.fromarray(photos["coffee"]).convert("L"))[100:270, 200:490]
+    boxes = [(20, 20, 300, 220), (200, 230, 490, 400), (0, 0, 512, 420)]
+    masks = []
+    for x0, y0, x1, y1 in boxes:
+        mask = np.zeros(page.shape, np.uint8)
+        mask[y0:y1, x0:x1] = 255
+        masks.append(mask)
+
+    features = _shared_window_features(page, masks)
+
+    assert len(features) == len(boxes)
+    for (x0, y0, x1, y1), (points, descriptors) in zip(boxes, features):
+        assert len(points) == len(descriptors) == WINDOW_KEYPOINTS
+        assert np.all((points >= (x0 - 1, y0 - 1)) & (points <= (x1, y1)))
