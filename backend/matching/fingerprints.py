@@ -182,8 +182,8 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
         features.append(_orb_features(grey, crops[0][1], WINDOW_KEYPOINTS))
     elif crops:
         features += _shared_window_features(grey, [mask for _, mask in crops])
-    keypoints = np.concatenate([points for points, _ in features])
-    descriptors = np.concatenate([found for _, found in features])
+    keypoints, descriptors = _distinct(np.concatenate([points for points, _ in features]),
+                                       np.concatenate([found for _, found in features]))
     return Fingerprint(
         width=width,
         height=height,
@@ -414,6 +414,19 @@ def _level_quotas(count: int) -> list[int]:
         quotas.append(round(share))
         share *= factor
     return quotas + [max(count - sum(quotas), 0)]
+
+
+def _distinct(points: np.ndarray, descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The features without repeats, in their first order.
+
+    A keypoint found by both the whole-image pass and a window's would be stored twice; a query
+    descriptor's best and second-best matches would then be the same point, and Lowe's ratio
+    test would reject the match.
+    """
+    rows = np.concatenate([points.view(np.uint8).reshape(len(points), -1), descriptors], axis=1)
+    _, first = np.unique(np.ascontiguousarray(rows).view(f"V{rows.shape[1]}"), return_index=True)
+    keep = np.sort(first)
+    return points[keep], descriptors[keep]
 
 
 def _orb_features(grey: np.ndarray, mask: np.ndarray | None, count: int

@@ -4,6 +4,7 @@ import zlib
 
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image
 
 from backend.matching import Fingerprint, InvalidImage, fingerprint
@@ -217,3 +218,19 @@ def test_shared_window_features__each_window_gets_its_own_keypoints(photos):
     for (x0, y0, x1, y1), (points, descriptors) in zip(boxes, features):
         assert len(points) == len(descriptors) == WINDOW_KEYPOINTS
         assert np.all((points >= (x0 - 1, y0 - 1)) & (points <= (x1, y1)))
+
+
+def test_fingerprint__keypoints__are_stored_once(encode):
+    # A picture in a page: its window's keypoints are found by the whole-image pass as well.
+    from PIL import ImageDraw
+
+    page = Image.new("RGB", (1000, 800), (250, 250, 250))
+    ImageDraw.Draw(page).rectangle((0, 0, 1000, 60), fill=(30, 60, 120))
+    page.paste(Image.fromarray(skimage.data.astronaut()).resize((480, 480)), (480, 150))
+
+    print_ = fingerprint(encode(page, quality=90))
+
+    rows = np.concatenate([print_.keypoints.view(np.uint8).reshape(len(print_.keypoints), -1),
+                           print_.descriptors], axis=1)
+    assert len(print_.windows) > 0
+    assert len(np.unique(rows, axis=0)) == len(rows)
