@@ -423,6 +423,8 @@ def _distinct(points: np.ndarray, descriptors: np.ndarray) -> tuple[np.ndarray, 
     descriptor's best and second-best matches would then be the same point, and Lowe's ratio
     test would reject the match.
     """
+    if len(points) < 2:
+        return points, descriptors
     rows = np.concatenate([points.view(np.uint8).reshape(len(points), -1), descriptors], axis=1)
     _, first = np.unique(np.ascontiguousarray(rows).view(f"V{rows.shape[1]}"), return_index=True)
     keep = np.sort(first)

@@ -234,3 +234,10 @@ def test_fingerprint__keypoints__are_stored_once(encode):
                            print_.descriptors], axis=1)
     assert len(print_.windows) > 0
     assert len(np.unique(rows, axis=0)) == len(rows)
+
+
+def test_fingerprint__flat_image__has_no_keypoints(encode):
+    flat = fingerprint(encode(np.full((300, 400, 3), 128, np.uint8), "PNG"))
+
+    assert len(flat.keypoints) == len(flat.descriptors) == 0
+    assert Fingerprint.from_bytes(flat.to_bytes()).keypoints.shape == (0, 2)
