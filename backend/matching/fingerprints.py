@@ -27,13 +27,6 @@ WINDOW_KEYPOINTS = 128
 SHARED_KEYPOINTS_PER_WINDOW = 256
 ORB_LEVELS = 8
 ORB_SCALE = 1.2
-# Sub-windows of the whole image (x0, y0, x1, y1 as fractions) whose PDQ codes are registered
-# too, so that a crop of a registered image still lands near one of them.
-REGION_BOXES = (
-    (0.025, 0.025, 0.975, 0.975),
-    (0.07, 0.07, 0.93, 0.93),
-    (0.15, 0.15, 0.85, 0.85),
-)
 # Borders whose grey level stays within this distance of the border colour count as padding.
 BORDER_TOLERANCE = 12
 MIN_TRIMMED_FRACTION = 0.15
@@ -49,8 +42,8 @@ DIHEDRAL_TRANSPOSES = (
     Image.Transpose.TRANSVERSE,
 )
 FORMAT_MAGIC = b"CTFP"
-FORMAT_VERSION = 3
-_HEADER = struct.Struct("<4sBIIQH26sHHHH")
+FORMAT_VERSION = 4  # 4: no region codes (crops are found by their keypoints)
+_HEADER = struct.Struct("<4sBIIQH26sHHH")
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,12 +53,11 @@ class Fingerprint:
     `pdq` holds the PDQ codes of the 8 dihedral variants (row 0: the image as shown; then
     PDQ's order, DIHEDRAL_TRANSPOSES: rotated 90, 180, 270 degrees anticlockwise, flipped top to
     bottom, left to right, transposed, transversed); `phash_dihedral` the 64-bit pHashes of the
-    same variants (`phash_dihedral[0] == phash64`). `trimmed` is the PDQ code of the image with uniform borders removed, or None
-    when there were none. `regions` are the PDQ codes of REGION_BOXES, registered so that crops
-    are found; `windows` are PDQ codes of content windows (see windows.py), searched so that a
-    registered image inside a larger picture is found. `keypoints` (pixel
-    positions in the working image) and `descriptors` are ORB features used to confirm a match
-    geometrically.
+    same variants (`phash_dihedral[0] == phash64`). `trimmed` is the PDQ code of the image with
+    uniform borders removed, or None when there were none. `windows` are PDQ codes of content
+    windows (see windows.py), searched so that a registered image inside a larger picture is
+    found. `keypoints` (pixel positions in the working image) and `descriptors` are ORB
+    features: they find crops and pasted copies (features.py) and confirm matches geometrically.
     """
 
     width: int
@@ -76,7 +68,6 @@ class Fingerprint:
     pdq_quality: int
     iscc: str
     trimmed: np.ndarray | None
-    regions: np.ndarray
     windows: np.ndarray
     keypoints: np.ndarray
     descriptors: np.ndarray
@@ -93,7 +84,6 @@ class Fingerprint:
             self.pdq_quality,
             iscc.ljust(26, b"\0"),
             0 if self.trimmed is None else 1,
-            len(self.regions),
             len(self.windows),
             len(self.keypoints),
         )
@@ -101,7 +91,6 @@ class Fingerprint:
         if self.trimmed is not None:
             parts.append(self.trimmed.tobytes())
         parts += [
-            self.regions.tobytes(),
             self.windows.tobytes(),
             self.keypoints.astype("<f4").tobytes(),
             self.descriptors.tobytes(),
@@ -114,14 +103,14 @@ class Fingerprint:
         data = bytes(data)
         if len(data) < _HEADER.size or data[:4] != FORMAT_MAGIC:
             raise ValueError("not a Copytrack fingerprint (bad magic or too short)")
-        (_, version, width, height, phash64, quality, iscc, has_trimmed, n_regions, n_windows,
+        (_, version, width, height, phash64, quality, iscc, has_trimmed, n_windows,
          n_keypoints) = _HEADER.unpack_from(data)
         if version != FORMAT_VERSION:
             raise ValueError(f"fingerprint format version {version} is not supported")
         expected = (
             _HEADER.size
             + 7 * 8
-            + (8 + has_trimmed + n_regions + n_windows) * PDQ_BYTES
+            + (8 + has_trimmed + n_windows) * PDQ_BYTES
             + n_keypoints * (8 + DESCRIPTOR_BYTES)
         )
         if len(data) != expected:
@@ -137,7 +126,6 @@ class Fingerprint:
         other_phashes = take(7, "<u8", (7,)).astype(np.uint64)
         pdq = take(8 * PDQ_BYTES, "u1", (8, PDQ_BYTES))
         trimmed = take(PDQ_BYTES, "u1", (PDQ_BYTES,)) if has_trimmed else None
-        regions = take(n_regions * PDQ_BYTES, "u1", (n_regions, PDQ_BYTES))
         windows = take(n_windows * PDQ_BYTES, "u1", (n_windows, PDQ_BYTES))
         keypoints = take(n_keypoints * 2, "<f4", (n_keypoints, 2)).astype(np.float32)
         descriptors = take(n_keypoints * DESCRIPTOR_BYTES, "u1", (n_keypoints, DESCRIPTOR_BYTES))
@@ -150,7 +138,6 @@ class Fingerprint:
             pdq_quality=quality,
             iscc=iscc.rstrip(b"\0").decode("ascii"),
             trimmed=trimmed,
-            regions=regions,
             windows=windows,
             keypoints=keypoints,
             descriptors=descriptors,
@@ -193,7 +180,6 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
         pdq_quality=int(quality),
         iscc=_iscc_image_code(grey if trim_box is None else grey[y0:y1, x0:x1]),
         trimmed=trimmed,
-        regions=np.stack([_pdq(_crop(rgb, box)) for box in REGION_BOXES]),
         windows=(np.stack([_pdq(pixels) for pixels, _ in crops]) if crops
                  else np.zeros((0, PDQ_BYTES), np.uint8)),
         keypoints=keypoints,
@@ -266,12 +252,6 @@ def _for_pdq(rgb: np.ndarray) -> np.ndarray:
 def _pdq(rgb: np.ndarray) -> np.ndarray:
     bits, _quality = pdqhash.compute(_for_pdq(rgb))
     return np.packbits(bits.astype(np.uint8))
-
-
-def _crop(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    x0, y0, x1, y1 = box
-    return rgb[round(y0 * height):round(y1 * height), round(x0 * width):round(x1 * width)]
 
 
 def _content_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -16,13 +16,13 @@ from .fingerprints import Fingerprint
 from .hamming import HammingIndex
 
 Key = str | int
-# The layout `save` writes (1: before local features and image sizes); `open` reads only this one.
-INDEX_FORMAT = 2
+# The layout `save` writes (1: before local features and image sizes, 2: with region codes);
+# `open` reads only this one.
+INDEX_FORMAT = 3
 
 # Kinds of stored code, per entry: the whole image, its borders trimmed, its pHash (repeated
-# four times to fill 256 bits, so 4 bits of code distance are 1 bit of pHash), REGION_BOXES.
+# four times to fill 256 bits, so 4 bits of code distance are 1 bit of pHash).
 WHOLE, TRIMMED, PHASH = 0, 1, 2
-FIRST_REGION = 3
 # PDQ's dihedral order (see Fingerprint.pdq) and what a hit on each variant means.
 VARIANT_KINDS = ("whole", "rotation", "rotation", "rotation", "flip", "flip", "flip", "flip")
 
@@ -136,8 +136,6 @@ class MatchIndex:
             kinds.append(TRIMMED)
         codes.append(_phash_code(fingerprint.phash64))
         kinds.append(PHASH)
-        codes.extend(fingerprint.regions)
-        kinds.extend(FIRST_REGION + i for i in range(len(fingerprint.regions)))
         ids = self._codes.add(np.stack(codes))
         self._code_entry.append(np.full(len(ids), entry))
         self._code_kind.append(kinds)
@@ -189,9 +187,8 @@ class MatchIndex:
             queries.append(fingerprint.trimmed)
             query_kinds.append("region")
         global_queries = len(queries)
-        for codes in (fingerprint.regions, fingerprint.windows):
-            queries.extend(codes)
-            query_kinds.extend("region" for _ in codes)
+        queries.extend(fingerprint.windows)
+        query_kinds.extend("region" for _ in fingerprint.windows)
         first_phash_query = len(queries)
         queries.extend(_phash_code(int(phash)) for phash in fingerprint.phash_dihedral)
         candidates: dict[int, _Candidate] = {}
@@ -208,9 +205,10 @@ class MatchIndex:
                 if is_phash:
                     candidate.phash_variants.append(query_number - first_phash_query)
                     continue
-                is_global = query_number < global_queries and stored_kind <= TRIMMED
-                kind = query_kinds[query_number] if stored_kind <= TRIMMED else "region"
-                candidate.note(distance, kind, is_global, unchanged=query_number == 0,
+                # Stored codes here are whole-image or trimmed codes.
+                is_global = query_number < global_queries
+                candidate.note(distance, query_kinds[query_number], is_global,
+                               unchanged=query_number == 0,
                                window_on_whole=query_number >= global_queries
                                and stored_kind == WHOLE)
         return candidates

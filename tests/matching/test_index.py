@@ -196,9 +196,9 @@ def test_remove__key__its_keypoints_no_longer_match(index, photos, encode):
 def test_open__older_layout__raises_value_error(index, tmp_path):
     index.save(tmp_path / "index")
     keys = tmp_path / "index" / "keys.json"
-    keys.write_text(keys.read_text().replace('"format": 2, ', ""))
+    keys.write_text(keys.read_text().replace('"format": 3, ', ""))
 
-    with pytest.raises(ValueError, match="has layout 1, this version reads 2; rebuild it"):
+    with pytest.raises(ValueError, match="has layout 1, this version reads 3; rebuild it"):
         MatchIndex.open(tmp_path / "index")
 
 
