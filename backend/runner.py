@@ -76,10 +76,12 @@ def run(settings: Settings, echo=print) -> None:
         services.stopping.set()
         if server is not None:
             server.shutdown()
-        if scheduler is not None:
-            scheduler.shutdown(wait=True)
-            save_matcher_snapshot(services)
-        services.close()
-        if node is not None:
-            node.stop()
-            echo("chain state saved")
+        try:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
+                save_matcher_snapshot(services)
+        finally:  # whatever the snapshot did, the database and the chain node are closed
+            services.close()
+            if node is not None:
+                node.stop()
+                echo("chain state saved")

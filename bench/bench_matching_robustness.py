@@ -97,8 +97,8 @@ class Matcher:
             counts = {
                 "ratio-tested matches": geometry.inliers(query.keypoints, query.descriptors,
                                                          stored.keypoints, stored.descriptors),
-                "local-feature hits": geometry.confirm_pairs(
-                    query.keypoints[rows[mine]], points[ids[mine]], ids[mine])[0],
+                "local-feature hits": geometry.confirm_pairs(query.keypoints[rows[mine]],
+                                                             points[ids[mine]])[0],
             }
             for path, count in counts.items():
                 self.worst_unrelated[path] = max(self.worst_unrelated[path],

@@ -7,6 +7,7 @@ into memory. Reads go through indexing: an int, a contiguous slice or an integer
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,8 @@ class Column:
     def __getitem__(self, key):
         base, tail = self._base, self._tail[: self._tail_length]
         if isinstance(key, (int, np.integer)):
+            if not 0 <= key < len(self):
+                raise IndexError(f"column index {key} out of range [0, {len(self)})")
             return base[key] if key < len(base) else tail[key - len(base)]
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
@@ -48,6 +51,8 @@ class Column:
                 return tail[start - len(base): stop - len(base)]
             return np.concatenate([base[start:], tail[: stop - len(base)]])
         indices = np.asarray(key, np.int64)
+        if len(indices) and (indices.min() < 0 or indices.max() >= len(self)):
+            raise IndexError(f"column indices out of range [0, {len(self)})")
         in_base = indices < len(base)
         out = np.empty((len(indices),) + base.shape[1:], base.dtype)
         out[in_base] = base[indices[in_base]]
@@ -64,10 +69,16 @@ class Column:
         return np.where(in_tail > 0, len(base) + in_tail, in_base)
 
     def save(self, path: Path) -> None:
-        """Write base and tail as one .npy file, without gathering them in memory."""
-        out = np.lib.format.open_memmap(path, mode="w+", dtype=self._base.dtype,
+        """Write base and tail as one .npy file, without gathering them in memory.
+
+        The file is written beside `path` and renamed over it: the base may be memory-mapped
+        from `path` itself, and truncating it in place would zero the base under our feet.
+        """
+        partial = Path(f"{path}.partial")
+        out = np.lib.format.open_memmap(partial, mode="w+", dtype=self._base.dtype,
                                         shape=(len(self),) + self._base.shape[1:])
         out[: len(self._base)] = self._base
         out[len(self._base):] = self._tail[: self._tail_length]
         out.flush()
         del out
+        os.replace(partial, path)

@@ -32,6 +32,8 @@ TABLES = 4
 WORD_BITS = 24
 # A hit: descriptors within this many bits (of 256). See docs/matching.md for the tuning.
 MAX_DESCRIPTOR_DISTANCE = 40
+# Hits kept per query descriptor (its nearest).
+MAX_HITS_PER_ROW = 3
 # A word filed under more postings than this is a stop word (flat or repeated patterns: text,
 # bricks), which says nothing about which image it came from; lookups skip it.
 MAX_POSTINGS = 4096
@@ -86,19 +88,22 @@ class _Segment:
             return np.asarray(self.words)
         return np.repeat(np.arange(WORD_SPACE, dtype=np.uint32), np.diff(self.offsets))
 
-    def lookup(self, query_words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(index into query_words, feature id) for every posting under one of the words."""
+    def ranges(self, query_words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each word's postings start, and how many there are."""
         if self.offsets is not None:
             low = self.offsets[query_words].astype(np.int64)
             high = self.offsets[query_words + 1].astype(np.int64)
         else:
             low = np.searchsorted(self.words, query_words, side="left")
             high = np.searchsorted(self.words, query_words, side="right")
-        lengths = np.where(high - low > MAX_POSTINGS, 0, high - low)
+        return low, high - low
+
+    def gather(self, low: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into the words, feature id) of the postings in these ranges."""
         total = int(lengths.sum())
         if total == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        rows = np.repeat(np.arange(len(query_words)), lengths)
+        rows = np.repeat(np.arange(len(low)), lengths)
         skips = low - np.concatenate([[0], np.cumsum(lengths)[:-1]])
         return rows, np.asarray(self.ids[np.repeat(skips, lengths) + np.arange(total)], np.int64)
 
@@ -144,10 +149,11 @@ class FeatureIndex:
             self._flush()
 
     def hits(self, query: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query row, feature id) of each registered descriptor near a query descriptor.
+        """(query row, feature id) of registered descriptors near a query descriptor.
 
         `stored` is the caller's descriptor array indexed by feature id (it holds the full
-        descriptors, which the postings do not). Each (query row, feature id) pair appears once.
+        descriptors, which the postings do not). Each (query row, feature id) pair appears once,
+        each query row at most MAX_HITS_PER_ROW times, nearest pairs first.
         """
         query = np.ascontiguousarray(query, dtype=np.uint8)
         if len(query) == 0:
@@ -159,16 +165,29 @@ class FeatureIndex:
                 self._buffer_segment = _Segment.build(np.concatenate(self._buffer_words),
                                                       np.concatenate(self._buffer_ids))
             segments.append(self._buffer_segment)
-        found = [segment.lookup(query_words) for segment in segments]
-        if not found or sum(len(ids) for _, ids in found) == 0:
+        ranges = [segment.ranges(query_words) for segment in segments]
+        # Stop words by their postings over all segments.
+        common = sum((lengths for _, lengths in ranges), np.zeros(len(query_words), np.int64))
+        common = common > MAX_POSTINGS
+        found = [segment.gather(low, np.where(common, 0, lengths))
+                 for segment, (low, lengths) in zip(segments, ranges)]
+        if sum(len(ids) for _, ids in found) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         rows_found = np.concatenate([rows for rows, _ in found]) // TABLES
         ids_found = np.concatenate([ids for _, ids in found])
         pairs = np.unique((rows_found.astype(np.int64) << 32) | ids_found)
         rows_found, ids_found = pairs >> 32, pairs & MAX_FEATURE_ID
         differing = _BITS_SET[query[rows_found] ^ stored[ids_found]].sum(axis=1, dtype=np.int32)
-        near = differing <= MAX_DESCRIPTOR_DISTANCE
-        return rows_found[near], ids_found[near]
+        # The nearest MAX_HITS_PER_ROW of each query descriptor within the distance, nearest
+        # first overall: a descriptor that matches everything (a hostile or flat pattern)
+        # cannot flood the vote or the geometric check.
+        order = np.lexsort((differing, rows_found))
+        rows_found, ids_found, differing = rows_found[order], ids_found[order], differing[order]
+        starts = np.flatnonzero(np.concatenate([[True], rows_found[1:] != rows_found[:-1]]))
+        rank = np.arange(len(rows_found)) - np.repeat(starts, np.diff(np.append(starts, len(rows_found))))
+        keep = (differing <= MAX_DESCRIPTOR_DISTANCE) & (rank < MAX_HITS_PER_ROW)
+        nearest = np.argsort(differing[keep], kind="stable")
+        return rows_found[keep][nearest], ids_found[keep][nearest]
 
     def _flush(self) -> None:
         segment = _Segment.build(np.concatenate(self._buffer_words),

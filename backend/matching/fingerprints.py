@@ -26,6 +26,7 @@ WINDOW_KEYPOINTS = 128
 # (see _shared_window_features); OpenCV's ORB defaults for the pyramid it shares them across.
 SHARED_KEYPOINTS_PER_WINDOW = 256
 ORB_LEVELS = 8
+ORB_MIN_SIDE = 32
 ORB_SCALE = 1.2
 # Borders whose grey level stays within this distance of the border colour count as padding.
 BORDER_TOLERANCE = 12
@@ -189,6 +190,8 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
 
 def _window_crops(rgb: np.ndarray, grey: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(pixels, mask in the working image) of each content window worth fingerprinting."""
+    if min(grey.shape) < windows.MIN_SIDE:
+        return []  # no window of at least MIN_SIDE fits (and the edge search needs 2+ lines)
     boxes = []
     layout = windows.layout_window(grey)
     if layout is not None:
@@ -413,6 +416,8 @@ def _distinct(points: np.ndarray, descriptors: np.ndarray) -> tuple[np.ndarray, 
 
 def _orb_features(grey: np.ndarray, mask: np.ndarray | None, count: int
                   ) -> tuple[np.ndarray, np.ndarray]:
+    if min(grey.shape) < ORB_MIN_SIDE:  # no 31-pixel patch fits (and ORB's pyramid fails)
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
     # A detector per call: OpenCV's ORB object is not safe to share between threads.
     orb = cv2.ORB_create(nfeatures=count, fastThreshold=10)
     keypoints, descriptors = orb.detectAndCompute(grey, mask)

@@ -14,6 +14,12 @@ from .decoding import WORKING_SIDE
 RATIO = 0.8
 RANSAC_PIXELS = 6.0
 MIN_MATCHES = 8
+# Inliers are counted as distinct positions (cells of this many pixels) on both sides: ORB finds
+# several keypoints at one spot (pyramid levels, window passes), and four spots always fit a
+# homography exactly, however many keypoints sit on them.
+POSITION_CELL = 3.0
+# The correspondences RANSAC sees at most (the nearest first): a bound on its work per candidate.
+MAX_PAIRS = 2000
 # What a confirmed match is called: a query covering less than WHOLE_COVER of the registered
 # image shows a region of it; a registered image filling less than WHOLE_FILL of the query sits
 # inside a larger picture (padding, a page, a background); a turn beyond MIN_ROTATION degrees
@@ -46,26 +52,29 @@ def confirm(
     pairs = matcher.knnMatch(query_descriptors, stored_descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     return confirm_pairs(query_points[[m.queryIdx for m in good]],
-                         stored_points[[m.trainIdx for m in good]],
-                         np.array([m.trainIdx for m in good], np.int64))
+                         stored_points[[m.trainIdx for m in good]])
 
 
-def confirm_pairs(source: np.ndarray, target: np.ndarray, target_ids: np.ndarray
-                  ) -> tuple[int, np.ndarray | None]:
-    """Inliers and homography of given correspondences source[i] -> target[i].
+def confirm_pairs(source: np.ndarray, target: np.ndarray) -> tuple[int, np.ndarray | None]:
+    """Inliers and homography of given correspondences source[i] -> target[i], best first.
 
-    `target_ids` names each target keypoint: several query points matched onto one stored
-    point count once. Used directly with the local-feature hits, which need no ratio test: in
-    repetitive textures (bricks, coins) the ratio test throws away the right matches with the
-    wrong ones.
+    Used directly with the local-feature hits, which need no ratio test: in repetitive textures
+    (bricks, coins) the ratio test throws away the right matches with the wrong ones. Inliers
+    count distinct positions, the fewer of the two sides'.
     """
+    source, target = source[:MAX_PAIRS], target[:MAX_PAIRS]
     if len(source) < MIN_MATCHES:
         return 0, None
     homography, mask = cv2.findHomography(source.reshape(-1, 1, 2), target.reshape(-1, 1, 2),
                                           cv2.RANSAC, RANSAC_PIXELS)
-    if homography is None or not _plausible(homography):
+    if homography is None or not _plausible(homography, source):
         return 0, None
-    return len(np.unique(target_ids[mask.ravel() > 0])), homography
+    keep = mask.ravel() > 0
+    return min(_positions(source[keep]), _positions(target[keep])), homography
+
+
+def _positions(points: np.ndarray) -> int:
+    return len(np.unique(np.floor(points / POSITION_CELL).astype(np.int64), axis=0))
 
 
 def describe(homography: np.ndarray, query_size: tuple[int, int],
@@ -99,11 +108,20 @@ def working_size(width: int, height: int) -> tuple[float, float]:
     return width * scale, height * scale
 
 
-def _plausible(homography: np.ndarray) -> bool:
-    """Rejects mappings no edit produces: mirroring, collapse, extreme scale or perspective."""
+def _plausible(homography: np.ndarray, source: np.ndarray) -> bool:
+    """Rejects mappings no edit produces: mirroring, collapse, extreme scale or perspective.
+
+    The projective divisor must stay positive over the query points' extent: where it changes
+    sign the plane folds through infinity, which no photograph of a picture does.
+    """
     linear = homography[:2, :2] / homography[2, 2]
     determinant = float(np.linalg.det(linear))
     if not 1 / 64 < determinant < 64:
         return False
     perspective = np.abs(homography[2, :2] / homography[2, 2])
-    return bool(perspective.max() < 0.005)
+    if perspective.max() >= 0.005:
+        return False
+    low, high = source.reshape(-1, 2).min(axis=0), source.reshape(-1, 2).max(axis=0)
+    corners = np.array([[low[0], low[1], 1], [high[0], low[1], 1], [high[0], high[1], 1],
+                        [low[0], high[1], 1]])
+    return bool((corners @ homography[2] / homography[2, 2] > 0.25).all())

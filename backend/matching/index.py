@@ -11,7 +11,7 @@ import numpy as np
 
 from . import geometry
 from .columns import Column
-from .features import FeatureIndex
+from .features import MAX_FEATURE_ID, FeatureIndex
 from .fingerprints import Fingerprint
 from .hamming import HammingIndex
 
@@ -126,6 +126,17 @@ class MatchIndex:
         _check_key(key)
         if not isinstance(fingerprint, Fingerprint):
             raise TypeError(f"fingerprint must be a Fingerprint, not {type(fingerprint).__name__}")
+        # Everything that can refuse is checked before anything changes: a refused add leaves
+        # the index as it was, key included.
+        features = len(fingerprint.keypoints)
+        if (fingerprint.pdq.shape != (8, 32) or fingerprint.keypoints.shape != (features, 2)
+                or fingerprint.descriptors.shape != (features, 32)
+                or (fingerprint.trimmed is not None and fingerprint.trimmed.shape != (32,))):
+            raise ValueError("fingerprint arrays have inconsistent shapes; recompute it")
+        first_feature = len(self._keypoints)
+        if first_feature + features - 1 > MAX_FEATURE_ID:
+            raise ValueError(f"matching: this index holds {first_feature:,} features and can "
+                             f"address {MAX_FEATURE_ID + 1:,}; shard the registered images")
         if key in self._entry_by_key:
             self.remove(key)
         entry = len(self._keys)
@@ -140,9 +151,8 @@ class MatchIndex:
         self._code_entry.append(np.full(len(ids), entry))
         self._code_kind.append(kinds)
         self._entry_codes.append([[ids[0], len(ids)]])
-        first_feature = len(self._keypoints)
-        self._entry_features.append([[first_feature, len(fingerprint.keypoints)]])
-        self._features.add(np.arange(first_feature, first_feature + len(fingerprint.keypoints)),
+        self._entry_features.append([[first_feature, features]])
+        self._features.add(np.arange(first_feature, first_feature + features),
                            fingerprint.descriptors)
         self._entry_size.append([[fingerprint.width, fingerprint.height]])
         self._entry_phash.append([fingerprint.phash64])
@@ -256,8 +266,8 @@ class MatchIndex:
                                              points, descriptors)
         if count < MIN_INLIERS and candidate.feature_hits is not None:
             rows, feature_ids = candidate.feature_hits
-            count, homography = geometry.confirm_pairs(
-                fingerprint.keypoints[rows], self._keypoints[feature_ids], feature_ids)
+            count, homography = geometry.confirm_pairs(fingerprint.keypoints[rows],
+                                                       self._keypoints[feature_ids])
         if count < MIN_INLIERS:
             return None
         kind = candidate.kind

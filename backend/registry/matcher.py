@@ -144,12 +144,16 @@ class RegisteredImages:
     def _put(self, reg_id: str, print_: Fingerprint | None, phash: int) -> None:
         """Index `reg_id` by its fingerprint, or by its pHash alone (the index lock is held)."""
         if print_ is not None:
-            self.index.add(reg_id, print_)  # replaces what the key had
-            self.by_phash.pop(reg_id, None)
-        else:
-            if reg_id in self.index:
-                self.index.remove(reg_id)
-            self.by_phash[reg_id] = phash
+            try:
+                self.index.add(reg_id, print_)  # replaces what the key had
+                self.by_phash.pop(reg_id, None)
+                return
+            except ValueError as exc:  # refused (the index unchanged): compare by pHash
+                log.error("registration %s: the matching index refused it (%s); "
+                          "it is compared by its pHash only", reg_id, exc)
+        if reg_id in self.index:
+            self.index.remove(reg_id)
+        self.by_phash[reg_id] = phash
 
     def _check_checkpoints(self, db: Session) -> None:
         """Go back to the newest checkpoint the database still has, if the indexer rolled back."""

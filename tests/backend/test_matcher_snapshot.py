@@ -438,3 +438,14 @@ def test_reorg_after_the_snapshot__dropped_registrations_are_not_reported_and_th
         assert found(restarted, restarted.matcher, resized_copy(120)) == [(kept.content_hash, "whole")]
     assert "was rolled back" in caplog.text
     assert kept.content_hash not in fingerprinted  # the events before the fork were not read again
+
+
+def test_registration_the_index_refuses__is_compared_by_its_phash(services, monkeypatch, caplog):
+    def refuse(self, key, fingerprint):
+        raise ValueError("this index can address no more features; shard the registered images")
+
+    monkeypatch.setattr("backend.matching.MatchIndex.add", refuse)
+    reg_id = add_registration(services, 118)
+
+    assert found(services, services.matcher, recompressed_copy(118)) == [(reg_id, "phash")]
+    assert "the matching index refused it" in caplog.text

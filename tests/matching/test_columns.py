@@ -35,3 +35,11 @@ def test_save__writes_base_and_tail(column, tmp_path):
     column.save(tmp_path / "saved.npy")
 
     assert (np.load(tmp_path / "saved.npy") == whole).all()
+
+
+def test_reads__out_of_range__raise_index_error(column):
+    column, _ = column
+
+    for key in (-1, 80, [0, -1], [79, 80]):
+        with pytest.raises(IndexError, match="out of range"):
+            column[key]

@@ -2,15 +2,30 @@ import numpy as np
 import pytest
 
 from backend.matching import features
-from backend.matching.features import MAX_DESCRIPTOR_DISTANCE, TABLES, FeatureIndex, words
+from backend.matching.features import (
+    MAX_DESCRIPTOR_DISTANCE,
+    MAX_HITS_PER_ROW,
+    TABLES,
+    FeatureIndex,
+    words,
+)
+
+
+def _distances(stored: np.ndarray, query: np.ndarray) -> np.ndarray:
+    return np.unpackbits(query[:, None, :] ^ stored[None, :, :], axis=2).sum(axis=2)
 
 
 def _brute_force(stored: np.ndarray, query: np.ndarray) -> set[tuple[int, int]]:
-    """Pairs sharing a word (same substring, same table) and within the distance limit."""
+    """Per query row, the nearest MAX_HITS_PER_ROW stored descriptors (ties: lower id) that
+    share a word (same substring, same table) and are within the distance limit."""
     shared = (words(query)[:, None, :] == words(stored)[None, :, :]).any(axis=2)
-    distances = np.unpackbits(query[:, None, :] ^ stored[None, :, :], axis=2).sum(axis=2)
-    rows, ids = np.nonzero(shared & (distances <= MAX_DESCRIPTOR_DISTANCE))
-    return set(zip(rows.tolist(), ids.tolist()))
+    distances = _distances(stored, query)
+    pairs = set()
+    for row in range(len(query)):
+        near = np.flatnonzero(shared[row] & (distances[row] <= MAX_DESCRIPTOR_DISTANCE))
+        nearest = sorted(near.tolist(), key=lambda i: (distances[row, i], i))[:MAX_HITS_PER_ROW]
+        pairs |= {(row, i) for i in nearest}
+    return pairs
 
 
 def _noisy_copies(rng: np.random.Generator, descriptors: np.ndarray, share: float) -> np.ndarray:
@@ -43,6 +58,8 @@ def test_hits__across_segments_and_buffer__equal_brute_force(tables, monkeypatch
     assert len(expected) > 100
     assert set(zip(rows.tolist(), ids.tolist())) == expected
     assert len(rows) == len(expected)  # each pair once
+    found_distances = _distances(stored, query)[rows, ids]
+    assert (np.diff(found_distances) >= 0).all()  # nearest first
     index.save(tmp_path / "features")
     reopened = FeatureIndex.open(tmp_path / "features")
     rows, ids = reopened.hits(query, stored)
@@ -80,3 +97,16 @@ def test_hits__stop_word__is_skipped(monkeypatch):
 def test_add__feature_id_beyond_uint32__raises_value_error():
     with pytest.raises(ValueError, match="shard the registered images"):
         FeatureIndex().add(np.array([1 << 32]), np.zeros((1, 32), np.uint8))
+
+
+def test_hits__stop_word_spread_over_segments__is_skipped(monkeypatch):
+    monkeypatch.setattr(features, "MAX_POSTINGS", 50)
+    monkeypatch.setattr(features, "BUFFER_LIMIT", 40 * TABLES)
+    common = np.random.default_rng(2).integers(0, 256, 32, dtype=np.uint8)
+    index = FeatureIndex()
+    index.add(np.arange(40), np.repeat(common[None], 40, axis=0))  # a segment: 40 per word
+    index.add(np.arange(40, 60), np.repeat(common[None], 20, axis=0))  # the buffer: 20 more
+
+    rows, _ = index.hits(common[None], np.repeat(common[None], 60, axis=0))
+
+    assert len(index._segments) == 1 and len(rows) == 0

@@ -241,3 +241,13 @@ def test_fingerprint__flat_image__has_no_keypoints(encode):
 
     assert len(flat.keypoints) == len(flat.descriptors) == 0
     assert Fingerprint.from_bytes(flat.to_bytes()).keypoints.shape == (0, 2)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 900), (900, 2), (23, 400)])
+def test_fingerprint__tiny_or_thin_image__is_fingerprinted(encode, shape):
+    pixels = np.random.default_rng(0).integers(0, 256, shape + (3,), dtype=np.uint8)
+
+    print_ = fingerprint(encode(pixels, "PNG"))
+
+    assert (print_.width, print_.height) == (shape[1], shape[0])
+    assert len(print_.windows) == 0

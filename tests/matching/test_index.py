@@ -214,3 +214,64 @@ def test_open_then_add__keeps_saved_arrays_on_disk(index, registered, tmp_path):
     reopened.save(tmp_path / "second")
     assert sorted(m.key for m in MatchIndex.open(tmp_path / "second").search(
         registered["china"])) == ["again", "china"]
+
+
+def _text_page(seed: int, font: str) -> np.ndarray:
+    """A page of random words: every page shares glyph shapes, none shares a layout."""
+    import random
+
+    from PIL import ImageDraw, ImageFont
+
+    words = ("copyright", "image", "register", "licence", "market", "token", "escrow", "crawler",
+             "letter", "invoice", "court", "lawyer", "photo", "wallet", "chain", "proof")
+    rng = random.Random(seed)
+    page = Image.new("L", (900, 1200), 255)
+    draw, typeface = ImageDraw.Draw(page), ImageFont.truetype(font, 22)
+    for y in range(30, 1160, 33):
+        draw.text((30, y), " ".join(rng.choice(words) for _ in range(12)), fill=0, font=typeface)
+    return np.stack([np.asarray(page)] * 3, axis=-1)
+
+
+def test_search__unrelated_text_pages__never_match(encode):
+    # Pages of text share countless keypoints at the same few glyph shapes; four of them always
+    # fit some homography, so inliers must be distinct positions and the mapping a real one.
+    fonts = ("DejaVuSans.ttf", "DejaVuSerif.ttf")
+    index = MatchIndex()
+    for seed in range(4):
+        for font in fonts:
+            index.add(f"{seed} {font}", fingerprint(encode(_text_page(seed, font))))
+
+    for seed in range(100, 104):
+        for font in fonts:
+            assert index.search(fingerprint(encode(_text_page(seed, font)))) == [], (seed, font)
+    page = _text_page(2, fonts[1])
+    assert [m.key for m in index.search(fingerprint(encode(page[200:, :700])))] == [
+        f"2 {fonts[1]}"]
+
+
+def test_add__beyond_the_feature_limit__leaves_the_index_unchanged(index, registered, monkeypatch):
+    from backend.matching import index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_FEATURE_ID", len(index._keypoints) + 10)
+    before = [index.search(print_) for print_ in registered.values()]
+
+    with pytest.raises(ValueError, match="shard the registered images"):
+        index.add("china", registered["astronaut"])  # replacing a key, too many features
+
+    assert "china" in index and len(index) == len(registered)
+    assert [index.search(print_) for print_ in registered.values()] == before
+
+
+def test_save__into_the_directory_it_was_opened_from__keeps_everything(index, registered, photos,
+                                                                        encode, tmp_path):
+    index.save(tmp_path / "index")
+    reopened = MatchIndex.open(tmp_path / "index")
+    reopened.add("again", registered["rocket"])
+
+    reopened.save(tmp_path / "index")  # its arrays are memory-mapped from these very files
+
+    pixels = photos["china"]
+    crop = pixels[pixels.shape[0] // 4:, : pixels.shape[1] * 3 // 4]
+    final = MatchIndex.open(tmp_path / "index")
+    assert [m.key for m in final.search(fingerprint(encode(crop, quality=85)))] == ["china"]
+    assert sorted(m.key for m in final.search(registered["rocket"])) == ["again", "rocket"]
