@@ -6,17 +6,26 @@ thresholds), if two codes differ in at most r bits and thresholds t_i sum to r -
 then some substring i differs in at most t_i bits. A search therefore reads only the entries
 whose substring i lies within t_i bits of the query's, in one table per substring, and checks
 their full distance. The thresholds are chosen greedily to read the fewest entries: at radius 31
-on 10 million random codes that is about 7,000 candidates instead of 41,000 with 16-bit
-substrings.
+that is about 2,000 buckets and, on 10 million codes, 7,000 (random codes) to 10,000 (codes in
+families of near copies) candidates.
 
-A table lists positions sorted by substring value. Large segments keep, per substring, where
-each of the 2^21 or 2^22 buckets starts (a direct lookup, 4 bytes per bucket); small segments
-keep the sorted values instead and binary-search them, which costs less memory for them.
-Everything is a numpy array that `open` memory-maps from disk.
+A table lists positions sorted by the top `table_bits` bits of the substring, with where each
+bucket starts (4 bytes per bucket). A segment of n codes uses about log2(n) bits, at most the
+substring's width: large segments get one bucket per substring value (a direct lookup); in
+smaller ones an entry packs the substring bits the bucket leaves out beside the position (both
+fit in 32 bits), and the search compares them.
 
-Adding is incremental: new codes go to a small unsorted buffer (scanned linearly) and are
-flushed into sorted segments, which are merged like a binary counter so that there are only
-O(log n) segments. Removing marks an id; removed ids are filtered out and dropped at merges.
+The search loop is compiled with numba. It is bound by random memory reads (a bucket start,
+its positions, then each candidate's code), so it runs in three passes whose reads do not
+depend on each other and prefetches a few entries ahead, letting the CPU have many reads in
+flight instead of waiting for each one in turn. A code within the radius of the query is found
+once per substring within its threshold; it is reported only from the first of them, so no
+deduplication pass is needed.
+
+Adding is incremental: new codes go to a small buffer (scanned linearly) and are flushed into
+segments, which are merged so that each is more than MERGE_RATIO times the next: O(log n)
+segments, 3-4 at 10 million codes. Removing marks an id; removed ids are filtered out and
+dropped at merges. Everything is a numpy array that `open` memory-maps from disk.
 """
 
 from __future__ import annotations
@@ -27,8 +36,11 @@ import json
 import os
 from pathlib import Path
 
-import faiss
 import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 CODE_BYTES = 32
 CHUNK_WIDTHS = (22, 22, 22, 22, 21, 21, 21, 21, 21, 21, 21, 21)
@@ -37,8 +49,19 @@ CHUNK_STARTS = tuple(int(x) for x in np.cumsum((0,) + CHUNK_WIDTHS[:-1]))
 MAX_THRESHOLD = 3
 MAX_RADIUS = CHUNKS * (MAX_THRESHOLD + 1) - 1
 BUFFER_LIMIT = 4096
-# Segments at least this large get direct bucket tables (16 or 8 MiB per substring).
-DIRECT_TABLE_MIN = 1 << 18
+# A segment is merged into the one before it once it is at least 1/MERGE_RATIO of its size, so
+# segment sizes fall by more than MERGE_RATIO from one to the next. Every segment costs about
+# 2,000 bucket reads per search whatever its size; a ratio of 8 keeps 3-4 segments at 10M codes
+# (a binary counter, ratio 1, keeps about 6 and up to 11) and rebuilds each code about 20 times
+# as the index grows to 10M instead of 11.
+MERGE_RATIO = 8
+# Smallest bucket table (bits of the substring), so that tiny segments are not all collisions.
+MIN_TABLE_BITS = 8
+# Version 2: bucket tables of about log2(n) bits, entries with the substring's remaining bits
+# (version 1 had full-width tables or binary-searched sorted values).
+FORMAT_VERSION = 2
+# How many entries ahead the search loop prefetches.
+PREFETCH_AHEAD = 16
 
 
 @functools.cache
@@ -72,77 +95,301 @@ def _thresholds(radius: int) -> tuple[int, ...]:
     return tuple(thresholds)
 
 
-class _Segment:
-    """Immutable: codes, their global ids, and one table per substring.
+@functools.cache
+def _plan(radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The probes of a search at `radius`: thresholds, where each substring's masks start, masks."""
+    thresholds = _thresholds(radius)
+    masks = [_masks(width, t) if t >= 0 else np.zeros(0, np.uint32)
+             for width, t in zip(CHUNK_WIDTHS, thresholds)]
+    starts = np.cumsum([0] + [len(m) for m in masks]).astype(np.int64)
+    return np.array(thresholds, np.int64), starts, np.concatenate(masks).astype(np.uint64)
 
-    `order[c]` lists positions sorted by the value of substring c. With direct tables the
-    positions whose substring c has value v are `order[c, o[v]:o[v + 1]]` where `o` is
-    substring c's slice of `offsets`; otherwise `keys[c]` holds the sorted values.
+
+def _chunk_bit_masks() -> np.ndarray:
+    """Each substring's bits as a mask over a code read as 4 native uint64 words."""
+    masks = np.zeros((CHUNKS, 256), bool)
+    for chunk, (start, width) in enumerate(zip(CHUNK_STARTS, CHUNK_WIDTHS)):
+        masks[chunk, start: start + width] = True
+    return np.packbits(masks, axis=1).view(np.uint64)
+
+
+_CHUNK_BIT_MASKS = _chunk_bit_masks()
+
+
+def _table_bits(count: int) -> np.ndarray:
+    """Bucket-table bits per substring for a segment of `count` codes: about log2(count)."""
+    bits = max(MIN_TABLE_BITS, max(count - 1, 1).bit_length())
+    return np.minimum(np.array(CHUNK_WIDTHS, np.int64), bits)
+
+
+# ---- compiled kernels ------------------------------------------------------------------------
+
+@intrinsic
+def _popcount(typingctx, value):
+    """Bits set in a uint64: one POPCNT instruction."""
+    if value != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, arguments):
+        return builder.ctpop(arguments[0])
+
+    return types.uint64(types.uint64), codegen
+
+
+@intrinsic
+def _prefetch(typingctx, address):
+    """Start loading the cache line at `address` (an integer) without waiting for it."""
+    if not isinstance(address, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, arguments):
+        pointer = builder.inttoptr(arguments[0], ir.PointerType(ir.IntType(8)))
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        builder.call(prefetch, [pointer, i32(0), i32(3), i32(1)])  # read, keep in all caches
+        return context.get_dummy_value()
+
+    return types.void(address), codegen
+
+
+@njit(cache=True, inline="always")
+def _chunk_value(code, chunk):
+    """Substring `chunk` of a code (32 bytes) as an integer, bits in the code's byte order."""
+    start, width = CHUNK_STARTS[chunk], CHUNK_WIDTHS[chunk]
+    first, last = start // 8, (start + width - 1) // 8
+    value = np.uint64(0)
+    for byte in range(first, last + 1):
+        value = (value << np.uint64(8)) | np.uint64(code[byte])
+    value >>= np.uint64(8 * (last + 1) - start - width)
+    return value & np.uint64((1 << width) - 1)
+
+
+@njit(cache=True)
+def _fill_tables(codes, table_bits, table_bases, offsets, order):
+    """Counting-sort the positions of `codes` by each substring's top `table_bits` bits.
+
+    Fills `offsets` (each substring's bucket starts, at `table_bases`) and `order` (CHUNKS x n
+    entries, stable within a bucket): an entry is the position shifted left by the substring
+    bits the table leaves out, or-ed with those bits. Positions need at most `table_bits` bits
+    when the table is narrower than the substring, so an entry fits the substring's width.
+    """
+    count = len(codes)
+    values = np.empty(count, np.uint32)
+    for chunk in range(CHUNKS):
+        shift = np.uint32(CHUNK_WIDTHS[chunk] - table_bits[chunk])
+        low_bits = np.uint32((1 << shift) - 1)
+        table = offsets[table_bases[chunk]: table_bases[chunk + 1]]
+        table[:] = 0
+        for i in range(count):
+            values[i] = _chunk_value(codes[i], chunk)
+            table[(values[i] >> shift) + 1] += 1
+        for bucket in range(1, len(table)):
+            table[bucket] += table[bucket - 1]
+        cursor = table[:-1].copy()
+        for i in range(count):
+            bucket = values[i] >> shift
+            order[chunk, cursor[bucket]] = (np.uint32(i) << shift) | (values[i] & low_bits)
+            cursor[bucket] += 1
+
+
+@njit(cache=True, inline="always")
+def _native_words(code):
+    """A code as 4 uint64 words in native byte order (XOR and popcount do not care)."""
+    words = np.zeros(4, np.uint64)
+    for word in range(4):
+        for byte in range(7, -1, -1):
+            words[word] = (words[word] << np.uint64(8)) | np.uint64(code[8 * word + byte])
+    return words
+
+
+@njit(cache=True)
+def _grow(array, needed):
+    if needed <= len(array):
+        return array
+    grown = np.empty(max(needed, 2 * len(array)), array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+@njit(cache=True)
+def _search_tables(queries, radius, thresholds, mask_starts, masks, chunk_bit_masks,
+                   words, ids, order, offsets, table_bases, table_bits, removed):
+    """Hits of every query in one segment: (query numbers, ids, distances), unsorted.
+
+    `order` is flattened: substring c's entries start at c * n.
+    """
+    count = len(ids)
+    probes = len(masks)
+    starts = np.empty(probes, np.int64)
+    ends = np.empty(probes, np.int64)
+    values = np.empty(probes, np.uint64)
+    first_candidate = np.empty(CHUNKS + 1, np.int64)
+    candidates = np.empty(1024, np.uint32)
+    found = 0
+    hit_queries = np.empty(64, np.int64)
+    hit_ids = np.empty(64, np.int64)
+    hit_distances = np.empty(64, np.int64)
+    order_address = np.uint64(order.ctypes.data)
+    words_address = np.uint64(words.ctypes.data)
+    for query_number in range(len(queries)):
+        query = queries[query_number]
+        native = _native_words(query)
+        # Pass 1: where each probed bucket starts and ends in its substring's table.
+        total = 0
+        for chunk in range(CHUNKS):
+            query_value = _chunk_value(query, chunk)
+            shift = np.uint64(CHUNK_WIDTHS[chunk] - table_bits[chunk])
+            for probe in range(mask_starts[chunk], mask_starts[chunk + 1]):
+                value = query_value ^ masks[probe]
+                bucket = table_bases[chunk] + np.int64(value >> shift)
+                starts[probe] = chunk * count + offsets[bucket]
+                ends[probe] = chunk * count + offsets[bucket + 1]
+                values[probe] = value
+                total += ends[probe] - starts[probe]
+        # Pass 2: the positions in those buckets whose substring is the probed value.
+        candidates = _grow(candidates, total)
+        found_candidates = 0
+        for chunk in range(CHUNKS):
+            first_candidate[chunk] = found_candidates
+            shift = np.uint32(CHUNK_WIDTHS[chunk] - table_bits[chunk])
+            low_bits = np.uint32((1 << shift) - 1)
+            for probe in range(mask_starts[chunk], mask_starts[chunk + 1]):
+                ahead = probe + PREFETCH_AHEAD
+                if ahead < probes:
+                    _prefetch(order_address + np.uint64(4 * starts[ahead]))
+                value = np.uint32(values[probe])
+                for entry in range(starts[probe], ends[probe]):
+                    packed = order[entry]
+                    candidates[found_candidates] = packed >> shift
+                    found_candidates += ((packed ^ value) & low_bits) == 0
+        first_candidate[CHUNKS] = found_candidates
+        # Pass 3: full distances; a hit counts only from the first substring within threshold.
+        for chunk in range(CHUNKS):
+            for candidate in range(first_candidate[chunk], first_candidate[chunk + 1]):
+                ahead = candidate + PREFETCH_AHEAD
+                if ahead < found_candidates:
+                    _prefetch(words_address + np.uint64(32) * np.uint64(candidates[ahead]))
+                position = candidates[candidate]
+                x0 = words[position, 0] ^ native[0]
+                x1 = words[position, 1] ^ native[1]
+                x2 = words[position, 2] ^ native[2]
+                x3 = words[position, 3] ^ native[3]
+                distance = np.int64(_popcount(x0) + _popcount(x1) + _popcount(x2) + _popcount(x3))
+                if distance > radius:
+                    continue
+                seen = False
+                for earlier in range(chunk):
+                    if thresholds[earlier] >= 0 and np.int64(
+                            _popcount(x0 & chunk_bit_masks[earlier, 0])
+                            + _popcount(x1 & chunk_bit_masks[earlier, 1])
+                            + _popcount(x2 & chunk_bit_masks[earlier, 2])
+                            + _popcount(x3 & chunk_bit_masks[earlier, 3])) <= thresholds[earlier]:
+                        seen = True
+                        break
+                identifier = ids[position]
+                if seen or removed[identifier]:
+                    continue
+                if found == len(hit_ids):
+                    hit_queries = _grow(hit_queries, found + 1)
+                    hit_ids = _grow(hit_ids, found + 1)
+                    hit_distances = _grow(hit_distances, found + 1)
+                hit_queries[found] = query_number
+                hit_ids[found] = identifier
+                hit_distances[found] = distance
+                found += 1
+    return hit_queries[:found], hit_ids[:found], hit_distances[:found]
+
+
+@njit(cache=True)
+def _search_scan(queries, radius, words, ids, removed):
+    """Hits of every query among `words` by comparing with each: (query numbers, ids, distances)."""
+    found = 0
+    hit_queries = np.empty(64, np.int64)
+    hit_ids = np.empty(64, np.int64)
+    hit_distances = np.empty(64, np.int64)
+    for query_number in range(len(queries)):
+        native = _native_words(queries[query_number])
+        for position in range(len(ids)):
+            distance = np.int64(_popcount(words[position, 0] ^ native[0])
+                                + _popcount(words[position, 1] ^ native[1])
+                                + _popcount(words[position, 2] ^ native[2])
+                                + _popcount(words[position, 3] ^ native[3]))
+            if distance > radius or removed[ids[position]]:
+                continue
+            if found == len(hit_ids):
+                hit_queries = _grow(hit_queries, found + 1)
+                hit_ids = _grow(hit_ids, found + 1)
+                hit_distances = _grow(hit_distances, found + 1)
+            hit_queries[found] = query_number
+            hit_ids[found] = ids[position]
+            hit_distances[found] = distance
+            found += 1
+    return hit_queries[:found], hit_ids[:found], hit_distances[:found]
+
+
+# ---- segments and the index ------------------------------------------------------------------
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """The same array, read-only: built and memory-mapped segments then share compiled code."""
+    array = np.asarray(array)
+    array.flags.writeable = False
+    return array
+
+
+class _Segment:
+    """Immutable: codes, their global ids, and one bucket table per substring.
+
+    With `table_bits[c]` bits for substring c, the entries of the codes whose substring c has
+    its top bits equal to b are `order[c, o[b]:o[b + 1]]`, where `o` is substring c's slice of
+    `offsets`. An entry is a position, shifted left by the substring's remaining bits and or-ed
+    with them (see `_fill_tables`), so that the search keeps only exact matches.
     """
 
-    def __init__(self, codes, ids, order, offsets=None, keys=None):
-        self.codes, self.ids, self.order, self.offsets, self.keys = codes, ids, order, offsets, keys
+    def __init__(self, codes, ids, order, offsets, table_bits):
+        self.codes, self.ids = _read_only(codes), _read_only(ids)
+        self.order, self.offsets = _read_only(order), _read_only(offsets)
+        self.table_bits = np.asarray(table_bits, np.int64)
+        self.table_bases = np.cumsum(np.concatenate([[0], (1 << self.table_bits) + 1]))
+        self.words = self.codes.view(np.uint64)
 
     @classmethod
     def build(cls, codes: np.ndarray, ids: np.ndarray) -> _Segment:
-        chunks = _chunks(codes)
+        table_bits = _table_bits(len(codes))
+        table_bases = np.cumsum(np.concatenate([[0], (1 << table_bits) + 1]))
+        # Allocated here rather than in the kernel: numpy asks the kernel for huge pages for
+        # large arrays, which saves a TLB miss on most random reads.
+        offsets = np.empty(table_bases[-1], np.uint32)
         order = np.empty((CHUNKS, len(codes)), np.uint32)
-        for chunk in range(CHUNKS):
-            order[chunk] = np.argsort(chunks[:, chunk], kind="stable")
-        if len(codes) < DIRECT_TABLE_MIN:
-            keys = np.take_along_axis(chunks.T, order.astype(np.int64), axis=1)
-            return cls(codes, ids, order, keys=np.ascontiguousarray(keys))
-        offsets = np.zeros(_TABLE_BASES[-1], np.uint32)
-        for chunk, width in enumerate(CHUNK_WIDTHS):
-            base = _TABLE_BASES[chunk]
-            counts = np.bincount(chunks[:, chunk], minlength=1 << width)
-            offsets[base + 1: base + 1 + (1 << width)] = np.cumsum(counts)
-        return cls(codes, ids, order, offsets=offsets)
+        _fill_tables(codes, table_bits, table_bases, offsets, order)
+        return cls(codes, ids, order, offsets, table_bits)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def candidates(self, probes: list[np.ndarray]) -> np.ndarray:
-        """Positions (with repeats) whose substring c equals one of `probes[c]`."""
-        starts, lengths = [], []
-        for chunk, values in enumerate(probes):
-            if len(values) == 0:
-                continue
-            if self.offsets is not None:
-                base = _TABLE_BASES[chunk]
-                low = self.offsets[base + values].astype(np.int64)
-                high = self.offsets[base + values + 1].astype(np.int64)
-            else:
-                low = np.searchsorted(self.keys[chunk], values, side="left")
-                high = np.searchsorted(self.keys[chunk], values, side="right")
-            starts.append(low + chunk * len(self))
-            lengths.append(high - low)
-        if not starts:
-            return np.zeros(0, np.int64)
-        starts, lengths = np.concatenate(starts), np.concatenate(lengths)
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(0, np.int64)
-        skips = starts - np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        return self.order.reshape(-1)[np.repeat(skips, lengths) + np.arange(total)]
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.codes, self.ids, self.order, self.offsets))
 
-    _ARRAYS = ("codes", "ids", "order", "offsets", "keys")
+    def search(self, queries: np.ndarray, radius: int, removed: np.ndarray):
+        thresholds, mask_starts, masks = _plan(radius)
+        return _search_tables(queries, radius, thresholds, mask_starts, masks, _CHUNK_BIT_MASKS,
+                              self.words, self.ids, self.order.reshape(-1), self.offsets,
+                              self.table_bases, self.table_bits, removed)
 
-    def save(self, directory: Path) -> None:
+    _ARRAYS = ("codes", "ids", "order", "offsets")
+
+    def save(self, directory: Path) -> dict:
         directory.mkdir(parents=True, exist_ok=True)
         for name in self._ARRAYS:
-            if getattr(self, name) is not None:
-                np.save(directory / f"{name}.npy", getattr(self, name))
+            np.save(directory / f"{name}.npy", getattr(self, name))
+        return {"table_bits": self.table_bits.tolist()}
 
     @classmethod
-    def open(cls, directory: Path) -> _Segment:
-        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r")
-                  for name in cls._ARRAYS if (directory / f"{name}.npy").exists()}
-        return cls(**arrays)
-
-
-# Where each substring's bucket table starts inside a segment's `offsets`.
-_TABLE_BASES = tuple(int(x) for x in np.cumsum([0] + [(1 << w) + 1 for w in CHUNK_WIDTHS]))
+    def open(cls, directory: Path, meta: dict) -> _Segment:
+        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in cls._ARRAYS}
+        return cls(**arrays, table_bits=meta["table_bits"])
 
 
 class HammingIndex:
@@ -150,8 +397,10 @@ class HammingIndex:
 
     def __init__(self) -> None:
         self._segments: list[_Segment] = []
-        self._buffer_codes: list[np.ndarray] = []
-        self._buffer_ids: list[np.ndarray] = []
+        # Up to 2 * BUFFER_LIMIT - 1 codes wait here: adds below BUFFER_LIMIT fill it, and it is
+        # flushed into a segment once it holds BUFFER_LIMIT.
+        self._buffer_codes = np.empty((2 * BUFFER_LIMIT, CODE_BYTES), np.uint8)
+        self._buffer_ids = np.empty(2 * BUFFER_LIMIT, np.int64)
         self._buffered = 0
         self._next_id = 0
         self._removed = np.zeros(1024, bool)
@@ -172,9 +421,10 @@ class HammingIndex:
         if len(codes) >= BUFFER_LIMIT:
             self._push(_Segment.build(codes.copy(), ids))
         else:
-            self._buffer_codes.append(codes.copy())
-            self._buffer_ids.append(ids)
-            self._buffered += len(codes)
+            end = self._buffered + len(codes)
+            self._buffer_codes[self._buffered: end] = codes
+            self._buffer_ids[self._buffered: end] = ids
+            self._buffered = end
             if self._buffered >= BUFFER_LIMIT:
                 self._flush()
         return ids
@@ -188,54 +438,49 @@ class HammingIndex:
         self._removed_count += len(np.unique(fresh))
 
     def search(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
-        """Ids of all codes within `radius` bits of `query`, and their distances, nearest first."""
-        query = _check_codes(np.asarray(query).reshape(1, -1))[0]
-        if not 0 <= radius <= MAX_RADIUS:
-            raise ValueError(f"radius must be in [0, {MAX_RADIUS}], got {radius}")
-        query_chunks = _chunks(query.reshape(1, -1))[0]
-        probes = [
-            query_chunks[c] ^ _masks(CHUNK_WIDTHS[c], t) if t >= 0 else np.zeros(0, np.uint32)
-            for c, t in enumerate(_thresholds(radius))
-        ]
-        ids_found, distances_found = [], []
-        for segment in self._segments:
-            positions = segment.candidates(probes)
-            if len(positions) == 0:
-                continue
-            distances = _distances(segment.codes[positions], query)
-            near = distances <= radius
-            ids_found.append(segment.ids[positions[near]])
-            distances_found.append(distances[near])
-        if self._buffered:
-            codes = np.concatenate(self._buffer_codes)
-            distances = _distances(codes, query)
-            near = distances <= radius
-            ids_found.append(np.concatenate(self._buffer_ids)[near])
-            distances_found.append(distances[near])
-        if not ids_found:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        ids = np.concatenate(ids_found).astype(np.int64)
-        distances = np.concatenate(distances_found)
-        ids, first = np.unique(ids, return_index=True)
-        distances = distances[first]
-        live = ~self._removed[ids]
-        ids, distances = ids[live], distances[live]
-        nearest = np.argsort(distances, kind="stable")
-        return ids[nearest], distances[nearest]
+        """Ids of all codes within `radius` bits of `query`, and their distances, nearest first.
+
+        Equal distances come in ascending id order.
+        """
+        return self.search_many(np.asarray(query).reshape(1, -1), radius)[0]
 
     def search_many(self, queries: np.ndarray, radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [self.search(query, radius) for query in _check_codes(queries)]
+        """`search` for each row of `queries` (n x 32 bytes), in one pass over the segments."""
+        queries = np.array(_check_codes(queries), order="C")  # a writable copy: one compiled variant
+        if not 0 <= radius <= MAX_RADIUS:
+            raise ValueError(f"radius must be in [0, {MAX_RADIUS}], got {radius}")
+        parts = [segment.search(queries, radius, self._removed) for segment in self._segments]
+        if self._buffered:
+            parts.append(_search_scan(queries, radius,
+                                      self._buffer_codes[: self._buffered].view(np.uint64),
+                                      self._buffer_ids[: self._buffered], self._removed))
+        if len(parts) == 1:
+            query_numbers, ids, distances = parts[0]
+        elif parts:
+            query_numbers, ids, distances = (np.concatenate(column) for column in zip(*parts))
+        else:
+            query_numbers = ids = distances = np.zeros(0, np.int64)
+        nearest = np.lexsort((ids, distances, query_numbers))
+        ids, distances = ids[nearest], distances[nearest]
+        bounds = np.searchsorted(query_numbers[nearest], np.arange(len(queries) + 1))
+        return [(ids[start:end], distances[start:end]) for start, end in zip(bounds, bounds[1:])]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the segments (codes, ids and tables), buffer and removal marks aside."""
+        return sum(segment.nbytes for segment in self._segments)
 
     def _flush(self) -> None:
-        codes = np.concatenate(self._buffer_codes)
-        ids = np.concatenate(self._buffer_ids)
-        self._buffer_codes, self._buffer_ids, self._buffered = [], [], 0
+        codes = self._buffer_codes[: self._buffered].copy()
+        ids = self._buffer_ids[: self._buffered].copy()
+        self._buffered = 0
         self._push(_Segment.build(codes, ids))
 
     def _push(self, segment: _Segment) -> None:
-        """Add a segment, merging while the newest is at least as large as the one before."""
+        """Add a segment, merging while the newest is at least 1/MERGE_RATIO of the one before."""
         self._segments.append(segment)
-        while len(self._segments) > 1 and len(self._segments[-1]) >= len(self._segments[-2]):
+        while (len(self._segments) > 1
+               and MERGE_RATIO * len(self._segments[-1]) >= len(self._segments[-2])):
             newer, older = self._segments.pop(), self._segments.pop()
             codes = np.concatenate([older.codes, newer.codes])
             ids = np.concatenate([older.ids, newer.ids])
@@ -252,51 +497,31 @@ class HammingIndex:
             for file in old.iterdir():
                 file.unlink()
             old.rmdir()
-        for number, segment in enumerate(self._segments):
-            segment.save(directory / f"segment-{number}")
+        segments = [segment.save(directory / f"segment-{number}")
+                    for number, segment in enumerate(self._segments)]
         np.save(directory / "removed.npy", self._removed[: self._next_id])
         (directory / "meta.json").write_text(json.dumps(
-            {"next_id": self._next_id, "segments": len(self._segments)}))
+            {"format": FORMAT_VERSION, "next_id": self._next_id, "segments": segments}))
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> HammingIndex:
         directory = Path(path)
         meta = json.loads((directory / "meta.json").read_text())
+        found = meta.get("format", 1)
+        if found != FORMAT_VERSION:
+            raise ValueError(
+                f"hamming index at {directory} has format {found}, this version reads format "
+                f"{FORMAT_VERSION}: rebuild it by adding the codes to a new HammingIndex "
+                f"(for a MatchIndex, register the images again) and save that")
         index = cls()
-        index._segments = [_Segment.open(directory / f"segment-{n}")
-                           for n in range(meta["segments"])]
+        index._segments = [_Segment.open(directory / f"segment-{number}", segment)
+                           for number, segment in enumerate(meta["segments"])]
         index._next_id = meta["next_id"]
         removed = np.load(directory / "removed.npy")
         index._removed = np.zeros(max(1024, 2 * index._next_id), bool)
         index._removed[: index._next_id] = removed
         index._removed_count = int(removed.sum())
         return index
-
-
-def _chunks(codes: np.ndarray) -> np.ndarray:
-    """The CHUNKS substrings of each code as integers, bits in the codes' byte order."""
-    words = np.ascontiguousarray(codes).view(">u8").astype(np.uint64)
-    chunks = np.empty((len(codes), CHUNKS), np.uint32)
-    for chunk, (start, width) in enumerate(zip(CHUNK_STARTS, CHUNK_WIDTHS)):
-        word, offset = divmod(start, 64)
-        if offset + width <= 64:
-            value = words[:, word] >> np.uint64(64 - offset - width)
-        else:
-            spill = offset + width - 64
-            value = (words[:, word] << np.uint64(spill)) | (words[:, word + 1] >> np.uint64(64 - spill))
-        chunks[:, chunk] = value & np.uint64((1 << width) - 1)
-    return chunks
-
-
-def _distances(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Hamming distance of each row of `codes` to `query`, with faiss's native popcount loop."""
-    codes = np.ascontiguousarray(codes, dtype=np.uint8)
-    query = np.ascontiguousarray(query, dtype=np.uint8)
-    distances = np.empty(len(codes), np.int32)
-    if len(codes):
-        faiss.hammings(faiss.swig_ptr(query), faiss.swig_ptr(codes), 1, len(codes), CODE_BYTES,
-                       faiss.swig_ptr(distances))
-    return distances.astype(np.int64)
 
 
 def _check_codes(codes: np.ndarray) -> np.ndarray:

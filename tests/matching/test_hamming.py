@@ -1,8 +1,12 @@
+import json
+
 import numpy as np
 import pytest
 
 from backend.matching import hamming
-from backend.matching.hamming import BUFFER_LIMIT, MAX_RADIUS, HammingIndex
+from backend.matching.hamming import BUFFER_LIMIT, CHUNK_WIDTHS, MAX_RADIUS, HammingIndex
+
+_BITS_SET = np.array([bin(value).count("1") for value in range(256)], np.int64)
 
 
 def _clustered_codes(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -13,25 +17,47 @@ def _clustered_codes(rng: np.random.Generator, count: int) -> np.ndarray:
     return codes ^ np.packbits(flips, axis=1)
 
 
+def _near(rng: np.random.Generator, codes: np.ndarray, count: int) -> np.ndarray:
+    """`count` queries: stored codes with 8% of their bits flipped."""
+    return codes[rng.choice(len(codes), count)] ^ np.packbits(rng.random((count, 256)) < 0.08,
+                                                              axis=1)
+
+
 def _brute_force(codes: np.ndarray, alive: np.ndarray, query: np.ndarray, radius: int):
-    distances = np.unpackbits(codes ^ query, axis=1).sum(axis=1)
+    distances = _BITS_SET[codes ^ query].sum(axis=1)
     hits = np.flatnonzero((distances <= radius) & alive)
     return set(zip(hits.tolist(), distances[hits].tolist()))
 
 
+def _grown_index(rng: np.random.Generator, codes: np.ndarray) -> HammingIndex:
+    """`codes` added in batches that leave two segments of different sizes and a buffer."""
+    index = HammingIndex()
+    for batch in np.array_split(codes, [5, 2000, 2001, 40000, 44096]):
+        index.add(batch)
+    assert len(index._segments) == 2 and index._buffered > 0
+    return index
+
+
+# Bucket tables as a segment's size picks them, one bucket per substring value everywhere, and
+# full-width tables for the 21-bit substrings beside narrower ones for the 22-bit substrings.
+_TABLE_BITS = {
+    "sized": None,
+    "direct": lambda count: np.array(CHUNK_WIDTHS),
+    "mixed": lambda count: np.minimum(np.array(CHUNK_WIDTHS), 21),
+}
+
+
 @pytest.mark.parametrize(
     ("radius", "tables"),
-    [(0, "sorted"), (11, "sorted"), (15, "sorted"), (31, "sorted"), (MAX_RADIUS, "sorted"),
-     (31, "direct")],
+    [(0, "sized"), (11, "sized"), (15, "sized"), (31, "sized"), (MAX_RADIUS, "sized"),
+     (31, "direct"), (31, "mixed")],
 )
 def test_search__after_adds_and_removes__equals_brute_force(radius, tables, tmp_path, monkeypatch):
-    if tables == "direct":
-        monkeypatch.setattr(hamming, "DIRECT_TABLE_MIN", BUFFER_LIMIT)
+    if _TABLE_BITS[tables] is not None:
+        monkeypatch.setattr(hamming, "_table_bits", _TABLE_BITS[tables])
     rng = np.random.default_rng(radius)
-    codes = _clustered_codes(rng, 3 * BUFFER_LIMIT + 123)
-    index = HammingIndex()
-    for batch in np.array_split(codes, [5, 2000, 2001, 9000]):
-        index.add(batch)
+    codes = _clustered_codes(rng, 44096 + 123)
+    index = _grown_index(rng, codes)
     removed = rng.choice(len(codes), 500, replace=False)
     index.remove(removed)
     alive = np.ones(len(codes), bool)
@@ -39,18 +65,67 @@ def test_search__after_adds_and_removes__equals_brute_force(radius, tables, tmp_
     index.save(tmp_path / "codes")
     reopened = HammingIndex.open(tmp_path / "codes")
     reopened.add(codes[:10])
-    queries = codes[rng.choice(len(codes), 30)] ^ np.packbits(rng.random((30, 256)) < 0.08, axis=1)
 
-    for query in queries:
+    for query in _near(rng, codes, 30):
         ids, distances = index.search(query, radius)
         expected = _brute_force(codes, alive, query, radius)
+        assert len(set(ids.tolist())) == len(ids), "a code was reported twice"
         assert set(zip(ids.tolist(), distances.tolist())) == expected
-        assert list(distances) == sorted(distances)
+        assert list(zip(distances, ids)) == sorted(zip(distances, ids))
         reopened_ids, _ = reopened.search(query, radius)
         extra = {len(codes) + i for i, _ in _brute_force(codes[:10], np.ones(10, bool), query, radius)}
         assert set(reopened_ids.tolist()) == {i for i, _ in expected} | extra
 
     assert len(index) == len(codes) - 500 and len(reopened) == len(codes) - 490
+
+
+@pytest.mark.parametrize("radius", [3, 20, 31, 40])
+def test_search__uniform_random_codes_and_exact_copies__equals_brute_force(radius):
+    rng = np.random.default_rng(100 + radius)
+    codes = rng.integers(0, 256, (3 * BUFFER_LIMIT, 32), dtype=np.uint8)
+    codes[BUFFER_LIMIT: BUFFER_LIMIT + 50] = codes[0]  # a code stored 51 times
+    index = HammingIndex()
+    index.add(codes)
+    alive = np.ones(len(codes), bool)
+
+    for query in np.concatenate([codes[:1], _near(rng, codes, 20)]):
+        ids, distances = index.search(query, radius)
+        assert len(set(ids.tolist())) == len(ids)
+        assert set(zip(ids.tolist(), distances.tolist())) == _brute_force(codes, alive, query, radius)
+
+
+def test_search_many__equals_one_search_per_query():
+    rng = np.random.default_rng(7)
+    codes = _clustered_codes(rng, 44096 + 123)
+    index = _grown_index(rng, codes)
+    index.remove(rng.choice(len(codes), 300, replace=False))
+    queries = _near(rng, codes, 25)
+
+    batched = index.search_many(queries, 31)
+
+    assert len(batched) == len(queries)
+    for query, (ids, distances) in zip(queries, batched):
+        single_ids, single_distances = index.search(query, 31)
+        assert np.array_equal(ids, single_ids) and np.array_equal(distances, single_distances)
+    assert sum(len(ids) for ids, _ in batched) > 0
+    assert index.search_many(np.zeros((0, 32), np.uint8), 31) == []
+
+
+def test_search__empty_index__finds_nothing():
+    ids, distances = HammingIndex().search(np.zeros(32, np.uint8), 31)
+    assert ids.dtype == distances.dtype == np.int64 and len(ids) == len(distances) == 0
+
+
+def test_open__index_of_an_older_format__raises_value_error(tmp_path):
+    index = HammingIndex()
+    index.add(np.zeros((BUFFER_LIMIT, 32), np.uint8))
+    index.save(tmp_path / "codes")
+    meta = json.loads((tmp_path / "codes" / "meta.json").read_text())
+    del meta["format"]  # format 1 wrote no version
+    (tmp_path / "codes" / "meta.json").write_text(json.dumps(meta))
+
+    with pytest.raises(ValueError, match="has format 1, this version reads format 2: rebuild it"):
+        HammingIndex.open(tmp_path / "codes")
 
 
 def test_search__radius_too_large__raises_value_error():
