@@ -38,23 +38,8 @@ def _grown_index(rng: np.random.Generator, codes: np.ndarray) -> HammingIndex:
     return index
 
 
-# Bucket tables as a segment's size picks them, one bucket per substring value everywhere, and
-# full-width tables for the 21-bit substrings beside narrower ones for the 22-bit substrings.
-_TABLE_BITS = {
-    "sized": None,
-    "direct": lambda count: np.array(CHUNK_WIDTHS),
-    "mixed": lambda count: np.minimum(np.array(CHUNK_WIDTHS), 21),
-}
-
-
-@pytest.mark.parametrize(
-    ("radius", "tables"),
-    [(0, "sized"), (11, "sized"), (15, "sized"), (31, "sized"), (MAX_RADIUS, "sized"),
-     (31, "direct"), (31, "mixed")],
-)
-def test_search__after_adds_and_removes__equals_brute_force(radius, tables, tmp_path, monkeypatch):
-    if _TABLE_BITS[tables] is not None:
-        monkeypatch.setattr(hamming, "_table_bits", _TABLE_BITS[tables])
+@pytest.mark.parametrize("radius", [0, 11, 15, 31, MAX_RADIUS])
+def test_search__after_adds_and_removes__equals_brute_force(radius, tmp_path):
     rng = np.random.default_rng(radius)
     codes = _clustered_codes(rng, 44096 + 123)
     index = _grown_index(rng, codes)
@@ -77,6 +62,29 @@ def test_search__after_adds_and_removes__equals_brute_force(radius, tables, tmp_
         assert set(reopened_ids.tolist()) == {i for i, _ in expected} | extra
 
     assert len(index) == len(codes) - 500 and len(reopened) == len(codes) - 490
+
+
+# One bucket per substring value everywhere (as in segments of millions of codes), and that for
+# the 23-bit substrings beside narrower tables for the 24-bit ones.
+@pytest.mark.parametrize("table_bits", [
+    lambda count: np.array(CHUNK_WIDTHS),
+    lambda count: np.minimum(np.array(CHUNK_WIDTHS), 23),
+], ids=["direct", "mixed"])
+def test_search__full_width_bucket_tables__equals_brute_force(table_bits, monkeypatch):
+    monkeypatch.setattr(hamming, "_table_bits", table_bits)
+    rng = np.random.default_rng(5)
+    codes = _clustered_codes(rng, 2 * BUFFER_LIMIT)
+    index = HammingIndex()
+    index.add(codes)
+    removed = rng.choice(len(codes), 100, replace=False)
+    index.remove(removed)
+    alive = np.ones(len(codes), bool)
+    alive[removed] = False
+
+    for query in _near(rng, codes, 30):
+        ids, distances = index.search(query, 31)
+        assert len(set(ids.tolist())) == len(ids), "a code was reported twice"
+        assert set(zip(ids.tolist(), distances.tolist())) == _brute_force(codes, alive, query, 31)
 
 
 @pytest.mark.parametrize("radius", [3, 20, 31, 40])
