@@ -8,19 +8,21 @@ whose substring i lies within t_i bits of the query's, in one table per substrin
 their full distance. The thresholds are chosen greedily to read the fewest entries: at radius 31
 that is 2,866 buckets and, on 10 million codes, about 2,900 (random codes) to 4,900 (codes in
 families of near copies) candidates. Substrings of 23-24 bits rather than 21-22 (12 of them)
-halve the candidates at 10 million codes for 40% more buckets, which are cheaper (many are
-empty); their tables cost 448 MB per segment of over 8 million codes instead of 134 MB.
+halve the candidates at 10 million codes for 40% more bucket reads, many of them empty; the price
+is memory while a segment holds fewer codes than its tables have buckets (148 bytes per code in
+all at 10 million codes).
 
-A table lists positions sorted by the top `table_bits` bits of the substring, with where each
-bucket starts (4 bytes per bucket). A segment of n codes uses about log2(n) bits, at most the
-substring's width: large segments get one bucket per substring value (a direct lookup); in
-smaller ones an entry packs the substring bits the bucket leaves out beside the position (both
-fit in 32 bits), and the search compares them.
+A table has a bucket for each value of the substring's top `table_bits` bits. A segment of n
+codes uses about log2(n) bits, at most the substring's width: large segments get one bucket per
+substring value (a direct lookup); in smaller ones an entry packs the substring bits the bucket
+leaves out beside the position (both fit in 32 bits), and the search compares them. A bucket is
+one 64-bit slot that holds up to two entries itself (most buckets: there are about as many as
+codes), so one read finds them; larger buckets point into an overflow array.
 
 The search loop is compiled with numba; it and the table building release the GIL. It is bound
-by random memory reads (a bucket start, its positions, then each candidate's code), so it runs
-in three passes whose reads do not depend on each other and prefetches a few entries ahead,
-letting the CPU have many reads in flight instead of waiting for each one in turn. A code
+by random memory reads (a bucket's slot, the overflow of large buckets, then each candidate's
+code), so it runs in passes whose reads do not depend on each other and prefetches a few
+entries ahead, letting the CPU have many reads in flight instead of waiting for each in turn. A code
 within the radius of the query is found once per substring within its threshold; it is
 reported only from the first of them, so no deduplication pass is needed.
 
@@ -59,9 +61,18 @@ BUFFER_LIMIT = 4096
 MERGE_RATIO = 8
 # Smallest bucket table (bits of the substring), so that tiny segments are not all collisions.
 MIN_TABLE_BITS = 8
-# Version 2: 11 substrings, bucket tables of about log2(n) bits, entries with the substring's
-# remaining bits (version 1: 12 substrings, full-width tables or binary-searched sorted values).
+# Version 2: 11 substrings, bucket slots of about log2(n) bits with the entries of small buckets,
+# entries with the substring's remaining bits (version 1: 12 substrings, full-width tables of
+# bucket starts or binary-searched sorted values).
 FORMAT_VERSION = 2
+# A bucket slot (64 bits) holds up to INLINE_ENTRIES entries of 32 bits, EMPTY where unused;
+# a larger bucket's slot holds OVERFLOW | its size and where its entries start in `overflow`.
+# Entries are below 2**31 (MAX_SEGMENT), so OVERFLOW tells the two apart.
+INLINE_ENTRIES = 2
+EMPTY = np.uint32(0xFFFFFFFF)
+EMPTY_SLOT = np.uint64(0xFFFFFFFFFFFFFFFF)
+OVERFLOW = np.uint32(1 << 31)
+MAX_SEGMENT = (1 << 31) - 1
 # How many entries ahead the search loop prefetches.
 PREFETCH_AHEAD = 16
 
@@ -169,31 +180,43 @@ def _chunk_value(code, chunk):
 
 
 @njit(cache=True, nogil=True)
-def _fill_tables(codes, table_bits, table_bases, offsets, order):
-    """Counting-sort the positions of `codes` by each substring's top `table_bits` bits.
+def _fill_table(codes, chunk, table_bits, slots):
+    """Fill substring `chunk`'s bucket slots; returns its overflow entries.
 
-    Fills `offsets` (each substring's bucket starts, at `table_bases`) and `order` (CHUNKS x n
-    entries, stable within a bucket): an entry is the position shifted left by the substring
-    bits the table leaves out, or-ed with those bits. Positions need at most `table_bits` bits
-    when the table is narrower than the substring, so an entry fits the substring's width.
+    An entry is a position shifted left by the substring bits that the table leaves out, or-ed
+    with them (when the table is narrower than the substring, positions need at most
+    `table_bits` bits, so an entry fits the substring's width). A slot holds the entries of a
+    bucket of up to two, EMPTY where there are fewer; for a larger bucket it holds
+    OVERFLOW | count and, in its high half, where its entries start in the returned array.
     """
     count = len(codes)
+    shift = np.uint32(CHUNK_WIDTHS[chunk] - table_bits)
+    low_bits = np.uint32((1 << shift) - 1)
     values = np.empty(count, np.uint32)
-    for chunk in range(CHUNKS):
-        shift = np.uint32(CHUNK_WIDTHS[chunk] - table_bits[chunk])
-        low_bits = np.uint32((1 << shift) - 1)
-        table = offsets[table_bases[chunk]: table_bases[chunk + 1]]
-        table[:] = 0
-        for i in range(count):
-            values[i] = _chunk_value(codes[i], chunk)
-            table[(values[i] >> shift) + 1] += 1
-        for bucket in range(1, len(table)):
-            table[bucket] += table[bucket - 1]
-        cursor = table[:-1].copy()
-        for i in range(count):
-            bucket = values[i] >> shift
-            order[chunk, cursor[bucket]] = (np.uint32(i) << shift) | (values[i] & low_bits)
-            cursor[bucket] += 1
+    sizes = np.zeros(len(slots), np.uint32)
+    for i in range(count):
+        values[i] = _chunk_value(codes[i], chunk)
+        sizes[values[i] >> shift] += 1
+    spilled = 0
+    for bucket in range(len(slots)):
+        if sizes[bucket] > INLINE_ENTRIES:
+            slots[bucket] = (np.uint64(spilled) << np.uint64(32)) | np.uint64(OVERFLOW | sizes[bucket])
+            spilled += sizes[bucket]
+        else:
+            slots[bucket] = EMPTY_SLOT
+    overflow = np.empty(spilled, np.uint32)
+    filled = np.zeros(len(slots), np.uint32)
+    for i in range(count):
+        bucket = values[i] >> shift
+        entry = (np.uint32(i) << shift) | (values[i] & low_bits)
+        if sizes[bucket] > INLINE_ENTRIES:
+            overflow[(slots[bucket] >> np.uint64(32)) + filled[bucket]] = entry
+        elif filled[bucket] == 0:
+            slots[bucket] = (slots[bucket] & np.uint64(0xFFFFFFFF00000000)) | np.uint64(entry)
+        else:
+            slots[bucket] = (slots[bucket] & np.uint64(0xFFFFFFFF)) | (np.uint64(entry) << np.uint64(32))
+        filled[bucket] += 1
+    return overflow
 
 
 @njit(cache=True, inline="always")
@@ -217,90 +240,118 @@ def _grow(array, needed):
 
 @njit(cache=True, nogil=True)
 def _search_tables(queries, radius, thresholds, mask_starts, masks, chunk_bit_masks,
-                   words, ids, order, offsets, table_bases, table_bits, removed):
-    """Hits of every query in one segment: (query numbers, ids, distances), unsorted.
-
-    `order` is flattened: substring c's entries start at c * n.
-    """
-    count = len(ids)
+                   words, ids, slots, table_bases, table_bits, overflow, overflow_bases, removed):
+    """Hits of every query in one segment: (query numbers, ids, distances), unsorted."""
     probes = len(masks)
-    starts = np.empty(probes, np.int64)
-    ends = np.empty(probes, np.int64)
-    values = np.empty(probes, np.uint64)
-    first_candidate = np.empty(CHUNKS + 1, np.int64)
-    candidates = np.empty(1024, np.uint32)
+    gathered = np.empty(probes, np.uint64)
+    values = np.empty(probes, np.uint32)
+    spills = np.empty(probes, np.int64)
+    # A candidate is its substring number (high half) and its position.
+    candidates = np.empty(2 * probes, np.int64)
     found = 0
     hit_queries = np.empty(64, np.int64)
     hit_ids = np.empty(64, np.int64)
     hit_distances = np.empty(64, np.int64)
-    order_address = np.uint64(order.ctypes.data)
+    overflow_address = np.uint64(overflow.ctypes.data)
     words_address = np.uint64(words.ctypes.data)
     for query_number in range(len(queries)):
         query = queries[query_number]
         native = _native_words(query)
-        # Pass 1: where each probed bucket starts and ends in its substring's table.
-        total = 0
+        # Pass 1: the slot of each probed bucket (reads that do not depend on each other).
         for chunk in range(CHUNKS):
             query_value = _chunk_value(query, chunk)
             shift = np.uint64(CHUNK_WIDTHS[chunk] - table_bits[chunk])
             for probe in range(mask_starts[chunk], mask_starts[chunk + 1]):
                 value = query_value ^ masks[probe]
-                bucket = table_bases[chunk] + np.int64(value >> shift)
-                starts[probe] = chunk * count + offsets[bucket]
-                ends[probe] = chunk * count + offsets[bucket + 1]
                 values[probe] = value
-                total += ends[probe] - starts[probe]
-        # Pass 2: the positions in those buckets whose substring is the probed value.
-        candidates = _grow(candidates, total)
+                gathered[probe] = slots[table_bases[chunk] + np.int64(value >> shift)]
+        # Pass 2: entries held in the slots become candidates when their substring is the
+        # probed value; larger buckets are noted.
         found_candidates = 0
+        spilled = 0
+        spilled_entries = 0
         for chunk in range(CHUNKS):
-            first_candidate[chunk] = found_candidates
             shift = np.uint32(CHUNK_WIDTHS[chunk] - table_bits[chunk])
             low_bits = np.uint32((1 << shift) - 1)
+            tag = np.int64(chunk) << 32
             for probe in range(mask_starts[chunk], mask_starts[chunk + 1]):
-                ahead = probe + PREFETCH_AHEAD
-                if ahead < probes:
-                    _prefetch(order_address + np.uint64(4 * starts[ahead]))
-                value = np.uint32(values[probe])
-                for entry in range(starts[probe], ends[probe]):
-                    packed = order[entry]
-                    candidates[found_candidates] = packed >> shift
-                    found_candidates += ((packed ^ value) & low_bits) == 0
-        first_candidate[CHUNKS] = found_candidates
-        # Pass 3: full distances; a hit counts only from the first substring within threshold.
-        for chunk in range(CHUNKS):
-            for candidate in range(first_candidate[chunk], first_candidate[chunk + 1]):
-                ahead = candidate + PREFETCH_AHEAD
-                if ahead < found_candidates:
-                    _prefetch(words_address + np.uint64(32) * np.uint64(candidates[ahead]))
-                position = candidates[candidate]
-                x0 = words[position, 0] ^ native[0]
-                x1 = words[position, 1] ^ native[1]
-                x2 = words[position, 2] ^ native[2]
-                x3 = words[position, 3] ^ native[3]
-                distance = np.int64(_popcount(x0) + _popcount(x1) + _popcount(x2) + _popcount(x3))
-                if distance > radius:
+                slot = gathered[probe]
+                first = np.uint32(slot & np.uint64(0xFFFFFFFF))
+                second = np.uint32(slot >> np.uint64(32))
+                if first == EMPTY:
                     continue
-                seen = False
-                for earlier in range(chunk):
-                    if thresholds[earlier] >= 0 and np.int64(
-                            _popcount(x0 & chunk_bit_masks[earlier, 0])
-                            + _popcount(x1 & chunk_bit_masks[earlier, 1])
-                            + _popcount(x2 & chunk_bit_masks[earlier, 2])
-                            + _popcount(x3 & chunk_bit_masks[earlier, 3])) <= thresholds[earlier]:
-                        seen = True
-                        break
-                identifier = ids[position]
-                if seen or removed[identifier]:
+                if first & OVERFLOW:
+                    spills[spilled] = probe
+                    spilled += 1
+                    spilled_entries += first & ~OVERFLOW
                     continue
-                if found == len(hit_ids):
-                    hit_queries = _grow(hit_queries, found + 1)
-                    hit_ids = _grow(hit_ids, found + 1)
-                    hit_distances = _grow(hit_distances, found + 1)
-                hit_queries[found] = query_number
-                hit_ids[found] = identifier
-                hit_distances[found] = distance
-                found += 1
+                value = values[probe]
+                candidates[found_candidates] = tag | np.int64(first >> shift)
+                found_candidates += ((first ^ value) & low_bits) == 0
+                if second != EMPTY:
+                    candidates[found_candidates] = tag | np.int64(second >> shift)
+                    found_candidates += ((second ^ value) & low_bits) == 0
+        # Pass 3: the entries of the larger buckets.
+        candidates = _grow(candidates, found_candidates + spilled_entries)
+        chunk = 0
+        for spill in range(spilled):
+            ahead = spill + PREFETCH_AHEAD
+            if ahead < spilled:
+                probe_ahead = spills[ahead]
+                chunk_ahead = 0
+                while mask_starts[chunk_ahead + 1] <= probe_ahead:
+                    chunk_ahead += 1
+                start_ahead = overflow_bases[chunk_ahead] + np.int64(gathered[probe_ahead] >> np.uint64(32))
+                _prefetch(overflow_address + np.uint64(4 * start_ahead))
+            probe = spills[spill]
+            while mask_starts[chunk + 1] <= probe:
+                chunk += 1
+            slot = gathered[probe]
+            start = overflow_bases[chunk] + np.int64(slot >> np.uint64(32))
+            size = np.int64(np.uint32(slot & np.uint64(0xFFFFFFFF)) & ~OVERFLOW)
+            shift = np.uint32(CHUNK_WIDTHS[chunk] - table_bits[chunk])
+            low_bits = np.uint32((1 << shift) - 1)
+            tag = np.int64(chunk) << 32
+            value = values[probe]
+            for entry in range(start, start + size):
+                packed = overflow[entry]
+                candidates[found_candidates] = tag | np.int64(packed >> shift)
+                found_candidates += ((packed ^ value) & low_bits) == 0
+        # Pass 4: full distances; a hit counts only from the first substring within threshold.
+        for candidate in range(found_candidates):
+            ahead = candidate + PREFETCH_AHEAD
+            if ahead < found_candidates:
+                _prefetch(words_address
+                          + np.uint64(32) * np.uint64(candidates[ahead] & 0xFFFFFFFF))
+            position = candidates[candidate] & 0xFFFFFFFF
+            chunk = candidates[candidate] >> 32
+            x0 = words[position, 0] ^ native[0]
+            x1 = words[position, 1] ^ native[1]
+            x2 = words[position, 2] ^ native[2]
+            x3 = words[position, 3] ^ native[3]
+            distance = np.int64(_popcount(x0) + _popcount(x1) + _popcount(x2) + _popcount(x3))
+            if distance > radius:
+                continue
+            seen = False
+            for earlier in range(chunk):
+                if thresholds[earlier] >= 0 and np.int64(
+                        _popcount(x0 & chunk_bit_masks[earlier, 0])
+                        + _popcount(x1 & chunk_bit_masks[earlier, 1])
+                        + _popcount(x2 & chunk_bit_masks[earlier, 2])
+                        + _popcount(x3 & chunk_bit_masks[earlier, 3])) <= thresholds[earlier]:
+                    seen = True
+                    break
+            identifier = ids[position]
+            if seen or removed[identifier]:
+                continue
+            if found == len(hit_ids):
+                hit_queries = _grow(hit_queries, found + 1)
+                hit_ids = _grow(hit_ids, found + 1)
+                hit_distances = _grow(hit_distances, found + 1)
+            hit_queries[found] = query_number
+            hit_ids[found] = identifier
+            hit_distances[found] = distance
+            found += 1
     return hit_queries[:found], hit_ids[:found], hit_distances[:found]
 
 
@@ -343,55 +394,61 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 class _Segment:
     """Immutable: codes, their global ids, and one bucket table per substring.
 
-    With `table_bits[c]` bits for substring c, the entries of the codes whose substring c has
-    its top bits equal to b are `order[c, o[b]:o[b + 1]]`, where `o` is substring c's slice of
-    `offsets`. An entry is a position, shifted left by the substring's remaining bits and or-ed
-    with them (see `_fill_tables`), so that the search keeps only exact matches.
+    Substring c's table is `slots[table_bases[c]: table_bases[c + 1]]`, one slot for each value
+    of its top `table_bits[c]` bits; buckets of more than INLINE_ENTRIES spill into `overflow`,
+    whose part for substring c starts at `overflow_bases[c]` (see `_fill_table`).
     """
 
-    def __init__(self, codes, ids, order, offsets, table_bits):
+    def __init__(self, codes, ids, slots, overflow, table_bits, overflow_bases):
         self.codes, self.ids = _read_only(codes), _read_only(ids)
-        self.order, self.offsets = _read_only(order), _read_only(offsets)
+        self.slots, self.overflow = _read_only(slots), _read_only(overflow)
         self.table_bits = np.asarray(table_bits, np.int64)
-        self.table_bases = np.cumsum(np.concatenate([[0], (1 << self.table_bits) + 1]))
+        self.overflow_bases = np.asarray(overflow_bases, np.int64)
+        self.table_bases = np.cumsum(np.concatenate([[0], 1 << self.table_bits]))
         self.words = self.codes.view(np.uint64)
 
     @classmethod
     def build(cls, codes: np.ndarray, ids: np.ndarray) -> _Segment:
+        if len(codes) > MAX_SEGMENT:
+            raise ValueError(f"a segment holds at most {MAX_SEGMENT:,} codes, got {len(codes):,}: "
+                             "split them over several indexes")
         table_bits = _table_bits(len(codes))
-        table_bases = np.cumsum(np.concatenate([[0], (1 << table_bits) + 1]))
         # Allocated here rather than in the kernel: numpy asks the kernel for huge pages for
         # large arrays, which saves a TLB miss on most random reads.
-        offsets = np.empty(table_bases[-1], np.uint32)
-        order = np.empty((CHUNKS, len(codes)), np.uint32)
-        _fill_tables(codes, table_bits, table_bases, offsets, order)
-        return cls(codes, ids, order, offsets, table_bits)
+        slots = np.empty(int((1 << table_bits).sum()), np.uint64)
+        table_bases = np.cumsum(np.concatenate([[0], 1 << table_bits]))
+        overflow = [_fill_table(codes, chunk, table_bits[chunk],
+                                slots[table_bases[chunk]: table_bases[chunk + 1]])
+                    for chunk in range(CHUNKS)]
+        overflow_bases = np.cumsum([0] + [len(part) for part in overflow[:-1]])
+        return cls(codes, ids, slots, np.concatenate(overflow), table_bits, overflow_bases)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.codes, self.ids, self.order, self.offsets))
+        return sum(a.nbytes for a in (self.codes, self.ids, self.slots, self.overflow))
 
     def search(self, queries: np.ndarray, radius: int, removed: np.ndarray):
         thresholds, mask_starts, masks = _plan(radius)
         return _search_tables(queries, radius, thresholds, mask_starts, masks, _CHUNK_BIT_MASKS,
-                              self.words, self.ids, self.order.reshape(-1), self.offsets,
-                              self.table_bases, self.table_bits, removed)
+                              self.words, self.ids, self.slots, self.table_bases, self.table_bits,
+                              self.overflow, self.overflow_bases, removed)
 
-    _ARRAYS = ("codes", "ids", "order", "offsets")
+    _ARRAYS = ("codes", "ids", "slots", "overflow")
 
     def save(self, directory: Path) -> dict:
         directory.mkdir(parents=True, exist_ok=True)
         for name in self._ARRAYS:
             np.save(directory / f"{name}.npy", getattr(self, name))
-        return {"table_bits": self.table_bits.tolist()}
+        return {"table_bits": self.table_bits.tolist(),
+                "overflow_bases": self.overflow_bases.tolist()}
 
     @classmethod
     def open(cls, directory: Path, meta: dict) -> _Segment:
         arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in cls._ARRAYS}
-        return cls(**arrays, table_bits=meta["table_bits"])
+        return cls(**arrays, table_bits=meta["table_bits"], overflow_bases=meta["overflow_bases"])
 
 
 class HammingIndex:

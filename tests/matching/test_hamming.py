@@ -64,14 +64,19 @@ def test_search__after_adds_and_removes__equals_brute_force(radius, tmp_path):
     assert len(index) == len(codes) - 500 and len(reopened) == len(codes) - 490
 
 
-# One bucket per substring value everywhere (as in segments of millions of codes), and that for
-# the 23-bit substrings beside narrower tables for the 24-bit ones.
-@pytest.mark.parametrize("table_bits", [
-    lambda count: np.array(CHUNK_WIDTHS),
-    lambda count: np.minimum(np.array(CHUNK_WIDTHS), 23),
-], ids=["direct", "mixed"])
-def test_search__full_width_bucket_tables__equals_brute_force(table_bits, monkeypatch):
-    monkeypatch.setattr(hamming, "_table_bits", table_bits)
+_sized_tables = hamming._table_bits
+
+
+def _full_width_tables(count: int) -> np.ndarray:
+    """One bucket per value for a 24-bit and a 23-bit substring (as in segments of millions of
+    codes), tables sized for `count` for the others."""
+    bits = _sized_tables(count)
+    bits[[0, 3]] = CHUNK_WIDTHS[0], CHUNK_WIDTHS[3]
+    return bits
+
+
+def test_search__full_width_bucket_tables__equals_brute_force(monkeypatch):
+    monkeypatch.setattr(hamming, "_table_bits", _full_width_tables)
     rng = np.random.default_rng(5)
     codes = _clustered_codes(rng, 2 * BUFFER_LIMIT)
     index = HammingIndex()
@@ -139,6 +144,12 @@ def test_open__index_of_an_older_format__raises_value_error(tmp_path):
 def test_search__radius_too_large__raises_value_error():
     with pytest.raises(ValueError, match="radius must be in"):
         HammingIndex().search(np.zeros(32, np.uint8), MAX_RADIUS + 1)
+
+
+def test_add__more_codes_than_a_segment_holds__raises_value_error(monkeypatch):
+    monkeypatch.setattr(hamming, "MAX_SEGMENT", BUFFER_LIMIT)
+    with pytest.raises(ValueError, match="a segment holds at most 4,096 codes, got 4,097"):
+        HammingIndex().add(np.zeros((BUFFER_LIMIT + 1, 32), np.uint8))
 
 
 def test_add__wrong_shape__raises_value_error():
