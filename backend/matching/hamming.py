@@ -248,6 +248,7 @@ def _search_tables(queries, radius, thresholds, mask_starts, masks, chunk_bit_ma
     spills = np.empty(probes, np.int64)
     # A candidate is its substring number (high half) and its position.
     candidates = np.empty(2 * probes, np.int64)
+    near_distances = np.empty(64, np.int64)
     found = 0
     hit_queries = np.empty(64, np.int64)
     hit_ids = np.empty(64, np.int64)
@@ -317,21 +318,34 @@ def _search_tables(queries, radius, thresholds, mask_starts, masks, chunk_bit_ma
                 packed = overflow[entry]
                 candidates[found_candidates] = tag | np.int64(packed >> shift)
                 found_candidates += ((packed ^ value) & low_bits) == 0
-        # Pass 4: full distances; a hit counts only from the first substring within threshold.
+        # Pass 4: full distances. The candidates within the radius move to the front without a
+        # branch: one that waits on a memory read and sometimes goes the other way would throw
+        # away the reads issued after it.
+        near = 0
         for candidate in range(found_candidates):
             ahead = candidate + PREFETCH_AHEAD
             if ahead < found_candidates:
                 _prefetch(words_address
                           + np.uint64(32) * np.uint64(candidates[ahead] & 0xFFFFFFFF))
+            packed = candidates[candidate]
+            position = packed & 0xFFFFFFFF
+            distance = (_popcount(words[position, 0] ^ native[0])
+                        + _popcount(words[position, 1] ^ native[1])
+                        + _popcount(words[position, 2] ^ native[2])
+                        + _popcount(words[position, 3] ^ native[3]))
+            candidates[near] = packed
+            near += np.int64(distance) <= radius
+        # Pass 5: a hit counts only from the first substring within its threshold (its code is
+        # in the cache now); then the ids of all of them, then whether they were removed.
+        accepted = 0
+        near_distances = _grow(near_distances, near)
+        for candidate in range(near):
             position = candidates[candidate] & 0xFFFFFFFF
             chunk = candidates[candidate] >> 32
             x0 = words[position, 0] ^ native[0]
             x1 = words[position, 1] ^ native[1]
             x2 = words[position, 2] ^ native[2]
             x3 = words[position, 3] ^ native[3]
-            distance = np.int64(_popcount(x0) + _popcount(x1) + _popcount(x2) + _popcount(x3))
-            if distance > radius:
-                continue
             seen = False
             for earlier in range(chunk):
                 if thresholds[earlier] >= 0 and np.int64(
@@ -341,17 +355,25 @@ def _search_tables(queries, radius, thresholds, mask_starts, masks, chunk_bit_ma
                         + _popcount(x3 & chunk_bit_masks[earlier, 3])) <= thresholds[earlier]:
                     seen = True
                     break
-            identifier = ids[position]
-            if seen or removed[identifier]:
-                continue
-            if found == len(hit_ids):
-                hit_queries = _grow(hit_queries, found + 1)
-                hit_ids = _grow(hit_ids, found + 1)
-                hit_distances = _grow(hit_distances, found + 1)
-            hit_queries[found] = query_number
-            hit_ids[found] = identifier
-            hit_distances[found] = distance
-            found += 1
+            if not seen:
+                candidates[accepted] = position
+                near_distances[accepted] = np.int64(_popcount(x0) + _popcount(x1)
+                                                    + _popcount(x2) + _popcount(x3))
+                accepted += 1
+        hit_queries = _grow(hit_queries, found + accepted)
+        hit_ids = _grow(hit_ids, found + accepted)
+        hit_distances = _grow(hit_distances, found + accepted)
+        for hit in range(accepted):
+            hit_ids[found + hit] = ids[candidates[hit]]
+        kept = found
+        for hit in range(accepted):
+            identifier = hit_ids[found + hit]
+            if not removed[identifier]:
+                hit_queries[kept] = query_number
+                hit_ids[kept] = identifier
+                hit_distances[kept] = near_distances[hit]
+                kept += 1
+        found = kept
     return hit_queries[:found], hit_ids[:found], hit_distances[:found]
 
 
