@@ -228,7 +228,8 @@ def index_search(count: int, centres: np.ndarray, rng: np.random.Generator, radi
         f"{np.percentile(ours_ms, 99):.3f} | {index.nbytes / count:.0f} | {build:.0f} s |",
         f"| {count:,} | same, grown {BUFFER_LIMIT:,} codes at a time "
         f"({len(grown._segments)} segments) | {np.median(milliseconds['grown']):.3f} | "
-        f"{np.percentile(milliseconds['grown'], 99):.3f} | {grown.nbytes / count:.0f} | {grown_build:.0f} s |",
+        f"{np.percentile(milliseconds['grown'], 99):.3f} | {grown.nbytes / count:.0f} | "
+        f"{grown_build:.0f} s |",
         f"| {count:,} | faiss IndexBinaryFlat range search | {np.median(faiss_ms):.2f} | "
         f"{np.percentile(faiss_ms, 99):.2f} | {faiss_index.ntotal * 32 / count:.0f} | – |",
         f"| {count:,} | numpy XOR-popcount scan | {np.median(scan_ms):.2f} | "

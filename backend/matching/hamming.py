@@ -22,8 +22,8 @@ codes), so one read finds them; larger buckets point into an overflow array.
 The search loop is compiled with numba; it and the table building release the GIL. It is bound
 by random memory reads (a bucket's slot, the overflow of large buckets, then each candidate's
 code), so it runs in passes whose reads do not depend on each other and prefetches a few
-entries ahead, letting the CPU have many reads in flight instead of waiting for each in turn. A code
-within the radius of the query is found once per substring within its threshold; it is
+entries ahead, letting the CPU have many reads in flight instead of waiting for each in turn.
+A code within the radius of the query is found once per substring within its threshold; it is
 reported only from the first of them, so no deduplication pass is needed.
 
 Adding is incremental: new codes go to a small buffer (scanned linearly) and are flushed into
@@ -200,7 +200,8 @@ def _fill_table(codes, chunk, table_bits, slots):
     spilled = 0
     for bucket in range(len(slots)):
         if sizes[bucket] > INLINE_ENTRIES:
-            slots[bucket] = (np.uint64(spilled) << np.uint64(32)) | np.uint64(OVERFLOW | sizes[bucket])
+            start = np.uint64(spilled) << np.uint64(32)
+            slots[bucket] = start | np.uint64(OVERFLOW | sizes[bucket])
             spilled += sizes[bucket]
         else:
             slots[bucket] = EMPTY_SLOT
@@ -214,7 +215,8 @@ def _fill_table(codes, chunk, table_bits, slots):
         elif filled[bucket] == 0:
             slots[bucket] = (slots[bucket] & np.uint64(0xFFFFFFFF00000000)) | np.uint64(entry)
         else:
-            slots[bucket] = (slots[bucket] & np.uint64(0xFFFFFFFF)) | (np.uint64(entry) << np.uint64(32))
+            second = np.uint64(entry) << np.uint64(32)
+            slots[bucket] = (slots[bucket] & np.uint64(0xFFFFFFFF)) | second
         filled[bucket] += 1
     return overflow
 
@@ -302,7 +304,8 @@ def _search_tables(queries, radius, thresholds, mask_starts, masks, chunk_bit_ma
                 chunk_ahead = 0
                 while mask_starts[chunk_ahead + 1] <= probe_ahead:
                     chunk_ahead += 1
-                start_ahead = overflow_bases[chunk_ahead] + np.int64(gathered[probe_ahead] >> np.uint64(32))
+                start_ahead = (overflow_bases[chunk_ahead]
+                               + np.int64(gathered[probe_ahead] >> np.uint64(32)))
                 _prefetch(overflow_address + np.uint64(4 * start_ahead))
             probe = spills[spill]
             while mask_starts[chunk + 1] <= probe:
@@ -527,7 +530,8 @@ class HammingIndex:
 
     def search_many(self, queries: np.ndarray, radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """`search` for each row of `queries` (n x 32 bytes), in one pass over the segments."""
-        queries = np.array(_check_codes(queries), order="C")  # a writable copy: one compiled variant
+        # A writable copy, whatever the caller passed: the kernel is compiled for one variant.
+        queries = np.array(_check_codes(queries), order="C")
         if not 0 <= radius <= MAX_RADIUS:
             raise ValueError(f"radius must be in [0, {MAX_RADIUS}], got {radius}")
         parts = [segment.search(queries, radius, self._removed) for segment in self._segments]
