@@ -582,11 +582,12 @@ class HammingIndex:
             for file in old.iterdir():
                 file.unlink()
             old.rmdir()
-        segments = [segment.save(directory / f"segment-{number}")
-                    for number, segment in enumerate(self._segments)]
+        tables = [segment.save(directory / f"segment-{number}")
+                  for number, segment in enumerate(self._segments)]
         np.save(directory / "removed.npy", self._removed[: self._next_id])
         (directory / "meta.json").write_text(json.dumps(
-            {"format": FORMAT_VERSION, "next_id": self._next_id, "segments": segments}))
+            {"format": FORMAT_VERSION, "next_id": self._next_id, "segments": len(tables),
+             "tables": tables}))
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> HammingIndex:
@@ -600,7 +601,7 @@ class HammingIndex:
                 f"(for a MatchIndex, register the images again) and save that")
         index = cls()
         index._segments = [_Segment.open(directory / f"segment-{number}", segment)
-                           for number, segment in enumerate(meta["segments"])]
+                           for number, segment in enumerate(meta["tables"][: meta["segments"]])]
         index._next_id = meta["next_id"]
         removed = np.load(directory / "removed.npy")
         index._removed = np.zeros(max(1024, 2 * index._next_id), bool)
