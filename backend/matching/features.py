@@ -33,7 +33,7 @@ WORD_BITS = 24
 # A hit: descriptors within this many bits (of 256). See docs/matching.md for the tuning.
 MAX_DESCRIPTOR_DISTANCE = 40
 # Hits kept per query descriptor (its nearest).
-MAX_HITS_PER_ROW = 3
+MAX_HITS_PER_ROW = 32
 # A word filed under more postings than this is a stop word (flat or repeated patterns: text,
 # bricks), which says nothing about which image it came from; lookups skip it.
 MAX_POSTINGS = 4096

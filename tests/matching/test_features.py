@@ -110,3 +110,20 @@ def test_hits__stop_word_spread_over_segments__is_skipped(monkeypatch):
     rows, _ = index.hits(common[None], np.repeat(common[None], 60, axis=0))
 
     assert len(index._segments) == 1 and len(rows) == 0
+
+
+def test_hits__per_query_descriptor__keeps_the_nearest(monkeypatch):
+    rng = np.random.default_rng(4)
+    query = rng.integers(0, 256, (1, 32), dtype=np.uint8)
+    # 40 stored copies at growing distances, all sharing the query's first word.
+    stored = np.repeat(query, 40, axis=0)
+    flips = np.zeros((40, 256), bool)
+    for i in range(40):
+        flips[i, 24 + rng.choice(232, i, replace=False)] = True
+    stored ^= np.packbits(flips, axis=1)
+    index = FeatureIndex()
+    index.add(np.arange(40), stored)
+
+    rows, ids = index.hits(query, stored)
+
+    assert ids.tolist() == list(range(features.MAX_HITS_PER_ROW))
