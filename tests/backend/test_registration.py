@@ -377,6 +377,21 @@ def test_lookup__finds_flipped_and_cropped_copies(client, auth, wallet, chain, s
     assert cropped[0]["match"] == "perceptual"
 
 
+def test_lookup__crop_at_an_offset__found_by_its_keypoints(client, auth, wallet, chain, services):
+    import skimage.data
+    from PIL import Image
+
+    photo = Image.fromarray(skimage.data.astronaut())
+    register_with_wallet(client, auth, chain, wallet, encode(photo, "JPEG"))
+    services.indexer().poll()
+
+    # The lower right 60% of the area, off-centre: no global hash is near the original's.
+    matches = _lookup(client, encode(photo.crop((115, 90, 512, 512)), "JPEG", quality=80))
+
+    assert [(m["owner"], m["match"], m["kind"]) for m in matches] == [
+        (wallet.address, "perceptual", "region")]
+
+
 def test_lookup__registration_made_elsewhere__found_by_its_file_or_its_phash(client, chain, services):
     """Registrations sent straight to the contract (another front-end) are matched too."""
     from backend.chain.register import Item
