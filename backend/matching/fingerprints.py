@@ -43,7 +43,8 @@ DIHEDRAL_TRANSPOSES = (
     Image.Transpose.TRANSVERSE,
 )
 FORMAT_MAGIC = b"CTFP"
-FORMAT_VERSION = 4  # 4: no region codes (crops are found by their keypoints)
+# 4: no region codes (crops are found by their keypoints); 5: windows in 8 dihedral variants
+FORMAT_VERSION = 5
 _HEADER = struct.Struct("<4sBIIQH26sHHH")
 
 
@@ -56,8 +57,8 @@ class Fingerprint:
     bottom, left to right, transposed, transversed); `phash_dihedral` the 64-bit pHashes of the
     same variants (`phash_dihedral[0] == phash64`). `trimmed` is the PDQ code of the image with
     uniform borders removed, or None when there were none. `windows` are PDQ codes of content
-    windows (see windows.py), searched so that a registered image inside a larger picture is
-    found. `keypoints` (pixel positions in the working image) and `descriptors` are ORB
+    windows (see windows.py), 8 rows per window (its dihedral variants, in PDQ's order),
+    searched so that a registered image inside a larger picture is found, mirrored or not. `keypoints` (pixel positions in the working image) and `descriptors` are ORB
     features: they find crops and pasted copies (features.py) and confirm matches geometrically.
     """
 
@@ -181,7 +182,7 @@ def fingerprint_image(image: Image.Image, width: int, height: int) -> Fingerprin
         pdq_quality=int(quality),
         iscc=_iscc_image_code(grey if trim_box is None else grey[y0:y1, x0:x1]),
         trimmed=trimmed,
-        windows=(np.stack([_pdq(pixels) for pixels, _ in crops]) if crops
+        windows=(np.concatenate([_pdq_dihedral(pixels) for pixels, _ in crops]) if crops
                  else np.zeros((0, PDQ_BYTES), np.uint8)),
         keypoints=keypoints,
         descriptors=descriptors,
@@ -250,6 +251,12 @@ def _for_pdq(rgb: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(rgb)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _pdq_dihedral(rgb: np.ndarray) -> np.ndarray:
+    """The PDQ codes of the 8 dihedral variants of `rgb` (8 x 32 bytes, PDQ's order)."""
+    variants, _quality = pdqhash.compute_dihedral(_for_pdq(rgb))
+    return np.packbits(np.asarray(variants, dtype=np.uint8), axis=1)
 
 
 def _pdq(rgb: np.ndarray) -> np.ndarray:

@@ -275,3 +275,13 @@ def test_save__into_the_directory_it_was_opened_from__keeps_everything(index, re
     final = MatchIndex.open(tmp_path / "index")
     assert [m.key for m in final.search(fingerprint(encode(crop, quality=85)))] == ["china"]
     assert sorted(m.key for m in final.search(registered["rocket"])) == ["again", "rocket"]
+
+
+@pytest.mark.parametrize("kind", ["page", "caption"])
+def test_search__mirrored_picture_inside_a_larger_one__is_found(index, photos, encode, kind):
+    # Mirroring changes every ORB descriptor: the window's dihedral hashes find it.
+    for name in ("astronaut", "coffee"):
+        mirrored = Image.fromarray(photos[name]).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        query = fingerprint(encode(_in_layout(mirrored, kind), quality=85))
+
+        assert [m.key for m in index.search(query)] == [name], f"{name} {kind}"
