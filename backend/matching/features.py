@@ -184,7 +184,8 @@ class FeatureIndex:
         order = np.lexsort((differing, rows_found))
         rows_found, ids_found, differing = rows_found[order], ids_found[order], differing[order]
         starts = np.flatnonzero(np.concatenate([[True], rows_found[1:] != rows_found[:-1]]))
-        rank = np.arange(len(rows_found)) - np.repeat(starts, np.diff(np.append(starts, len(rows_found))))
+        sizes = np.diff(np.append(starts, len(rows_found)))
+        rank = np.arange(len(rows_found)) - np.repeat(starts, sizes)
         keep = (differing <= MAX_DESCRIPTOR_DISTANCE) & (rank < MAX_HITS_PER_ROW)
         nearest = np.argsort(differing[keep], kind="stable")
         return rows_found[keep][nearest], ids_found[keep][nearest]

@@ -58,8 +58,9 @@ class Fingerprint:
     same variants (`phash_dihedral[0] == phash64`). `trimmed` is the PDQ code of the image with
     uniform borders removed, or None when there were none. `windows` are PDQ codes of content
     windows (see windows.py), 8 rows per window (its dihedral variants, in PDQ's order),
-    searched so that a registered image inside a larger picture is found, mirrored or not. `keypoints` (pixel positions in the working image) and `descriptors` are ORB
-    features: they find crops and pasted copies (features.py) and confirm matches geometrically.
+    searched so that a registered image inside a larger picture is found, mirrored or not.
+    `keypoints` (pixel positions in the working image) and `descriptors` are ORB features: they
+    find crops and pasted copies (features.py) and confirm matches geometrically.
     """
 
     width: int
