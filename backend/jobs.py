@@ -60,24 +60,9 @@ def purge_expired_credentials(services: Services) -> None:
 
 def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(
-        poll_chain,
-        "interval",
-        args=[services],
-        seconds=services.settings.indexer_interval,
-        id="chain",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        follow_registrations,
-        "interval",
-        args=[services],
-        seconds=services.settings.indexer_interval,
-        id="matcher",
-        max_instances=1,
-        coalesce=True,
-    )
+    for job, name in ((poll_chain, "chain"), (follow_registrations, "matcher")):
+        scheduler.add_job(job, "interval", args=[services], seconds=services.settings.indexer_interval,
+                          id=name, max_instances=1, coalesce=True)
     scheduler.add_job(purge_expired_credentials, "interval", args=[services], hours=1, id="purge", coalesce=True)
     scheduler.start()
     return scheduler

@@ -31,7 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backend.matching import fingerprint  # noqa: E402
-from backend.matching.features import MAX_DESCRIPTOR_DISTANCE, TABLES, FeatureIndex  # noqa: E402
+from backend.matching.features import (  # noqa: E402
+    MAX_DESCRIPTOR_DISTANCE,
+    TABLES,
+    FeatureIndex,
+    vote,
+)
 from backend.matching.index import FEATURE_CANDIDATES, FEATURE_VOTES  # noqa: E402
 from bench_matching_speed import spread  # noqa: E402
 from image_edits import EDITS, photographs  # noqa: E402
@@ -51,13 +56,8 @@ def jpeg(image, quality: int) -> bytes:
 
 def candidates(feature_ids: np.ndarray, firsts: np.ndarray) -> list[int]:
     """What MatchIndex._feature_candidates returns, for images starting at `firsts`."""
-    if len(feature_ids) == 0:
-        return []
-    entries, votes = np.unique(np.searchsorted(firsts, np.unique(feature_ids), side="right") - 1,
-                               return_counts=True)
-    keep = votes >= FEATURE_VOTES
-    order = np.argsort(-votes[keep], kind="stable")
-    return entries[keep][order][:FEATURE_CANDIDATES].tolist()
+    entries, votes = vote(np.searchsorted(firsts, feature_ids, side="right") - 1, feature_ids)
+    return entries[votes >= FEATURE_VOTES][:FEATURE_CANDIDATES].tolist()
 
 
 def run(count: int, sources: list[np.ndarray], queries, centres, rng) -> str:

@@ -95,8 +95,8 @@ class Matcher:
                 continue
             mine = (ids >= firsts[number]) & (ids < firsts[number + 1])
             counts = {
-                "ratio-tested matches": geometry.inliers(query.keypoints, query.descriptors,
-                                                         stored.keypoints, stored.descriptors),
+                "ratio-tested matches": geometry.confirm(query.keypoints, query.descriptors,
+                                                         stored.keypoints, stored.descriptors)[0],
                 "local-feature hits": geometry.confirm_pairs(query.keypoints[rows[mine]],
                                                              points[ids[mine]])[0],
             }

@@ -55,6 +55,18 @@ def words(descriptors: np.ndarray) -> np.ndarray:
     return values | (np.arange(TABLES, dtype=np.uint32) << WORD_BITS)
 
 
+def vote(entries: np.ndarray, feature_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Registered images by how many of their keypoints were hit, most-voted first.
+
+    `entries[i]` is the image `feature_ids[i]` belongs to; a keypoint hit by several query
+    descriptors votes once.
+    """
+    voted = np.unique(np.asarray(entries, np.int64) * (1 << 32) + feature_ids)
+    ranked, votes = np.unique(voted >> 32, return_counts=True)
+    order = np.argsort(-votes, kind="stable")
+    return ranked[order], votes[order]
+
+
 _BITS_SET = np.array([bin(value).count("1") for value in range(256)], np.uint8)
 
 

@@ -29,23 +29,14 @@ WHOLE_FILL = 0.6
 MIN_ROTATION = 3.0
 
 
-def inliers(
-    query_points: np.ndarray,
-    query_descriptors: np.ndarray,
-    stored_points: np.ndarray,
-    stored_descriptors: np.ndarray,
-) -> int:
-    """How many ORB correspondences agree on one plausible homography (0 when none does)."""
-    return confirm(query_points, query_descriptors, stored_points, stored_descriptors)[0]
-
-
 def confirm(
     query_points: np.ndarray,
     query_descriptors: np.ndarray,
     stored_points: np.ndarray,
     stored_descriptors: np.ndarray,
 ) -> tuple[int, np.ndarray | None]:
-    """`inliers`, and the homography from query to stored working-image pixels they agree on."""
+    """How many ORB correspondences agree on one plausible homography (0 when none does), and
+    that homography, from query to stored working-image pixels (None when none does)."""
     if len(query_descriptors) < MIN_MATCHES or len(stored_descriptors) < MIN_MATCHES:
         return 0, None
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)

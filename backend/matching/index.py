@@ -11,7 +11,7 @@ import numpy as np
 
 from . import geometry
 from .columns import Column
-from .features import MAX_FEATURE_ID, FeatureIndex
+from .features import MAX_FEATURE_ID, FeatureIndex, vote
 from .fingerprints import Fingerprint
 from .hamming import HammingIndex
 
@@ -230,10 +230,8 @@ class MatchIndex:
         if len(feature_ids) == 0:
             return {}
         entries = self._entry_features.searchsorted(feature_ids, column=0) - 1
-        voted = np.unique(entries * (1 << 32) + feature_ids)  # each keypoint votes once
-        ranked, votes = np.unique(voted >> 32, return_counts=True)
-        order = np.argsort(-votes, kind="stable")
-        chosen = [entry for entry, count in zip(ranked[order].tolist(), votes[order].tolist())
+        ranked, votes = vote(entries, feature_ids)
+        chosen = [entry for entry, count in zip(ranked.tolist(), votes.tolist())
                   if count >= FEATURE_VOTES and self._keys[entry] is not None
                   ][:FEATURE_CANDIDATES]
         return {entry: (rows[entries == entry], feature_ids[entries == entry])
