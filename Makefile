@@ -5,11 +5,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup run test test-contracts test-python bench clean
 
-setup: $(VENV)/.installed node_modules/.installed .build/.compiled
+setup: $(VENV)/.installed node_modules/.installed .build/.compiled $(CHROMIUM)
+
+# Debian's Chromium: the crawler's evidence screenshots and the web app's browser tests drive it
+# through Playwright (Playwright's own browser download cannot work without internet).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
