@@ -634,3 +634,81 @@ def test_buy__licensee_at_the_domain_cap__reverts_and_keeps_the_history(chain, m
     other = buy(market, typed, signature, buyer, domains=[domain_hash("other.example")]).return_value
     assert market.is_licensed(market_registration_id, buyer, domain_hash("other.example"), market.licence(other).starts_at)
     assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(first[0]).starts_at)
+
+
+# --- review fixes: finality after the window, revocation times, the arbiter's grace -----------
+
+
+def test_seller_refund__after_the_dispute_window__reverts_and_the_licence_is_final(chain, market, bought, seller, buyer, market_registration_id, market_domain):
+    chain.pending_timestamp += 7 * DAY
+    with ape.reverts("market: dispute window has closed, the licence is final"):
+        market.seller_refund(bought, sender=seller)
+    with ape.reverts("market: dispute window has closed"):
+        market.dispute(bought, "too late", sender=buyer)
+    # nobody called release, yet the licence holds for now and later
+    assert market.escrow(bought).status == market.HELD()
+    assert market.is_licensed(market_registration_id, buyer, market_domain, chain.pending_timestamp + 100 * DAY)
+
+
+def test_seller_refund__exclusive_licence_after_the_window__cannot_be_taken_back_and_resold(chain, market, market_offer, buyer, stranger, seller):
+    typed, signature = market_offer(market, licence_type=3, duration=0, max_sales=2, expiry=chain.pending_timestamp + 30 * DAY)
+    exclusive = buy(market, typed, signature, buyer).return_value
+    chain.pending_timestamp += 7 * DAY
+    with ape.reverts("market: dispute window has closed, the licence is final"):
+        market.seller_refund(exclusive, sender=seller)
+    with ape.reverts("market: an exclusive licence runs in this territory"):
+        buy(market, typed, signature, stranger)
+
+
+def test_seller_refund__within_the_window__licence_stays_valid_for_the_time_before(chain, market, bought, seller, buyer, market_registration_id, market_domain):
+    starts_at = market.licence(bought).starts_at
+    chain.pending_timestamp += DAY
+    tx = market.seller_refund(bought, sender=seller)
+    assert tx.decode_logs(market.Refunded)[0].amount == PRICE
+    lic = market.licence(bought)
+    assert lic.revoked and not lic.voided and lic.revoked_at == tx.timestamp
+    assert market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, tx.timestamp - 1)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, tx.timestamp)
+
+
+def test_revoke__for_fraud__voids_the_licence_from_the_start(chain, market, bought, buyer, arbiter, market_registration_id, market_domain):
+    starts_at = market.licence(bought).starts_at
+    chain.pending_timestamp += DAY
+    market.revoke(bought, "sold by a copier", sender=arbiter)
+    assert market.licence(bought).voided
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+
+
+def test_release__in_the_arbiters_grace_period__reverts(chain, market, bought, stranger):
+    chain.pending_timestamp += 7 * DAY
+    with ape.reverts("market: grace period for the arbiter still running"):
+        market.release(bought, sender=stranger)
+    chain.pending_timestamp += market.RELEASE_GRACE_PERIOD() - 10
+    with ape.reverts("market: grace period for the arbiter still running"):
+        market.release(bought, sender=stranger)
+
+
+def test_freeze__in_the_grace_period__stops_the_seller_releasing_ahead_of_a_revocation(chain, market, bought, seller, buyer, arbiter):
+    chain.pending_timestamp += 7 * DAY + DAY
+    tx = market.freeze(bought, "fraud report", sender=arbiter)
+    frozen = tx.decode_logs(market.Frozen)[0]
+    assert (frozen.licence_id, frozen.arbiter, frozen.arbitration_deadline) == (bought, arbiter, tx.timestamp + 30 * DAY)
+    assert market.escrow(bought).status == market.DISPUTED()
+    chain.pending_timestamp += 3 * DAY
+    with ape.reverts("market: arbitration period still running"):
+        market.release(bought, sender=seller)
+    revoked = market.revoke(bought, "copied image", sender=arbiter).decode_logs(market.LicenceRevoked)[0]
+    assert revoked.refunded == PRICE
+    assert market.credit(buyer, ETH) == PRICE and market.credit(seller, ETH) == 0
+
+
+def test_freeze__after_the_grace_period_or_by_non_arbiter__reverts(chain, market, bought, seller, arbiter):
+    with ape.reverts("access_control: account is missing role"):
+        market.freeze(bought, "mine", sender=seller)
+    chain.pending_timestamp += RELEASABLE
+    with ape.reverts("market: grace period over, escrow may be released"):
+        market.freeze(bought, "late", sender=arbiter)
+    market.release(bought, sender=seller)
+    with ape.reverts("market: escrow is not held"):
+        market.freeze(bought, "late", sender=arbiter)
