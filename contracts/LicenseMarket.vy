@@ -180,6 +180,7 @@ PERPETUAL_SHIFT: constant(uint256) = 40
 TIMED_UNTIL_SHIFT: constant(uint256) = 80
 FIRST_IDS_SHIFT: constant(uint256) = 120
 IDS_IN_STATE: constant(uint256) = 3
+EXCLUSIVES_SHIFT: constant(uint256) = 240
 
 
 # @dev What a seller signs (EIP-712 primary type `Offer`).
@@ -250,7 +251,8 @@ _perpetual_registration: HashMap[uint256, uint256]
 _exclusive_territory: HashMap[uint256, bytes32]
 
 # @dev Per registration: licence count (bits 0-39), unrevoked perpetual non-exclusive licences (40-79),
-#      latest end of a timed non-exclusive licence (80-119, revoked ones included until recounted), first three licence ids (120-239).
+#      latest end of a timed non-exclusive licence (80-119, revoked ones included until recounted), first three licence ids (120-239),
+#      length of `_running_exclusives` (240-255, so a purchase reads that list only when it is not empty).
 _registrations: HashMap[uint256, uint256]
 # @dev Licence ids of a registration after the first three, six per page.
 _registration_pages: HashMap[uint256, HashMap[uint256, uint256]]
@@ -423,8 +425,9 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
     assert offer.price <= MAX_PRICE, "market: price above 2**96 - 1"
     covered: DynArray[bytes32, MAX_DOMAINS] = self._covered_domains(offer, domains)
     self._check_territory(offer.territory)
-    registration: uint256 = self._registrations[offer.registration_id]
-    self._check_exclusivity(offer.registration_id, registration, offer.licence_type, offer.territory)
+    registration: uint256 = self._check_exclusivity(
+        offer.registration_id, self._registrations[offer.registration_id], offer.licence_type, offer.territory
+    )
     if offer.currency == empty(address):
         assert msg.value == offer.price, "market: sent ETH differs from the price"
     else:
@@ -1111,19 +1114,23 @@ def _licensed_until(registration: uint256) -> uint256:
 
 
 @internal
-def _check_exclusivity(registration_id: uint256, registration: uint256, licence_type: uint8, territory: bytes32):
-    running: DynArray[uint256, MAX_RUNNING_EXCLUSIVES] = []
-    for licence_id: uint256 in self._running_exclusives[registration_id]:
-        holding: uint256 = self._holdings[licence_id]
-        ends_at: uint256 = (holding >> ENDS_AT_SHIFT) & MASK_36
-        if holding & REVOKED_BIT == 0 and (ends_at == 0 or ends_at > block.timestamp):
-            running.append(licence_id)
-            assert not self._territories_overlap(self._exclusive_territory[licence_id], territory), "market: an exclusive licence runs in this territory"
-    if len(running) != len(self._running_exclusives[registration_id]):
-        self._running_exclusives[registration_id] = running
+def _check_exclusivity(registration_id: uint256, registration: uint256, licence_type: uint8, territory: bytes32) -> uint256:
+    running_count: uint256 = registration >> EXCLUSIVES_SHIFT
+    if running_count != 0:
+        running: DynArray[uint256, MAX_RUNNING_EXCLUSIVES] = []
+        for licence_id: uint256 in self._running_exclusives[registration_id]:
+            holding: uint256 = self._holdings[licence_id]
+            ends_at: uint256 = (holding >> ENDS_AT_SHIFT) & MASK_36
+            if holding & REVOKED_BIT == 0 and (ends_at == 0 or ends_at > block.timestamp):
+                running.append(licence_id)
+                assert not self._territories_overlap(self._exclusive_territory[licence_id], territory), "market: an exclusive licence runs in this territory"
+        if len(running) != running_count:
+            self._running_exclusives[registration_id] = running
+            running_count = len(running)
     if licence_type == EXCLUSIVE:
         assert self._licensed_until(registration) <= block.timestamp, "market: other licences still run, no exclusive licence possible"
-        assert len(running) < MAX_RUNNING_EXCLUSIVES, "market: too many exclusive licences running"
+        assert running_count < MAX_RUNNING_EXCLUSIVES, "market: too many exclusive licences running"
+    return (registration & ~(MASK_16 << EXCLUSIVES_SHIFT)) | (running_count << EXCLUSIVES_SHIFT)
 
 
 @internal
@@ -1139,6 +1146,7 @@ def _index_licence(licence_id: uint256, registration_id: uint256, registration: 
     if licence_type == EXCLUSIVE:
         self._running_exclusives[registration_id].append(licence_id)
         self._exclusive_territory[licence_id] = territory
+        updated += 1 << EXCLUSIVES_SHIFT
     elif ends_at == 0:
         updated += 1 << PERPETUAL_SHIFT
         self._perpetual_registration[licence_id] = registration_id

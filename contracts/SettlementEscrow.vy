@@ -31,9 +31,9 @@
         at once into withdrawable credits: the commission for the treasury,
         the rest for the rights-holder. The commission is rounded down on
         the running total, not per payment (the exact commission accrued,
-        sum of amount x commission_bps, is kept per case), so tiny
-        instalments carry their share and the split of a case does not
-        depend on how it was paid. The case is settled when fully paid.
+        sum of amount x commission_bps, is known per case from a snapshot
+        taken at each commission rise), so tiny instalments carry their
+        share and the split of a case does not depend on how it was paid. The case is settled when fully paid.
 
         Escalation ladder (steps only move forward, each one logged):
         1 post-licensing letter, 2 invoice, 3 legal letter (partner
@@ -154,8 +154,10 @@ case_count: public(uint256)
 
 # @dev Withdrawable balances: account => asset (empty(address) = ETH) => amount.
 credit: public(HashMap[address, HashMap[address, uint256]])
-# @dev Exact commission accrued by a case in basis-point units (sum of amount x commission_bps of its payments).
-commission_accrued: public(HashMap[bytes32, uint256])
+# @dev Exact commission accrued by a case (basis-point units) when its commission last rose; read only after a rise.
+_accrued_at_rise: HashMap[bytes32, uint256]
+# @dev Amount a case had been paid when its commission last rose.
+_paid_at_rise: HashMap[bytes32, uint256]
 
 
 # @dev Emitted when a signed mandate is recorded.
@@ -451,6 +453,8 @@ def raise_commission(reference: bytes32, new_bps: uint256):
     self._check_case_mandate(c)
     assert new_bps > c.commission_bps, "settlement: commission can only rise"
     assert new_bps <= MAX_COMMISSION_BPS, "settlement: commission above 5000 bps"
+    self._accrued_at_rise[reference] = self._accrued(reference, c, c.amount_paid)
+    self._paid_at_rise[reference] = c.amount_paid
     self._cases[reference].commission_bps = new_bps
     log CommissionRaised(reference=reference, previous_bps=c.commission_bps, new_bps=new_bps)
 
@@ -479,11 +483,8 @@ def pay(reference: bytes32, amount: uint256):
     outstanding: uint256 = c.amount_due - c.amount_paid
     paid: uint256 = min(amount, outstanding)
 
-    accrued_before: uint256 = self.commission_accrued[reference]
-    accrued: uint256 = accrued_before + paid * c.commission_bps
-    commission: uint256 = accrued // BPS - accrued_before // BPS
+    commission: uint256 = self._accrued(reference, c, c.amount_paid + paid) // BPS - self._accrued(reference, c, c.amount_paid) // BPS
     to_rights_holder: uint256 = paid - commission
-    self.commission_accrued[reference] = accrued
     self._cases[reference].amount_paid = c.amount_paid + paid
     self.credit[c.rights_holder][c.asset] += to_rights_holder
     self.credit[self.treasury][c.asset] += commission
@@ -537,6 +538,29 @@ def set_treasury(new_treasury: address):
     assert new_treasury != empty(address), "settlement: treasury is the zero address"
     log TreasuryChanged(previous_treasury=self.treasury, new_treasury=new_treasury)
     self.treasury = new_treasury
+
+
+@external
+@view
+def commission_accrued(reference: bytes32) -> uint256:
+    """
+    @dev The exact commission a case has accrued, in basis-point units:
+         the sum of amount x commission_bps over its payments. What the
+         treasury was credited is this divided by 10,000, rounded down.
+    @param reference The case reference.
+    @return uint256 The accrued commission times 10,000.
+    """
+    c: Case = self._cases[reference]
+    return self._accrued(reference, c, c.amount_paid)
+
+
+@internal
+@view
+def _accrued(reference: bytes32, c: Case, amount_paid: uint256) -> uint256:
+    if c.commission_bps == MIN_COMMISSION_BPS:
+        return amount_paid * MIN_COMMISSION_BPS
+    paid_at_rise: uint256 = self._paid_at_rise[reference]
+    return self._accrued_at_rise[reference] + (amount_paid - paid_at_rise) * c.commission_bps
 
 
 @internal
