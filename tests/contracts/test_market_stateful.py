@@ -152,6 +152,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
                         market.seller_refund(sale["licence_id"], sender=sale["seller"])
                 return
             sale["revoked"] = True
+            sale["voided"] = by_arbiter
             if pending:
                 self.credited[(sale["buyer"].address, sale["asset"])] += sale["price"]
                 sale["status"] = "refunded"
@@ -175,6 +176,14 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             self.credited[(sale["seller"].address, sale["asset"])] += sale["price"] - sale["fee"]
             self.credited[(treasury.address, sale["asset"])] += sale["fee"]
             sale["status"] = "released"
+
+        @invariant()
+        def licence_state_matches_the_model(self):
+            statuses = {"held": 1, "disputed": 2, "released": 3, "refunded": 4}
+            for sale in self.sales:
+                lic = market_view.licence(sale["licence_id"]).call()
+                assert (lic[0], lic[1], lic[5], lic[7]) == (sale["buyer"].address, sale["seller"].address, bool(sale.get("revoked")), bool(sale.get("voided")))
+                assert market_view.escrow(sale["licence_id"]).call()[5] == statuses[sale["status"]]
 
         @invariant()
         def balances_equal_credits_plus_escrow(self):
