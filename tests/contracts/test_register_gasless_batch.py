@@ -24,6 +24,8 @@ from register_support import (
     register_id,
 )
 
+pytestmark = pytest.mark.usefixtures("fast_reverts")
+
 ITEM_TYPE = "Item(bytes32 content_hash,uint64 phash,uint16 cid_codec,bytes32 cid_digest,uint256 parent)"
 REVEAL_BATCH_TYPE = "RevealBatch(address owner,Item[] items,bytes32 salt,uint256 nonce,uint256 deadline)" + ITEM_TYPE
 
