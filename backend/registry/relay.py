@@ -35,6 +35,9 @@ NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract t
 RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
 # The relayer's transactions are signed with consecutive account nonces: one at a time per process.
 _relayer_lock = threading.Lock()
+# One batch step at a time per process: a request that just committed and the chain job never
+# both act on one batch (both would sign a transaction for the same step).
+_advance_lock = threading.Lock()
 SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
@@ -329,7 +332,7 @@ def advance_batches(database, register: RegisterContract, relayer_key: str) -> i
 
 def _advance(database, register: RegisterContract, relayer_key: str, batch_id: int) -> str:
     """One batch, one step at a time, each recorded before its transaction leaves."""
-    with database.session() as db:
+    with _advance_lock, database.session() as db:
         batch = db.get(RelayBatch, batch_id)
         items = _batch_items(db, batch)
         commitment = RegisterContract.batch_commitment(batch.owner, items, batch.salt)
@@ -345,7 +348,7 @@ def _advance(database, register: RegisterContract, relayer_key: str, batch_id: i
                 _fail(register, db, batch, "the signed message expired before the reveal; register the images "
                                            "again (one new signature)")
             elif latest > batch.commit_time:
-                _reveal(database, register, relayer_key, batch, items, db)
+                _reveal(register, relayer_key, batch, items, db)
         return batch.status
 
 
@@ -410,6 +413,9 @@ def _settle_commit(register: RegisterContract, relayer_key: str, batch: RelayBat
         if attempt == 2 or (batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending"):
             return
         with _relayer_lock:
+            if register.commitment_time(commitment) or (
+                    batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending"):
+                continue  # sent meanwhile by the request that recorded it: the next pass settles it
             lost = batch.commit_tx_hash
             signed = _sign_commit(register, relayer_key, commitment, batch)
             db.commit()
@@ -419,7 +425,7 @@ def _settle_commit(register: RegisterContract, relayer_key: str, batch: RelayBat
                  batch.commit_tx_hash)
 
 
-def _reveal(database, register: RegisterContract, relayer_key: str, batch: RelayBatch, items: list[Item],
+def _reveal(register: RegisterContract, relayer_key: str, batch: RelayBatch, items: list[Item],
             db: Session) -> None:
     """`committed` and a block old: sign the reveal, record it, send it, settle it."""
     call = register.reveal_batch_call(batch.owner, items, batch.salt, int(batch.nonce), batch.deadline,
