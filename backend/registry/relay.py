@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MIN_RELAY_TIME = 60  # seconds a signed message must stay valid for the commit and the reveal
 MAX_BATCH = 100  # the register's largest batch
+MAX_ID = 2**63  # database ids are signed 64-bit integers
 NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract takes any uint256
 RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
 # The relayer's transactions are signed with consecutive account nonces: one at a time per process.
@@ -47,7 +48,8 @@ def item_for(image: Image) -> Item:
 
 def next_nonce(db: Session, register: RegisterContract, owner: str) -> int:
     """The nonce the owner's next signature must carry: the chain's, plus the relays still to reveal."""
-    pending = db.scalar(select(func.count()).select_from(Image).where(Image.owner == owner, Image.status == "committed"))
+    pending = db.scalar(select(func.count()).select_from(Image).where(
+        Image.owner == owner, Image.status == "committed", Image.relay_salt.is_not(None)))  # not batches' images
     return register.nonce(owner) + pending
 
 
@@ -215,7 +217,7 @@ def _reset_relay(image: Image, reason: str) -> None:
 def _batch_images(db: Session, owner: str, image_ids) -> list[Image]:
     """The owner's images, in the given order, all still to be registered."""
     if (not isinstance(image_ids, list) or not image_ids
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in image_ids)):
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < MAX_ID for i in image_ids)):
         raise InvalidInput("'image_ids' must be a non-empty list of image ids")
     if len(image_ids) > MAX_BATCH:
         raise InvalidInput(f"a batch holds at most {MAX_BATCH} images ({len(image_ids)} given); split it")
@@ -308,7 +310,7 @@ def relay_batch(database, register: RegisterContract, relayer_key: str, owner: s
 
 def get_batch(db: Session, batch_id: int, owner: str) -> RelayBatch:
     """A batch of the owner's (someone else's is as unknown as a missing one)."""
-    batch = db.get(RelayBatch, batch_id)
+    batch = db.get(RelayBatch, batch_id) if 0 < batch_id < MAX_ID else None
     if batch is None or batch.owner != owner:
         raise NotFound(f"no relay batch {batch_id} of yours")
     return batch

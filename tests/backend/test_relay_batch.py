@@ -125,6 +125,7 @@ def test_relay_batch__replayed__is_refused(client, auth, wallet, chain, services
     ("1,2", "non-empty list"),
     (list(range(1, 102)), "at most 100 images (101 given)"),
     ([1, 1], "names an image twice"),
+    ([2**64], "non-empty list"),
 ])
 def test_relay_batch_draft__bad_image_list__clear_error(client, auth, wallet, chain, image_ids, message):
     answer = client.post("/api/v1/images/relay-batch/draft", json={"image_ids": image_ids},
@@ -138,6 +139,12 @@ def test_relay_batch_draft__someone_elses_image__not_found(client, auth, wallet,
     answer = client.post("/api/v1/images/relay-batch/draft", json={"image_ids": [theirs]},
                          headers=auth.headers(wallet))
     assert answer.status_code in (403, 404)
+
+
+def test_relay_batch__unknown_or_out_of_range_batch_id__not_found(client, auth, wallet):
+    headers = auth.headers(wallet)
+    for batch_id in (1, 2**64):
+        assert client.get(f"/api/v1/images/relay-batch/{batch_id}", headers=headers).status_code == 404
 
 
 def test_relay_batch__image_already_in_a_batch__conflict(client, auth, wallet, chain, services):
