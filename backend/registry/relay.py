@@ -131,12 +131,29 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
     if int(holder, 16) != 0:
         raise Conflict(f"these bytes are already registered on-chain by {holder}")
     commitment = RegisterContract.commitment(owner, image.sha256, salt)
-    receipt = _commit(register, relayer_key, commitment)
-    image.status = "committed"
-    image.relay_salt, image.relay_signature = salt, signature
-    image.relay_deadline, image.relay_nonce = deadline, nonce
-    image.relay_commit_block = receipt["blockNumber"] if receipt else register.w3.eth.block_number
-    image.last_error = None
+    with _relayer_lock:
+        try:
+            signed = sign_call(register.w3, operator(relayer_key), register.commit_call(commitment))
+        except ChainRejected:
+            if register.commitment_time(commitment) == 0:
+                raise
+            signed = None  # someone copied the commitment into the chain first: theirs serves as well
+        image.status = "committed"
+        image.relay_salt, image.relay_signature = salt, signature
+        image.relay_deadline, image.relay_nonce = deadline, nonce
+        image.relay_commit_block = register.w3.eth.block_number
+        image.last_error = None
+        # The intent is on disk before the commit leaves: after a crash `complete_reveals` reveals
+        # the commitment, or commits again when it never reached the chain.
+        db.commit()
+        if signed is not None:
+            _send(register, signed.raw_transaction)
+            _crash_point("relay-single-commit-sent")
+    if signed is not None:
+        try:
+            image.relay_commit_block = wait_for(register.w3, bytes(signed.hash), timeout=RECEIPT_TIMEOUT)["blockNumber"]
+        except (ChainRejected, ChainUnavailable) as exc:
+            log.warning("relay: image %d's commit is recorded; the chain job finishes it (%s)", image.id, exc.message)
     return image
 
 

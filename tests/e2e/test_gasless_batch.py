@@ -12,9 +12,10 @@ import time
 
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 
 from backend.chain.node import AnvilNode
-from backend.cli import ApiClient
+from backend.cli import ApiClient, CliError
 from tests.e2e.test_stack import USER_KEY, Stack, free_port
 from tests.images import jpeg
 
@@ -106,4 +107,32 @@ def test_relay__killed_between_its_steps__registration_completes_after_the_resta
     assert [i["status"] for i in images] == ["registered"] * 3, images
     assert {i["owner"] for i in images} == {Account.from_key(USER_KEY).address}
     assert len({i["tx_hash"] for i in images}) == 1
+    stack.stop()
+
+
+def test_single_image_relay__killed_after_sending_the_commit__revealed_after_the_restart(
+    stack, external_chain, tmp_path
+):
+    """The issue's case: the commit on-chain, the process gone before the database recorded it."""
+    stack.env["COPYTRACK_TEST_KILL_AT"] = "relay-single-commit-sent"
+    stack.start()
+    client = ApiClient(stack.url)
+    account = Account.from_key(USER_KEY)
+    client.sign_in(account)
+    [path] = photos(tmp_path, (1400,))
+    with open(path, "rb") as handle:
+        uploaded = client.call("POST", "/api/v1/images", files={"file": ("photo.jpg", handle)})
+    typed = uploaded["registration_request"]["typed_data"]
+    signature = account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
+    with pytest.raises(CliError, match="cannot reach the backend"):
+        client.call("POST", f"/api/v1/images/{uploaded['image']['id']}/relay",
+                    json={"signature": signature, "deadline": typed["message"]["deadline"],
+                          "salt": typed["message"]["salt"]})
+    assert stack.process.wait(timeout=60) == -signal.SIGKILL, stack.log.read_text()
+
+    del stack.env["COPYTRACK_TEST_KILL_AT"]
+    stack.start()
+    client.sign_in(account)
+    [image] = wait_for_statuses(client, "registered", 1)
+    assert (image["status"], image["owner"]) == ("registered", account.address)
     stack.stop()
