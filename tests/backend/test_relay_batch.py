@@ -4,6 +4,7 @@ and every image ends registered or says why. Batches signed at the same time nev
 other (the defect of sequential nonces: 32 images gave 4 registrations)."""
 
 import pytest
+from eth_account import Account
 
 from backend.registry.relay import advance_batches
 from tests.backend.test_images_api import upload
@@ -194,3 +195,16 @@ def test_relay_batch__signature_expires_before_the_reveal__every_image_says_why(
     assert all(f"gasless batch {batch['id']} failed" in i["last_error"] and "expired" in i["last_error"]
                for i in images)
     assert client.get(f"/api/v1/images/relay-batch/{batch['id']}", headers=headers).get_json()["status"] == "failed"
+
+
+@pytest.mark.parametrize("settings", [{"relayer_key": Account.create().key.to_0x_hex()}], indirect=True)
+def test_relay_batch__relayer_without_funds__clear_error_and_nothing_recorded(client, auth, wallet, chain, services):
+    headers = auth.headers(wallet)
+    ids = uploaded_ids(client, headers, (400, 401))
+
+    answer = submit(client, headers, draft(client, headers, ids), wallet)
+
+    assert answer.status_code == 503
+    assert "fund it and retry" in answer.get_json()["error"]["message"]
+    assert statuses(client, headers, ids) == ["uploaded"] * 2
+    assert advance_batches(services.db, services.register(), services.settings.relayer_key) == 0
