@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import httpx
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -80,59 +81,78 @@ def wait_for_statuses(client: ApiClient, expected: str, count: int, timeout: flo
         time.sleep(0.5)
 
 
-@pytest.mark.parametrize("first_kill", ["relay-commit-recorded", "relay-commit-sent"])
-def test_relay__killed_between_its_steps__registration_completes_after_the_restarts(
-    stack, external_chain, tmp_path, first_kill
-):
-    """Killed after recording the commit (not sent, or sent), then — in the next run's chain job —
-    after sending the reveal: each restart finishes from the chain, and nobody signs again."""
-    files = photos(tmp_path, range(1300, 1303))
-    stack.env["COPYTRACK_TEST_KILL_AT"] = first_kill
-    stack.start()
-    stack.cli("register", *files, "--gasless", "--no-wait")
-    assert stack.process.wait(timeout=60) == -signal.SIGKILL, stack.log.read_text()
-
-    stack.env["COPYTRACK_TEST_KILL_AT"] = "relay-reveal-sent"
-    # The start-up round sends the commit again if it never made it, then reveals: it may die
-    # before the backend ever answers, so the process is only started here.
+def launch(stack: Stack, kill_at: str | None) -> None:
+    """Start `copytrack run`, to be killed at `kill_at`, without waiting for it to answer (a kill
+    in the start-up round may come first)."""
+    stack.env.pop("COPYTRACK_TEST_KILL_AT", None)
+    if kill_at:
+        stack.env["COPYTRACK_TEST_KILL_AT"] = kill_at
     stack.process = subprocess.Popen([sys.executable, "-m", "backend.cli", "run"], env=stack.env,
                                      stdout=stack.log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def wait_up(stack: Stack) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert stack.process.poll() is None, stack.log.read_text()
+        try:
+            if httpx.get(stack.url + "/api/v1/status", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("the stack did not come up:\n" + stack.log.read_text())
+
+
+def assert_killed(stack: Stack) -> None:
     assert stack.process.wait(timeout=90) == -signal.SIGKILL, stack.log.read_text()
 
-    del stack.env["COPYTRACK_TEST_KILL_AT"]
-    stack.start()
-    client = ApiClient(stack.url)
-    client.sign_in(Account.from_key(USER_KEY))
-    images = wait_for_statuses(client, "registered", 3)
-    assert [i["status"] for i in images] == ["registered"] * 3, images
-    assert {i["owner"] for i in images} == {Account.from_key(USER_KEY).address}
-    assert len({i["tx_hash"] for i in images}) == 1
-    stack.stop()
 
-
-def test_single_image_relay__killed_after_sending_the_commit__revealed_after_the_restart(
-    stack, external_chain, tmp_path
-):
-    """The issue's case: the commit on-chain, the process gone before the database recorded it."""
-    stack.env["COPYTRACK_TEST_KILL_AT"] = "relay-single-commit-sent"
-    stack.start()
-    client = ApiClient(stack.url)
-    account = Account.from_key(USER_KEY)
-    client.sign_in(account)
-    [path] = photos(tmp_path, (1400,))
+def relay_one_image(client: ApiClient, account, path: str) -> None:
+    """The single-image gasless path, as a browser wallet uses it."""
     with open(path, "rb") as handle:
         uploaded = client.call("POST", "/api/v1/images", files={"file": ("photo.jpg", handle)})
     typed = uploaded["registration_request"]["typed_data"]
     signature = account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
-    with pytest.raises(CliError, match="cannot reach the backend"):
-        client.call("POST", f"/api/v1/images/{uploaded['image']['id']}/relay",
-                    json={"signature": signature, "deadline": typed["message"]["deadline"],
-                          "salt": typed["message"]["salt"]})
-    assert stack.process.wait(timeout=60) == -signal.SIGKILL, stack.log.read_text()
+    client.call("POST", f"/api/v1/images/{uploaded['image']['id']}/relay",
+                json={"signature": signature, "deadline": typed["message"]["deadline"],
+                      "salt": typed["message"]["salt"]})
 
-    del stack.env["COPYTRACK_TEST_KILL_AT"]
-    stack.start()
+
+def test_relay__killed_between_its_steps__every_registration_completes_after_the_restarts(
+    stack, external_chain, tmp_path
+):
+    """SIGKILL after a batch's commit is recorded but not sent, after one is sent, after a
+    reveal is sent (in the start-up round), and after a single image's commit is sent (the
+    issue's case: on-chain, but the database never heard of it). Each restart finishes from the
+    chain; nobody signs anything again."""
+    account = Account.from_key(USER_KEY)
+    client = ApiClient(stack.url)
+
+    launch(stack, "relay-commit-recorded")
+    wait_up(stack)
+    stack.cli("register", *photos(tmp_path, range(1300, 1303)), "--gasless", "--no-wait")
+    assert_killed(stack)
+
+    launch(stack, "relay-commit-sent")  # the start-up round sends the first batch's commit again
+    wait_up(stack)
+    stack.cli("register", *photos(tmp_path, range(1310, 1313)), "--gasless", "--no-wait")
+    assert_killed(stack)
+
+    launch(stack, "relay-reveal-sent")  # the start-up round reveals the second batch
+    assert_killed(stack)
+
+    launch(stack, "relay-single-commit-sent")
+    wait_up(stack)
     client.sign_in(account)
-    [image] = wait_for_statuses(client, "registered", 1)
-    assert (image["status"], image["owner"]) == ("registered", account.address)
+    with pytest.raises(CliError, match="cannot reach the backend"):
+        relay_one_image(client, account, photos(tmp_path, (1320,))[0])
+    assert_killed(stack)
+
+    launch(stack, None)
+    wait_up(stack)
+    client.sign_in(account)
+    images = wait_for_statuses(client, "registered", 7)
+    assert [i["status"] for i in images] == ["registered"] * 7, images
+    assert {i["owner"] for i in images} == {account.address}
     stack.stop()
