@@ -1,7 +1,7 @@
 // The backend's HTTP API. Answers are parsed so that integers above 2^53 survive (EIP-712
 // messages carry uint64/uint256 values that JSON.parse would round, and a wallet would then sign
 // a different message); safe integers stay plain numbers.
-import { parse, parseNumberAndBigInt } from "lossless-json";
+import { isInteger, isSafeNumber, parse } from "lossless-json";
 
 export type Json = Record<string, any>;
 
@@ -12,7 +12,7 @@ export class ApiError extends Error {
 }
 
 export function parseJson(text: string): any {
-  return parse(text, null, parseNumberAndBigInt);
+  return parse(text, null, (value) => (isInteger(value) && !isSafeNumber(value) ? BigInt(value) : Number(value)));
 }
 
 const TOKEN_KEY = "copytrack.session";

@@ -78,7 +78,12 @@ def check_page(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}-desktop.png", full_page=True)
     page.set_viewport_size(PHONE)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: the page is {width} px wide at phone width (scrolls sideways)"
+    too_wide = page.evaluate(
+        """(limit) => [...document.querySelectorAll("body *")]
+             .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
+             .map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${e.textContent.slice(0, 40)}`)""",
+        PHONE["width"],
+    )
+    assert too_wide == [], f"{name}: wider than the phone's {PHONE['width']} px:\n" + "\n".join(too_wide)
     page.screenshot(path=ARTIFACTS / f"{name}-phone.png", full_page=True)
     page.set_viewport_size(DESKTOP)
