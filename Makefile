@@ -36,7 +36,7 @@ frontend/dist/index.html: node_modules/.installed .build/.compiled $(shell find 
 	npm run --silent build:web
 
 screenshots: setup
-	$(BIN)/python -m tests.web.screenshots docs/screenshots
+	COPYTRACK_WEB_ARTIFACTS=docs/screenshots $(BIN)/pytest -p no:ape_test tests/web -q
 
 run: setup
 	$(BIN)/copytrack run

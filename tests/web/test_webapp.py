@@ -13,9 +13,11 @@ from click.testing import CliRunner
 from eth_account import Account
 from playwright.sync_api import expect
 
-from backend.chain.client import connect
+from backend.chain import artifacts
+from backend.chain.client import connect, operator, transact
 from backend.chain.register import Item, RegisterContract
 from backend.cli import main
+from backend.config import ANVIL_DEPLOYER_KEY
 from tests.images import encode, jpeg, picture
 from tests.web.conftest import check_page
 
@@ -208,14 +210,25 @@ def test_lookup__dark_colour_scheme__passes_axe(open_page):
 
 
 def test_investor__sees_the_sale_state_read_from_the_chain(open_page, stack):
+    status = httpx.get(stack.url + "/api/v1/status").json()
+    w3 = connect(status["chain"]["rpc_url"])
+    sale = w3.eth.contract(address=status["contracts"]["CPYSale"], abi=artifacts.abi("CPYSale"))
+    admin = operator(ANVIL_DEPLOYER_KEY)  # the sale's admin, as `copytrack run` deploys it
+    transact(w3, admin, sale.functions.grantRole(sale.functions.KYC_OPERATOR_ROLE().call(), admin.address))
+    transact(w3, admin, sale.functions.add_to_allow_list([SECOND.address]))
+    transact(w3, operator(SECOND.key.to_0x_hex()), sale.functions.buy_tokens(), value=123456789012345678)
+
     page = open_page("/sale", account=SECOND.address)
-    expect(page.get_by_text("0 CPY sold of 60,000,000 CPY (0%)")).to_be_visible()
-    expect(page.get_by_test_id("raised")).to_have_text("0 ETH")
+    # Every wei and token unit is shown: 0.123456789012345678 ETH at 1,554 CPY per ETH.
+    expect(page.get_by_test_id("raised")).to_have_text("0.123456789012345678 ETH")
+    expect(page.get_by_text("191.851850125185183612 CPY sold of 60,000,000 CPY (0%)")).to_be_visible()
     expect(page.get_by_test_id("rate")).to_have_text("1,554 CPY per ETH")
     expect(page.get_by_text("1,178 CPY per ETH once 5,000,000 CPY are sold")).to_be_visible()
     expect(page.get_by_test_id("time-left")).to_contain_text(re.compile(r"(29|30) d \d+ h \d+ min \(closes"))
     expect(page.get_by_role("progressbar", name="Tokens sold against the hard cap")).to_have_attribute("aria-valuenow", "0")
     expect(page.get_by_text("at least 0.1 ETH; at most 2,500 ETH per investor in total")).to_be_visible()
+    expect(page.get_by_text("Connect your wallet to see your allow-list status")).to_be_visible()
     page.get_by_role("button", name="Connect Test Wallet").click()
-    expect(page.get_by_text("not on the allow-list (KYC needed before you can buy)")).to_be_visible()
+    expect(page.get_by_text("you are on the allow-list")).to_be_visible()
+    expect(page.get_by_text("191.851850125185183612 CPY (claimable after the sale is finalized)")).to_be_visible()
     check_page(page, "sale")
