@@ -142,7 +142,9 @@ export function AppProvider({ children }: { children: ReactNode }) {
   }, [wallet, chain]);
 
   const signIn = useCallback(async () => {
-    if (!walletClient || !address) throw new Error("Connect a wallet first.");
+    if (!wallet || !address) throw new Error("Connect a wallet first.");
+    // Signing a message needs no chain: sign-in works before /api/v1/status has answered.
+    const signer = createWalletClient({ account: address, transport: custom(wallet.provider) });
     const nonce = await post("/api/v1/auth/nonce", {});
     const message = createSiweMessage({
       domain: nonce.domain,
@@ -154,11 +156,11 @@ export function AppProvider({ children }: { children: ReactNode }) {
       nonce: nonce.nonce,
       issuedAt: new Date(),
     });
-    const signature = await walletClient.signMessage({ account: address, message });
+    const signature = await signer.signMessage({ account: address, message });
     const signed: Session = await post("/api/v1/auth/login", { message, signature });
     storeSession(signed);
     setSession(signed);
-  }, [walletClient, address]);
+  }, [wallet, address]);
 
   const signOut = useCallback(() => {
     post("/api/v1/auth/logout", {}).catch(() => undefined);

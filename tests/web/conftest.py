@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from backend.api.webapp import SOURCE_DIST
 from tests.e2e.test_stack import Stack
@@ -23,6 +23,8 @@ AXE_JS = (PROJECT / "node_modules" / "axe-core" / "axe.min.js").read_text()
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 360, "height": 780}
 # Screenshots of every page at both widths; `make screenshots` points this at docs/screenshots.
+# Signing, uploads and chain reads take a few seconds on a loaded 2-core machine.
+expect.set_options(timeout=15_000)
 ARTIFACTS = Path(os.environ.get("COPYTRACK_WEB_ARTIFACTS", PROJECT / "test-artifacts" / "web"))
 
 

@@ -115,6 +115,7 @@ def test_rights_holder__signs_in__uploads_many__registers_them_in_one_transactio
         expect(pending).to_contain_text("3 image(s), sent, waiting for a block")
     finally:
         anvil_rpc(stack, "evm_setIntervalMining", 1)
+    expect(page.get_by_text("Your wallet is on chain 1")).to_have_count(0)  # the wallet stayed switched
     expect(page.locator("li.image[data-status=registered]")).to_have_count(3, timeout=FINAL)
     expect(pending).to_have_count(0)
     expect(page.locator("li.image").first).to_contain_text("Proof of registration")

@@ -2,7 +2,8 @@
 // unlocked dev accounts sign (personal_sign, eth_signTypedData_v4, eth_sendTransaction). The test
 // sets `window.__wallet.reject` to make the "user" refuse the next request of a method.
 (({ rpcUrl, account, chainId, names }) => {
-  const state = { chainId, reject: new Set(), calls: [] };
+  // Like a real wallet, the chain it was switched to outlasts a reload of the page.
+  const state = { chainId: sessionStorage.getItem("testWallet.chainId") || chainId, reject: new Set(), calls: [] };
   window.__wallet = state;
   const listeners = {};
   const emit = (event, value) => (listeners[event] || []).forEach((f) => f(value));
@@ -32,6 +33,7 @@
           return state.chainId;
         case "wallet_switchEthereumChain":
           state.chainId = params[0].chainId;
+          sessionStorage.setItem("testWallet.chainId", state.chainId);
           emit("chainChanged", state.chainId);
           return null;
         default:

@@ -174,6 +174,7 @@ function Workspace() {
   const priors = rows.filter((r) => r.prior.length && r.image && ready.some((i) => i.id === r.image!.id));
   const blocked = priors.length > 0 && !acknowledged;
   const wrongChain = app.chain && app.walletChainId !== app.chain.id;
+  const chainReady = !!(app.walletClient && app.publicClient);
 
   const act = async (label: string, action: () => Promise<void>) => {
     setBusy(label);
@@ -259,10 +260,10 @@ function Workspace() {
             )}
             {wrongChain && <p className="error">Switch your wallet to {app.chain!.name} first (button at the top).</p>}
             <div className="actions">
-              <button onClick={registerWithWallet} disabled={!!busy || blocked || !!wrongChain}>
+              <button onClick={registerWithWallet} disabled={!!busy || blocked || !!wrongChain || !chainReady}>
                 Register {ready.length} with my wallet (one transaction{ready.length > 100 ? " per 100" : ""})
               </button>
-              <button className="secondary" onClick={registerWithoutGas} disabled={!!busy || blocked}>
+              <button className="secondary" onClick={registerWithoutGas} disabled={!!busy || blocked || !chainReady}>
                 Register gasless (sign; the platform pays)
               </button>
             </div>
