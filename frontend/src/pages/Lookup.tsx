@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { Link } from "react-router";
 import { upload } from "../api";
 import { DropZone } from "../components/DropZone";
 import { Proof, type Registration } from "../components/Proof";
@@ -57,7 +58,7 @@ export function Lookup() {
             <h2>Not registered</h2>
             <p>
               Nobody has registered <strong>{file?.name}</strong> or a picture that looks like it. If it is yours,
-              go to <a href="/images">My images</a> to register it.
+              go to <Link to="/images">My images</Link> to register it.
             </p>
           </div>
         )}
