@@ -3,6 +3,7 @@
 import { CopyrightRegister } from "virtual:abis";
 import { decodeFunctionData, type PublicClient, type WalletClient } from "viem";
 import { api, post } from "./api";
+import { revertReason } from "./errors";
 import { addPending, updatePending } from "./pending";
 
 export const MAX_BATCH = 100; // the register's largest batch
@@ -45,6 +46,21 @@ export async function registerOwn(
     onSent(hash, ids);
     await reportSubmitted(hash, ids);
   }
+}
+
+/**
+ * Why a mined registration transaction reverted: the same call replayed on the state its block
+ * left behind (where whatever made it fail, such as someone else's registration, is visible).
+ */
+export async function revertReasonOf(publicClient: PublicClient, hash: `0x${string}`, blockNumber: bigint): Promise<string | null> {
+  const tx = await publicClient.getTransaction({ hash });
+  const { functionName, args } = decodeFunctionData({ abi: CopyrightRegister, data: tx.input });
+  try {
+    await publicClient.simulateContract({ address: tx.to!, abi: CopyrightRegister, functionName, args, account: tx.from, blockNumber });
+  } catch (error) {
+    return revertReason(error);
+  }
+  return null;
 }
 
 /** EIP-712 integers as BigInt, whether the API sent them as numbers or as decimal strings. */

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 import httpx
 import pytest
@@ -51,6 +52,18 @@ def sign_in(page, *, reject_first: bool = False) -> None:
         "You rejected the request in your wallet, so nothing was signed or sent.")
     page.get_by_role("button", name="Sign in with Ethereum").click()
     expect(page.get_by_role("heading", name="Upload")).to_be_visible()
+
+
+def own_image(stack, token: str, filename: str) -> dict:
+    images = httpx.get(stack.url + "/api/v1/images", headers={"Authorization": f"Bearer {token}"}).json()["images"]
+    return next(i for i in images if i["filename"] == filename)
+
+
+def wait_for_status(stack, token: str, filename: str, status: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while own_image(stack, token, filename)["status"] != status:
+        assert time.monotonic() < deadline, f"{filename} did not become {status}"
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +176,7 @@ def test_reverted_registration__shows_the_contract_reason(open_page, stack):
     expect(register).to_be_enabled()
     # Someone registers the same bytes straight on the chain before this wallet sends its transaction.
     token = page.evaluate("JSON.parse(localStorage['copytrack.session']).token")
-    image = next(i for i in httpx.get(stack.url + "/api/v1/images", headers={"Authorization": f"Bearer {token}"}).json()["images"]
-                 if i["filename"] == "sunset.jpg")
+    image = own_image(stack, token, "sunset.jpg")
     status = httpx.get(stack.url + "/api/v1/status").json()
     contract = RegisterContract(connect(status["chain"]["rpc_url"]), status["contracts"]["CopyrightRegister"])
     contract.register_with_key(COPYCAT.key.to_0x_hex(), [Item(image["sha256"], image["phash"], image["cid"])])
@@ -172,6 +184,27 @@ def test_reverted_registration__shows_the_contract_reason(open_page, stack):
     expect(page.get_by_role("alert")).to_contain_text(
         "The contract refused this transaction: already registered. Nothing was changed on the chain.")
     assert "eth_sendTransaction" not in page.evaluate("window.__wallet.calls")
+
+    # Sent, then reverted in its block: the copycat's transaction (paying more) comes first in it.
+    wait_for_status(stack, token, "sunset.jpg", "conflict")
+    page.get_by_label("Choose images to upload").set_input_files(files(("dawn.jpg", jpeg(302, size=(400, 300)))))
+    expect(page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="dawn.jpg")).to_contain_text("uploaded")
+    expect(page.locator("li.image[data-status=conflict]")).to_contain_text("registered by someone else first")
+    expect(register).to_be_enabled()
+    image = own_image(stack, token, "dawn.jpg")
+    copycat_tx = contract.register_transaction(COPYCAT.address, Item(image["sha256"], image["phash"], image["cid"]))
+    copycat_tx = {k: v for k, v in copycat_tx.items() if k != "chainId"}
+    pending = page.locator("section.card", has=page.get_by_role("heading", name="Pending transactions"))
+    anvil_rpc(stack, "evm_setIntervalMining", 0)
+    try:
+        anvil_rpc(stack, "eth_sendTransaction", {**copycat_tx, "maxPriorityFeePerGas": hex(5 * 10**9),
+                                                 "maxFeePerGas": hex(50 * 10**9)})
+        register.click()
+        expect(pending).to_contain_text("1 image(s), sent, waiting for a block")
+    finally:
+        anvil_rpc(stack, "evm_setIntervalMining", 1)
+    expect(pending).to_contain_text(
+        "the transaction was reverted; the contract refused it: already registered. Nothing was registered.")
 
 
 def test_public_lookup_and_verification__need_no_wallet(open_page, registered):

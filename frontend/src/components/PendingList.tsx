@@ -3,7 +3,7 @@ import { api } from "../api";
 import { explain } from "../errors";
 import { shortHex } from "../format";
 import { pendingTransactions, removePending, type PendingTransaction } from "../pending";
-import { reportSubmitted } from "../registration";
+import { reportSubmitted, revertReasonOf } from "../registration";
 import { useApp } from "../wallet";
 
 type State = { text: string; error?: boolean };
@@ -30,7 +30,11 @@ export function PendingList({ onChange }: { onChange(): void }) {
         show(tx.hash, { text: "sent, waiting for a block" });
         const receipt = await publicClient.waitForTransactionReceipt({ hash: tx.hash, pollingInterval: 1000 });
         if (receipt.status === "reverted") {
-          show(tx.hash, { text: "the transaction was reverted; nothing was registered. Register the images again.", error: true });
+          const reason = await revertReasonOf(publicClient, tx.hash, receipt.blockNumber);
+          show(tx.hash, {
+            text: `the transaction was reverted${reason ? `; the contract refused it: ${reason}` : ""}. Nothing was registered.`,
+            error: true,
+          });
           return;
         }
         show(tx.hash, { text: `in block ${receipt.blockNumber}, waiting for confirmations` });
