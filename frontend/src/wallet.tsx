@@ -137,6 +137,8 @@ export function AppProvider({ children }: { children: ReactNode }) {
         method: "wallet_addEthereumChain",
         params: [{ chainId, chainName: chain.name, nativeCurrency: chain.nativeCurrency, rpcUrls: chain.rpcUrls.default.http }],
       });
+      // Some wallets switch when they add a chain, others only add it.
+      await wallet.provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
     }
     setWalletChainId(Number(await wallet.provider.request({ method: "eth_chainId" })));
   }, [wallet, chain]);

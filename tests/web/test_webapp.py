@@ -34,9 +34,12 @@ HOLDER, SECOND, COPYCAT, CLI_USER = dev_account(3), dev_account(4), dev_account(
 FINAL = 40_000  # ms: a registration is final two blocks (1 s each) after its transaction
 
 
+def stack_rpc(stack) -> str:
+    return f"http://127.0.0.1:{stack.env['COPYTRACK_ANVIL_PORT']}"
+
+
 def anvil_rpc(stack, method: str, *params):
-    url = f"http://127.0.0.1:{stack.env['COPYTRACK_ANVIL_PORT']}"
-    return httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).json()
+    return httpx.post(stack_rpc(stack), json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).json()
 
 
 def files(*named: tuple[str, bytes]) -> list[dict]:
@@ -92,6 +95,9 @@ def test_rights_holder__signs_in__uploads_many__registers_them_in_one_transactio
     expect(page.get_by_role("alert").filter(has_text="Your wallet is on chain 1")).to_be_visible()
     page.get_by_role("button", name="Switch to Copytrack local chain").click()
     expect(page.get_by_text("Your wallet is on chain 1")).to_have_count(0)
+    # The wallet did not know the chain: the app added it (with the RPC URL from /api/v1/status), then switched.
+    added = page.evaluate("window.__wallet.added")
+    assert [(c["chainId"], c["rpcUrls"]) for c in added] == [("0x7a69", [stack_rpc(stack)])]
     expect(page.get_by_role("heading", name="Sign in with your wallet")).to_be_visible()
     check_page(page, "images-sign-in")
     page.evaluate("window.__wallet.reject.add('personal_sign')")
@@ -133,6 +139,16 @@ def test_rights_holder__signs_in__uploads_many__registers_them_in_one_transactio
     expect(pending).to_have_count(0)
     expect(page.locator("li.image").first).to_contain_text("Proof of registration")
     expect(page.locator("li.image").first.get_by_label("Collection")).to_have_value("Holidays")
+    categories = page.locator("section.card", has=page.get_by_role("heading", name="Categories"))
+    categories.get_by_label("New category").fill("Landscapes")
+    categories.get_by_role("button", name="Create").click()
+    page.locator("li.image").first.get_by_label(re.compile("^Category")).select_option("Landscapes")
+    expect(page.locator("li.image").first.get_by_label(re.compile("^Category"))).to_have_value("Landscapes")
+    category_filter = page.locator(".filters").get_by_label(re.compile("^Category"))
+    category_filter.select_option("Landscapes")
+    expect(page.locator("li.image")).to_have_count(1)
+    category_filter.select_option("")
+    expect(page.locator("li.image")).to_have_count(3)
     check_page(page, "images")
 
     # One register_batch carried all three: the chain's events name one transaction.

@@ -3,7 +3,13 @@
 // sets `window.__wallet.reject` to make the "user" refuse the next request of a method.
 (({ rpcUrl, account, chainId, names }) => {
   // Like a real wallet, the chain it was switched to outlasts a reload of the page.
-  const state = { chainId: sessionStorage.getItem("testWallet.chainId") || chainId, reject: new Set(), calls: [] };
+  // It knows only the chain it starts on until a site adds another (EIP-3085), as real wallets do.
+  const state = {
+    chainId: sessionStorage.getItem("testWallet.chainId") || chainId,
+    added: JSON.parse(sessionStorage.getItem("testWallet.added") || "[]"),
+    reject: new Set(),
+    calls: [],
+  };
   window.__wallet = state;
   const listeners = {};
   const emit = (event, value) => (listeners[event] || []).forEach((f) => f(value));
@@ -31,7 +37,14 @@
           return [account];
         case "eth_chainId":
           return state.chainId;
+        case "wallet_addEthereumChain":
+          state.added.push(params[0]);
+          sessionStorage.setItem("testWallet.added", JSON.stringify(state.added));
+          return null;
         case "wallet_switchEthereumChain":
+          if (params[0].chainId !== chainId && !state.added.some((c) => c.chainId === params[0].chainId)) {
+            throw Object.assign(new Error(`Unrecognized chain ID ${params[0].chainId}`), { code: 4902 });
+          }
           state.chainId = params[0].chainId;
           sessionStorage.setItem("testWallet.chainId", state.chainId);
           emit("chainChanged", state.chainId);

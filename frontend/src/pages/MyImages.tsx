@@ -296,7 +296,7 @@ function Workspace() {
           <p className="empty">No images here yet. Drop pictures into the upload box above to start.</p>
         )}
         <ul className="images">
-          {images?.map((i) => <ImageCard key={i.id} image={i} collections={collections} onChange={loadImages} />)}
+          {images?.map((i) => <ImageCard key={i.id} image={i} collections={collections} categories={categories} onChange={loadImages} />)}
         </ul>
       </section>
     </section>
@@ -315,10 +315,12 @@ function GroupSelect({ label, value, groups, onChange, all }: { label: string; v
   );
 }
 
-function ImageCard({ image: i, collections, onChange }: { image: Image; collections: Group[]; onChange(): void }) {
+function ImageCard({ image: i, collections, categories, onChange }: {
+  image: Image; collections: Group[]; categories: Group[]; onChange(): void;
+}) {
   const [error, setError] = useState<string | null>(null);
-  const move = (collection: string) =>
-    api(`/api/v1/images/${i.id}`, { method: "PATCH", body: JSON.stringify({ collection: collection || null }) })
+  const move = (field: "collection" | "category", name: string) =>
+    api(`/api/v1/images/${i.id}`, { method: "PATCH", body: JSON.stringify({ [field]: name || null }) })
       .then(onChange, (e) => setError(explain(e)));
   const name = i.title || i.filename || `image ${i.id}`;
   return (
@@ -336,8 +338,10 @@ function ImageCard({ image: i, collections, onChange }: { image: Image; collecti
         {i.tx_hash && <p className="mono small" title={i.tx_hash}>tx {shortHex(i.tx_hash, 10)}</p>}
         <p className="mono small wrap">CID <a href={`/ipfs/${i.cid}`}>{i.cid}</a></p>
         {i.last_error && <p className="error">{i.last_error}</p>}
-        <GroupSelect label="Collection" value={i.collection ?? ""} groups={collections} onChange={move} />
-        {i.category && <p className="small">Category: {i.category}</p>}
+        <div className="inline">
+          <GroupSelect label="Collection" value={i.collection ?? ""} groups={collections} onChange={(v) => move("collection", v)} />
+          <GroupSelect label="Category" value={i.category ?? ""} groups={categories} onChange={(v) => move("category", v)} />
+        </div>
         {error && <p role="alert" className="error">{error}</p>}
       </div>
     </li>
