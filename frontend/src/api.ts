@@ -50,7 +50,11 @@ export async function api(path: string, init: RequestInit = {}): Promise<any> {
   const body = text ? parseJson(text) : {};
   if (!response.ok) {
     const error = body?.error ?? {};
-    if (response.status === 401) storeSession(null);
+    if (response.status === 401 && session) {
+      // The session expired or was revoked: forget it so the app asks to sign in again.
+      storeSession(null);
+      window.dispatchEvent(new Event("copytrack-signed-out"));
+    }
     throw new ApiError(response.status, error.code ?? "error", error.message ?? `The server answered ${response.status}.`);
   }
   return body;

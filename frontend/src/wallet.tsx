@@ -62,7 +62,13 @@ export function AppProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     fetchStatus().then(setStatus, (error) => setStatusError(error.message));
-    return store.subscribe((providers) => setWallets(providers));
+    const signedOut = () => setSession(null);
+    window.addEventListener("copytrack-signed-out", signedOut);
+    const unsubscribe = store.subscribe((providers) => setWallets(providers));
+    return () => {
+      unsubscribe();
+      window.removeEventListener("copytrack-signed-out", signedOut);
+    };
   }, []);
 
   const chain = useMemo(() => (status ? chainOf(status) : null), [status]);

@@ -182,6 +182,12 @@ def test_second_holder__is_warned_of_prior_art__registers_gasless(open_page, sta
     expect(page.get_by_text("Signed 1 registration(s); the platform relays them and pays the gas.")).to_be_visible()
     expect(page.locator("li.image[data-status=registered]")).to_have_count(1, timeout=FINAL)
 
+    # The session ends on the server (signed out elsewhere): the app asks to sign in again.
+    token = page.evaluate("JSON.parse(localStorage['copytrack.session']).token")
+    httpx.post(stack.url + "/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+    page.locator(".filters").get_by_label(re.compile("^Status")).select_option("registered")
+    expect(page.get_by_role("heading", name="Sign in with your wallet")).to_be_visible()
+
 
 def test_reverted_registration__shows_the_contract_reason(open_page, stack):
     page = open_page("/images", account=SECOND.address)
