@@ -247,6 +247,7 @@ def document() -> dict:
         },
     }
     paths.update(relay_batch_paths())
+    paths.update(WEBAPP_PATHS)
     for kind in KINDS:
         paths[f"/api/v1/{kind}"] = {
             "post": _op(f"Create one of your {kind}", body=NAME, ok=201, errors=(400, 409)),
@@ -267,6 +268,19 @@ def document() -> dict:
                                            "description": "a session token from /auth/login or an API key"}},
         },
     }
+
+
+_WEBAPP_PAGE = {
+    "200": {"description": "the web app's page or file", "content": {"text/html": {}}},
+    "404": {"description": "a missing file, or an unknown path under /api/ or /ipfs/ (JSON error)"},
+    "503": {"description": "the web app is not built; the page says how to build it", "content": {"text/html": {}}},
+}
+# The web app (backend/api/webapp.py): its files, and index.html for the app's own routes.
+WEBAPP_PATHS = {
+    "/": {"get": {"summary": "The web app", "responses": _WEBAPP_PAGE}},
+    "/{path}": {"get": {"summary": "A file of the web app, or its page for a client route such as /verify/{id}",
+                        "parameters": [_path_param("path", {"type": "string"})], "responses": _WEBAPP_PAGE}},
+}
 
 
 @bp.get("/openapi.json")
