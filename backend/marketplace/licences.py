@@ -166,6 +166,10 @@ def buy_transactions(db: Session, market: LicenseMarket, offer: Offer, buyer, do
     price = int(offer.price)
     transactions = []
     if offer.currency == ETH:
+        balance = market.w3.eth.get_balance(buyer)
+        if balance < price:
+            raise InvalidInput(f"{buyer} holds {Web3.from_wei(balance, 'ether')} ETH, less than the price of "
+                               f"{Web3.from_wei(price, 'ether')} ETH")
         _simulate(buy, buyer, price)
         value = price
     else:
