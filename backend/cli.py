@@ -330,5 +330,10 @@ def status() -> None:
     console.print(table)
 
 
+from backend.cli_market import COMMANDS as _MARKET_COMMANDS  # noqa: E402  (it builds on the helpers above)
+
+for _command in _MARKET_COMMANDS:
+    main.add_command(_command)
+
 if __name__ == "__main__":
     main()

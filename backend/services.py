@@ -17,6 +17,7 @@ from backend.chain.deploy import Deployment, read_deployment
 from backend.chain import artifacts
 from backend.chain.indexer import ChainIndexer, RegisterEvents
 from backend.chain.register import RegisterContract
+from backend.chain.sale import Sale
 from backend.config import Settings
 from backend.db import Database
 from backend.errors import ChainUnavailable
@@ -72,6 +73,11 @@ class Services:
         """The licence market binding, after checking that the node answers."""
         require_connection(self.w3)
         return LicenseMarket(self.w3, self.deployment().address("LicenseMarket"))
+
+    def sale(self) -> Sale:
+        """The CPY sale with its token and vesting contracts, after checking that the node answers."""
+        require_connection(self.w3)
+        return Sale(self.w3, self.deployment())
 
     def indexer(self) -> ChainIndexer:
         """One indexer over every contract whose events the backend keeps (those deployed)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models import ADDRESS, HASH, Base, utcnow
@@ -159,3 +159,14 @@ class CaseStep(Base):
     actor: Mapped[str] = mapped_column(ADDRESS)
     tx_hash: Mapped[str] = mapped_column(HASH)
     block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class SaleAllowListEntry(Base):
+    """An investor's Merkle proof under an allow-list root the sale's operator published."""
+
+    __tablename__ = "sale_allow_list_entries"
+    __table_args__ = (UniqueConstraint("root", "investor"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    root: Mapped[str] = mapped_column(HASH, index=True)
+    investor: Mapped[str] = mapped_column(ADDRESS, index=True)
+    proof: Mapped[list] = mapped_column(JSON)

@@ -183,6 +183,14 @@ def test_offers_leave_the_book_on_cancel_counter_and_transfer(client, chain, ser
                          "value": "0", "chainId": 31337})
     services.indexer().poll()
     assert book(client) == []
+    # A new offer with the new counter is in the book until the registration changes hands.
+    publish(client, chain, seller, registration, price="3")
+    assert len(book(client)) == 1
+    register = services.register()
+    data = register.contract.encode_abi("transfer", args=[int(registration, 16), Account.create().address])
+    send(chain, seller, {"to": register.address, "data": data, "value": "0", "chainId": 31337})
+    services.indexer().poll()
+    assert book(client) == []
 
 
 def test_expired_offer__leaves_the_book(client, chain, services, seller, registration):

@@ -1,4 +1,4 @@
-"""the offer book, licences and the settlement escrow's records; chain events name their contract
+"""the offer book, licences, the settlement escrow's records, the sale's allow-list proofs; chain events name their contract
 
 Revision ID: 0012_market
 Revises: 0002
@@ -136,10 +136,18 @@ def upgrade() -> None:
         sa.Column("actor", ADDRESS, nullable=False),
         *_chain_columns(),
     )
+    op.create_table(
+        "sale_allow_list_entries",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("root", HASH, nullable=False, index=True),
+        sa.Column("investor", ADDRESS, nullable=False, index=True),
+        sa.Column("proof", sa.JSON(), nullable=False),
+        sa.UniqueConstraint("root", "investor"),
+    )
 
 
 def downgrade() -> None:
-    for table in ("case_steps", "case_payments", "cases", "mandates", "withdrawals", "seller_counters",
+    for table in ("sale_allow_list_entries", "case_steps", "case_payments", "cases", "mandates", "withdrawals", "seller_counters",
                   "offer_cancellations", "licences", "offers"):
         op.drop_table(table)
     with op.batch_alter_table("chain_events", schema=None) as batch_op:
