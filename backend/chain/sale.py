@@ -41,6 +41,8 @@ def parse_ether(text) -> int:
     wei = ether.scaleb(18)
     if wei != wei.to_integral_value():
         raise InvalidInput(f"{text!r} has more than 18 decimals (below one wei)")
+    if wei >= 2**256:
+        raise InvalidInput(f"{text!r} is more ETH than can exist")
     return int(wei)
 
 
@@ -60,9 +62,10 @@ class Sale:
     def status(self) -> dict:
         f = self.contract.functions
         sold = f.tokens_sold().call()
-        limits = f.tranche_limits().call()
-        rates = f.tranche_rates().call()
-        tranche = next((i for i, limit in enumerate(limits) if sold < limit), len(limits) - 1)
+        tranches = range(f.tranche_count().call())
+        limits = [f.tranche_limits(i).call() for i in tranches]
+        rates = [f.tranche_rates(i).call() for i in tranches]
+        tranche = next((i for i, limit in enumerate(limits) if sold < limit), len(limits))
         burned = sum(e["args"]["token_amount"] for e in self.contract.events.UnsoldTokensBurned().get_logs(
             from_block=self.deployment.blocks["CPYSale"]))
         return {
@@ -72,7 +75,8 @@ class Sale:
             "base_rate": str(f.base_rate().call()),
             "tranche": tranche,
             "tranches": [{"until_sold": str(limit), "rate": str(rate)} for limit, rate in zip(limits, rates)],
-            "next_boundary": str(limits[tranche]) if limits else None,
+            # past the last tranche the base rate applies, up to the hard cap
+            "next_boundary": str(limits[tranche]) if tranche < len(limits) else None,
             "hard_cap": str(f.hard_cap().call()),
             "soft_cap": str(f.soft_cap().call()),
             "soft_cap_reached": f.soft_cap_reached().call(),
