@@ -13,14 +13,54 @@ from pathlib import Path
 
 import click
 from eth_account.messages import encode_typed_data
+from rich.console import Console
 from rich.table import Table
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from backend.chain.client import connect, revert_reason
-from backend.cli import ApiClient, CliError, _api_option, _api_url, _settings, console, load_account
 from backend.errors import DomainError
 from backend.marketplace.offers import signable
+
+console = Console()
+
+
+# `backend.cli` registers these commands at its end, so its helpers are imported when a command
+# runs (with `python -m backend.cli` that module is `__main__`, and a top-level import would loop).
+def ApiClient(*args, **kwargs):
+    from backend.cli import ApiClient as client
+
+    return client(*args, **kwargs)
+
+
+def CliError(message: str):
+    from backend.cli import CliError as error
+
+    return error(message)
+
+
+def _api_url(api_url):
+    from backend.cli import _api_url as resolve
+
+    return resolve(api_url)
+
+
+def _settings():
+    from backend.cli import _settings as settings
+
+    return settings()
+
+
+def load_account(keystore):
+    from backend.cli import load_account as load
+
+    return load(keystore)
+
+
+def _api_option(func):
+    return click.option("--api", "api_url", envvar="COPYTRACK_API_URL",
+                        help="Backend URL (default: the configured host and port).")(func)
+
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
@@ -51,7 +91,7 @@ def parse_amount(text: str) -> tuple[int, str]:
 
 
 def _ether(wei) -> str:
-    return f"{Web3.from_wei(int(wei), 'ether').normalize():f}"
+    return f"{Decimal(int(wei)).scaleb(-18).normalize():f}"
 
 
 def _when(timestamp) -> str:
@@ -118,13 +158,13 @@ def _key_option(func):
 
 
 def _wait_for(client: ApiClient, path: str, timeout: float = 60) -> dict:
-    """Poll `path` until the indexer has it (final blocks only)."""
+    """Poll `path` until the indexer has it (it records only final blocks, a few seconds late)."""
     deadline = time.monotonic() + timeout
     with console.status("waiting for the chain to make it final…"):
         while True:
             try:
                 return client.call("GET", path)
-            except CliError:
+            except click.ClickException:
                 if time.monotonic() > deadline:
                     raise
             time.sleep(1)
@@ -249,7 +289,7 @@ def buy(offer_hash, domains, keystore, api_url):
 def show(licence_id, as_json, api_url):
     """Show licence LICENCE_ID as recorded (and its certificate link)."""
     client = ApiClient(_api_url(api_url))
-    answer = _wait_for(client, f"/api/v1/licences/{licence_id}/certificate", timeout=30)
+    answer = _wait_for(client, f"/api/v1/licences/{licence_id}/certificate")
     if as_json:
         click.echo(json.dumps(answer, indent=2))
         return
@@ -290,6 +330,7 @@ def check(registration, domain, api_url):
 def dispute(licence_id, reason, keystore, api_url):
     """Dispute licence LICENCE_ID within the dispute window (you must be its licensee)."""
     wallet = Wallet(api_url, keystore)
+    _wait_for(wallet.client, f"/api/v1/licences/{licence_id}")
     answer = wallet.client.call("POST", f"/api/v1/licences/{licence_id}/dispute",
                                 json={"buyer": wallet.address, "reason": reason})
     wallet.send(answer["transactions"])
@@ -303,6 +344,7 @@ def dispute(licence_id, reason, keystore, api_url):
 def release(licence_id, keystore, api_url):
     """Release licence LICENCE_ID's escrow to the seller after the dispute window (anyone may)."""
     wallet = Wallet(api_url, keystore)
+    _wait_for(wallet.client, f"/api/v1/licences/{licence_id}")
     answer = wallet.client.call("POST", f"/api/v1/licences/{licence_id}/release", json={"sender": wallet.address})
     wallet.send(answer["transactions"])
     console.print(f"escrow of licence {licence_id} released to the seller; they can `copytrack withdraw` it")
@@ -338,10 +380,10 @@ def sale_status(as_json, api_url):
     table = Table(title=f"CPY sale {answer['address']}", show_header=False)
     state = "finalized" if answer["finalized"] else "paused" if answer["paused"] else "open" if answer["open"] else "closed"
     for name, value in (
-        ("state", state), ("price now", f"{answer['rate']} CPY-units per wei (tranche {answer['tranche']})"),
+        ("state", state), ("price now", f"{answer['rate']} CPY per ETH (tranche {answer['tranche']})"),
         ("sold", f"{_ether(answer['tokens_sold'])} of {_ether(answer['hard_cap'])} CPY"),
         ("raised", f"{_ether(answer['wei_raised'])} ETH"),
-        ("soft cap", f"{_ether(answer['soft_cap'])} CPY, {'reached' if answer['soft_cap_reached'] else 'not reached'}"),
+        ("soft cap", f"{_ether(answer['soft_cap'])} ETH, {'reached' if answer['soft_cap_reached'] else 'not reached'}"),
         ("per investor", f"{_ether(answer['min_contribution'])} to {_ether(answer['max_contribution'])} ETH"),
         ("window", f"{_when(answer['opening_time'])} to {_when(answer['closing_time'])}"),
         ("burned", f"{_ether(answer['burned'])} CPY"),
