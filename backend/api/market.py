@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from backend.api.common import int_arg, json_body, services
 from backend.errors import DomainError
 from backend.marketplace import licences, offers
+from backend.marketplace.certificate import render_pdf
 
 bp = Blueprint("market", __name__, url_prefix="/api/v1")
 
@@ -113,8 +114,17 @@ def get_licence(licence_id: str):
 
 @bp.get("/licences/<licence_id>/certificate")
 def licence_certificate(licence_id: str):
+    """JSON, or a PDF with `?format=pdf` (or `Accept: application/pdf`)."""
     with services().db.session() as db:
-        return jsonify(licences.certificate(db, licences.get_licence(db, licence_id), request.host_url))
+        certificate = licences.certificate(db, licences.get_licence(db, licence_id), request.host_url)
+    wants_pdf = request.args.get("format") == "pdf" or request.accept_mimetypes.best == "application/pdf"
+    if not wants_pdf:
+        return jsonify(certificate)
+    cid = certificate["image"]["cid"]
+    image = services().store.cat(cid) if cid and services().store.has(cid) else None
+    pdf = render_pdf(certificate, image, lambda t: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(t))))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="licence-{certificate["licence"]["id"]}.pdf"'})
 
 
 @bp.post("/licences/<licence_id>/dispute")

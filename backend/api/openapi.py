@@ -169,8 +169,9 @@ MARKET_PATHS = {
     "/api/v1/licences/{licence_id}": {"get": _op("One licence and its escrow's state", auth=False,
                                                  params=[LICENCE_ID], errors=(400, 404))},
     "/api/v1/licences/{licence_id}/certificate": {"get": _op(
-        "A public licence certificate: image, terms, parties, transaction, verification link", auth=False,
-        params=[LICENCE_ID], errors=(400, 404))},
+        "A public licence certificate: image, terms, parties, transaction, verification link; a PDF with a QR "
+        "code to it with ?format=pdf", auth=False,
+        params=[LICENCE_ID, _query("format", {"enum": ["json", "pdf"]})], errors=(400, 404))},
     "/api/v1/licences/{licence_id}/dispute": {"post": _op(
         "The transaction for the licensee to dispute within the dispute window", auth=False, params=[LICENCE_ID],
         result=TX_LIST, errors=(400, 403, 404, 422),

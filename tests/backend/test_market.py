@@ -4,6 +4,10 @@ licences and the book in line with the chain, across reorgs. Hostile input chang
 
 from __future__ import annotations
 
+import base64
+import re
+import zlib
+
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -94,6 +98,13 @@ def buy(client, chain, services, buyer, offer_hash: str, domains=("shop.example"
         return max(lic.id for lic in db.query(Licence))
 
 
+def pdf_text(data: bytes) -> str:
+    """The page streams of a reportlab PDF (ASCII85, then Flate), decoded."""
+    pages = re.findall(rb"/Filter \[ /ASCII85Decode /FlateDecode \] /Length \d+\s*>>\s*stream\r?\n(.*?)endstream",
+                       data, re.S)
+    return "".join(zlib.decompress(base64.a85decode(p.strip(), adobe=True)).decode("latin-1") for p in pages)
+
+
 def book(client, **filters) -> list[str]:
     answer = client.get("/api/v1/offers", query_string=filters)
     assert answer.status_code == 200, answer.get_json()
@@ -137,6 +148,11 @@ def test_buy__licence_indexed_checked_on_chain_and_certified(client, chain, serv
     certificate = client.get(f"/api/v1/licences/{licence_id}/certificate").get_json()
     assert certificate["image"]["title"] == "Matterhorn at dawn" and certificate["valid"] is True
     assert certificate["verify_url"].endswith(f"/verify/licence/{licence_id}")
+    pdf = client.get(f"/api/v1/licences/{licence_id}/certificate?format=pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert b"/Subtype /Image" in pdf.data  # the registered picture, from the IPFS store
+    text = pdf_text(pdf.data)
+    assert buyer.address in text and f"/verify/licence/{licence_id}" in text and "Matterhorn at dawn" in text
     # max_sales 2: one sold, still in the book; the second sale takes it out.
     assert book(client) == [offer_hash]
     buy(client, chain, services, Account.create(), offer_hash)
