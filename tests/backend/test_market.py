@@ -326,3 +326,37 @@ def test_buy__refusals_reported_before_paying(client, chain, services, seller, b
     assert client.get("/api/v1/licences/99").status_code == 404
     assert client.get("/api/v1/licences/abc").status_code == 400
     assert client.get("/api/v1/licences/check", query_string={"registration": registration}).status_code == 400
+
+
+# -- the settlement escrow's events, for enforcement ----------------------------------------------
+def test_settlement_events__mandates_cases_payments_steps_indexed_and_rolled_back(chain, services, seller, registration):
+    from backend.marketplace import SettlementEscrow
+    from backend.marketplace.models import Case, CasePayment, CaseStep, Mandate
+
+    deployer = chain.w3.eth.accounts[0]  # anvil's unlocked account 0 deployed the escrow: case manager
+    escrow = SettlementEscrow(chain.w3, services.deployment().address("SettlementEscrow"))
+    now = chain.w3.eth.get_block("latest")["timestamp"]
+    typed = escrow.mandate_typed_data(seller.address, now + 365 * DAY, int(registration, 16))
+    escrow.submit_mandate(typed, bytes.fromhex(sign(seller, typed)[2:]), deployer)
+    reference = b"\x01" * 32
+    escrow.open_case(reference=reference, registration_id=int(registration, 16), rights_holder=seller.address,
+                     amount_due=10**18, case_manager=deployer)
+    before_payment = chain.snapshot()
+    escrow.log_step(reference, "post_licensing_letter", deployer)
+    escrow.pay(reference, 4 * 10**17, deployer)
+    services.indexer().poll()
+    with services.db.session() as db:
+        assert [(m.owner, m.registration_id) for m in db.query(Mandate)] == [(seller.address, registration)]
+        case = db.get(Case, "0x" + reference.hex())
+        assert case.amount_due == str(10**18) and case.amount_paid == str(4 * 10**17)
+        assert case.step == "post_licensing_letter" and case.rights_holder == seller.address
+        assert [p.amount for p in db.query(CasePayment)] == [str(4 * 10**17)]
+        assert [s.step for s in db.query(CaseStep)] == ["post_licensing_letter"]
+    chain.revert(before_payment)
+    chain.mine(3)
+    assert services.indexer().poll().rolled_back_to is not None
+    with services.db.session() as db:
+        case = db.get(Case, "0x" + reference.hex())
+        assert case.amount_paid == "0" and case.step == "opened"
+        assert db.query(CasePayment).count() == 0 and db.query(CaseStep).count() == 0
+        assert db.query(Mandate).count() == 1
