@@ -257,9 +257,10 @@ class ChainIndexer:
             db.execute(delete(ChainEvent).where(ChainEvent.block_number > block))
             db.execute(delete(IndexedBlock).where(IndexedBlock.number > block))
             db.flush()
+            everything = block < self.start_block  # tables a source once filled may hold rows of no event left
             for source in self.sources:
                 own = [e for e in stale if e.contract == source.contract_name]
-                if own:
+                if own or everything:
                     source.rebuild(db, own)
             self._set_cursor(db, block)
 

@@ -9,6 +9,7 @@ themselves as chain events arrive (and come back if a reorg undoes the event).
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from eth_account import Account
@@ -238,7 +239,7 @@ def draft_offer(market: LicenseMarket, terms) -> Checked:
         "max_sales": terms.get("max_sales", 1),
         "expiry": terms["expiry"],
         "counter": market.contract.functions.counter(parse_address("seller", terms["seller"])).call(),
-        "salt": int.from_bytes(Account.create().key[:32], "big"),
+        "salt": secrets.randbits(256),
     })
     return check_offer(market, message)
 

@@ -360,3 +360,21 @@ def test_settlement_events__mandates_cases_payments_steps_indexed_and_rolled_bac
         assert case.amount_paid == "0" and case.step == "opened"
         assert db.query(CasePayment).count() == 0 and db.query(CaseStep).count() == 0
         assert db.query(Mandate).count() == 1
+
+
+def test_indexer__a_contract_added_later__everything_indexed_again_once(client, chain, services, seller, buyer,
+                                                                        registration):
+    from backend.chain.indexer import ChainIndexer
+
+    licence_id = buy(client, chain, services, buyer, publish(client, chain, seller, registration))
+    # An indexer that followed only the register (as before the market existed) ...
+    full = services.indexer()
+    register_only = ChainIndexer(services.db, services.w3, full.sources[:1], start_block=full.start_block,
+                                 confirmations=0)
+    assert register_only.poll().rolled_back_to is not None  # the followed set changed: indexed again
+    # ... and then the one over every contract: the market's history is indexed, nothing twice.
+    result = services.indexer().poll()
+    assert result.rolled_back_to == full.start_block - 1
+    assert client.get(f"/api/v1/licences/{licence_id}").status_code == 200
+    assert client.get(f"/api/v1/registrations/{registration}").status_code == 200
+    assert services.indexer().poll().rolled_back_to is None
