@@ -17,7 +17,7 @@ from backend.chain.deploy import Deployment, read_deployment
 from backend.chain import artifacts
 from backend.chain.indexer import ChainIndexer, RegisterEvents
 from backend.chain.register import RegisterContract
-from backend.chain.sale import Sale
+from backend.chain.sale import Sale, SaleEvents
 from backend.config import Settings
 from backend.db import Database
 from backend.errors import ChainUnavailable
@@ -85,7 +85,7 @@ class Services:
         require_connection(self.w3)
         sources = [
             kind(deployment.addresses[kind.contract_name], artifacts.abi(kind.contract_name))
-            for kind in (RegisterEvents, MarketEvents, SettlementEvents)
+            for kind in (RegisterEvents, MarketEvents, SettlementEvents, SaleEvents)
             if kind.contract_name in deployment.addresses
         ]
         return ChainIndexer(

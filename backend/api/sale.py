@@ -12,7 +12,8 @@ bp = Blueprint("sale", __name__, url_prefix="/api/v1/sale")
 
 @bp.get("")
 def status():
-    return jsonify(services().sale().status())
+    with services().db.session() as db:
+        return jsonify(services().sale().status(db))
 
 
 @bp.get("/investors/<address>")

@@ -16,11 +16,52 @@ from backend.chain.allow_list import MerkleAllowList, verify
 from backend.chain.client import revert_reason
 from backend.chain.deploy import Deployment
 from backend.errors import ChainRejected, InvalidInput
-from backend.marketplace.models import SaleAllowListEntry
-from backend.models import KeyValue
+from backend.chain.indexer import EventSource
+from backend.marketplace.models import SaleAllowListEntry, SaleInvestor
+from backend.models import ChainEvent, KeyValue
 
 VESTING = ("BusinessDevelopmentVesting", "FoundersVesting")
 ALLOW_LIST_ROOT_KEY = "sale:allow_list_root"
+BURNED_KEY = "sale:burned"
+
+
+class SaleEvents(EventSource):
+    """CPYSale: how each investor was allow-listed (by an operator or a Merkle proof), their
+    purchases, claims and refunds, and the tokens burned at finalization."""
+
+    contract_name = "CPYSale"
+    events = ("InvestorAllowListed", "InvestorRemovedFromAllowList", "TokensPurchased", "TokensClaimed",
+              "RefundWithdrawn", "UnsoldTokensBurned")
+
+    def apply(self, db: Session, event: ChainEvent) -> None:
+        args = event.args
+        if event.name == "UnsoldTokensBurned":
+            burned = db.get(KeyValue, BURNED_KEY)
+            db.merge(KeyValue(key=BURNED_KEY, value=str(int(burned.value if burned else 0) + int(args["token_amount"]))))
+            db.flush()
+            return
+        investor = db.get(SaleInvestor, args["investor"]) or SaleInvestor(
+            address=args["investor"], removed=False, contributed="0", tokens_bought="0", claimed="0", refunded="0")
+        db.add(investor)
+        if event.name == "InvestorAllowListed":
+            investor.allow_listed_by = "merkle" if args["operator"] == self.address else "direct"
+            investor.removed = False
+        elif event.name == "InvestorRemovedFromAllowList":
+            investor.removed = True
+        elif event.name == "TokensPurchased":
+            investor.contributed = str(int(investor.contributed) + int(args["wei_amount"]))
+            investor.tokens_bought = str(int(investor.tokens_bought) + int(args["token_amount"]))
+        elif event.name == "TokensClaimed":
+            investor.claimed = str(int(investor.claimed) + int(args["token_amount"]))
+        elif event.name == "RefundWithdrawn":
+            investor.refunded = str(int(investor.refunded) + int(args["wei_amount"]))
+        db.flush()
+
+    def rebuild(self, db: Session, stale: list[ChainEvent]) -> None:
+        db.execute(delete(SaleInvestor))
+        db.execute(delete(KeyValue).where(KeyValue.key == BURNED_KEY))
+        for event in self.remaining_events(db):
+            self.apply(db, event)
 
 
 def _address(name: str, value) -> str:
@@ -59,15 +100,15 @@ class Sale:
     def address(self) -> str:
         return self.contract.address
 
-    def status(self) -> dict:
+    def status(self, db: Session) -> dict:
+        """The sale now (from the contract; the tokens burned at finalization once that block is final)."""
         f = self.contract.functions
         sold = f.tokens_sold().call()
         tranches = range(f.tranche_count().call())
         limits = [f.tranche_limits(i).call() for i in tranches]
         rates = [f.tranche_rates(i).call() for i in tranches]
         tranche = next((i for i, limit in enumerate(limits) if sold < limit), len(limits))
-        burned = sum(e["args"]["token_amount"] for e in self.contract.events.UnsoldTokensBurned().get_logs(
-            from_block=self.deployment.blocks["CPYSale"]))
+        burned = db.get(KeyValue, BURNED_KEY)
         return {
             "address": self.address,
             "token": self.token.address,
@@ -89,7 +130,7 @@ class Sale:
             "open": f.is_open().call(),
             "paused": f.paused().call(),
             "finalized": f.finalized().call(),
-            "burned": str(burned),
+            "burned": burned.value if burned else "0",
             "allow_list_root": "0x" + bytes(f.allow_list_root().call()).hex(),
         }
 
@@ -99,7 +140,13 @@ class Sale:
         root = bytes(f.allow_list_root().call())
         proof = stored_proof(db, root, investor)
         listed, revoked = f.is_allow_listed(investor).call(), f.is_revoked(investor).call()
-        by = "removed" if revoked else "direct" if listed else "merkle" if proof is not None else None
+        indexed = db.get(SaleInvestor, investor)
+        if revoked:
+            by = "removed"
+        elif listed:  # on-chain already; the indexed event says whether an operator or a proof did it
+            by = indexed.allow_listed_by if indexed is not None and indexed.allow_listed_by else "direct"
+        else:
+            by = "merkle" if proof is not None else None
         contributed = f.contribution_of(investor).call()
         owed = f.tokens_owed(investor).call()
         finalized, succeeded = f.finalized().call(), f.soft_cap_reached().call()

@@ -170,3 +170,16 @@ class SaleAllowListEntry(Base):
     root: Mapped[str] = mapped_column(HASH, index=True)
     investor: Mapped[str] = mapped_column(ADDRESS, index=True)
     proof: Mapped[list] = mapped_column(JSON)
+
+
+class SaleInvestor(Base):
+    """An investor as the sale's events show them: how they were allow-listed, and their totals."""
+
+    __tablename__ = "sale_investors"
+    address: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    allow_listed_by: Mapped[str | None] = mapped_column(String(10))  # "direct" (an operator) or "merkle" (a proof)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    contributed: Mapped[str] = mapped_column(AMOUNT, default="0")
+    tokens_bought: Mapped[str] = mapped_column(AMOUNT, default="0")
+    claimed: Mapped[str] = mapped_column(AMOUNT, default="0")
+    refunded: Mapped[str] = mapped_column(AMOUNT, default="0")

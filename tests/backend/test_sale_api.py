@@ -51,7 +51,8 @@ def test_investor_journey__proof_contribute_limit_finalize_claim(client, chain, 
     send(chain, investor, answer.get_json()["transactions"][0])
     standing = client.get(f"/api/v1/sale/investors/{investor.address}").get_json()
     assert standing["contributed"] == str(15 * 10**17) and int(standing["tokens_owed"]) > 0
-    assert standing["allow_listed_by"] == "direct"  # the proof listed them on-chain
+    services.indexer().poll()
+    assert client.get(f"/api/v1/sale/investors/{investor.address}").get_json()["allow_listed_by"] == "merkle"
     assert int(standing["remaining_allowance"]) == 2_500 * 10**18 - 15 * 10**17
     too_much = client.post("/api/v1/sale/contribute", json={"investor": investor.address, "amount": "2499"})
     assert too_much.status_code == 400 and "remaining allowance" in too_much.get_json()["error"]["message"]
@@ -60,6 +61,7 @@ def test_investor_journey__proof_contribute_limit_finalize_claim(client, chain, 
     advance(chain, 31 * DAY)
     sale = services.sale()
     transact(services.w3, operator(ANVIL_DEPLOYER_KEY), sale.contract.functions.finalize())
+    services.indexer().poll()
     status = client.get("/api/v1/sale").get_json()
     assert status["finalized"] is True and int(status["burned"]) > 0
     claimable = client.get(f"/api/v1/sale/investors/{investor.address}").get_json()["claimable"]
@@ -85,3 +87,22 @@ def test_hostile_input__clear_4xx(client, chain, services, investor):
         assert answer.status_code == 400, (amount, answer.get_json())
     assert client.post("/api/v1/sale/claim", json={"investor": "me"}).status_code == 400
     assert client.post("/api/v1/sale/refund", json={}).status_code == 400
+
+
+def test_sale_events__indexed_and_rolled_back_with_a_reorg(client, chain, services, investor):
+    from backend.marketplace.models import SaleInvestor
+
+    allow_list(services, investor.address)
+    before = chain.snapshot()
+    chain.fund(investor.address, 10)
+    send(chain, investor, client.post("/api/v1/sale/contribute", json={"investor": investor.address, "amount": "1"})
+         .get_json()["transactions"][0])
+    services.indexer().poll()
+    with services.db.session() as db:
+        row = db.get(SaleInvestor, investor.address)
+        assert row.allow_listed_by == "merkle" and row.contributed == str(10**18) and int(row.tokens_bought) > 0
+    chain.revert(before)
+    chain.mine(3)
+    assert services.indexer().poll().rolled_back_to is not None
+    with services.db.session() as db:
+        assert db.get(SaleInvestor, investor.address) is None

@@ -1,4 +1,4 @@
-"""the offer book, licences, the settlement escrow's records, the sale's allow-list proofs; chain events name their contract
+"""the offer book, licences, the settlement escrow's records, the sale's allow-list proofs and investors; chain events name their contract
 
 Revision ID: 0012_market
 Revises: 0002
@@ -144,10 +144,20 @@ def upgrade() -> None:
         sa.Column("proof", sa.JSON(), nullable=False),
         sa.UniqueConstraint("root", "investor"),
     )
+    op.create_table(
+        "sale_investors",
+        sa.Column("address", ADDRESS, primary_key=True),
+        sa.Column("allow_listed_by", sa.String(length=10), nullable=True),
+        sa.Column("removed", sa.Boolean(), nullable=False),
+        sa.Column("contributed", AMOUNT, nullable=False),
+        sa.Column("tokens_bought", AMOUNT, nullable=False),
+        sa.Column("claimed", AMOUNT, nullable=False),
+        sa.Column("refunded", AMOUNT, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    for table in ("sale_allow_list_entries", "case_steps", "case_payments", "cases", "mandates", "withdrawals", "seller_counters",
+    for table in ("sale_investors", "sale_allow_list_entries", "case_steps", "case_payments", "cases", "mandates", "withdrawals", "seller_counters",
                   "offer_cancellations", "licences", "offers"):
         op.drop_table(table)
     with op.batch_alter_table("chain_events", schema=None) as batch_op:
