@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from backend.chain.register import id_hex
+from backend.chain.register import RegisterContract, id_hex
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.marketplace.license_market import MAX_FEE_BPS, LicenseMarket
 from backend.marketplace.models import Licence, Offer, OfferCancellation, SellerCounter, price_key
@@ -169,8 +169,8 @@ def check_offer(market: LicenseMarket, message: dict) -> Checked:
         raise InvalidInput(f"the platform fee is {fee} bps, above the offer's max_fee_bps {message['max_fee_bps']}")
     if message["currency"] not in (ETH, contract.CPY().call()):
         raise InvalidInput(f"currency {message['currency']} is neither ETH nor CPY")
-    registration = market.w3.eth.contract(address=contract.REGISTER().call(), abi=_REGISTRATION_ABI)
-    owner, registered_at = registration.functions.registration(message["registration_id"]).call()[:2]
+    registration = RegisterContract(market.w3, contract.REGISTER().call()).registration(message["registration_id"])
+    owner, registered_at = registration["owner"], registration["registered_at"]
     if int(owner, 16) == 0:
         raise NotFound(f"registration {id_hex(message['registration_id'])} is not on the chain")
     if Web3.to_checksum_address(owner) != message["seller"]:
@@ -185,16 +185,6 @@ def check_offer(market: LicenseMarket, message: dict) -> Checked:
     if contract.cancelled(digest).call():
         raise InvalidInput(f"offer {digest} was cancelled")
     return Checked(typed_data=typed, offer_hash=digest)
-
-
-# The register's `registration(id)` getter, as far as the market reads it (owner, registered_at).
-_REGISTRATION_ABI = [{
-    "type": "function", "name": "registration", "stateMutability": "view",
-    "inputs": [{"name": "id", "type": "uint256"}],
-    "outputs": [{"name": "", "type": "tuple", "components": [
-        {"name": "owner", "type": "address"}, {"name": "registered_at", "type": "uint256"},
-        {"name": "phash", "type": "uint64"}, {"name": "parent", "type": "uint256"}]}],
-}]
 
 
 def draft_offer(market: LicenseMarket, terms) -> Checked:
@@ -309,7 +299,7 @@ def live_condition(now: int):
 def _book(now: int):
     """Live offers with the seller's title and collection of the image, if they uploaded it here."""
     return (
-        select(Offer, Image.title, Collection.name)
+        select(Offer, Image.title, Collection.name, _sold().label("sold"))
         .join(Registration, Registration.id == Offer.registration_id)
         .outerjoin(Image, and_(Image.sha256 == Offer.registration_id, Image.owner == Offer.seller))
         .outerjoin(Collection, Collection.id == Image.collection_id)
@@ -384,16 +374,18 @@ def search_offers(db: Session, market_cpy: str, now: int, filters: dict, *, page
     total = db.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.execute(query.order_by(*SORTS[sort]).offset((page - 1) * per_page).limit(per_page)).all()
     return {
-        "offers": [offer_view(db, offer, title, collection) for offer, title, collection in rows],
+        "offers": [offer_view(db, offer, title, collection, sold) for offer, title, collection, sold in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
     }
 
 
-def offer_view(db: Session, offer: Offer, title: str | None = None, collection: str | None = None) -> dict:
+def offer_view(db: Session, offer: Offer, title: str | None = None, collection: str | None = None,
+               sold: int | None = None) -> dict:
     message = offer.message
-    sold = db.scalar(select(func.count(Licence.id)).where(Licence.offer_hash == offer.hash))
+    if sold is None:
+        sold = db.scalar(select(func.count(Licence.id)).where(Licence.offer_hash == offer.hash))
     return {
         "hash": offer.hash,
         "seller": offer.seller,
@@ -423,10 +415,10 @@ def live_offers(db: Session, registration_ids: list[str], now: int, per_registra
     if not registration_ids:
         return found
     query = _book(now).where(Offer.registration_id.in_(registration_ids)).order_by(Offer.price_key.asc())
-    for offer, title, collection in db.execute(query):
+    for offer, title, collection, sold in db.execute(query):
         views = found.setdefault(offer.registration_id, [])
         if len(views) < per_registration:
-            views.append(offer_view(db, offer, title, collection))
+            views.append(offer_view(db, offer, title, collection, sold))
     return found
 
 
