@@ -19,6 +19,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from backend.chain.client import connect, revert_reason
+from backend.chain.register import id_hex
 from backend.errors import DomainError
 from backend.marketplace.offers import signable
 
@@ -277,7 +278,7 @@ def buy(offer_hash, domains, keystore, api_url):
     market = wallet.w3.eth.contract(abi=artifacts.abi("LicenseMarket"))
     (event,) = market.events.LicencePurchased().process_receipt(receipt)
     licence_id = event["args"]["licence_id"]
-    console.print(f"bought licence {licence_id} for registration {hex(event['args']['registration_id'])} "
+    console.print(f"bought licence {licence_id} for registration {id_hex(event['args']['registration_id'])} "
                   f"(transaction {receipt['transactionHash'].to_0x_hex()}); the money is held in escrow until "
                   f"{_when(event['args']['release_at'])}, you may dispute until then")
 
