@@ -326,6 +326,14 @@ def test_buy__refusals_reported_before_paying(client, chain, services, seller, b
     assert client.get("/api/v1/licences/99").status_code == 404
     assert client.get("/api/v1/licences/abc").status_code == 400
     assert client.get("/api/v1/licences/check", query_string={"registration": registration}).status_code == 400
+    bad_domain = client.get("/api/v1/licences/check", query_string={"registration": registration, "domain": "a b"})
+    assert bad_domain.status_code == 400 and "not a domain name" in bad_domain.get_json()["error"]["message"]
+    assert client.get("/api/v1/licences", query_string={"licensee": "nobody"}).status_code == 400
+    too_many = "&".join(f"seller={Account.create().address}" for _ in range(51))
+    assert client.get("/api/v1/licences?" + too_many).status_code == 400
+    assert client.get("/api/v1/licences/1/certificate").status_code == 404
+    assert client.post("/api/v1/market/withdraw", json={"account": "0x12"}).status_code == 400
+    assert client.post(f"/api/v1/offers/{offer_hash}/buy", data="not json").status_code == 400
 
 
 # -- the settlement escrow's events, for enforcement ----------------------------------------------
