@@ -386,3 +386,29 @@ def test_indexer__a_contract_added_later__everything_indexed_again_once(client, 
     assert client.get(f"/api/v1/licences/{licence_id}").status_code == 200
     assert client.get(f"/api/v1/registrations/{registration}").status_code == 200
     assert services.indexer().poll().rolled_back_to is None
+
+
+def test_buy_in_cpy__approve_then_buy(client, chain, services, seller, buyer, registration):
+    from tests.backend.test_sale_api import allow_list
+
+    # The buyer gets CPY the way anyone does: from the sale, after it closed.
+    allow_list(services, buyer.address)
+    chain.fund(buyer.address, 100)
+    send(chain, buyer, client.post("/api/v1/sale/contribute", json={"investor": buyer.address, "amount": "1"})
+         .get_json()["transactions"][0])
+    advance(chain, 31 * DAY)
+    sale = services.sale()
+    send(chain, buyer, {"to": sale.address, "data": sale.contract.encode_abi("finalize"), "value": "0", "chainId": 31337})
+    send(chain, buyer, client.post("/api/v1/sale/claim", json={"investor": buyer.address}).get_json()["transactions"][0])
+    offer_hash = publish(client, chain, seller, registration, price=str(10 * 10**18), currency="CPY")
+    assert book(client, currency="CPY") == [offer_hash]
+    answer = client.post(f"/api/v1/offers/{offer_hash}/buy", json={"buyer": buyer.address, "domains": ["shop.example"]})
+    assert answer.status_code == 200, answer.get_json()
+    approve, purchase = answer.get_json()["transactions"]
+    assert approve["step"] == "approve" and approve["to"] == sale.token.address
+    assert purchase["step"] == "buy" and purchase["value"] == "0"
+    send(chain, buyer, approve)
+    send(chain, buyer, purchase)
+    services.indexer().poll()
+    (licence,) = client.get("/api/v1/licences", query_string={"licensee": buyer.address}).get_json()["licences"]
+    assert licence["currency"] == "CPY" and licence["price"] == str(10 * 10**18)
