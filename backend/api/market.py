@@ -49,23 +49,23 @@ def submit_offer():
         return jsonify({"offer_hash": row.hash, "offer": offers.offer_view(db, row)}), 201 if created else 200
 
 
+def _search(filters: dict):
+    """The book is read from the database: browsing works while the chain node is down (the
+    clock then is this machine's)."""
+    page, per_page = _page()
+    cpy = services().deployment().address("CPYToken")
+    with services().db.session() as db:
+        return jsonify(offers.search_offers(db, cpy, chain_now(), filters, page=page, per_page=per_page))
+
+
 @bp.get("/offers")
 def search_offers():
-    page, per_page = _page()
-    market = _market()
-    with services().db.session() as db:
-        return jsonify(offers.search_offers(db, market.contract.functions.CPY().call(), chain_now(), _filters(),
-                                            page=page, per_page=per_page))
+    return _search(_filters())
 
 
 @bp.get("/images/<registration_id>/offers")
 def registration_offers(registration_id: str):
-    page, per_page = _page()
-    market = _market()
-    filters = {**_filters(), "registration": [registration_id]}
-    with services().db.session() as db:
-        return jsonify(offers.search_offers(db, market.contract.functions.CPY().call(), chain_now(), filters,
-                                            page=page, per_page=per_page))
+    return _search({**_filters(), "registration": [registration_id]})
 
 
 @bp.get("/offers/<offer_hash>")

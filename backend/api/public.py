@@ -27,7 +27,7 @@ def lookup():
             max_pixels=settings.max_image_pixels,
         )
         # "I found this picture, how do I license it?": each match carries its live offers.
-        offers = live_offers(db, [m["id"] for m in answer["matches"]], chain_now())
+        offers = live_offers(db, [m["id"] for m in answer["matches"]], chain_now()) if answer["matches"] else {}
         for match in answer["matches"]:
             match["offers"] = offers.get(match["id"], [])
         return jsonify(answer)
