@@ -26,8 +26,11 @@ def stack(tmp_path_factory):
     stack = Stack(tmp_path_factory.mktemp("journeys"))
     stack.start()
     yield stack
-    if stack.process.poll() is None:
-        stack.stop()
+    try:
+        stack.stop()  # Ctrl-C: the stack stops its anvil too
+    finally:
+        if stack.process.poll() is None:
+            stack.process.kill()
 
 
 def ok(result) -> str:
