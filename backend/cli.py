@@ -16,7 +16,6 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from siwe import SiweMessage
 
 from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
@@ -89,6 +88,8 @@ class ApiClient:
         return body
 
     def sign_in(self, account) -> str:
+        from siwe import SiweMessage  # slow to import (its grammars); only commands that sign in need it
+
         nonce = self.call("POST", "/api/v1/auth/nonce")
         message = SiweMessage(
             domain=nonce["domain"],
@@ -344,6 +345,11 @@ def status() -> None:
         table.add_row("chain", f"[yellow]{exc.message}[/yellow]")
     console.print(table)
 
+
+from backend.cli_market import COMMANDS as _MARKET_COMMANDS  # noqa: E402  (it builds on the helpers above)
+
+for _command in _MARKET_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -146,7 +146,10 @@ class Registration(Base):
 
 
 class ChainEvent(Base):
-    """Every register event from final blocks, so state can be rebuilt after a reorg."""
+    """Every followed contract's events from final blocks, so state can be rebuilt after a reorg.
+
+    `registration_id` is set for the register's events only (the register's rebuild keys on it).
+    """
 
     __tablename__ = "chain_events"
     __table_args__ = (
@@ -154,6 +157,7 @@ class ChainEvent(Base):
         Index("ix_chain_events_registration", "registration_id", "block_number", "log_index"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract: Mapped[str] = mapped_column(String(40), default="CopyrightRegister", index=True)
     name: Mapped[str] = mapped_column(String(50))
     registration_id: Mapped[str | None] = mapped_column(HASH)
     args: Mapped[dict] = mapped_column(JSON)
@@ -185,4 +189,8 @@ class KeyValue(Base):
     __tablename__ = "key_values"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-from backend.registry.models import RelayBatch  # noqa: E402,F401  (on Base.metadata for Alembic and tests)
+
+
+# The domain packages' tables, on Base.metadata for Alembic and the tests.
+from backend.marketplace import models as _marketplace_models  # noqa: E402,F401
+from backend.registry.models import RelayBatch  # noqa: E402,F401

@@ -14,11 +14,15 @@ from web3 import Web3
 
 from backend.chain.client import connect, require_connection
 from backend.chain.deploy import Deployment, read_deployment
-from backend.chain.indexer import RegisterIndexer
+from backend.chain import artifacts
+from backend.chain.indexer import ChainIndexer, RegisterEvents
 from backend.chain.register import RegisterContract
+from backend.chain.sale import Sale, SaleEvents
 from backend.config import Settings
 from backend.db import Database
 from backend.errors import ChainUnavailable
+from backend.marketplace import LicenseMarket
+from backend.marketplace.indexing import MarketEvents, SettlementEvents
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +69,30 @@ class Services:
         require_connection(self.w3)
         return RegisterContract(self.w3, self.deployment().address("CopyrightRegister"))
 
-    def indexer(self) -> RegisterIndexer:
+    def market(self) -> LicenseMarket:
+        """The licence market binding, after checking that the node answers."""
+        require_connection(self.w3)
+        return LicenseMarket(self.w3, self.deployment().address("LicenseMarket"))
+
+    def sale(self) -> Sale:
+        """The CPY sale with its token and vesting contracts, after checking that the node answers."""
+        require_connection(self.w3)
+        return Sale(self.w3, self.deployment())
+
+    def indexer(self) -> ChainIndexer:
+        """One indexer over every contract whose events the backend keeps (those deployed)."""
         deployment = self.deployment()
-        return RegisterIndexer(
+        require_connection(self.w3)
+        sources = [
+            kind(deployment.addresses[kind.contract_name], artifacts.abi(kind.contract_name))
+            for kind in (RegisterEvents, MarketEvents, SettlementEvents, SaleEvents)
+            if kind.contract_name in deployment.addresses
+        ]
+        return ChainIndexer(
             self.db,
-            self.register(),
-            start_block=deployment.blocks["CopyrightRegister"],
+            self.w3,
+            sources,
+            start_block=min(deployment.blocks[s.contract_name] for s in sources),
             confirmations=self.settings.confirmations,
             batch_blocks=self.settings.indexer_batch_blocks,
         )

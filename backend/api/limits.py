@@ -10,7 +10,7 @@ from flask_limiter.util import get_remote_address
 
 from backend.config import Settings
 
-PUBLIC_VIEWS = ("public.lookup",)
+PUBLIC_VIEWS = ("public.lookup", "market.draft_offer", "market.submit_offer", "market.buy_offer")
 SIGN_IN_VIEWS = ("auth.nonce", "auth.login")
 
 

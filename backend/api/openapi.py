@@ -98,6 +98,112 @@ SCHEMAS = {
         },
     },
 }
+# -- the offer book, licences and the sale (no sign-in: signatures and on-chain state decide) -----
+TX_LIST = {"type": "object", "properties": {"transactions": {"type": "array", "items": {
+    "type": "object", "description": "a transaction for the user's wallet; value is wei as a decimal string",
+    "properties": {"step": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
+                   "data": {"type": "string"}, "value": {"type": "string"}, "chainId": {"type": "integer"}}}}}}
+OFFER_TERMS = {
+    "type": "object", "required": ["seller", "registration_id", "price", "expiry"],
+    "properties": {
+        "seller": {"type": "string"}, "registration_id": {"type": "string", "description": "0x SHA-256 or decimal"},
+        "price": {"type": "string", "description": "wei (or CPY base units) as a decimal string"},
+        "currency": {"type": "string", "enum": ["ETH", "CPY"]},
+        "licence_type": {"type": "string", "enum": ["standard", "extended", "editorial", "exclusive"]},
+        "countries": {"type": "array", "items": {"type": "string"}, "maxItems": 16,
+                      "description": "ISO 3166-1 alpha-2 codes; none = worldwide"},
+        "duration": {"type": ["integer", "string"], "description": "seconds; 0 = perpetual"},
+        "seats": {"type": "integer"}, "max_sales": {"type": "integer"},
+        "domains": {"type": "array", "items": {"type": "string"}, "maxItems": 8,
+                    "description": "host names the licence covers; none = the buyer names them"},
+        "expiry": {"type": ["integer", "string"], "description": "unix time the offer lapses"},
+        "buyer": {"type": "string", "description": "reserve the offer for one account"},
+        "max_fee_bps": {"type": "integer"},
+    },
+}
+OFFER_FILTERS = [_query(name, schema) for name, schema in (
+    ("registration", {"type": "string"}), ("owner", {"type": "string"}), ("collection", {"type": "string"}),
+    ("licence_type", {"type": "string"}), ("territory", {"type": "string", "description": "a country code"}),
+    ("currency", {"enum": ["ETH", "CPY"]}), ("min_price", {"type": "string"}), ("max_price", {"type": "string"}),
+    ("q", {"type": "string", "maxLength": 200, "description": "words in image titles and collection names"}),
+    ("sort", {"enum": ["newest", "price", "-price", "expiry"]}), ("page", {"type": "integer"}),
+    ("per_page", {"type": "integer", "maximum": 100}),
+)]
+OFFER_HASH = _path_param("offer_hash", {"type": "string"})
+LICENCE_ID = _path_param("licence_id", {"type": "integer"})
+INVESTOR = {"type": "object", "required": ["investor"], "properties": {"investor": {"type": "string"}}}
+MARKET_PATHS = {
+    "/api/v1/offers/draft": {"post": _op(
+        "The EIP-712 Offer to sign for the terms given, checked as the market contract would",
+        auth=False, body=OFFER_TERMS, errors=(400, 403, 404, 429, 503))},
+    "/api/v1/offers": {
+        "post": _op("Put a signed Offer into the book (checked as the contract would); answers with its hash",
+                    auth=False, ok=201, errors=(400, 403, 404, 429, 503),
+                    body={"type": "object", "required": ["typed_data", "signature"],
+                          "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
+        "get": _op("Search the live offers (filters, text, price range; paginated, sorted)", auth=False,
+                   params=OFFER_FILTERS, errors=(400, 503)),
+    },
+    "/api/v1/offers/{offer_hash}": {"get": _op("One offer, and whether it is still live", auth=False,
+                                               params=[OFFER_HASH], errors=(400, 404))},
+    "/api/v1/offers/{offer_hash}/buy": {"post": _op(
+        "The transactions to buy a licence from the offer (a CPY approve first where needed)", auth=False,
+        params=[OFFER_HASH], result=TX_LIST, errors=(400, 404, 422, 429, 503),
+        body={"type": "object", "required": ["buyer"], "properties": {
+            "buyer": {"type": "string"}, "domains": {"type": "array", "items": {"type": "string"}}}})},
+    "/api/v1/offers/{offer_hash}/cancel": {"post": _op(
+        "The transaction for the seller to cancel the offer", auth=False, params=[OFFER_HASH], result=TX_LIST,
+        errors=(400, 403, 404), body={"type": "object", "required": ["seller"],
+                                      "properties": {"seller": {"type": "string"}}})},
+    "/api/v1/images/{registration_id}/offers": {"get": _op(
+        "The live offers of one registration", auth=False, errors=(400, 503),
+        params=[_path_param("registration_id", {"type": "string"}), *OFFER_FILTERS])},
+    "/api/v1/licences": {"get": _op("Licences by licensee, seller or registration", auth=False, errors=(400,),
+                                    params=[_query("licensee", {"type": "string"}), _query("seller", {"type": "string"}),
+                                            _query("registration", {"type": "string"}),
+                                            _query("page", {"type": "integer"}), _query("per_page", {"type": "integer"})])},
+    "/api/v1/licences/check": {"get": _op(
+        "Does anyone hold a licence for the registration on this domain (now, or at `at`)? Asks is_licensed on-chain",
+        auth=False, errors=(400, 503), params=[_query("registration", {"type": "string"}),
+                                               _query("domain", {"type": "string"}),
+                                               _query("licensee", {"type": "string"}), _query("at", {"type": "string"})])},
+    "/api/v1/licences/{licence_id}": {"get": _op("One licence and its escrow's state", auth=False,
+                                                 params=[LICENCE_ID], errors=(400, 404))},
+    "/api/v1/licences/{licence_id}/certificate": {"get": _op(
+        "A public licence certificate: image, terms, parties, transaction, verification link; a PDF with a QR "
+        "code to it with ?format=pdf", auth=False,
+        params=[LICENCE_ID, _query("format", {"enum": ["json", "pdf"]})], errors=(400, 404))},
+    "/api/v1/licences/{licence_id}/dispute": {"post": _op(
+        "The transaction for the licensee to dispute within the dispute window", auth=False, params=[LICENCE_ID],
+        result=TX_LIST, errors=(400, 403, 404, 422),
+        body={"type": "object", "required": ["buyer", "reason"],
+              "properties": {"buyer": {"type": "string"}, "reason": {"type": "string", "maxLength": 200}}})},
+    "/api/v1/licences/{licence_id}/release": {"post": _op(
+        "The transaction to release an escrow after its window (anyone may send it)", auth=False,
+        params=[LICENCE_ID], result=TX_LIST, errors=(400, 404, 422),
+        body={"type": "object", "required": ["sender"], "properties": {"sender": {"type": "string"}}})},
+    "/api/v1/market/withdraw": {"post": _op(
+        "The transaction to withdraw what the market credited an account", auth=False, result=TX_LIST,
+        errors=(400,), body={"type": "object", "required": ["account"], "properties": {
+            "account": {"type": "string"}, "asset": {"enum": ["ETH", "CPY"]}}})},
+    "/api/v1/sale": {"get": _op(
+        "The CPY sale: rate and tranche, caps, sold, raised, soft cap, window, paused, finalized, burned",
+        auth=False, errors=(503,))},
+    "/api/v1/sale/investors/{address}": {"get": _op(
+        "An investor's standing: allow-listed (and by which list), Merkle proof, contributed, owed, allowance, "
+        "claimable, refundable, and the vesting schedules", auth=False, errors=(400, 503),
+        params=[_path_param("address", {"type": "string"})])},
+    "/api/v1/sale/contribute": {"post": _op(
+        "The transaction to contribute ETH (with the investor's Merkle proof where needed)", auth=False,
+        result=TX_LIST, errors=(400, 422), body={"type": "object", "required": ["investor", "amount"], "properties": {
+            "investor": {"type": "string"}, "amount": {"type": "string", "description": "ETH, e.g. 1.5"}}})},
+    "/api/v1/sale/claim": {"post": _op("The transaction to claim CPY after a successful sale", auth=False,
+                                       body=INVESTOR, result=TX_LIST, errors=(400, 422))},
+    "/api/v1/sale/refund": {"post": _op("The transaction to withdraw ETH the sale owes back", auth=False,
+                                        body=INVESTOR, result=TX_LIST, errors=(400, 422))},
+}
+
+
 REG = {"$ref": "#/components/schemas/Registration"}
 IMG = {"$ref": "#/components/schemas/Image"}
 
@@ -257,10 +363,11 @@ def document() -> dict:
             "patch": _op(f"Rename one of your {kind}", body=NAME, errors=(400, 404, 409),
                          params=[_path_param("group_id", {"type": "integer"})])
         }
+    paths.update(MARKET_PATHS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Copytrack API", "version": "1",
-                 "description": "Copyright register for images: upload, register on-chain, look up."},
+                 "description": "Copyright register for images: upload, register on-chain, look up, license, invest."},
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,

@@ -3,7 +3,9 @@
 from flask import Blueprint, jsonify
 
 from backend.api.common import services, uploaded_file
+from backend.api.market import chain_now
 from backend.errors import DomainError
+from backend.marketplace.offers import live_offers
 from backend.models import Image, Registration
 from backend.registry.uploads import final_registration_id
 from backend.registry.lookup import lookup as lookup_image
@@ -17,15 +19,18 @@ def lookup():
     data, _ = uploaded_file()
     settings = services().settings
     with services().db.session() as db:
-        return jsonify(
-            lookup_image(
-                db,
-                services().matcher,
-                data,
-                max_bytes=settings.max_upload_bytes,
-                max_pixels=settings.max_image_pixels,
-            )
+        answer = lookup_image(
+            db,
+            services().matcher,
+            data,
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
         )
+        # "I found this picture, how do I license it?": each match carries its live offers.
+        offers = live_offers(db, [m["id"] for m in answer["matches"]], chain_now()) if answer["matches"] else {}
+        for match in answer["matches"]:
+            match["offers"] = offers.get(match["id"], [])
+        return jsonify(answer)
 
 
 @bp.get("/registrations/<reg_id>")

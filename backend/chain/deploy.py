@@ -101,6 +101,10 @@ def _deploy_sale_suite(w3: Web3, deployer_key: str, addresses: dict, blocks: dic
             raise RuntimeError(f"{name} landed at {address}, not the planned {step.address}; another "
                                "transaction from the deployer interfered; delete the deployment file and retry")
         addresses[name], blocks[name] = address, block
+    # The operator allow-lists investors (`copytrack sale admin allowlist`): without the KYC
+    # operator role nobody could buy on the local stack.
+    sale = w3.eth.contract(address=addresses["CPYSale"], abi=artifacts.abi("CPYSale"))
+    transact(w3, operator(deployer_key), sale.functions.grantRole(sale.functions.KYC_OPERATOR_ROLE().call(), deployer))
 
 
 def ensure_deployed(w3: Web3, deployer_key: str, path: Path, platform: Platform | None = None) -> Deployment:

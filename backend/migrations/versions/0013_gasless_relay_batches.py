@@ -1,7 +1,7 @@
 """gasless relay batches: one signature for up to 100 images, every relayer transaction recorded before it is sent
 
 Revision ID: 0013_gasless
-Revises: 0002
+Revises: 0012_market
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0013_gasless'
-down_revision = '0002'
+down_revision = '0012_market'
 branch_labels = None
 depends_on = None
 
