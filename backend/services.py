@@ -75,5 +75,45 @@ class Services:
             batch_blocks=self.settings.indexer_batch_blocks,
         )
 
+    def enforcement(self):
+        """The enforcement ladder wired to this deployment: the escrow (the deployer holds its case
+        manager role), the marketplace's licence check, the IPFS store and the jurisdictions."""
+        from backend.chain.client import operator
+        from backend.enforcement.cases import Enforcement, licensed_on_marketplace
+        from backend.enforcement.jurisdictions import load_jurisdictions
+        from backend.marketplace import LicenseMarket, SettlementEscrow
+
+        require_connection(self.w3)
+        deployment = self.deployment()
+        market = LicenseMarket(self.w3, deployment.address("LicenseMarket"))
+
+        def read_content(cid: str) -> bytes | None:
+            from ipfs.errors import IpfsError
+
+            try:
+                return self.store.cat(cid)
+            except (IpfsError, OSError):  # not in this store (yet): the document says so instead
+                return None
+
+        return Enforcement(
+            database=self.db,
+            jurisdictions=load_jurisdictions(self.settings.enforcement_partners_file or None),
+            escrow=SettlementEscrow(self.w3, deployment.address("SettlementEscrow")),
+            case_manager=operator(self.settings.deployer_key).address,
+            public_url=self.settings.resolved_public_url,
+            stage_days=self.settings.enforcement_stage_days,
+            read_content=read_content,
+            is_licensed=lambda registration_id, domain: licensed_on_marketplace(
+                market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"]),
+            sender_domain=self.settings.resolved_public_url.split("://", 1)[-1].split(":", 1)[0].split("/", 1)[0],
+        )
+
+    def smtp(self):
+        from backend.enforcement.mail import SmtpSettings
+
+        s = self.settings
+        return SmtpSettings(host=s.smtp_host, port=s.smtp_port, sender=s.mail_from, max_attempts=s.mail_max_attempts,
+                            retry_seconds=s.mail_retry_seconds)
+
     def close(self) -> None:
         self.db.dispose()

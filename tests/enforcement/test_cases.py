@@ -1,0 +1,138 @@
+"""Cases on a real anvil chain and a real SMTP server: the ladder, holds, licences, viability."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from backend.enforcement.cases import CaseNotViable, Recipient, close, escalate_due, hold, resume
+from backend.enforcement.mail import deliver_due
+from backend.enforcement.models import Case, CaseDocument, OutboxMessage, TimelineEntry
+from backend.errors import Forbidden
+from tests.enforcement.ladder import open_test_case, register_with_mandate
+
+
+def pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace("\n", " ")
+
+
+def attachments(mail) -> dict[str, bytes]:
+    return {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
+
+
+def later(setup, days: int) -> None:
+    setup.now[0] += timedelta(days=days)
+
+
+def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, smtp):
+    setup = register_with_mandate(services, chain)
+    env, smtp_settings = setup.env, smtp.settings()
+    opened = open_test_case(setup)
+    with services.db.session() as db:
+        reference = bytes.fromhex(db.get(Case, opened.case_id).reference[2:])
+    escrow_case = env.escrow.case(reference)
+    assert (escrow_case.step, escrow_case.amount_due, escrow_case.commission_bps) == ("post_licensing_letter", 15 * 10**16, 3000)
+
+    assert deliver_due(services.db, smtp_settings) == 1
+    [letter] = smtp.mailbox.received
+    assert letter["To"] == "recht@beispiel.test" and opened.public_code in letter["Subject"]
+    pdf = attachments(letter)[f"{opened.public_code}-post_licensing_letter.pdf"]
+    text = pdf_text(pdf)
+    assert opened.secret in text and opened.public_code in text and "Nachlizenzierung" in text  # German: a .de site
+
+    assert escalate_due(env)["escalated"] == 0  # the deadline has not passed
+    for stage, days in (("invoice", 15), ("legal_letter", 15), ("court_claim", 15)):
+        later(setup, days)
+        assert escalate_due(env)["escalated"] == 1, stage
+        assert escalate_due(env)["escalated"] == 0  # a second run the same day does nothing
+        with services.db.session() as db:
+            case = db.get(Case, opened.case_id)
+            assert (case.stage, case.pending_step) == (stage, None)
+        assert env.escrow.case(reference).step == stage
+    assert deliver_due(services.db, smtp_settings) == 3
+    invoice, legal, court = smtp.mailbox.received[1:]
+    assert "Rechnung" in pdf_text(attachments(invoice)[f"{opened.public_code}-invoice.pdf"])
+    assert "Demo-Kanzlei" in pdf_text(attachments(legal)[f"{opened.public_code}-legal_letter.pdf"])
+    assert court["To"] == "kanzlei@example.org"  # the court file goes to the partner lawyer
+    archive = attachments(court)[f"{opened.public_code}-case-file.zip"]
+    with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+        names = zipped.namelist()
+    assert {"chain/proofs.json", "evidence/registered_image", "letters/post_licensing_letter.pdf",
+            "letters/invoice.pdf", "letters/legal_letter.pdf"} <= set(names)
+    assert any(name.startswith("mails/") for name in names)
+    with services.db.session() as db:
+        logged = db.scalars(select(TimelineEntry).where(TimelineEntry.case_id == opened.case_id,
+                                                        TimelineEntry.event == "chain_logged")).all()
+        stored_archive = db.scalar(select(CaseDocument).where(CaseDocument.kind == "case_archive"))
+    assert hashlib.sha256(archive).hexdigest() == stored_archive.sha256 == logged[-1].detail["document_sha256"]
+    assert hashlib.sha256(archive).hexdigest() in pdf_text(attachments(court)[f"{opened.public_code}-court_file.pdf"])
+    assert env.escrow.case(reference).commission_bps == 5000  # raised at the legal letter, as Germany's terms allow
+
+    payer = chain.w3.eth.accounts[3]
+    env.escrow.pay(reference, 5 * 10**16, payer)  # instalments
+    assert env.escrow.pay(reference, 10 * 10**16, payer).step == "settled"
+
+
+def test_hold__stops_the_clock_and_close_logs_on_chain(services, chain, smtp):
+    setup = register_with_mandate(services, chain, seed=62)
+    opened = open_test_case(setup)
+    with pytest.raises(Forbidden):
+        hold(setup.env, opened.case_id, "0x" + "99" * 20, "not mine")
+    hold(setup.env, opened.case_id, setup.owner.address, "talking to them")
+    later(setup, 30)
+    assert escalate_due(setup.env)["escalated"] == 0
+    resume(setup.env, opened.case_id, setup.owner.address)
+    close(setup.env, opened.case_id, setup.owner.address, "settled privately")
+    with services.db.session() as db:
+        case = db.get(Case, opened.case_id)
+        events = [e.event for e in case.timeline]
+    assert case.status == "closed" and case.stage == "post_licensing_letter"
+    assert events[-2:] == ["closed", "chain_logged"] and "held" in events and "resumed" in events
+    assert setup.env.escrow.case(bytes.fromhex(case.reference[2:])).step == "closed"
+
+
+def test_licence_found_before_a_letter__closes_the_case_and_sends_nothing(services, chain, smtp):
+    setup = register_with_mandate(services, chain, seed=63)
+    opened = open_test_case(setup)
+    setup.env.is_licensed = lambda registration_id, domain: domain == "shop.beispiel.de"
+    later(setup, 15)
+    escalate_due(setup.env)
+    with services.db.session() as db:
+        case = db.get(Case, opened.case_id)
+        mails = db.scalars(select(OutboxMessage)).all()
+    assert (case.status, case.stage) == ("closed", "post_licensing_letter")
+    assert [m.idempotency_key.split(":")[2] for m in mails] == ["post_licensing_letter"]  # no invoice
+    with pytest.raises(CaseNotViable) as refused:
+        open_test_case(setup, origin="https://shop.beispiel.de")
+    assert any("holds a licence" in failure for failure in refused.value.details["failures"])
+
+
+def test_open_case__says_every_check_that_failed(services, chain):
+    setup = register_with_mandate(services, chain, seed=64)
+    with pytest.raises(CaseNotViable) as refused:
+        open_test_case(setup, origin="https://startup.io", country=None, still_online=False,
+                       recipient=Recipient("X", ""))
+    failures = " | ".join(refused.value.details["failures"])
+    assert "country (not found) is not among the supported" in failures
+    assert "no contact address was found" in failures
+    assert "no longer online" in failures
+    with services.db.session() as db:
+        assert db.scalars(select(Case)).all() == []  # nothing half-written
+
+
+def test_ladder__stops_at_the_invoice_where_no_legal_stages_exist(services, chain):
+    setup = register_with_mandate(services, chain, seed=65)
+    opened = open_test_case(setup, origin="https://example.af", country="AF", factor="1")
+    for _ in range(3):
+        later(setup, 15)
+        escalate_due(setup.env)
+    with services.db.session() as db:
+        case = db.get(Case, opened.case_id)
+        events = [e.event for e in case.timeline]
+    assert case.stage == "invoice" and case.deadline is None and "ladder_ended" in events
