@@ -330,5 +330,10 @@ def status() -> None:
     console.print(table)
 
 
+from backend.cli_cases import cases  # noqa: E402  (it uses the helpers above)
+
+main.add_command(cases)
+
+
 if __name__ == "__main__":
     main()
