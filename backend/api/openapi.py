@@ -97,6 +97,30 @@ SCHEMAS = {
         },
     },
 }
+# enforcement: the letter recipient's side (case code in the path, secret in X-Case-Secret)
+_CASE_SECRET = {"name": "X-Case-Secret", "in": "header", "required": True, "schema": {"type": "string"}}
+_CASE_CODE = _path_param("reference", {"type": "string", "example": "CT-1A2B3C4D"})
+ENFORCEMENT_PATHS = {
+    "/api/v1/responses/{reference}": {
+        "get": _op("A letter's case as its recipient sees it: evidence, registration proof, mandate, the claim "
+                   "with its calculation, what is paid and outstanding (decimal strings), and the transaction "
+                   "that pays `amount` (default: everything outstanding) into the settlement escrow",
+                   auth=False, errors=(400, 401, 429),
+                   params=[_CASE_CODE, _CASE_SECRET, _query("amount", {"type": "string", "pattern": "^[0-9]+$"})]),
+    },
+    "/api/v1/responses/{reference}/licence-proof": {
+        "post": _op("Upload a licence you hold (field `file`, optional `note`); the case pauses for the owner's review",
+                    auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
+                    multipart={"type": "object", "required": ["file"],
+                               "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}}),
+    },
+    "/api/v1/responses/{reference}/dispute": {
+        "post": _op("Dispute the claim with a message; the case pauses until the owner or operator answers",
+                    auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
+                    body={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}),
+    },
+}
+
 REG = {"$ref": "#/components/schemas/Registration"}
 IMG = {"$ref": "#/components/schemas/Image"}
 
@@ -199,6 +223,7 @@ def document() -> dict:
             "patch": _op(f"Rename one of your {kind}", body=NAME, errors=(400, 404, 409),
                          params=[_path_param("group_id", {"type": "integer"})])
         }
+    paths.update(ENFORCEMENT_PATHS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Copytrack API", "version": "1",
