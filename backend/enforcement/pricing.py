@@ -12,9 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from backend.enforcement.jurisdictions import Jurisdiction
-from backend.errors import InvalidInput
+from backend.enforcement.models import CollectionPrice
+from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.marketplace.typed_data import ETH, LICENCE_TYPES
+from backend.models import Collection, Image
 
 LICENCE_NAMES = {number: name for name, number in LICENCE_TYPES.items()}
 
@@ -102,3 +107,38 @@ def price_claim(price: LicencePrice, jurisdiction: Jurisdiction, *, damages_fact
         )
     return Claim(price.amount, factor, jurisdiction.max_damages_factor, total, minimum, price.asset or ETH,
                  jurisdiction.country, price.source, price.reference, price.licence_type)
+
+
+def set_collection_price(db: Session, owner: str, collection_id: int, licence_type: str, amount: int, minimum: int,
+                         asset: str = ETH) -> CollectionPrice:
+    """The owner's price for a licence of `licence_type` to any image of their collection."""
+    collection = db.get(Collection, collection_id)
+    if collection is None:
+        raise NotFound(f"no collection {collection_id}")
+    if collection.owner.lower() != owner.lower():
+        raise Forbidden(f"collection {collection_id} is not yours")
+    if licence_type not in LICENCE_TYPES:
+        raise InvalidInput(f"unknown licence type {licence_type!r}; one of {sorted(LICENCE_TYPES)}")
+    if not 0 < int(minimum) <= int(amount):
+        raise InvalidInput(f"the price must be above 0 and the least you accept between 1 and the price ({amount}), got {minimum}")
+    row = db.scalar(select(CollectionPrice).where(CollectionPrice.collection_id == collection_id,
+                                                  CollectionPrice.licence_type == licence_type))
+    if row is None:
+        row = CollectionPrice(collection_id=collection_id, licence_type=licence_type)
+        db.add(row)
+    row.amount, row.minimum, row.asset = str(int(amount)), str(int(minimum)), asset
+    db.flush()
+    return row
+
+
+def collection_price(db: Session, registration_id: str, owner: str, licence_type: str) -> tuple[LicencePrice, int] | None:
+    """The price (and the owner's minimum) set for the collection holding the registered image."""
+    image = db.scalar(select(Image).where(Image.sha256 == registration_id, Image.owner == owner))
+    if image is None or image.collection_id is None:
+        return None
+    row = db.scalar(select(CollectionPrice).where(CollectionPrice.collection_id == image.collection_id,
+                                                  CollectionPrice.licence_type == licence_type))
+    if row is None:
+        return None
+    name = db.get(Collection, image.collection_id).name
+    return LicencePrice(int(row.amount), row.asset, licence_type, "collection", name), int(row.minimum)

@@ -44,3 +44,27 @@ def test_price_claim__with_a_minimum_above_the_claim__is_refused():
 def test_claim__survives_the_round_trip_through_the_case_record():
     claim = price_claim(PRICE, TABLE["US"], damages_factor=Decimal("2.5"), minimum=10**17)
     assert Claim.from_dict(claim.as_dict()) == claim
+
+
+def test_collection_price__is_the_owners_and_prices_the_claim(database):
+    from backend.enforcement.pricing import collection_price, set_collection_price
+    from backend.errors import Forbidden
+    from backend.models import Collection, Image
+
+    owner, sha = "0x" + "0A" * 20, "0x" + "3c" * 32
+    with database.session() as db:
+        alps = Collection(owner=owner, name="Alps")
+        db.add(alps)
+        db.flush()
+        db.add(Image(owner=owner, sha256=sha, phash="0" * 16, cid="bafy", mime="image/png", width=1, height=1, size=1,
+                     collection_id=alps.id, status="registered"))
+        with pytest.raises(Forbidden):
+            set_collection_price(db, "0x" + "0B" * 20, alps.id, "standard", 10**17, 10**17)
+        with pytest.raises(InvalidInput):
+            set_collection_price(db, owner, alps.id, "standard", 10**17, 2 * 10**17)
+        set_collection_price(db, owner, alps.id, "standard", 10**17, 8 * 10**16)
+    with database.session() as db:
+        price, minimum = collection_price(db, sha, owner, "standard")
+        assert collection_price(db, sha, owner, "exclusive") is None
+    claim = price_claim(price, TABLE["DE"], damages_factor="2", minimum=minimum)
+    assert (claim.total, claim.minimum, claim.price_reference) == (2 * 10**17, 8 * 10**16, "Alps")
