@@ -65,6 +65,7 @@ class Settings:
     # days a letter gives before the next stage, the public address letters link to, outgoing mail
     enforcement_partners_file: str = ""
     enforcement_stage_days: int = 14
+    enforcement_min_verification_level: int = 0  # the owner's level (register attestations) a case needs
     public_url: str = ""  # default: http://host:port
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -102,6 +102,7 @@ class Services:
             case_manager=operator(self.settings.deployer_key).address,
             public_url=self.settings.resolved_public_url,
             stage_days=self.settings.enforcement_stage_days,
+            min_verification_level=self.settings.enforcement_min_verification_level,
             read_content=read_content,
             is_licensed=lambda registration_id, domain: licensed_on_marketplace(
                 market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"]),

@@ -58,10 +58,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def enqueue(db: Session, *, key: str, to: str, subject: str, body: str, case_id: int | None = None,
             attachments: Iterable[Attachment] = (), sender_domain: str = "copytrack.invalid") -> OutboxMessage:
     """The message for `key`, queued now unless it was queued before (then returned unchanged)."""

@@ -115,6 +115,7 @@ def test_licence_found_before_a_letter__closes_the_case_and_sends_nothing(servic
 
 def test_open_case__says_every_check_that_failed(services, chain):
     setup = register_with_mandate(services, chain, seed=64)
+    setup.env.min_verification_level = 1
     with pytest.raises(CaseNotViable) as refused:
         open_test_case(setup, origin="https://startup.io", country=None, still_online=False,
                        recipient=Recipient("X", ""))
@@ -122,6 +123,7 @@ def test_open_case__says_every_check_that_failed(services, chain):
     assert "country (not found) is not among the supported" in failures
     assert "no contact address was found" in failures
     assert "no longer online" in failures
+    assert "verification level is 0; enforcement needs 1" in failures
     with services.db.session() as db:
         assert db.scalars(select(Case)).all() == []  # nothing half-written
 
