@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from backend.api import auth, errors, gateway, groups, images, limits, openapi, public
+from backend.api import cases as enforcement_cases
 from backend.api import responses as enforcement_responses
 from backend.config import Settings, load_settings
 from backend.services import Services
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(enforcement_responses.bp)
+    app.register_blueprint(enforcement_cases.bp)
     limits.init_app(app, settings)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

@@ -66,6 +66,7 @@ class Settings:
     enforcement_partners_file: str = ""
     enforcement_stage_days: int = 14
     enforcement_min_verification_level: int = 0  # the owner's level (register attestations) a case needs
+    enforcement_operators: str = ""  # comma-separated addresses that may act on every case
     public_url: str = ""  # default: http://host:port
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -97,6 +98,10 @@ class Settings:
     @property
     def resolved_matcher_snapshot_dir(self) -> Path:
         return Path(self.matcher_snapshot_dir) if self.matcher_snapshot_dir else self.data_dir / "matcher"
+
+    @property
+    def operator_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip().lower() for a in self.enforcement_operators.split(",") if a.strip())
 
     @property
     def resolved_public_url(self) -> str:

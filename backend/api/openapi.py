@@ -100,7 +100,32 @@ SCHEMAS = {
 # enforcement: the letter recipient's side (case code in the path, secret in X-Case-Secret)
 _CASE_SECRET = {"name": "X-Case-Secret", "in": "header", "required": True, "schema": {"type": "string"}}
 _CASE_CODE = _path_param("reference", {"type": "string", "example": "CT-1A2B3C4D"})
+_CASE_ID = _path_param("case_id", {"type": "integer"})
+_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
 ENFORCEMENT_PATHS = {
+    "/api/v1/mandates/typed-data": {
+        "get": _op("The EIP-712 mandate for one of your registrations (integers as decimal strings), for your wallet to sign",
+                   errors=(400, 403, 404), params=[_query("registration_id", {"type": "string"}), _query("days", {"type": "integer"})]),
+    },
+    "/api/v1/mandates": {
+        "post": _op("Record your signed mandate on the settlement escrow (the platform pays the gas)", ok=201,
+                    errors=(400, 403, 422),
+                    body={"type": "object", "required": ["typed_data", "signature"],
+                          "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
+    },
+    "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=())},
+    "/api/v1/cases/{case_id}": {
+        "get": _op("A case: evidence, claim, escrow state, timeline, documents, conversation", errors=(404,), params=[_CASE_ID]),
+    },
+    "/api/v1/cases/{case_id}/hold": {"post": _op("Stop the case's clock", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID])},
+    "/api/v1/cases/{case_id}/resume": {"post": _op("Restart a held or paused case", errors=(403, 404, 409), params=[_CASE_ID])},
+    "/api/v1/cases/{case_id}/close": {
+        "post": _op("Close the case (logged on the escrow)", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID]),
+    },
+    "/api/v1/cases/{case_id}/messages": {
+        "post": _op("Write in the case conversation", ok=201, errors=(400, 404), params=[_CASE_ID],
+                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+    },
     "/api/v1/responses/{reference}": {
         "get": _op("A letter's case as its recipient sees it: evidence, registration proof, mandate, the claim "
                    "with its calculation, what is paid and outstanding (decimal strings), and the transaction "
