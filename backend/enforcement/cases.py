@@ -82,6 +82,7 @@ class FoundCopy:
     image_url: str
     found_at: datetime
     warc_cid: str | None = None
+    copy_cid: str | None = None  # the image as fetched, stored in IPFS with the crawler's evidence
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,8 @@ def open_case(env: Enforcement, *, registration_id: str, rights_holder: str, cop
             secret_hash=_hash_secret(secret), registration_id=registration_id, rights_holder=rights_holder,
             domain=domain, country=jurisdiction.country, language=jurisdiction.letter_language,
             hit_ids=list(copy.hit_ids), page_url=copy.page_url, image_url=copy.image_url, warc_cid=copy.warc_cid,
-            found_at=copy.found_at, recipient_name=recipient.name, recipient_email=recipient.email,
+            copy_cid=copy.copy_cid, found_at=copy.found_at, recipient_name=recipient.name,
+            recipient_email=recipient.email,
             recipient_address=recipient.address, claim=claim.as_dict(), mandate=mandate, stage="opened",
             status="active", pending_step="opened", commission_bps=jurisdiction.commission_bps,
         )
@@ -214,7 +216,8 @@ def _context(env: Enforcement, db: Session, case: Case, kind: str, issued: datet
             registration.id, registration.owner, registration.tx_hash, registration.registered_at, registration.cid,
             f"{env.public_url}/verify/{registration.id}", env.read_content(registration.cid),
         ),
-        evidence=Evidence(case.page_url, case.image_url, _aware(case.found_at), case.warc_cid, None),
+        evidence=Evidence(case.page_url, case.image_url, _aware(case.found_at), case.warc_cid,
+                          env.read_content(case.copy_cid) if case.copy_cid else None),
         domain=case.domain, claim=Claim.from_dict(case.claim),
         mandate=MandateProof(message["owner"], message["agent"], int(message["expiry"]), int(message["nonce"]),
                              case.mandate["signature"]),
@@ -233,6 +236,10 @@ def _case_archive(env: Enforcement, db: Session, case: Case) -> tuple[bytes, lis
         warc = env.read_content(case.warc_cid)
         if warc is not None:
             files["evidence/page.warc.gz"] = warc
+    if case.copy_cid:
+        found = env.read_content(case.copy_cid)
+        if found is not None:
+            files["evidence/copy_found"] = found
     registration = db.get(Registration, case.registration_id)
     registered = env.read_content(registration.cid)
     if registered is not None:
@@ -246,7 +253,7 @@ def _case_archive(env: Enforcement, db: Session, case: Case) -> tuple[bytes, lis
                          "registered_at": registration.registered_at, "cid": registration.cid},
         "case": {"reference": case.reference, "escrow": env.escrow.address, "mandate": case.mandate},
         "evidence": {"page_url": case.page_url, "image_url": case.image_url, "warc_cid": case.warc_cid,
-                     "found_at": _aware(case.found_at).isoformat(), "hit_ids": case.hit_ids},
+                     "copy_cid": case.copy_cid, "found_at": _aware(case.found_at).isoformat(), "hit_ids": case.hit_ids},
         "timeline": [{"at": _aware(e.at).isoformat(), "actor": e.actor, "event": e.event, "detail": e.detail}
                      for e in db.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id).order_by(TimelineEntry.id))],
     }

@@ -55,6 +55,7 @@ class Case(Base):
     page_url: Mapped[str] = mapped_column(Text)
     image_url: Mapped[str] = mapped_column(Text)
     warc_cid: Mapped[str | None] = mapped_column(String(100))
+    copy_cid: Mapped[str | None] = mapped_column(String(100))  # the copy's bytes as fetched, in the IPFS store
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recipient_name: Mapped[str] = mapped_column(String(300))
     recipient_email: Mapped[str] = mapped_column(String(320))

@@ -50,12 +50,13 @@ def register_with_mandate(services, chain, seed: int = 61) -> Setup:
 
 
 def open_test_case(setup: Setup, origin: str = "https://shop.beispiel.de", country: str = "DE", factor: str = "1.5",
-                   **overrides):
+                   copy_cid: str | None = None, **overrides):
     claim = price_claim(LicencePrice(10**17, ETH, "standard", "collection", "Alps"), setup.env.jurisdictions[country or "DE"],
                         damages_factor=factor)
     values = dict(
         registration_id=setup.registration_id, rights_holder=setup.owner.address,
-        copy=FoundCopy((7,), f"{origin}/blog/post", f"{origin}/img/alps.png", setup.now[0] - timedelta(days=1), None),
+        copy=FoundCopy((7,), f"{origin}/blog/post", f"{origin}/img/alps.png", setup.now[0] - timedelta(days=1), None,
+                       copy_cid),
         recipient=Recipient("Beispiel GmbH", "recht@beispiel.test", "Musterstraße 1, Berlin"), country=country,
         claim=claim, mandate=setup.mandate, still_online=True,
     )

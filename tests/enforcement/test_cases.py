@@ -15,7 +15,13 @@ from backend.enforcement.cases import CaseNotViable, Recipient, close, escalate_
 from backend.enforcement.mail import deliver_due
 from backend.enforcement.models import Case, CaseDocument, OutboxMessage, TimelineEntry
 from backend.errors import Forbidden
+from backend.enforcement.contacts import discover_contacts
+from backend.enforcement.country import detect_country
 from tests.enforcement.ladder import open_test_case, register_with_mandate
+from tests.enforcement.sites import Site, fetch
+from tests.images import encode, picture
+
+HTML = "text/html; charset=utf-8"
 
 
 def pdf_text(data: bytes) -> str:
@@ -33,7 +39,20 @@ def later(setup, days: int) -> None:
 def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, smtp):
     setup = register_with_mandate(services, chain)
     env, smtp_settings = setup.env, smtp.settings()
-    opened = open_test_case(setup)
+    copy = encode(picture(61, (320, 240)).resize((200, 150)), "JPEG")  # the registered picture, resized
+    pages = {
+        "/": (HTML, '<a href="/impressum">Impressum</a>'),
+        "/impressum": (HTML, "<p>Beispiel GmbH</p><p>Musterstraße 1, 10115 Berlin, Deutschland</p>"
+                             "<p>recht@beispiel.test</p>"),
+        "/img/alps.png": ("image/jpeg", copy),
+    }
+    with Site(pages) as site:  # the infringer's site, as the crawler found it
+        contacts = discover_contacts(site.origin, fetch)
+        country = detect_country(site.origin, contacts.imprint_text)
+        still_online = fetch(f"{site.origin}/img/alps.png") is not None
+        opened = open_test_case(setup, origin=site.origin, country=country.country, still_online=still_online,
+                                copy_cid=services.store.add(copy),
+                                recipient=Recipient("Beispiel GmbH", contacts.best_email, "Musterstraße 1, Berlin"))
     with services.db.session() as db:
         reference = bytes.fromhex(db.get(Case, opened.case_id).reference[2:])
     escrow_case = env.escrow.case(reference)
@@ -44,6 +63,7 @@ def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, 
     assert letter["To"] == "recht@beispiel.test" and opened.public_code in letter["Subject"]
     pdf = attachments(letter)[f"{opened.public_code}-post_licensing_letter.pdf"]
     text = pdf_text(pdf)
+    assert sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages) == 2  # registered image and copy
     assert opened.secret in text and opened.public_code in text and "Nachlizenzierung" in text  # German: a .de site
 
     assert escalate_due(env)["escalated"] == 0  # the deadline has not passed
@@ -63,7 +83,7 @@ def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, 
     archive = attachments(court)[f"{opened.public_code}-case-file.zip"]
     with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
         names = zipped.namelist()
-    assert {"chain/proofs.json", "evidence/registered_image", "letters/post_licensing_letter.pdf",
+    assert {"chain/proofs.json", "evidence/registered_image", "evidence/copy_found", "letters/post_licensing_letter.pdf",
             "letters/invoice.pdf", "letters/legal_letter.pdf"} <= set(names)
     assert any(name.startswith("mails/") for name in names)
     with services.db.session() as db:

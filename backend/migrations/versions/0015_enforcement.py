@@ -2,7 +2,7 @@
 
 Revision ID: 0015_enforcement
 Revises: 0002
-Create Date: 2026-12-04 20:57:21.673194
+Create Date: 2026-12-04 21:20:02.316309
 """
 
 from alembic import op
@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('page_url', sa.Text(), nullable=False),
     sa.Column('image_url', sa.Text(), nullable=False),
     sa.Column('warc_cid', sa.String(length=100), nullable=True),
+    sa.Column('copy_cid', sa.String(length=100), nullable=True),
     sa.Column('found_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('recipient_name', sa.String(length=300), nullable=False),
     sa.Column('recipient_email', sa.String(length=320), nullable=False),
