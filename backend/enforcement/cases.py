@@ -370,11 +370,35 @@ def _settle_chain(env: Enforcement, case_id: int) -> None:
             _timeline(db, case, env.case_manager, "chain_logged", env.clock(), **detail)
 
 
+def record_settlements(env: Enforcement) -> int:
+    """Marks open cases the escrow shows fully paid as settled (the escrow's own state is the
+    truth; the multi-contract indexer will deliver the same as events)."""
+    settled = 0
+    with env.database.session() as db:
+        open_cases = db.execute(select(Case.id, Case.reference).where(Case.status.in_(OPEN_STATUSES))).all()
+    for case_id, reference in open_cases:
+        try:
+            on_chain = env.escrow.case(bytes.fromhex(reference[2:]))
+        except SettlementError:
+            continue  # not opened on the escrow yet: the pending step will do it
+        if on_chain.step != "settled":
+            continue
+        with env.database.session() as db:
+            case = db.get(Case, case_id)
+            if case.status in OPEN_STATUSES:
+                case.status, case.deadline = "settled", None
+                _timeline(db, case, "escrow", "settled", env.clock(), amount_paid=str(on_chain.amount_paid),
+                          commission_bps=on_chain.commission_bps)
+                settled += 1
+    return settled
+
+
 def escalate_due(env: Enforcement) -> dict[str, int]:
-    """The scheduler's job: finish owed chain logs, then move every active case whose deadline
-    passed one rung up. Safe to kill and re-run at any point (see the module docstring)."""
+    """The scheduler's job: record settlements, finish owed chain logs, then move every active
+    case whose deadline passed one rung up. Safe to kill and re-run at any point (see the module
+    docstring)."""
     now = env.clock()
-    counts = {"chain": 0, "escalated": 0, "ended": 0, "failed": 0}
+    counts = {"settled": record_settlements(env), "chain": 0, "escalated": 0, "ended": 0, "failed": 0}
     with env.database.session() as db:
         owed = db.scalars(select(Case.id).where(Case.pending_step.is_not(None)).order_by(Case.id)).all()
         due = db.scalars(select(Case.id).where(Case.status == "active", Case.deadline.is_not(None),

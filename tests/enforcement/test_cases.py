@@ -96,7 +96,13 @@ def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, 
 
     payer = chain.w3.eth.accounts[3]
     env.escrow.pay(reference, 5 * 10**16, payer)  # instalments
+    assert escalate_due(env)["settled"] == 0  # an instalment does not settle
     assert env.escrow.pay(reference, 10 * 10**16, payer).step == "settled"
+    assert escalate_due(env)["settled"] == 1
+    assert escalate_due(env)["settled"] == 0
+    with services.db.session() as db:
+        case = db.get(Case, opened.case_id)
+        assert case.status == "settled" and case.timeline[-1].detail["amount_paid"] == str(15 * 10**16)
 
 
 def test_hold__stops_the_clock_and_close_logs_on_chain(services, chain, smtp):

@@ -104,8 +104,8 @@ def test_escalation_killed_mid_way__run_again__sends_nothing_twice(services, cha
     assert setup.env.escrow.case(second_reference).step == "invoice"  # the chain got it before the kill
 
     setup.env.clock = lambda: datetime.now(timezone.utc)
-    assert escalate_due(setup.env) == {"chain": 1, "escalated": 0, "ended": 0, "failed": 0}
-    assert escalate_due(setup.env) == {"chain": 0, "escalated": 0, "ended": 0, "failed": 0}
+    assert escalate_due(setup.env) == {"settled": 0, "chain": 1, "escalated": 0, "ended": 0, "failed": 0}
+    assert escalate_due(setup.env) == {"settled": 0, "chain": 0, "escalated": 0, "ended": 0, "failed": 0}
     assert deliver_due(services.db, smtp.settings()) == 2
     subjects = sorted(mail["Subject"] for mail in smtp.mailbox.received)
     assert len(subjects) == 4 and len(set(subjects)) == 4  # two letters, two invoices, none twice
