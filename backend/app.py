@@ -8,6 +8,7 @@ from flask import Flask
 
 from backend.api import auth, errors, gateway, groups, images, limits, openapi, public
 from backend.api import cases as enforcement_cases
+from backend.api import lawyers as enforcement_lawyers
 from backend.api import responses as enforcement_responses
 from backend.config import Settings, load_settings
 from backend.services import Services
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.register_blueprint(blueprint)
     app.register_blueprint(enforcement_responses.bp)
     app.register_blueprint(enforcement_cases.bp)
+    app.register_blueprint(enforcement_lawyers.bp)
     limits.init_app(app, settings)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

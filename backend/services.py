@@ -7,6 +7,8 @@ the chain node is down, and picks the chain up when it comes back.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import threading
 from functools import cached_property
 
@@ -75,6 +77,20 @@ class Services:
             batch_blocks=self.settings.indexer_batch_blocks,
         )
 
+    @cached_property
+    def secret_key(self) -> str:
+        """The `secret_key` setting, else one generated once and kept (owner-only) in data_dir."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        path = self.settings.data_dir / "secret_key"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
     def enforcement(self):
         """The enforcement ladder wired to this deployment: the escrow (the deployer holds its case
         manager role), the marketplace's licence check, the IPFS store and the jurisdictions."""
@@ -103,6 +119,7 @@ class Services:
             public_url=self.settings.resolved_public_url,
             stage_days=self.settings.enforcement_stage_days,
             min_verification_level=self.settings.enforcement_min_verification_level,
+            signing_key=self.secret_key,
             read_content=read_content,
             is_licensed=lambda registration_id, domain: licensed_on_marketplace(
                 market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"]),

@@ -12,7 +12,8 @@ from backend.config import Settings
 
 PUBLIC_VIEWS = ("public.lookup",)
 # a letter's case code and secret must not be guessable by trying: same limit as the public views
-RESPONSE_VIEWS = ("responses.show", "responses.licence_proof", "responses.dispute")
+RESPONSE_VIEWS = ("responses.show", "responses.licence_proof", "responses.dispute", "lawyers.show_case",
+                  "lawyers.post_message")
 SIGN_IN_VIEWS = ("auth.nonce", "auth.login")
 
 

@@ -114,6 +114,15 @@ ENFORCEMENT_PATHS = {
                           "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
     },
     "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=())},
+    "/api/v1/lawyer/case": {
+        "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401,),
+                   params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}]),
+    },
+    "/api/v1/lawyer/case/messages": {
+        "post": _op("A partner lawyer writes in the case conversation", auth=False, ok=201, errors=(400, 401),
+                    params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}],
+                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+    },
     "/api/v1/cases/{case_id}": {
         "get": _op("A case: evidence, claim, escrow state, timeline, documents, conversation", errors=(404,), params=[_CASE_ID]),
     },

@@ -108,6 +108,7 @@ class Enforcement:
     claim_window: int = 86_400
     min_verification_level: int = 0
     sender_domain: str = "copytrack.invalid"
+    signing_key: str = ""  # signs the partner lawyers' links (the backend's secret key)
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,8 @@ def advance(env: Enforcement, case_id: int, stage: str, *, actor: str, secret: s
                     subject=f"{SUBJECTS[case.language][stage]} ({case.public_code})",
                     body=f"{SUBJECTS[case.language][stage]}: {case.public_code}\n{env.public_url}/respond",
                     attachments=attachments, sender_domain=env.sender_domain)
+            if stage in LEGAL_STAGES:
+                _brief_partner(env, db, case, stage)
             case.stage, case.pending_step = stage, stage
             # the court claim is the lawyer's from here: no deadline moves it further
             case.deadline = None if stage == LADDER[-1] else now + timedelta(days=env.stage_days)
@@ -326,6 +329,18 @@ def advance(env: Enforcement, case_id: int, stage: str, *, actor: str, secret: s
                       deadline=case.deadline.isoformat() if case.deadline else None)
     _settle_chain(env, case_id)
     return not closed
+
+
+def _brief_partner(env: Enforcement, db: Session, case: Case, stage: str) -> None:
+    """The partner firm gets the case through a signed link, once per legal stage."""
+    from backend.enforcement.lawyers import lawyer_link  # lawyers.py builds on this module
+
+    partner = env.jurisdictions[case.country].partner_for(case.language)
+    enqueue(db, key=f"case:{case.id}:{stage}:brief:{partner.email}", to=partner.email, case_id=case.id,
+            subject=f"Copytrack case {case.public_code}: {stage.replace('_', ' ')} ({case.domain})",
+            body=(f"The case {case.public_code} against {case.domain} reached the {stage.replace('_', ' ')} stage.\n"
+                  f"Evidence, letters, the mandate and the conversation: {lawyer_link(env, case.id, partner.email)}\n"),
+            sender_domain=env.sender_domain)
 
 
 def _settle_chain(env: Enforcement, case_id: int) -> None:

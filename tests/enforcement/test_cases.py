@@ -75,8 +75,10 @@ def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, 
             case = db.get(Case, opened.case_id)
             assert (case.stage, case.pending_step) == (stage, None)
         assert env.escrow.case(reference).step == stage
-    assert deliver_due(services.db, smtp_settings) == 3
-    invoice, legal, court = smtp.mailbox.received[1:]
+    assert deliver_due(services.db, smtp_settings) == 5
+    invoice, legal, legal_brief, court, court_brief = smtp.mailbox.received[1:]
+    assert legal_brief["To"] == court_brief["To"] == "kanzlei@example.org"
+    assert "/lawyer#" in legal_brief.get_content() and not list(legal_brief.iter_attachments())
     assert "Rechnung" in pdf_text(attachments(invoice)[f"{opened.public_code}-invoice.pdf"])
     assert "Demo-Kanzlei" in pdf_text(attachments(legal)[f"{opened.public_code}-legal_letter.pdf"])
     assert court["To"] == "kanzlei@example.org"  # the court file goes to the partner lawyer
