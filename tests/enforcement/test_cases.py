@@ -36,6 +36,7 @@ def later(setup, days: int) -> None:
     setup.now[0] += timedelta(days=days)
 
 
+@pytest.mark.postgres
 def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, smtp):
     setup = register_with_mandate(services, chain)
     env, smtp_settings = setup.env, smtp.settings()

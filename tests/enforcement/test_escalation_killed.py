@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from backend.enforcement.cases import escalate_due
@@ -75,6 +76,7 @@ class StallingRelay:
         self.server.server_close()
 
 
+@pytest.mark.postgres
 def test_escalation_killed_mid_way__run_again__sends_nothing_twice(services, chain, smtp, anvil):
     setup = register_with_mandate(services, chain, seed=71)
     first = open_test_case(setup, origin="https://one.beispiel.de")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from backend.enforcement.mail import (
@@ -19,6 +20,7 @@ from backend.enforcement.models import OutboxMessage
 from tests.backend.conftest import free_port
 
 PDF = b"%PDF-1.4 a letter"
+pytestmark = pytest.mark.postgres
 
 
 def queue(database, key="case:1:post_licensing_letter", to="recht@beispiel.test"):
