@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db import Database
@@ -45,7 +45,7 @@ from backend.enforcement.jurisdictions import Jurisdictions
 from backend.enforcement.mail import Attachment, build_email, enqueue
 from backend.enforcement.models import Case, CaseDocument, OutboxMessage, TimelineEntry
 from backend.enforcement.pricing import Claim
-from backend.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from backend.errors import ChainUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from backend.marketplace.settlement import SettlementError, SettlementEscrow
 from backend.marketplace.typed_data import domain_hash, normalise_domain
 from backend.models import Registration, Verification
@@ -65,6 +65,9 @@ SUBJECTS = {
            "legal_letter": "権利者代理人からの通知書", "court_claim": "訴訟用事件記録"},
 }
 OPEN_STATUSES = ("active", "held", "paused")
+# what a run of the job survives for one case and retries on the next: a refusal, or a chain
+# node that does not answer (web3's HTTP errors are OSErrors)
+CHAIN_FAILURES = (DomainError, SettlementError, OSError)
 
 
 class CaseNotViable(InvalidInput):
@@ -195,8 +198,14 @@ def open_case(env: Enforcement, *, registration_id: str, rights_holder: str, cop
         db.flush()
         _timeline(db, case, rights_holder, "opened", now, claim=claim.as_dict(), country=case.country)
         case_id = case.id
-    _settle_chain(env, case_id)
-    advance(env, case_id, "post_licensing_letter", actor=rights_holder, secret=secret)
+    try:
+        _settle_chain(env, case_id)
+        advance(env, case_id, "post_licensing_letter", actor=rights_holder, secret=secret)
+    except (SettlementError, OSError) as error:
+        raise ChainUnavailable(
+            f"case {case.public_code} is recorded, but the escrow could not open it ({error}); the scheduler "
+            "retries and then sends the first letter", case_id=case_id,
+        ) from error
     return OpenedCase(case_id, case.public_code, secret)
 
 
@@ -302,6 +311,8 @@ def advance(env: Enforcement, case_id: int, stage: str, *, actor: str, secret: s
             closed = False
             kind = DOCUMENT_OF_STAGE[stage]
             extra = {"secret": secret} if secret else {}
+            if secret:
+                case.secret_hash = _hash_secret(secret)
             document_hash, attachments = None, []
             if stage == "court_claim":
                 archive, contents = _case_archive(env, db, case)
@@ -416,31 +427,36 @@ def escalate_due(env: Enforcement) -> dict[str, int]:
     counts = {"settled": record_settlements(env), "chain": 0, "escalated": 0, "ended": 0, "failed": 0}
     with env.database.session() as db:
         owed = db.scalars(select(Case.id).where(Case.pending_step.is_not(None)).order_by(Case.id)).all()
-        due = db.scalars(select(Case.id).where(Case.status == "active", Case.deadline.is_not(None),
-                                               Case.deadline <= now).order_by(Case.id)).all()
+        # a case still at "opened" had its first letter interrupted (the escrow was unreachable)
+        due = db.scalars(select(Case.id).where(
+            Case.status == "active",
+            or_(Case.stage == "opened", and_(Case.deadline.is_not(None), Case.deadline <= now)),
+        ).order_by(Case.id)).all()
     for case_id in owed:
         try:
             _settle_chain(env, case_id)
             counts["chain"] += 1
-        except (DomainError, SettlementError) as error:
+        except CHAIN_FAILURES as error:
             counts["failed"] += 1
             log.warning("case %s: the chain log failed (%s); retried on the next run", case_id, error)
     for case_id in due:
         with env.database.session() as db:
             case = db.get(Case, case_id)
-            if case.stage not in LADDER or case.stage == LADDER[-1]:
-                continue
-            next_stage = LADDER[LADDER.index(case.stage) + 1]
+            if case.stage == LADDER[-1] or case.pending_step is not None:
+                continue  # the lawyer's from here / its chain log is still owed
+            next_stage = LADDER[LADDER.index(case.stage) + 1] if case.stage in LADDER else LADDER[0]
             if next_stage in LEGAL_STAGES and not env.jurisdictions[case.country].legal_stages:
                 case.deadline = None
                 _timeline(db, case, "scheduler", "ladder_ended", now,
                           reason=f"no legal stages in {case.country}; the owner decides (hold, close or takedown)")
                 counts["ended"] += 1
                 continue
+        # the first letter prints a new secret: the one made at opening was never delivered
+        secret = secrets.token_urlsafe(12) if next_stage == LADDER[0] else None
         try:
-            if advance(env, case_id, next_stage, actor="scheduler"):
+            if advance(env, case_id, next_stage, actor="scheduler", secret=secret):
                 counts["escalated"] += 1
-        except (DomainError, SettlementError) as error:
+        except CHAIN_FAILURES as error:
             counts["failed"] += 1
             log.warning("case %s: escalation to %s failed (%s); retried on the next run", case_id, next_stage, error)
     return counts

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from backend.enforcement.cases import CaseNotViable, Recipient, close, escalate_due, hold, resume
 from backend.enforcement.mail import deliver_due
 from backend.enforcement.models import Case, CaseDocument, OutboxMessage, TimelineEntry
-from backend.errors import Forbidden
+from backend.errors import ChainUnavailable, Forbidden
 from backend.enforcement.contacts import discover_contacts
 from backend.enforcement.country import detect_country
 from tests.enforcement.ladder import open_test_case, register_with_mandate
@@ -167,3 +167,26 @@ def test_ladder__stops_at_the_invoice_where_no_legal_stages_exist(services, chai
         case = db.get(Case, opened.case_id)
         events = [e.event for e in case.timeline]
     assert case.stage == "invoice" and case.deadline is None and "ladder_ended" in events
+
+
+def test_open_case__escrow_refuses__case_kept_and_first_letter_sent_once_it_opens(services, chain):
+    setup = register_with_mandate(services, chain, seed=66)
+    manager = setup.env.case_manager
+    setup.env.case_manager = chain.w3.eth.accounts[5]  # holds no case manager role: the escrow refuses
+    with pytest.raises(ChainUnavailable) as refused:
+        open_test_case(setup)
+    assert "the scheduler retries" in refused.value.message
+    with services.db.session() as db:
+        [case] = db.scalars(select(Case)).all()
+        assert (case.stage, case.pending_step) == ("opened", "opened")
+        assert db.scalars(select(OutboxMessage)).all() == []
+    assert escalate_due(setup.env)["failed"] == 1  # still refused: nothing sent
+    setup.env.case_manager = manager
+    assert escalate_due(setup.env)["escalated"] == 1
+    assert escalate_due(setup.env)["escalated"] == 0
+    with services.db.session() as db:
+        case = db.get(Case, case.id)
+        [letter] = db.scalars(select(OutboxMessage)).all()
+    assert case.stage == "post_licensing_letter" and case.pending_step is None
+    assert setup.env.escrow.case(bytes.fromhex(case.reference[2:])).step == "post_licensing_letter"
+    assert letter.idempotency_key.startswith(f"case:{case.id}:post_licensing_letter")
