@@ -91,12 +91,19 @@ class Services:
             file.write(secrets.token_hex(32))
         return path.read_text().strip()
 
+    @cached_property
+    def jurisdictions(self):
+        """The enforcement jurisdictions, read and validated once (a bad operator file fails here,
+        with the entry named)."""
+        from backend.enforcement.jurisdictions import load_jurisdictions
+
+        return load_jurisdictions(self.settings.enforcement_partners_file or None)
+
     def enforcement(self):
         """The enforcement ladder wired to this deployment: the escrow (the deployer holds its case
         manager role), the marketplace's licence check, the IPFS store and the jurisdictions."""
         from backend.chain.client import operator
         from backend.enforcement.cases import Enforcement, licensed_on_marketplace
-        from backend.enforcement.jurisdictions import load_jurisdictions
         from backend.marketplace import LicenseMarket, SettlementEscrow
 
         require_connection(self.w3)
@@ -113,7 +120,7 @@ class Services:
 
         return Enforcement(
             database=self.db,
-            jurisdictions=load_jurisdictions(self.settings.enforcement_partners_file or None),
+            jurisdictions=self.jurisdictions,
             escrow=SettlementEscrow(self.w3, deployment.address("SettlementEscrow")),
             case_manager=operator(self.settings.deployer_key).address,
             public_url=self.settings.resolved_public_url,
