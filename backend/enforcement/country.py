@@ -91,7 +91,7 @@ def _country_names() -> list[tuple[re.Pattern, str]]:
     patterns = []
     for name, code in sorted(names.items(), key=lambda item: -len(item[0])):
         # CJK names have no word boundaries; Latin ones must stand as whole words.
-        boundary = "" if not name.isascii() and not name[0].isalpha() or re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", name) else r"\b"
+        boundary = "" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", name) else r"\b"
         patterns.append((re.compile(boundary + re.escape(name) + boundary), code))
     return patterns
 

@@ -10,7 +10,7 @@ CID font HeiseiMin-W3, so no font file ships with the project.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -102,7 +102,6 @@ class DocumentContext:
     archive_sha256: str | None = None
     archive_contents: tuple[str, ...] = ()
     timeline: tuple[tuple[str, str], ...] = ()  # (when, what)
-    extra: dict = field(default_factory=dict)
 
 
 def format_amount(amount: int, asset: str) -> str:
