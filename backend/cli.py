@@ -18,6 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 from siwe import SiweMessage
 
+from backend.cli_cases import cases
 from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
 from ipfs import open_store
@@ -51,6 +52,7 @@ def main(ctx: click.Context) -> None:
 
 
 main.add_command(ipfs_group)
+main.add_command(cases)
 
 
 @main.command()
@@ -328,11 +330,6 @@ def status() -> None:
     except DomainError as exc:
         table.add_row("chain", f"[yellow]{exc.message}[/yellow]")
     console.print(table)
-
-
-from backend.cli_cases import cases  # noqa: E402  (it uses the helpers above)
-
-main.add_command(cases)
 
 
 if __name__ == "__main__":

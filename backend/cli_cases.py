@@ -10,18 +10,27 @@ from __future__ import annotations
 import json
 
 import click
+from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
 from backend.chain.client import operator
-from backend.cli import CliError, _settings, console
+from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
+
+# Not imported from backend.cli: `python -m backend.cli` runs that module as __main__, and
+# importing it back from here would load a second copy half-way.
+console = Console()
+CliError = click.ClickException
 
 
 def _services():
     from backend.services import Services
 
-    return Services(_settings())
+    try:
+        return Services(load_settings())
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _operator_env(services):

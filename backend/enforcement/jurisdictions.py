@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import pycountry
 
+from backend.config import ConfigError
 from backend.marketplace.settlement import MAX_COMMISSION_BPS, MIN_COMMISSION_BPS
 
 SHIPPED_FILE = Path(__file__).parent / "data" / "jurisdictions.toml"
@@ -30,8 +31,9 @@ COUNTRY_FIELDS = {
 }
 
 
-class JurisdictionError(ValueError):
-    """A jurisdiction or partner entry cannot be used (the message names file and entry)."""
+class JurisdictionError(ConfigError):
+    """A jurisdiction or partner entry cannot be used (the message names file and entry); a
+    configuration error, so `copytrack run` stops at start with it."""
 
 
 @dataclass(frozen=True)
