@@ -8,15 +8,28 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from backend.enforcement.cases import CaseNotViable, Recipient, close, escalate_due, hold, resume
-from backend.enforcement.mail import deliver_due
-from backend.enforcement.models import Case, CaseDocument, OutboxMessage, TimelineEntry
-from backend.errors import ChainUnavailable, Forbidden
+from backend.enforcement.cases import (
+    CaseNotViable,
+    FoundCopy,
+    Recipient,
+    close,
+    escalate_due,
+    hold,
+    open_case,
+    resume,
+)
 from backend.enforcement.contacts import discover_contacts
 from backend.enforcement.country import detect_country
+from backend.enforcement.mail import deliver_due
+from backend.enforcement.models import Case, CaseDocument, OutboxMessage, TimelineEntry
+from backend.enforcement.pricing import LicencePrice, price_claim
+from backend.errors import ChainUnavailable, Forbidden
+from backend.marketplace import ETH, LicenseMarket, domain_hash
 from tests.enforcement.ladder import open_test_case, register_with_mandate
 from tests.enforcement.sites import Site, fetch
 from tests.images import encode, picture
@@ -190,3 +203,32 @@ def test_open_case__escrow_refuses__case_kept_and_first_letter_sent_once_it_open
     assert case.stage == "post_licensing_letter" and case.pending_step is None
     assert setup.env.escrow.case(bytes.fromhex(case.reference[2:])).step == "post_licensing_letter"
     assert letter.idempotency_key.startswith(f"case:{case.id}:post_licensing_letter")
+
+
+def test_domain_licensed_on_the_marketplace__never_gets_a_letter(services, chain, smtp):
+    """A real licence bought on the LicenseMarket for two domains: a case for one is refused, and a
+    case opened on the other before the purchase closes at its next step without another letter."""
+    setup = register_with_mandate(services, chain, seed=67)
+    opened = open_test_case(setup, origin="https://shop.licensed.de")
+    market = LicenseMarket(services.w3, services.deployment().address("LicenseMarket"))
+    typed = market.build_offer(seller=setup.owner.address, registration_id=int(setup.registration_id, 16), price=10**16,
+                               expiry=int(setup.now[0].timestamp()) + 86_400 * 30)
+    signature = Account.sign_message(encode_typed_data(full_message=typed), setup.owner.key).signature
+    market.buy(typed, bytes(signature), chain.w3.eth.accounts[6],
+               [domain_hash("shop.licensed.de"), domain_hash("https://Blog.Licensed.de/")])
+
+    env = services.enforcement()  # the marketplace check as wired for production
+    env.clock = setup.env.clock
+    with pytest.raises(CaseNotViable) as refused:
+        open_case(env, registration_id=setup.registration_id, rights_holder=setup.owner.address,
+                  copy=FoundCopy((8,), "https://blog.licensed.de/post", "https://blog.licensed.de/a.png", setup.now[0]),
+                  recipient=Recipient("Blog", "blog@licensed.test"), country="DE",
+                  claim=price_claim(LicencePrice(10**17, ETH, "standard", "collection", "Alps"), env.jurisdictions["DE"]),
+                  mandate=setup.mandate, still_online=True)
+    assert refused.value.details["failures"] == ["blog.licensed.de holds a licence for this image on the marketplace"]
+    setup.now[0] += timedelta(days=15)
+    escalate_due(env)
+    with services.db.session() as db:
+        case = db.get(Case, opened.case_id)
+        keys = [m.idempotency_key for m in db.scalars(select(OutboxMessage))]
+    assert case.status == "closed" and [k.split(":")[2] for k in keys] == ["post_licensing_letter"]
