@@ -43,7 +43,7 @@ from backend.enforcement.documents import (
 )
 from backend.enforcement.jurisdictions import Jurisdictions
 from backend.enforcement.mail import Attachment, build_email, enqueue
-from backend.enforcement.models import Case, CaseDocument, OutboxMessage, TimelineEntry
+from backend.enforcement.models import Case, CaseDocument, CaseMessage, OutboxMessage, TimelineEntry
 from backend.enforcement.pricing import Claim
 from backend.errors import ChainUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from backend.marketplace.settlement import SettlementError, SettlementEscrow
@@ -351,6 +351,21 @@ def _brief_partner(env: Enforcement, db: Session, case: Case, stage: str) -> Non
             subject=f"Copytrack case {case.public_code}: {stage.replace('_', ' ')} ({case.domain})",
             body=(f"The case {case.public_code} against {case.domain} reached the {stage.replace('_', ' ')} stage.\n"
                   f"Evidence, letters, the mandate and the conversation: {lawyer_link(env, case.id, partner.email)}\n"),
+            sender_domain=env.sender_domain)
+
+
+def notify_partner(env: Enforcement, db: Session, case: Case, message: CaseMessage) -> None:
+    """Once a partner firm has the case (the legal stages), every message in the conversation from
+    someone else reaches it by mail, with its signed link."""
+    from backend.enforcement.lawyers import lawyer_link  # lawyers.py builds on this module
+
+    if case.stage not in LEGAL_STAGES or message.author_role == "lawyer":
+        return
+    partner = env.jurisdictions[case.country].partner_for(case.language)
+    db.flush()  # the message's id names the mail
+    enqueue(db, key=f"case:{case.id}:message:{message.id}:to:{partner.email}", to=partner.email, case_id=case.id,
+            subject=f"Copytrack case {case.public_code}: new message from the {message.author_role.replace('_', ' ')}",
+            body=f"{message.body}\n\nThe case and the conversation: {lawyer_link(env, case.id, partner.email)}\n",
             sender_domain=env.sender_domain)
 
 

@@ -12,7 +12,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from sqlalchemy import select
 
-from backend.enforcement.cases import Enforcement
+from backend.enforcement.cases import Enforcement, notify_partner
 from backend.enforcement.models import Case, CaseMessage
 from backend.errors import ChainRejected, Forbidden, InvalidInput, NotFound
 from backend.marketplace.settlement import SettlementError
@@ -126,4 +126,6 @@ def post_message(env: Enforcement, case_id: int, actor: str, operators: frozense
         if case is None or not _visible(case, actor, operators):
             raise NotFound(f"no case {case_id} of yours")
         role = "rights_holder" if actor.lower() == case.rights_holder.lower() else "operator"
-        db.add(CaseMessage(case_id=case.id, author_role=role, author=actor, body=body[:5000]))
+        message = CaseMessage(case_id=case.id, author_role=role, author=actor, body=body[:5000])
+        db.add(message)
+        notify_partner(env, db, case, message)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from backend.enforcement.cases import Enforcement, _timeline
+from backend.enforcement.cases import Enforcement, _timeline, notify_partner
 from backend.enforcement.models import Case, CaseDocument, CaseMessage
 from backend.errors import Conflict, InvalidInput, Unauthenticated
 from backend.marketplace.settlement import SettlementError
@@ -122,5 +122,7 @@ def dispute(env: Enforcement, code: str, secret: str | None, message: str) -> No
     now = datetime.now(timezone.utc)
     with env.database.session() as db:
         case = _authenticated(db, code, secret)
-        db.add(CaseMessage(case_id=case.id, author_role="recipient", author=case.recipient_email, body=message))
+        entry = CaseMessage(case_id=case.id, author_role="recipient", author=case.recipient_email, body=message)
+        db.add(entry)
         _pause(db, case, "disputed", now)
+        notify_partner(env, db, case, entry)
