@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from backend.cli_cases import cases
 from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
 from ipfs import open_store
@@ -50,6 +51,7 @@ def main(ctx: click.Context) -> None:
 
 
 main.add_command(ipfs_group)
+main.add_command(cases)
 
 
 @main.command()

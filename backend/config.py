@@ -63,6 +63,18 @@ class Settings:
     rate_limit_storage: str = "memory://"
     # web app: where its built files are (default: frontend/dist in the source tree, built by `make`)
     webapp_dir: str = ""
+    # enforcement: partner firms and country terms of the operator (TOML, see docs/enforcement.md),
+    # days a letter gives before the next stage, the public address letters link to, outgoing mail
+    enforcement_partners_file: str = ""
+    enforcement_stage_days: int = 14
+    enforcement_min_verification_level: int = 0  # the owner's level (register attestations) a case needs
+    enforcement_operators: str = ""  # comma-separated addresses that may act on every case
+    public_url: str = ""  # default: http://host:port
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mail_from: str = "Copytrack <enforcement@localhost>"
+    mail_max_attempts: int = 5
+    mail_retry_seconds: float = 60.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -88,6 +100,14 @@ class Settings:
     @property
     def resolved_matcher_snapshot_dir(self) -> Path:
         return Path(self.matcher_snapshot_dir) if self.matcher_snapshot_dir else self.data_dir / "matcher"
+
+    @property
+    def operator_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip().lower() for a in self.enforcement_operators.split(",") if a.strip())
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -146,4 +166,6 @@ def load_settings(
         raise ConfigError("setting 'confirmations' must be 0 or more")
     if settings.matcher_snapshot_interval < 0:
         raise ConfigError("setting 'matcher_snapshot_interval' must be 0 or more (seconds)")
+    if settings.enforcement_stage_days < 1:
+        raise ConfigError("setting 'enforcement_stage_days' must be 1 or more (days a letter gives to answer)")
     return settings

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from backend import accounts
+from backend.enforcement.cases import escalate_due
+from backend.enforcement.mail import deliver_due, sweep_interrupted
 from backend.errors import DomainError
 from backend.registry.matcher import SYNC_BATCH
 from backend.registry.relay import advance_batches, complete_reveals
@@ -61,6 +63,24 @@ def purge_expired_credentials(services: Services) -> None:
         accounts.purge_expired(db)
 
 
+def escalate_cases(services: Services) -> None:
+    """Enforcement: move cases whose deadline passed one rung up (safe to kill and re-run)."""
+    try:
+        counts = escalate_due(services.enforcement())
+    except DomainError as exc:
+        log.warning("enforcement: %s", exc.message)
+        return
+    if any(counts.values()):
+        log.info("enforcement: %s", counts)
+
+
+def deliver_mail(services: Services) -> None:
+    """Enforcement: hand due outbox mail to the SMTP server (at most once; see enforcement/mail.py)."""
+    smtp = services.smtp()
+    sweep_interrupted(services.db, smtp)
+    deliver_due(services.db, smtp)
+
+
 def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
     for job, name in ((poll_chain, "chain"), (follow_registrations, "matcher")):
@@ -68,5 +88,7 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
         scheduler.add_job(job, "interval", args=[services], seconds=services.settings.indexer_interval,
                           id=name, max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
     scheduler.add_job(purge_expired_credentials, "interval", args=[services], hours=1, id="purge", coalesce=True)
+    scheduler.add_job(escalate_cases, "interval", args=[services], minutes=10, id="enforcement", max_instances=1, coalesce=True)
+    scheduler.add_job(deliver_mail, "interval", args=[services], seconds=30, id="mail", max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

@@ -194,3 +194,4 @@ class KeyValue(Base):
 # The domain packages' tables, on Base.metadata for Alembic and the tests.
 from backend.marketplace import models as _marketplace_models  # noqa: E402,F401
 from backend.registry.models import RelayBatch  # noqa: E402,F401
+from backend.enforcement import models as _enforcement_models  # noqa: E402,F401

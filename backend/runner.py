@@ -62,6 +62,8 @@ def run(settings: Settings, echo=print) -> None:
         matcher = services.matcher  # opens the matching index's snapshot before the first request
         echo(f"matcher   {len(matcher.index) + len(matcher.by_phash)} registered images up to chain event "
              f"{matcher.synced_event} (snapshot in {settings.resolved_matcher_snapshot_dir})")
+        partners = len(services.jurisdictions.partners)  # a bad operator file stops the start here
+        echo(f"enforce   {len(services.jurisdictions)} jurisdictions, {partners} partner firm(s)")
         scheduler = start_scheduler(services)
         server = make_server(settings.host, settings.port, app, threaded=True)
         echo(f"backend   http://{settings.host}:{settings.port}/api/v1/status  (Ctrl-C stops everything)")

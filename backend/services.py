@@ -7,6 +7,8 @@ the chain node is down, and picks the chain up when it comes back.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import threading
 from functools import cached_property
 
@@ -96,6 +98,69 @@ class Services:
             confirmations=self.settings.confirmations,
             batch_blocks=self.settings.indexer_batch_blocks,
         )
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The `secret_key` setting, else one generated once and kept (owner-only) in data_dir."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        path = self.settings.data_dir / "secret_key"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    @cached_property
+    def jurisdictions(self):
+        """The enforcement jurisdictions, read and validated once (a bad operator file fails here,
+        with the entry named)."""
+        from backend.enforcement.jurisdictions import load_jurisdictions
+
+        return load_jurisdictions(self.settings.enforcement_partners_file or None)
+
+    def enforcement(self):
+        """The enforcement ladder wired to this deployment: the escrow (the deployer holds its case
+        manager role), the marketplace's licence check, the IPFS store and the jurisdictions."""
+        from backend.chain.client import operator
+        from backend.enforcement.cases import Enforcement, licensed_on_marketplace
+        from backend.marketplace import LicenseMarket, SettlementEscrow
+
+        require_connection(self.w3)
+        deployment = self.deployment()
+        market = LicenseMarket(self.w3, deployment.address("LicenseMarket"))
+
+        def read_content(cid: str) -> bytes | None:
+            from ipfs.errors import IpfsError
+
+            try:
+                return self.store.cat(cid)
+            except (IpfsError, OSError):  # not in this store (yet): the document says so instead
+                return None
+
+        return Enforcement(
+            database=self.db,
+            jurisdictions=self.jurisdictions,
+            escrow=SettlementEscrow(self.w3, deployment.address("SettlementEscrow")),
+            case_manager=operator(self.settings.deployer_key).address,
+            public_url=self.settings.resolved_public_url,
+            stage_days=self.settings.enforcement_stage_days,
+            min_verification_level=self.settings.enforcement_min_verification_level,
+            signing_key=self.secret_key,
+            read_content=read_content,
+            is_licensed=lambda registration_id, domain: licensed_on_marketplace(
+                market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"]),
+            sender_domain=self.settings.resolved_public_url.split("://", 1)[-1].split(":", 1)[0].split("/", 1)[0],
+        )
+
+    def smtp(self):
+        from backend.enforcement.mail import SmtpSettings
+
+        s = self.settings
+        return SmtpSettings(host=s.smtp_host, port=s.smtp_port, sender=s.mail_from, max_attempts=s.mail_max_attempts,
+                            retry_seconds=s.mail_retry_seconds)
 
     def close(self) -> None:
         self.db.dispose()

@@ -204,6 +204,64 @@ MARKET_PATHS = {
 }
 
 
+# enforcement: the letter recipient's side (case code in the path, secret in X-Case-Secret)
+_CASE_SECRET = {"name": "X-Case-Secret", "in": "header", "required": True, "schema": {"type": "string"}}
+_CASE_CODE = _path_param("reference", {"type": "string", "example": "CT-1A2B3C4D"})
+_CASE_ID = _path_param("case_id", {"type": "integer"})
+_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
+ENFORCEMENT_PATHS = {
+    "/api/v1/mandates/typed-data": {
+        "get": _op("The EIP-712 mandate for one of your registrations (integers as decimal strings), for your wallet to sign",
+                   errors=(400, 403, 404), params=[_query("registration_id", {"type": "string"}), _query("days", {"type": "integer"})]),
+    },
+    "/api/v1/mandates": {
+        "post": _op("Record your signed mandate on the settlement escrow (the platform pays the gas)", ok=201,
+                    errors=(400, 403, 422),
+                    body={"type": "object", "required": ["typed_data", "signature"],
+                          "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
+    },
+    "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=())},
+    "/api/v1/lawyer/case": {
+        "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401,),
+                   params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}]),
+    },
+    "/api/v1/lawyer/case/messages": {
+        "post": _op("A partner lawyer writes in the case conversation", auth=False, ok=201, errors=(400, 401),
+                    params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}],
+                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+    },
+    "/api/v1/cases/{case_id}": {
+        "get": _op("A case: evidence, claim, escrow state, timeline, documents, conversation", errors=(404,), params=[_CASE_ID]),
+    },
+    "/api/v1/cases/{case_id}/hold": {"post": _op("Stop the case's clock", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID])},
+    "/api/v1/cases/{case_id}/resume": {"post": _op("Restart a held or paused case", errors=(403, 404, 409), params=[_CASE_ID])},
+    "/api/v1/cases/{case_id}/close": {
+        "post": _op("Close the case (logged on the escrow)", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID]),
+    },
+    "/api/v1/cases/{case_id}/messages": {
+        "post": _op("Write in the case conversation", ok=201, errors=(400, 404), params=[_CASE_ID],
+                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+    },
+    "/api/v1/responses/{reference}": {
+        "get": _op("A letter's case as its recipient sees it: evidence, registration proof, mandate, the claim "
+                   "with its calculation, what is paid and outstanding (decimal strings), and the transaction "
+                   "that pays `amount` (default: everything outstanding) into the settlement escrow",
+                   auth=False, errors=(400, 401, 429),
+                   params=[_CASE_CODE, _CASE_SECRET, _query("amount", {"type": "string", "pattern": "^[0-9]+$"})]),
+    },
+    "/api/v1/responses/{reference}/licence-proof": {
+        "post": _op("Upload a licence you hold (field `file`, optional `note`); the case pauses for the owner's review",
+                    auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
+                    multipart={"type": "object", "required": ["file"],
+                               "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}}),
+    },
+    "/api/v1/responses/{reference}/dispute": {
+        "post": _op("Dispute the claim with a message; the case pauses until the owner or operator answers",
+                    auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
+                    body={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}),
+    },
+}
+
 REG = {"$ref": "#/components/schemas/Registration"}
 IMG = {"$ref": "#/components/schemas/Image"}
 
@@ -364,6 +422,7 @@ def document() -> dict:
                          params=[_path_param("group_id", {"type": "integer"})])
         }
     paths.update(MARKET_PATHS)
+    paths.update(ENFORCEMENT_PATHS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Copytrack API", "version": "1",
