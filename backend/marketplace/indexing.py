@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from backend.chain.indexer import EventSource
 from backend.chain.register import id_hex
 from backend.marketplace.models import (
-    Case,
     CasePayment,
     CaseStep,
+    EscrowCase,
     Licence,
     Mandate,
     OfferCancellation,
@@ -122,7 +122,7 @@ class SettlementEvents(EventSource):
             for mandate in db.query(Mandate).filter(Mandate.owner == args["owner"], Mandate.revoked.is_(False)):
                 mandate.revoked = True
         elif event.name == "CaseOpened":
-            db.add(Case(reference=args["reference"], registration_id=id_hex(int(args["registration_id"])),
+            db.add(EscrowCase(reference=args["reference"], registration_id=id_hex(int(args["registration_id"])),
                         rights_holder=args["rights_holder"], asset=args["asset"], amount_due=str(args["amount_due"]),
                         amount_paid="0", commission_bps=int(args["commission_bps"]), step="opened",
                         case_manager=args["case_manager"], **chain))
@@ -130,7 +130,7 @@ class SettlementEvents(EventSource):
             db.add(CasePayment(reference=args["reference"], payer=args["payer"], amount=str(args["amount"]),
                                to_rights_holder=str(args["to_rights_holder"]), commission=str(args["commission"]),
                                outstanding=str(args["outstanding"]), **chain))
-            case = db.get(Case, args["reference"])
+            case = db.get(EscrowCase, args["reference"])
             if case is not None:
                 case.amount_paid = str(int(case.amount_due) - int(args["outstanding"]))
         elif event.name == "StepLogged":
@@ -138,11 +138,11 @@ class SettlementEvents(EventSource):
                 int(args["previous_step"]), str(args["previous_step"]))
             db.add(CaseStep(reference=args["reference"], step=step, previous_step=previous,
                             document_hash=args["document_hash"], actor=args["actor"], **chain))
-            case = db.get(Case, args["reference"])
+            case = db.get(EscrowCase, args["reference"])
             if case is not None:
                 case.step = step
         elif event.name == "CommissionRaised":
-            case = db.get(Case, args["reference"])
+            case = db.get(EscrowCase, args["reference"])
             if case is not None:
                 case.commission_bps = int(args["new_bps"])
         elif event.name == "Withdrawn":
@@ -150,7 +150,7 @@ class SettlementEvents(EventSource):
         db.flush()
 
     def rebuild(self, db: Session, stale: list[ChainEvent]) -> None:
-        for table in (CaseStep, CasePayment, Case, Mandate):
+        for table in (CaseStep, CasePayment, EscrowCase, Mandate):
             db.execute(delete(table))
         db.execute(delete(Withdrawal).where(Withdrawal.contract == self.contract_name))
         for event in self.remaining_events(db):

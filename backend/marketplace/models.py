@@ -119,7 +119,7 @@ class Mandate(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
-class Case(Base):
+class EscrowCase(Base):
     """An enforcement case the settlement escrow holds, with what was paid and the current step."""
 
     __tablename__ = "cases"

@@ -339,7 +339,7 @@ def test_buy__refusals_reported_before_paying(client, chain, services, seller, b
 # -- the settlement escrow's events, for enforcement ----------------------------------------------
 def test_settlement_events__mandates_cases_payments_steps_indexed_and_rolled_back(chain, services, seller, registration):
     from backend.marketplace import SettlementEscrow
-    from backend.marketplace.models import Case, CasePayment, CaseStep, Mandate
+    from backend.marketplace.models import CasePayment, CaseStep, EscrowCase, Mandate
 
     deployer = chain.w3.eth.accounts[0]  # anvil's unlocked account 0 deployed the escrow: case manager
     escrow = SettlementEscrow(chain.w3, services.deployment().address("SettlementEscrow"))
@@ -355,7 +355,7 @@ def test_settlement_events__mandates_cases_payments_steps_indexed_and_rolled_bac
     services.indexer().poll()
     with services.db.session() as db:
         assert [(m.owner, m.registration_id) for m in db.query(Mandate)] == [(seller.address, registration)]
-        case = db.get(Case, "0x" + reference.hex())
+        case = db.get(EscrowCase, "0x" + reference.hex())
         assert case.amount_due == str(10**18) and case.amount_paid == str(4 * 10**17)
         assert case.step == "post_licensing_letter" and case.rights_holder == seller.address
         assert [p.amount for p in db.query(CasePayment)] == [str(4 * 10**17)]
@@ -364,7 +364,7 @@ def test_settlement_events__mandates_cases_payments_steps_indexed_and_rolled_bac
     chain.mine(3)
     assert services.indexer().poll().rolled_back_to is not None
     with services.db.session() as db:
-        case = db.get(Case, "0x" + reference.hex())
+        case = db.get(EscrowCase, "0x" + reference.hex())
         assert case.amount_paid == "0" and case.step == "opened"
         assert db.query(CasePayment).count() == 0 and db.query(CaseStep).count() == 0
         assert db.query(Mandate).count() == 1
