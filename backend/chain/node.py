@@ -2,7 +2,13 @@
 
 The binary ships inside the npm package `@foundry-rs/anvil-linux-amd64`, installed by `make
 setup`; the chain state lives in one file under the data directory (`--state`), dumped
-periodically and on shutdown, so a registration made yesterday is still there today.
+periodically and on shutdown, so a registration made yesterday is still there today. Only the
+latest state is dumped, not one per block (the stack never reads a past block's state), so the
+file grows with what is on the chain rather than with the time the chain has run.
+
+anvil dies with the process that started it: the kernel sends it SIGINT (on which it dumps its
+state) when that process ends, even by SIGKILL (`PR_SET_PDEATHSIG`), so no chain outlives a
+crashed `copytrack run`.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from pathlib import Path
 import httpx
 
 from backend.chain.artifacts import PROJECT_ROOT
+from backend.processes import die_with_parent
 
 ANVIL_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+
+
 
 
 class NodeError(RuntimeError):
@@ -62,12 +71,14 @@ class AnvilNode:
         block_time: int | None = None,
         chain_id: int = 31337,
         log_file: Path | None = None,
+        state_interval: int = 60,
     ):
         self.port = port
         self.state_file = state_file
         self.block_time = block_time
         self.chain_id = chain_id
         self.log_file = log_file
+        self.state_interval = state_interval
         self.process: subprocess.Popen | None = None
 
     @property
@@ -89,10 +100,12 @@ class AnvilNode:
             args += ["--block-time", str(self.block_time)]
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(self.state_file), "--state-interval", "5", "--preserve-historical-states"]
+            args += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         # Its own process group: Ctrl-C in a terminal reaches us, and we stop anvil in order.
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent(signal.SIGINT)
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
