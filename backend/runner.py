@@ -40,9 +40,17 @@ def check_keys(settings: Settings, chain_id: int) -> None:
         )
 
 
+# glibc returns a freed block of this size or more to the system at once. Its default threshold
+# rises to 32 MiB as large blocks are freed, after which a decoded image freed by one request
+# thread stays in that thread's arena: the worker's memory then grows with its thread count, not
+# with the fingerprinting slots.
+MALLOC_MMAP_THRESHOLD = 1024 * 1024
+
+
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The environment that makes `load_settings()` in a child process give back `settings`."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MALLOC_MMAP_THRESHOLD))
     for f in fields(Settings):
         value = getattr(settings, f.name)
         environ[ENV_PREFIX + f.name.upper()] = str(value.resolve() if f.name == "data_dir" else value)
