@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import signal
 from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

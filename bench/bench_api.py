@@ -1,11 +1,15 @@
 """Requests/s and latency of /api/v1/lookup and /api/v1/status: gunicorn (as `copytrack run`
 serves) beside Werkzeug's threaded development server (what it served with before), same run.
 
-Both serve the same data directory and a real anvil chain with the contracts deployed, on
+Both serve a real anvil chain with the contracts deployed, on
 127.0.0.1 only. Each cell sends a bounded number of requests from `concurrency` client threads
 (a small JPEG for lookups) and prints requests/s, p50 and p99. Rate limits are lifted for the
 run. On a shared 2-core machine the client competes with the servers: compare the columns of
 one run, not runs.
+
+The jobs run as `copytrack run` ran them with each server: beside Werkzeug, in its process (as
+before); beside gunicorn, in a process of their own (as now). The last table counts the chain
+job's runs APScheduler skipped during the load ("maximum number of running instances reached").
 
     .venv/bin/python bench/bench_api.py [--requests 400] [--workers 2] [--threads 8]
 """
@@ -35,13 +39,25 @@ from backend.runner import settings_environment, start_server, stop_server  # no
 from backend.services import Services  # noqa: E402
 from tests.images import jpeg  # noqa: E402
 
-WERKZEUG = """
+JOBS = """
+import logging
+from backend.config import load_settings
+from backend.jobs import start_scheduler
+from backend.services import Services
+logging.basicConfig(level=logging.WARNING)
+services = Services(load_settings())
+start_scheduler(services)
+"""
+WERKZEUG = JOBS + """
 from werkzeug.serving import make_server
 from backend.app import create_app
-from backend.config import load_settings
-settings = load_settings()
-make_server(settings.host, settings.port, create_app(settings), threaded=True).serve_forever()
+make_server(services.settings.host, services.settings.port, create_app(services=services), threaded=True).serve_forever()
 """
+JOBS_ALONE = JOBS + """
+import threading
+threading.Event().wait()
+"""
+SKIPPED = "maximum number of running instances reached"
 
 
 def free_port() -> int:
@@ -50,9 +66,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_werkzeug(settings) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", WERKZEUG], env=settings_environment(settings),
-                               cwd=Path(__file__).resolve().parents[1])
+def start_python(script: str, settings, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script], env=settings_environment(settings),
+                            cwd=Path(__file__).resolve().parents[1], stderr=log.open("w"))
+
+
+def start_werkzeug(settings, log: Path) -> subprocess.Popen:
+    process = start_python(WERKZEUG, settings, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -115,8 +135,13 @@ def main() -> None:
         settings = load_settings({**common, "port": free_port()}, environ={})
         ensure_deployed(connect(node.url), ANVIL_DEPLOYER_KEY, settings.resolved_deployment_file)
         Services(settings).db.migrate()
-        werkzeug_settings = load_settings({**common, "port": free_port()}, environ={})
-        servers = {"gunicorn": start_server(settings), "werkzeug": start_werkzeug(werkzeug_settings)}
+        # Its own database and matcher: two sets of jobs must not index into one database.
+        werkzeug_settings = load_settings({**common, "port": free_port(), "data_dir": Path(tmp) / "werkzeug",
+                                           "deployment_file": str(settings.resolved_deployment_file)}, environ={})
+        Services(werkzeug_settings).db.migrate()
+        logs = {"gunicorn": Path(tmp) / "jobs.log", "werkzeug": Path(tmp) / "werkzeug.log"}
+        jobs = start_python(JOBS_ALONE, settings, logs["gunicorn"])
+        servers = {"gunicorn": start_server(settings), "werkzeug": start_werkzeug(werkzeug_settings, logs["werkzeug"])}
         bases = {"gunicorn": f"http://127.0.0.1:{settings.port}", "werkzeug": f"http://127.0.0.1:{werkzeug_settings.port}"}
         image = jpeg(7)
         try:
@@ -130,10 +155,15 @@ def main() -> None:
                         rate, p50, p99, failures = measure(base, path, concurrency, count, image)
                         print(f"| `{path.rsplit('/', 1)[1]}` | {concurrency} | {name} | {rate:,.0f} | "
                               f"{p50:,.0f} | {p99:,.0f} | {failures} |", flush=True)
+            print("\n| server | chain job runs skipped during the load |")
+            print("|---|---:|")
+            for name, log in logs.items():
+                print(f"| {name} | {log.read_text().count(SKIPPED)} |")
         finally:
             stop_server(servers["gunicorn"])
-            servers["werkzeug"].terminate()
-            servers["werkzeug"].wait()
+            for process in (servers["werkzeug"], jobs):
+                process.terminate()
+                process.wait()
 
 
 if __name__ == "__main__":
