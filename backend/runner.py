@@ -22,7 +22,7 @@ import httpx
 
 from backend.chain.client import connect, require_connection
 from backend.chain.deploy import ensure_deployed
-from backend.chain.node import AnvilNode, port_in_use, rpc_reachable
+from backend.chain.node import AnvilNode, port_in_use, rpc_reachable, wait_for_previous_node
 from backend.config import ANVIL_DEPLOYER_KEY, ANVIL_RELAYER_KEY, ENV_PREFIX, ConfigError, Settings
 from backend.jobs import save_matcher_snapshot, start_scheduler
 from backend.processes import die_with_parent
@@ -102,6 +102,9 @@ def stop_server(server: subprocess.Popen, timeout: float = 15.0) -> None:
 
 def run(settings: Settings, echo=print) -> None:
     node = None
+    pid_file = (settings.data_dir / "anvil.pid").resolve()
+    if settings.runs_local_chain and wait_for_previous_node(pid_file):
+        echo("chain     the chain of a previous run of this stack has saved its state and stopped")
     if settings.runs_local_chain and not rpc_reachable(settings.resolved_rpc_url):
         node = AnvilNode(
             settings.anvil_port,
@@ -110,6 +113,7 @@ def run(settings: Settings, echo=print) -> None:
             chain_id=settings.chain_id,
             log_file=(settings.data_dir / "anvil.log").resolve(),
             state_interval=settings.anvil_state_interval,
+            pid_file=pid_file,
         )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         node.start()

@@ -1,5 +1,6 @@
-"""`copytrack run` as a real process: its chain node and web server stop with it, whether it
-stops cleanly (Ctrl-C) or is killed (SIGKILL), and a restart starts its own chain again."""
+"""`copytrack run` as a real process: its chain node and web server stop with it, whether it is
+killed (SIGKILL) or stops cleanly (Ctrl-C), and a start right after a kill runs its own chain
+rather than adopting the killed stack's."""
 
 from __future__ import annotations
 
@@ -86,19 +87,19 @@ def start_stack(tmp_path):
             stack.wait()
 
 
-def test_clean_stop_and_sigkill__leave_no_chain_or_server_behind(start_stack):
+def test_sigkill_and_clean_stop__leave_no_chain_or_server_behind(start_stack):
     stack, children = start_stack()
     commands = [command_of(p) for p in children]
     assert any("anvil" in c for c in commands) and any("gunicorn" in c for c in commands), commands
+    stack.kill()
+    stack.wait()
 
+    stack, restarted = start_stack()  # at once, on the same data directory and ports
+    assert wait_gone(children) == set(), [command_of(p) for p in children if alive(p)]
+    assert any("anvil" in command_of(p) for p in restarted)  # its own chain, not the dying one
     stack.send_signal(signal.SIGINT)  # Ctrl-C
     output, _ = stack.communicate(timeout=60)
     assert stack.returncode == 0, output
+    assert "stops with this stack" in output
     assert "chain state saved" in output
-    assert wait_gone(children, timeout=5) == set()
-
-    stack, children = start_stack()  # the same data directory: it starts its own chain again
-    assert "stops with this stack" in stack.stdout.readline() + stack.stdout.readline()
-    stack.kill()
-    stack.wait()
-    assert wait_gone(children) == set(), [command_of(p) for p in children if alive(p)]
+    assert wait_gone(restarted, timeout=5) == set()
