@@ -9,7 +9,14 @@ import threading
 
 import pytest
 
+from backend.config import ConfigError, load_settings
 from tests.images import jpeg
+
+
+@pytest.mark.parametrize("name", ["workers", "threads", "fingerprint_concurrency", "max_image_side"])
+def test_resource_settings_below_one__are_refused_with_the_name(name):
+    with pytest.raises(ConfigError, match=f"'{name}'"):
+        load_settings({name: 0}, environ={})
 
 
 def test_status__reads_the_chain_once_per_cache_period(client, chain, services):
