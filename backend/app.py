@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from backend.api import auth, errors, gateway, groups, images, limits, openapi, public
+from backend.api import auth, errors, gateway, groups, images, limits, openapi, public, webapp
 from backend.config import Settings, load_settings
 from backend.services import Services
 
@@ -25,5 +25,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp):
         app.register_blueprint(blueprint)
     limits.init_app(app, settings)
+    app.register_blueprint(webapp.bp)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

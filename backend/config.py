@@ -61,6 +61,8 @@ class Settings:
     rate_limit_public: str = "60/minute"
     rate_limit_sign_in: str = "30/minute"
     rate_limit_storage: str = "memory://"
+    # web app: where its built files are (default: frontend/dist in the source tree, built by `make`)
+    webapp_dir: str = ""
     # resources (issue 14): what one request may cost, how the stack serves, the embedded chain
     max_image_side: int = 20_000  # longest side, so a 1 x 49,000,000 strip is refused from its header
     max_image_aspect: float = 32.0  # longer side / shorter side

@@ -185,3 +185,4 @@ class KeyValue(Base):
     __tablename__ = "key_values"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+from backend.registry.models import RelayBatch  # noqa: E402,F401  (on Base.metadata for Alembic and tests)
