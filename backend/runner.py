@@ -52,7 +52,7 @@ SERVER_NICENESS = 5
 
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The environment that makes `load_settings()` in a child process give back `settings`."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    environ = dict(os.environ)
     environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MALLOC_MMAP_THRESHOLD))
     for f in fields(Settings):
         value = getattr(settings, f.name)
@@ -82,7 +82,8 @@ def start_server(settings: Settings, timeout: float = 60.0) -> subprocess.Popen:
         die()
         os.nice(SERVER_NICENESS)
 
-    server = subprocess.Popen(args, env=settings_environment(settings), start_new_session=True, preexec_fn=preexec)
+    environ = {**settings_environment(settings), ENV_PREFIX + "STACK_PID": str(os.getpid())}
+    server = subprocess.Popen(args, env=environ, start_new_session=True, preexec_fn=preexec)
     url = f"http://{settings.host}:{settings.port}/api/v1/openapi.json"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

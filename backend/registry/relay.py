@@ -520,6 +520,10 @@ def _fail(register: RegisterContract, db: Session, batch: RelayBatch, reason: st
 
 def _crash_point(name: str) -> None:
     """The crash-safety tests kill the process here, with a real SIGKILL, by naming the point in
-    COPYTRACK_TEST_KILL_AT; nothing else sets that variable."""
+    COPYTRACK_TEST_KILL_AT; nothing else sets that variable. In a web server worker of `copytrack
+    run` (COPYTRACK_STACK_PID names the `run` process) the whole stack is killed first, as the
+    tests expect of a crash."""
     if os.environ.get("COPYTRACK_TEST_KILL_AT") == name:
+        if stack := os.environ.get("COPYTRACK_STACK_PID"):
+            os.kill(int(stack), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
