@@ -21,6 +21,7 @@ from backend.chain.register import RegisterContract
 from backend.config import Settings
 from backend.db import Database
 from backend.errors import ChainUnavailable, DomainError
+from backend.registry import relay
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class Services:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.resolved_database_url)
+        relay.use_lock_directory(settings.data_dir.resolve())  # `run` and its web workers share it
         self.stopping = threading.Event()  # set at shutdown: long jobs stop between steps
         self._status_lock = threading.Lock()
         self._status: tuple[float, dict] | None = None  # (time.monotonic() read, what was read)
