@@ -75,6 +75,16 @@ class Settings:
     mail_from: str = "Copytrack <enforcement@localhost>"
     mail_max_attempts: int = 5
     mail_retry_seconds: float = 60.0
+    # resources (issue 14): what one request may cost, how the stack serves, the embedded chain
+    max_image_side: int = 20_000  # longest side, so a 1 x 49,000,000 strip is refused from its header
+    max_image_aspect: float = 32.0  # longer side / shorter side
+    fingerprint_concurrency: int = 2  # fingerprintings at once per process (each holds up to one decoded image)
+    fingerprint_wait: float = 10.0  # seconds a request waits for a fingerprinting slot before a 503
+    rate_limit_upload: str = "120/minute"  # per signed-in account, on POST /images
+    status_cache_seconds: float = 1.0  # how long /api/v1/status reuses what it read from the chain
+    workers: int = 1  # gunicorn worker processes of `copytrack run` (requests only; the jobs stay in `run`)
+    threads: int = 8  # threads per worker
+    anvil_state_interval: int = 60  # seconds between dumps of the embedded chain's state (and at stop)
 
     @property
     def resolved_database_url(self) -> str:
@@ -168,4 +178,8 @@ def load_settings(
         raise ConfigError("setting 'matcher_snapshot_interval' must be 0 or more (seconds)")
     if settings.enforcement_stage_days < 1:
         raise ConfigError("setting 'enforcement_stage_days' must be 1 or more (days a letter gives to answer)")
+    if settings.workers < 1 or settings.threads < 1 or settings.fingerprint_concurrency < 1:
+        raise ConfigError("settings 'workers', 'threads' and 'fingerprint_concurrency' must be 1 or more")
+    if settings.max_image_aspect < 1 or settings.max_image_side < 1:
+        raise ConfigError("setting 'max_image_aspect' and 'max_image_side' must be 1 or more")
     return settings

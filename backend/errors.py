@@ -55,3 +55,9 @@ class ChainRejected(DomainError):
     """The chain (or the contract) refused what was asked, e.g. a revert with a reason."""
 
     code = "chain_rejected"
+
+
+class Overloaded(DomainError):
+    """Too much work at once; nothing was done. `retry_after` (seconds) says when to try again."""
+
+    code = "overloaded"

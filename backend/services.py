@@ -6,10 +6,12 @@ the chain node is down, and picks the chain up when it comes back.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import secrets
 import threading
+import time
 from functools import cached_property
 
 from web3 import Web3
@@ -22,9 +24,10 @@ from backend.chain.register import RegisterContract
 from backend.chain.sale import Sale, SaleEvents
 from backend.config import Settings
 from backend.db import Database
-from backend.errors import ChainUnavailable
+from backend.errors import ChainUnavailable, DomainError
 from backend.marketplace import LicenseMarket
 from backend.marketplace.indexing import MarketEvents, SettlementEvents
+from backend.registry import relay
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +37,29 @@ class Services:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.resolved_database_url)
+        relay.use_lock_directory(settings.data_dir.resolve())  # `run` and its web workers share it
         self.stopping = threading.Event()  # set at shutdown: long jobs stop between steps
+        self._status_lock = threading.Lock()
+        self._status: tuple[float, dict] | None = None  # (time.monotonic() read, what was read)
 
     @cached_property
     def store(self):
         from ipfs import open_store
 
         return open_store(self.settings.data_dir / "ipfs", kubo_api=self.settings.ipfs_api or None)
+
+    @cached_property
+    def image_limits(self):
+        from backend.registry.images import FingerprintSlots, ImageLimits
+
+        settings = self.settings
+        return ImageLimits(
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
+            max_side=settings.max_image_side,
+            max_aspect=settings.max_image_aspect,
+            slots=FingerprintSlots(settings.fingerprint_concurrency, settings.fingerprint_wait),
+        )
 
     @cached_property
     def matcher(self):
@@ -51,6 +70,7 @@ class Services:
             max_bytes=self.settings.max_upload_bytes,
             phash_distance=self.settings.near_duplicate_distance,
             snapshot_dir=self.settings.resolved_matcher_snapshot_dir,
+            slots=self.image_limits.slots,
         )
 
     @cached_property
@@ -161,6 +181,29 @@ class Services:
         s = self.settings
         return SmtpSettings(host=s.smtp_host, port=s.smtp_port, sender=s.mail_from, max_attempts=s.mail_max_attempts,
                             retry_seconds=s.mail_retry_seconds)
+    def chain_status(self) -> dict:
+        """The chain's part of /api/v1/status, read at most once per `status_cache_seconds`: a
+        status poll under load costs a dictionary copy, not three calls to the node."""
+        with self._status_lock:  # one request reads the chain, the others wait and reuse it
+            now = time.monotonic()
+            if self._status is None or now - self._status[0] >= self.settings.status_cache_seconds:
+                self._status = (now, self._read_chain_status())
+            return copy.deepcopy(self._status[1])
+
+    def _read_chain_status(self) -> dict:
+        settings = self.settings
+        body = {"chain": {"chain_id": settings.chain_id, "rpc_url": settings.resolved_public_rpc_url}}
+        try:
+            deployment = self.deployment()
+            body["contracts"] = deployment.addresses
+            register = self.register()
+            body["chain"]["head"] = register.w3.eth.block_number
+            body["chain"]["registrations_on_chain"] = register.registration_count()
+            with self.db.session() as db:
+                body["indexer_cursor"] = self.indexer().cursor(db)
+        except DomainError as exc:
+            body["chain"]["error"] = exc.message
+        return body
 
     def close(self) -> None:
         self.db.dispose()

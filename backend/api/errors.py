@@ -21,6 +21,7 @@ STATUS = {
     errors.UnsupportedMedia: 415,
     errors.ChainRejected: 422,
     errors.ChainUnavailable: 503,
+    errors.Overloaded: 503,
 }
 
 
@@ -35,7 +36,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def domain_error(exc: errors.DomainError):
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return error_response(status, exc.code, exc.message, exc.details)
+        response = error_response(status, exc.code, exc.message, exc.details)
+        if "retry_after" in exc.details:
+            return (*response, {"Retry-After": str(exc.details["retry_after"])})
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):

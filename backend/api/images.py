@@ -70,7 +70,6 @@ def _registration_or_warning(image) -> dict:
 @require_auth
 def upload():
     data, filename = uploaded_file()
-    settings = services().settings
     with services().db.session() as db:
         result = upload_image(
             db,
@@ -82,8 +81,7 @@ def upload():
             collection=request.form.get("collection"),
             category=request.form.get("category"),
             parent=request.form.get("parent") or None,
-            max_bytes=settings.max_upload_bytes,
-            max_pixels=settings.max_image_pixels,
+            limits=services().image_limits,
         )
         image = result.image
         prior = find_registrations(

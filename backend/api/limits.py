@@ -1,20 +1,39 @@
-"""Rate limits on the endpoints anyone can call without signing in (flask-limiter).
+"""Rate limits (flask-limiter): the endpoints anyone can call without signing in, per client
+address; uploads, per signed-in account.
 
-Per client address; the counters live in `rate_limit_storage` (in memory for one process, a
-shared store such as `redis://…` when several backend processes serve the same site).
+The counters live in `rate_limit_storage` (in memory for one process, a shared store such as
+`redis://…` when several backend processes serve the same site).
 """
 
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from backend import accounts
+from backend.api.common import bearer_token, services
 from backend.config import Settings
+from backend.errors import DomainError
 
-PUBLIC_VIEWS = ("public.lookup", "market.draft_offer", "market.submit_offer", "market.buy_offer")
+PUBLIC_VIEWS = ("public.lookup", "public.status", "market.draft_offer", "market.submit_offer", "market.buy_offer")
 # a letter's case code and secret must not be guessable by trying: same limit as the public views
 RESPONSE_VIEWS = ("responses.show", "responses.licence_proof", "responses.dispute", "lawyers.show_case",
                   "lawyers.post_message")
 SIGN_IN_VIEWS = ("auth.nonce", "auth.login")
+ACCOUNT_VIEWS = ("images.upload",)
+
+
+def account_key() -> str:
+    """The signed-in address, so one account cannot multiply its uploads over many addresses
+    (nor share one address's budget with others); the client address for a request that is not
+    signed in (refused with 401 by the view anyway)."""
+    token = bearer_token()
+    if token is not None:
+        try:
+            with services().db.session() as db:
+                return "account:" + accounts.authenticate(db, token)
+        except DomainError:
+            pass
+    return "address:" + get_remote_address()
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
@@ -23,4 +42,8 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
                         (SIGN_IN_VIEWS, settings.rate_limit_sign_in)):
         for name in views:
             app.view_functions[name] = limiter.limit(rate)(app.view_functions[name])
+    for name in ACCOUNT_VIEWS:
+        app.view_functions[name] = limiter.limit(settings.rate_limit_upload, key_func=account_key)(
+            app.view_functions[name]
+        )
     return limiter

@@ -346,7 +346,7 @@ def document() -> dict:
             "post": _op(
                 "Upload an image: validates, hashes, stores on IPFS, reports prior registrations by others, "
                 "and returns the transaction and the EIP-712 message to register it",
-                multipart=UPLOAD, ok=201, errors=(400, 404, 413, 415),
+                multipart=UPLOAD, ok=201, errors=(400, 404, 413, 415, 429, 503),
             ),
             "get": _op(
                 "List your images",
@@ -386,7 +386,7 @@ def document() -> dict:
         "/api/v1/lookup": {
             "post": _op(
                 "Who registered this image? Exact and perceptual matches, public",
-                auth=False, multipart=IMAGE_FILE, errors=(400, 413, 415, 429),
+                auth=False, multipart=IMAGE_FILE, errors=(400, 413, 415, 429, 503),
                 result={"type": "object", "properties": {"sha256": {"type": "string"}, "phash": {"type": "string"},
                                                          "matches": {"type": "array", "items": REG}}},
             )
@@ -395,7 +395,7 @@ def document() -> dict:
             "get": _op("A final registration by id (the file's SHA-256)", auth=False, result=REG, errors=(400, 404),
                        params=[_path_param("reg_id", {"type": "string"})])
         },
-        "/api/v1/status": {"get": _op("Chain, contracts, database and indexer status", auth=False, errors=())},
+        "/api/v1/status": {"get": _op("Chain, contracts, database and indexer status", auth=False, errors=(429,))},
         "/api/v1/openapi.json": {"get": _op("This document", auth=False, errors=())},
         "/ipfs/{cid}": {
             "get": {

@@ -4,7 +4,6 @@ from flask import Blueprint, jsonify
 
 from backend.api.common import services, uploaded_file
 from backend.api.market import chain_now
-from backend.errors import DomainError
 from backend.marketplace.offers import live_offers
 from backend.models import Image, Registration
 from backend.registry.uploads import final_registration_id
@@ -17,15 +16,8 @@ bp = Blueprint("public", __name__, url_prefix="/api/v1")
 @bp.post("/lookup")
 def lookup():
     data, _ = uploaded_file()
-    settings = services().settings
     with services().db.session() as db:
-        answer = lookup_image(
-            db,
-            services().matcher,
-            data,
-            max_bytes=settings.max_upload_bytes,
-            max_pixels=settings.max_image_pixels,
-        )
+        answer = lookup_image(db, services().matcher, data, services().image_limits)
         # "I found this picture, how do I license it?": each match carries its live offers.
         offers = live_offers(db, [m["id"] for m in answer["matches"]], chain_now()) if answer["matches"] else {}
         for match in answer["matches"]:
@@ -44,18 +36,7 @@ def registration(reg_id: str):
 def status():
     """What a client needs to know about this deployment; nothing about the operator's setup."""
     svc = services()
-    settings = svc.settings
-    body = {"chain": {"chain_id": settings.chain_id, "rpc_url": settings.resolved_public_rpc_url}}
-    try:
-        deployment = svc.deployment()
-        body["contracts"] = deployment.addresses
-        register = svc.register()
-        body["chain"]["head"] = register.w3.eth.block_number
-        body["chain"]["registrations_on_chain"] = register.registration_count()
-        with svc.db.session() as db:
-            body["indexer_cursor"] = svc.indexer().cursor(db)
-    except DomainError as exc:
-        body["chain"]["error"] = exc.message
+    body = svc.chain_status()
     with svc.db.session() as db:
         body["database_counts"] = {
             "images": db.query(Image).count(),

@@ -2,7 +2,13 @@
 
 The binary ships inside the npm package `@foundry-rs/anvil-linux-amd64`, installed by `make
 setup`; the chain state lives in one file under the data directory (`--state`), dumped
-periodically and on shutdown, so a registration made yesterday is still there today.
+periodically and on shutdown, so a registration made yesterday is still there today. Only the
+latest state is dumped, not one per block (the stack never reads a past block's state), so the
+file grows with what is on the chain rather than with the time the chain has run.
+
+anvil dies with the process that started it: the kernel sends it SIGINT (on which it dumps its
+state) when that process ends, even by SIGKILL (`PR_SET_PDEATHSIG`), so no chain outlives a
+crashed `copytrack run`.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from pathlib import Path
 import httpx
 
 from backend.chain.artifacts import PROJECT_ROOT
+from backend.processes import die_with_parent
 
 ANVIL_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+
+
 
 
 class NodeError(RuntimeError):
@@ -51,6 +60,26 @@ def port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def wait_for_previous_node(pid_file: Path, timeout: float = 60.0) -> bool:
+    """Wait until the anvil a previous stack started (its pid in `pid_file`) has exited.
+
+    A stack that was killed leaves its anvil saving its state on the way out; a start in that
+    moment must not take it for a chain someone else runs. Returns whether there was one."""
+    try:
+        pid = int(pid_file.read_text())
+        if b"anvil" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return False
+    except (OSError, ValueError):
+        return False
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if Path(f"/proc/{pid}").exists():
+        raise NodeError(f"the chain node of a previous run (pid {pid}) is still running after {timeout:.0f}s; "
+                        "stop it, then start again")
+    return True
+
+
 class AnvilNode:
     """One anvil process on 127.0.0.1:port, optionally persisting its state to `state_file`."""
 
@@ -62,12 +91,16 @@ class AnvilNode:
         block_time: int | None = None,
         chain_id: int = 31337,
         log_file: Path | None = None,
+        state_interval: int = 60,
+        pid_file: Path | None = None,
     ):
         self.port = port
         self.state_file = state_file
         self.block_time = block_time
         self.chain_id = chain_id
         self.log_file = log_file
+        self.state_interval = state_interval
+        self.pid_file = pid_file
         self.process: subprocess.Popen | None = None
 
     @property
@@ -89,10 +122,14 @@ class AnvilNode:
             args += ["--block-time", str(self.block_time)]
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(self.state_file), "--state-interval", "5", "--preserve-historical-states"]
+            args += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         # Its own process group: Ctrl-C in a terminal reaches us, and we stop anvil in order.
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent(signal.SIGINT)
+        )
+        if self.pid_file is not None:
+            self.pid_file.write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -105,14 +142,17 @@ class AnvilNode:
 
     def stop(self, timeout: float = 20.0) -> None:
         """SIGINT first: anvil writes its state file on a clean shutdown."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.pid_file is not None:
+            self.pid_file.unlink(missing_ok=True)
 
     def __enter__(self) -> "AnvilNode":
         return self.start()

@@ -1,24 +1,64 @@
 """Decoding an upload for real and computing what identifies it.
 
 Only what a browser can show is accepted (JPEG, PNG, WebP, GIF), judged by the bytes, never by
-the file name or the declared content type. Limits are checked from the header before any pixel
-is decoded, so a decompression bomb costs nothing; the pixels are then decoded once, by the
-matcher's fingerprinting.
+the file name or the declared content type. Limits (bytes, pixels, each side, aspect ratio) are
+checked from the header before any pixel is decoded, so a decompression bomb costs nothing; the
+pixels are then decoded once, by the matcher's fingerprinting, which holds one of a fixed number
+of slots: the memory of a process's fingerprintings is at most that many decoded images.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
+import threading
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
-from backend.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
+from backend.errors import InvalidInput, Overloaded, PayloadTooLarge, UnsupportedMedia
 from backend.matching import Fingerprint, InvalidImage, fingerprint
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+
+class FingerprintSlots:
+    """At most `size` fingerprintings at once; a caller waits up to `wait` seconds for a slot,
+    then gets `Overloaded` (with the seconds after which to retry), having done nothing."""
+
+    def __init__(self, size: int, wait: float):
+        self.size = size
+        self.wait = wait
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def hold(self, *, wait: float | None = None) -> Iterator[None]:
+        """`wait=None`: the configured wait; `math.inf`: as long as it takes (background work)."""
+        wait = self.wait if wait is None else wait
+        if not self._slots.acquire(timeout=None if math.isinf(wait) else wait):
+            raise Overloaded(
+                f"the server is fingerprinting {self.size} image(s) already; retry in a few seconds",
+                retry_after=max(1, math.ceil(self.wait)),
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What one image may cost: refused from its header beyond these, fingerprinted in `slots`."""
+
+    max_bytes: int
+    max_pixels: int
+    max_side: int
+    max_aspect: float
+    slots: FingerprintSlots = field(default_factory=lambda: FingerprintSlots(2, 10.0))
 
 
 @dataclass(frozen=True)
@@ -36,7 +76,8 @@ class ImageFacts:
         return f"{self.fingerprint.phash64:016x}"
 
 
-def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageFacts:
+def inspect_image(data: bytes, limits: ImageLimits) -> ImageFacts:
+    max_bytes, max_pixels = limits.max_bytes, limits.max_pixels
     if not data:
         raise InvalidInput("the file is empty; choose a JPEG, PNG, WebP or GIF image")
     if len(data) > max_bytes:
@@ -71,10 +112,27 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageFacts
                 pixels=width * height,
                 limit=max_pixels,
             )
+        if max(width, height) > limits.max_side:
+            raise PayloadTooLarge(
+                f"the image is {width}×{height} pixels; no side may be longer than {limits.max_side:,} "
+                "pixels: scale it down before uploading",
+                width=width,
+                height=height,
+                limit=limits.max_side,
+            )
+        if max(width, height) > limits.max_aspect * min(width, height):
+            raise InvalidInput(
+                f"the image is {width}×{height} pixels, longer than {limits.max_aspect:g} times its width; "
+                "crop it to the picture itself",
+                width=width,
+                height=height,
+                max_aspect=limits.max_aspect,
+            )
     # One full decode: the matcher's, which reads JPEGs at reduced size, honours EXIF orientation,
     # and reports truncated or corrupt data.
     try:
-        print_ = fingerprint(data)
+        with limits.slots.hold():
+            print_ = fingerprint(data)
     except InvalidImage as exc:
         raise InvalidInput(f"the {image.format} image cannot be read: {exc}") from None
     return ImageFacts(

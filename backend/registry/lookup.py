@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from backend.matching import Fingerprint
 from backend.models import Registration, Verification
-from backend.registry.images import inspect_image
+from backend.registry.images import ImageLimits, inspect_image
 from backend.registry.matcher import Hit, RegisteredImages
 
 
@@ -43,8 +43,8 @@ def find_registrations(db: Session, matcher: RegisteredImages, sha256: str, prin
     return [hit_view(db, h) for h in matcher.find(db, sha256, print_, exclude_owner=exclude_owner, limit=limit)]
 
 
-def lookup(db: Session, matcher: RegisteredImages, data: bytes, *, max_bytes: int, max_pixels: int) -> dict:
-    facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+def lookup(db: Session, matcher: RegisteredImages, data: bytes, limits: ImageLimits) -> dict:
+    facts = inspect_image(data, limits)
     return {
         "sha256": facts.sha256,
         "phash": facts.phash,

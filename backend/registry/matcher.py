@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ from sqlalchemy.orm import Session
 from backend.matching import Fingerprint, InvalidImage, MatchIndex, fingerprint
 from backend.matching.fingerprints import FORMAT_VERSION
 from backend.models import ChainEvent, Image, Registration
+from backend.registry.images import FingerprintSlots
 from backend.registry.similarity import hamming
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,11 @@ class Checkpoint:
 
 
 class RegisteredImages:
-    def __init__(self, store, *, max_bytes: int, phash_distance: int, snapshot_dir: Path | None = None):
+    def __init__(self, store, *, max_bytes: int, phash_distance: int, snapshot_dir: Path | None = None,
+                 slots: FingerprintSlots | None = None):
         self.store = store
+        # Registrations are fingerprinted in the same slots as requests: together they stay in the bound
+        self.slots = slots or FingerprintSlots(1, math.inf)
         self.max_bytes = max_bytes
         self.phash_distance = phash_distance
         self.snapshot_dir = snapshot_dir
@@ -214,7 +219,10 @@ class RegisteredImages:
             if not self.store.has(registration.cid):
                 return None
             data = self.store.cat(registration.cid)
-            return fingerprint(data) if len(data) <= self.max_bytes else None
+            if len(data) > self.max_bytes:
+                return None
+            with self.slots.hold(wait=math.inf):
+                return fingerprint(data)
         except InvalidImage as exc:
             log.info("registration %s: its file is not an image we can fingerprint (%s)", reg_id, exc)
         except Exception as exc:  # the IPFS store is down or the content is damaged: pHash only

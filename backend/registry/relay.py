@@ -12,8 +12,8 @@ import logging
 import os
 import secrets
 import signal
-import threading
 import time
+from pathlib import Path
 
 from eth_utils import is_hex, to_checksum_address
 from sqlalchemy import func, select
@@ -24,6 +24,7 @@ from backend.chain.client import operator, send_signed, sign_call, wait_for
 from backend.chain.register import Item, RegisterContract, registration_id
 from backend.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import Image
+from backend.processes import SharedLock
 from backend.registry.models import RelayBatch
 from backend.registry.uploads import get_image
 
@@ -34,11 +35,18 @@ MAX_BATCH = 100  # the register's largest batch
 MAX_ID = 2**63  # database ids are signed 64-bit integers
 NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract takes any uint256
 RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
-# The relayer's transactions are signed with consecutive account nonces: one at a time per process.
-_relayer_lock = threading.Lock()
-# One batch step at a time per process: a request that just committed and the chain job never
-# both act on one batch (both would sign a transaction for the same step).
-_advance_lock = threading.Lock()
+# The relayer's transactions are signed with consecutive account nonces: one at a time in the
+# stack (requests are served by other processes than the chain job's: `use_lock_directory`).
+_relayer_lock = SharedLock("relayer")
+# One batch step at a time: a request that just committed and the chain job never both act on
+# one batch (both would sign a transaction for the same step).
+_advance_lock = SharedLock("relay-advance")
+
+
+def use_lock_directory(directory: Path) -> None:
+    """Make the relayer's locks hold across the processes that share `directory`."""
+    _relayer_lock.use_directory(directory)
+    _advance_lock.use_directory(directory)
 SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
@@ -520,6 +528,10 @@ def _fail(register: RegisterContract, db: Session, batch: RelayBatch, reason: st
 
 def _crash_point(name: str) -> None:
     """The crash-safety tests kill the process here, with a real SIGKILL, by naming the point in
-    COPYTRACK_TEST_KILL_AT; nothing else sets that variable."""
+    COPYTRACK_TEST_KILL_AT; nothing else sets that variable. In a web server worker of `copytrack
+    run` (COPYTRACK_STACK_PID names the `run` process) the whole stack is killed first, as the
+    tests expect of a crash."""
     if os.environ.get("COPYTRACK_TEST_KILL_AT") == name:
+        if stack := os.environ.get("COPYTRACK_STACK_PID"):
+            os.kill(int(stack), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)

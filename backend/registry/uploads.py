@@ -14,7 +14,7 @@ from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.matching import Fingerprint
 from backend.models import Category, Collection, Image, Registration
 from backend.registry.groups import group_by_name
-from backend.registry.images import inspect_image
+from backend.registry.images import ImageLimits, inspect_image
 
 TITLE_LIMIT = 300
 STATUSES = ("uploaded", "committed", "submitted", "registered", "conflict")
@@ -38,8 +38,7 @@ def upload_image(
     collection: str | None,
     category: str | None,
     parent: str | None = None,
-    max_bytes: int,
-    max_pixels: int,
+    limits: ImageLimits,
 ) -> Upload:
     if title is not None and len(title) > TITLE_LIMIT:
         raise InvalidInput(f"'title' has at most {TITLE_LIMIT} characters")
@@ -47,7 +46,7 @@ def upload_image(
     parent = final_registration_id(db, parent) if parent else None
     collection_row = group_by_name(db, Collection, owner, collection)
     category_row = group_by_name(db, Category, owner, category)
-    facts = inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    facts = inspect_image(data, limits)
     existing = db.scalar(select(Image).where(Image.owner == owner, Image.sha256 == facts.sha256))
     if existing is not None:
         existing.fingerprint = facts.fingerprint.to_bytes()  # refreshed in case its format changed

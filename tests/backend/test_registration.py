@@ -403,7 +403,7 @@ def test_lookup__registration_made_elsewhere__found_by_its_file_or_its_phash(cli
     in_our_store, elsewhere = encode(picture(51, (640, 480)), "JPEG"), encode(picture(52, (640, 480)), "JPEG")
     items = []
     for data in (in_our_store, elsewhere):
-        facts = inspect_image(data, max_bytes=10**7, max_pixels=10**8)
+        facts = inspect_image(data, services.image_limits)
         cid = services.store.add(data) if data is in_our_store else compute_cid(data)
         items.append(Item(facts.sha256, facts.phash, cid))
     services.register().register_with_key(artist.key.to_0x_hex(), items)
