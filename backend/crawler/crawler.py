@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backend.crawler import frontier
 from backend.crawler.evidence import store_evidence
 from backend.crawler.fetch import FetchFailed, Fetcher, FetchRefused, FetchResult
-from backend.crawler.frontier import Budget, Lease, insert_ignore, now
+from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, now
 from backend.crawler.html import extract, sitemap_urls
 from backend.crawler.images import dimensions, image_format, too_small
 from backend.crawler.models import CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain
@@ -158,7 +158,7 @@ class Crawler:
     def _queue_sitemaps(self, lease: Lease) -> None:
         with self.db.session() as db:
             host = db.get(CrawlHost, lease.host_id)
-            if host.sitemaps_read_at and now() - host.sitemaps_read_at < timedelta(seconds=self.config.recrawl_interval):
+            if host.sitemaps_read_at and now() - aware(host.sitemaps_read_at) < timedelta(seconds=self.config.recrawl_interval):
                 return
         try:
             sitemaps = self.fetcher.sitemaps(lease.origin + "/")
@@ -259,7 +259,7 @@ class Crawler:
         digest = url_hash(url)
         with self.db.session() as db:
             known = db.scalar(select(CrawlImage).where(CrawlImage.url_hash == digest))
-            fresh = known is not None and now() - known.checked_at < timedelta(seconds=self.config.recrawl_interval)
+            fresh = known is not None and now() - aware(known.checked_at) < timedelta(seconds=self.config.recrawl_interval)
             if fresh and response is None:
                 if known.sha256 is None:
                     return None

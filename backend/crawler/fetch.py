@@ -229,7 +229,11 @@ class Fetcher:
         return list(robots.sitemaps) if robots is not None else []
 
     def delay_for(self, url: str) -> float:
-        robots = self._robots(origin(url))
+        """Seconds between two requests to `url`'s origin: the setting, or robots.txt's Crawl-delay."""
+        try:
+            robots = self._robots(origin(url))
+        except FetchRefused:  # an origin we may not contact at all: the plain delay
+            return self.policy.delay
         asked = robots.crawl_delay(self.policy.user_agent) if robots is not None else None
         return min(max(self.policy.delay, float(asked or 0)), self.policy.max_delay)
 

@@ -24,6 +24,11 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives datetimes back without their zone; they were written in UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 @dataclass(frozen=True)
 class Budget:
     max_depth: int = 5
