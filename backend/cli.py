@@ -330,5 +330,12 @@ def status() -> None:
     console.print(table)
 
 
+from backend.cli_crawler import crawl, crawler  # noqa: E402  (they import this module's helpers)
+
+main.add_command(crawler)
+main.add_command(crawl)
+
+
 if __name__ == "__main__":
     main()
+

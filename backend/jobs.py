@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -58,11 +59,29 @@ def purge_expired_credentials(services: Services) -> None:
         accounts.purge_expired(db)
 
 
+def crawl_continuously(services: Services) -> None:
+    """One crawler worker in the backend process, until shutdown (the scheduler restarts it if it
+    ever fails). The seeds of the settings are queued once; they are recrawled like any page."""
+    import os
+    import socket
+
+    settings = services.settings
+    crawler = services.crawler(f"{socket.gethostname()}-{os.getpid()}-run")
+    try:
+        crawler.seed(settings.crawler_seeds.replace(",", " ").split(), again=False)
+    except DomainError as exc:
+        log.error("crawler: setting crawler_seeds: %s; crawling the frontier without them", exc.message)
+    crawler.run(services.stopping, threads=settings.crawler_threads, idle_wait=settings.crawler_idle_wait)
+
+
 def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
     for job, name in ((poll_chain, "chain"), (follow_registrations, "matcher")):
         scheduler.add_job(job, "interval", args=[services], seconds=services.settings.indexer_interval,
                           id=name, max_instances=1, coalesce=True)
     scheduler.add_job(purge_expired_credentials, "interval", args=[services], hours=1, id="purge", coalesce=True)
+    if services.settings.crawler_enabled:
+        scheduler.add_job(crawl_continuously, "interval", args=[services], seconds=10, id="crawler",
+                          max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
     scheduler.start()
     return scheduler

@@ -87,14 +87,14 @@ class Crawler:
         self.stats = Stats()
 
     # -- seeds ----------------------------------------------------------------------------
-    def seed(self, urls, *, owner: str | None = None, depth: int = 0) -> list[str]:
-        """Queue `urls` (due now, even if crawled before); returns the normalised URLs."""
+    def seed(self, urls, *, owner: str | None = None, depth: int = 0, again: bool = True) -> list[str]:
+        """Queue `urls` (with `again`, due now even if crawled before); returns the normalised URLs."""
         added = []
         with self.db.session() as db:
             for url in urls:
                 normal = normalise(url)
                 reason = frontier.add_url(db, normal, self.config.budget, depth=depth, owner=owner)
-                if reason == "duplicate":
+                if reason == "duplicate" and again:
                     db.execute(update(CrawlUrl).where(CrawlUrl.url_hash == url_hash(normal))
                                .values(next_crawl_at=now()))
                 added.append(normal)

@@ -100,7 +100,7 @@ def extract(html: bytes | str, page_url: str) -> PageLinks:
 def _absolute(raw: str, base: str) -> str | None:
     try:
         return normalise(raw, base)
-    except (BadUrl, ValueError):
+    except BadUrl:
         return None
 
 

@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 import idna
 
+from backend.errors import InvalidInput
+
 # Query parameters that name a visitor or a campaign, not a resource: dropped, so that a site
 # that puts a session id in every link does not become an endless frontier.
 SESSION_PARAMS = re.compile(
@@ -21,7 +23,7 @@ MAX_URL_LENGTH = 2048
 DIGITS = re.compile(r"\d+")
 
 
-class BadUrl(ValueError):
+class BadUrl(InvalidInput):
     """Not a URL the crawler can fetch (scheme, host, length)."""
 
 
@@ -29,11 +31,14 @@ def normalise(url: str, base: str | None = None) -> str:
     """The canonical form of `url` (resolved against `base`): http(s) only, lower-case host in
     IDNA form, no default port, no fragment, no session parameters, sorted query, `/` for an
     empty path, percent-encoding made uniform."""
-    raw = urljoin(base, url.strip()) if base else url.strip()
-    parts = urlsplit(raw)
+    try:
+        raw = urljoin(base, url.strip()) if base else url.strip()
+        parts = urlsplit(raw)
+    except ValueError as exc:
+        raise BadUrl(f"{url!r} is not a URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise BadUrl(f"{url!r}: only http and https URLs can be crawled")
+        raise BadUrl(f"{url!r}: only http and https URLs can be crawled (write it as https://…)")
     if not parts.hostname:
         raise BadUrl(f"{url!r} names no host")
     try:
