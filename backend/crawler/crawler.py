@@ -118,6 +118,10 @@ class Crawler:
             until_done: bool = False) -> None:
         """Crawl with `threads` threads until `stop` is set (or, `until_done`, the frontier has
         nothing due)."""
+        # Follow every registration before the first page: a lookup made while another thread is
+        # still reading them would find nothing, and the page would be done without its hits.
+        with self.db.session() as db:
+            self.matcher.sync(db)
 
         def loop() -> None:
             while not stop.is_set():
