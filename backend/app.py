@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from backend.api import auth, errors, gateway, groups, images, limits, openapi, public
+from backend.api import auth, errors, gateway, groups, hits, images, limits, openapi, public
 from backend.config import Settings, load_settings
 from backend.services import Services
 
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.init_app(app)
     for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(hits.bp)
     limits.init_app(app, settings)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
