@@ -74,6 +74,21 @@ def crawl_continuously(services: Services) -> None:
     crawler.run(services.stopping, threads=settings.crawler_threads, idle_wait=settings.crawler_idle_wait)
 
 
+def search_crawled_images(services: Services) -> None:
+    """Search every new registration among the images already crawled; hits appear at once."""
+    seen = services.seen_images
+    with services.db.session() as db:
+        seen.follow_prints(db)
+        found = seen.search_new_registrations(db, services.matcher)
+    if found:
+        log.info("crawler: %d hit(s) of new registrations among the images already crawled", found)
+    try:
+        seen.save_snapshot()
+    except OSError as exc:
+        log.error("crawler: cannot write the crawled images' index snapshot (%s); it is rebuilt from the "
+                  "database at the next start", exc)
+
+
 def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
     for job, name in ((poll_chain, "chain"), (follow_registrations, "matcher")):
@@ -83,5 +98,7 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     if services.settings.crawler_enabled:
         scheduler.add_job(crawl_continuously, "interval", args=[services], seconds=10, id="crawler",
                           max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+        scheduler.add_job(search_crawled_images, "interval", args=[services], id="crawled-images",
+                          seconds=max(services.settings.indexer_interval, 5.0), max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

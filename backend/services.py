@@ -48,6 +48,13 @@ class Services:
         )
 
     @cached_property
+    def seen_images(self):
+        """The fingerprints of every image crawled, for searching new registrations among them."""
+        from backend.crawler.seen import SeenImages
+
+        return SeenImages(self.settings.data_dir / "crawled-index")
+
+    @cached_property
     def w3(self) -> Web3:
         return connect(self.settings.resolved_rpc_url)
 

@@ -256,6 +256,11 @@ class Crawler:
                 self.stats.add(hits=1)
                 if self.on_hit is not None:
                     self.on_hit(values)
+            else:
+                evidence = {k: values[k] for k in ("evidence_cid", "evidence_sha256", "screenshot_cid",
+                                                   "http_status", "headers", "last_seen_at", "status")}
+                db.execute(update(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
+                                             Hit.image_url == image_url).values(gone_at=None, **evidence))
         self._mark_gone(db, page_url, keep={(r, u) for r, u, _ in found})
 
     def _image(self, url: str, response: FetchResult | None) -> SeenImage | None:
@@ -267,7 +272,7 @@ class Crawler:
             if fresh and response is None:
                 if known.sha256 is None:
                     return None
-                stored = db.get(CrawlPrint, known.sha256)
+                stored = db.scalar(select(CrawlPrint).where(CrawlPrint.sha256 == known.sha256))
                 return SeenImage(known.id, url, known.sha256, Fingerprint.from_bytes(stored.fingerprint), None)
         if response is None:
             try:
@@ -299,7 +304,7 @@ class Crawler:
             return None, None, f"tiny ({size[0]}×{size[1]})"
         sha = "0x" + hashlib.sha256(response.body).hexdigest()
         with self.db.session() as db:
-            stored = db.get(CrawlPrint, sha)
+            stored = db.scalar(select(CrawlPrint).where(CrawlPrint.sha256 == sha))
             if stored is not None:
                 return sha, Fingerprint.from_bytes(stored.fingerprint), None
         try:
@@ -324,9 +329,12 @@ class Crawler:
                 for match in find_registrations(db, self.matcher, image.sha256, image.print_):
                     if own_domain(db, match["owner"], host):
                         continue
-                    known = db.scalar(select(Hit.id).where(Hit.registration_id == match["id"],
-                                                           Hit.page_url == page_url, Hit.image_url == image.url))
-                    (found if known else new).append((image, match))
+                    known = db.execute(select(Hit.id, Hit.evidence_cid).where(
+                        Hit.registration_id == match["id"], Hit.page_url == page_url,
+                        Hit.image_url == image.url)).first()
+                    # A hit found by searching a new registration among crawled images has no
+                    # evidence yet: this fetch of the page provides it.
+                    (found if known and known.evidence_cid else new).append((image, match))
         found = [(match["id"], image.url, None) for image, match in found]
         for image, match in new:
             values = self._new_hit(page_url, page, image, match)

@@ -72,10 +72,12 @@ class CrawlImage(Base):
 
 
 class CrawlPrint(Base):
-    """The fingerprint of image bytes the crawler has seen, once per content hash."""
+    """The fingerprint of image bytes the crawler has seen, once per content hash. `id` grows, so
+    the index of crawled images (`backend.crawler.seen`) follows new rows by it."""
 
     __tablename__ = "crawl_prints"
-    sha256: Mapped[str] = mapped_column(HASH, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(HASH, unique=True)
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)

@@ -309,3 +309,37 @@ def test_fetch__redirect_to_a_private_address__refused_without_connecting(app, s
     assert refused.value.reason == "address" and "10.0.0.1" in refused.value.message
     assert "/go" in site.fetched("a.test")
     assert [c[0] for c in connections if c[0] != "127.0.0.2"] == []
+
+
+@pytest.mark.parametrize("settings", [CRAWL_SETTINGS], indirect=True)
+def test_new_registration__found_among_crawled_images_at_once__evidence_on_the_next_fetch(app, services, site):
+    from backend.crawler.frontier import aware, now
+    from backend.jobs import search_crawled_images
+
+    copy = encode(photo(5).resize((320, 240)), "PNG")
+    site.host("a.test", "127.0.0.2", {"/": html('<img src="/later.png">'), "/later.png": image(copy)})
+    site.start()
+    crawler = services.crawler("w", resolver=site.resolver)
+    crawler.seed([site.url("a.test")])
+    crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
+    search_crawled_images(services)
+    with services.db.session() as db:
+        assert db.scalars(select(Hit)).all() == []
+
+    reg = add_registration(services, 5)  # registered after the page was crawled
+    search_crawled_images(services)
+    with services.db.session() as db:
+        hit = db.scalar(select(Hit))
+        page = db.scalar(select(CrawlUrl).where(CrawlUrl.url == site.url("a.test")))
+    assert (hit.registration_id, hit.page_url, hit.evidence_cid) == (reg, site.url("a.test"), None)
+    assert site.fetched("a.test").count("/") == 1
+    assert aware(page.next_crawl_at) <= now()  # due again now, for the evidence
+
+    crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
+    with services.db.session() as db:
+        hits = db.scalars(select(Hit)).all()
+    assert len(hits) == 1 and hits[0].evidence_cid and hits[0].status == "active"
+    assert site.fetched("a.test").count("/") == 2
+
+    reopened = type(services.seen_images)(services.settings.data_dir / "crawled-index")
+    assert len(reopened.index) == 1  # the snapshot holds the crawled image

@@ -2,7 +2,7 @@
 
 Revision ID: 0014_crawler
 Revises: 0002
-Create Date: 2026-12-04 20:54:03.661557
+Create Date: 2026-12-04 21:22:31.951877
 """
 
 from alembic import op
@@ -56,11 +56,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_crawl_images_sha256'), ['sha256'], unique=False)
 
     op.create_table('crawl_prints',
+    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=66), nullable=False),
     sa.Column('fingerprint', sa.LargeBinary(), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('sha256')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('sha256')
     )
     op.create_table('crawl_state',
     sa.Column('key', sa.String(length=100), nullable=False),
