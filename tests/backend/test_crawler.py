@@ -343,3 +343,23 @@ def test_new_registration__found_among_crawled_images_at_once__evidence_on_the_n
 
     reopened = type(services.seen_images)(services.settings.data_dir / "crawled-index")
     assert len(reopened.index) == 1  # the snapshot holds the crawled image
+
+
+@pytest.mark.parametrize("settings", [{**CRAWL_SETTINGS, "crawler_screenshots": "on"}], indirect=True)
+def test_hit_evidence__full_page_screenshot_from_the_held_responses_only(app, services, site):
+    add_registration(services, 1)
+    site.host("a.test", "127.0.0.2", {
+        "/": html('<h1>gallery</h1><img src="/copy.png"><img src="/other.png">'),
+        "/copy.png": image(encode(photo(1).resize((320, 240)), "PNG"), "image/png"),
+        "/other.png": image(encode(picture(60, (640, 480)), "PNG"), "image/png"),
+    })
+    site.start()
+    crawler = services.crawler("w", resolver=site.resolver)
+    crawler.seed([site.url("a.test")])
+    crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
+    with services.db.session() as db:
+        hit = db.scalar(select(Hit))
+    shot = Image.open(io.BytesIO(services.store.cat(hit.screenshot_cid)))
+    assert shot.format == "PNG" and shot.width >= 320 and shot.height >= 240
+    # The browser asked the site for nothing: the page and the image came from the crawler's fetches.
+    assert sorted(site.fetched("a.test")) == ["/", "/copy.png", "/other.png", "/robots.txt"]
