@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -74,8 +75,7 @@ class Stats:
 
 
 class Crawler:
-    def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str,
-                 on_hit=None, on_print=None):
+    def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str, on_hit=None):
         self.db = db
         self.store = store
         self.matcher = matcher
@@ -83,7 +83,6 @@ class Crawler:
         self.config = config
         self.worker = worker
         self.on_hit = on_hit  # called with each new Hit (the CLI prints them)
-        self.on_print = on_print  # called with (sha256, Fingerprint) of each new image seen
         self.stats = Stats()
 
     # -- seeds ----------------------------------------------------------------------------
@@ -152,11 +151,15 @@ class Crawler:
         with self.db.session() as db:
             urls = [(u.id, u.url, u.kind, u.depth, u.etag, u.last_modified, u.content_sha256, u.attempts)
                     for u in frontier.due_urls(db, lease, self.config.urls_per_lease)]
+        renewed = time.monotonic()
         for entry in urls:
-            with self.db.session() as db:
-                if not frontier.renew(db, lease, self.config.lease_seconds):
-                    log.warning("crawler: lost the lease on %s; another worker has it", lease.origin)
-                    return
+            # Renewed once a third of the lease has passed (not per URL: a write less per page).
+            if time.monotonic() - renewed > self.config.lease_seconds / 3:
+                with self.db.session() as db:
+                    if not frontier.renew(db, lease, self.config.lease_seconds):
+                        log.warning("crawler: lost the lease on %s; another worker has it", lease.origin)
+                        return
+                renewed = time.monotonic()
             self._process(*entry)
 
     def _queue_sitemaps(self, lease: Lease) -> None:
@@ -281,43 +284,42 @@ class Crawler:
                 log.info("crawler: image %s not fetched: %s", url, exc.message)
                 return None
         self.stats.add(images=1)
-        sha, print_, note = self._recognise(response)
-        with self.db.session() as db:
+        sha, print_, note, new_print = self._recognise(response)
+        with self.db.session() as db:  # one write transaction per image
+            if new_print is not None:
+                insert_ignore(db, CrawlPrint, new_print, ["sha256"])
             values = {"url": url, "sha256": sha, "checked_at": now(), "note": note}
             if not insert_ignore(db, CrawlImage, {"url_hash": digest, **values}, ["url_hash"]):
                 db.execute(update(CrawlImage).where(CrawlImage.url_hash == digest).values(**values))
             image_id = db.scalar(select(CrawlImage.id).where(CrawlImage.url_hash == digest))
         return None if sha is None else SeenImage(image_id, url, sha, print_, response)
 
-    def _recognise(self, response: FetchResult) -> tuple[str | None, Fingerprint | None, str | None]:
-        """(0x SHA-256, fingerprint, None) for an image worth matching; else (None, None, why not)."""
+    def _recognise(self, response: FetchResult) -> tuple:
+        """(0x SHA-256, fingerprint, None, the crawl_prints row to add if the bytes are new) for an
+        image worth matching; else (None, None, why not, None)."""
         if response.status != 200:
-            return None, None, f"HTTP {response.status}"
+            return None, None, f"HTTP {response.status}", None
         if response.truncated:
-            return None, None, f"larger than {self.config.image_max_bytes} bytes"
+            return None, None, f"larger than {self.config.image_max_bytes} bytes", None
         if image_format(response.body) is None:
-            return None, None, "not an image"
+            return None, None, "not an image", None
         size = dimensions(response.body)
         if size is None:
-            return None, None, "unreadable image"
+            return None, None, "unreadable image", None
         if too_small(size, self.config.min_image_side):
-            return None, None, f"tiny ({size[0]}×{size[1]})"
+            return None, None, f"tiny ({size[0]}×{size[1]})", None
         sha = "0x" + hashlib.sha256(response.body).hexdigest()
         with self.db.session() as db:
-            stored = db.scalar(select(CrawlPrint).where(CrawlPrint.sha256 == sha))
-            if stored is not None:
-                return sha, Fingerprint.from_bytes(stored.fingerprint), None
+            stored = db.scalar(select(CrawlPrint.fingerprint).where(CrawlPrint.sha256 == sha))
+        if stored is not None:
+            return sha, Fingerprint.from_bytes(stored), None, None
         try:
             print_ = fingerprint(response.body)
         except InvalidImage as exc:
-            return None, None, f"cannot fingerprint: {exc}"[:200]
+            return None, None, f"cannot fingerprint: {exc}"[:200], None
         self.stats.add(fingerprinted=1)
-        with self.db.session() as db:
-            insert_ignore(db, CrawlPrint, {"sha256": sha, "fingerprint": print_.to_bytes(),
-                                           "width": size[0], "height": size[1]}, ["sha256"])
-        if self.on_print is not None:
-            self.on_print(sha, print_)
-        return sha, print_, None
+        return sha, print_, None, {"sha256": sha, "fingerprint": print_.to_bytes(), "width": size[0],
+                                   "height": size[1]}
 
     def _hits_of(self, page_url: str, page: FetchResult, seen: list[SeenImage]) -> list[tuple]:
         """(registration id, image URL, the new hit's row or None if recorded before) for every
