@@ -126,10 +126,7 @@ class CheckedTransport(httpx.BaseTransport):
         self.inner = httpx.HTTPTransport(**transport_options)
 
     def checked_address(self, host: str, url: str) -> str:
-        try:
-            candidates = [host] if _literal_ip(host) else self.resolver(host)
-        except FetchFailed:
-            raise
+        candidates = [host] if _literal_ip(host) else self.resolver(host)
         if not candidates:
             raise FetchFailed(f"{host} has no address", url=url)
         for address in candidates:
@@ -287,6 +284,8 @@ class Fetcher:
                 asked = _retry_after(result.header("retry-after"))
                 wait = max(asked or 0.0, self.policy.backoff * 2 ** attempt)
                 if attempt >= self.policy.retries or wait > self.policy.max_retry_wait:
+                    if asked:  # the whole origin waits as asked, not only this URL
+                        self._defer(origin(url), asked)
                     raise FetchFailed(f"{url}: HTTP {result.status} after {attempt + 1} attempt(s)",
                                       url=url, status=result.status, retry_after=asked)
             attempt += 1

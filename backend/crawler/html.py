@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from xml.sax.saxutils import unescape
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -24,7 +25,8 @@ class PageLinks:
 
 
 def largest_candidate(srcset: str) -> str | None:
-    """The srcset candidate with the largest width (`800w`) or density (`2x`)."""
+    """The srcset candidate with the largest width (`800w`) or density (`2x`); a srcset mixes
+    the two only by mistake, and then a density wins."""
     best, best_size = None, -1.0
     for candidate in srcset.split(","):
         bits = candidate.strip().split()
@@ -67,9 +69,10 @@ def extract(html: bytes | str, page_url: str) -> PageLinks:
                 image(attributes.get(name))
     for node in tree.css("noscript"):
         # Parsers with scripting on keep <noscript> as text: parse it again to reach its images.
-        inner = extract(node.text(deep=True) or "", base) if "<" in (node.text(deep=True) or "") else None
-        for url in inner.images if inner else ():
-            images.setdefault(url)
+        inner = node.text(deep=True) or ""
+        if "<" in inner:
+            for url in extract(inner, base).images:
+                images.setdefault(url)
     for meta in tree.css("meta[property], meta[name]"):
         key = (meta.attributes.get("property") or meta.attributes.get("name") or "").lower()
         if key in META_IMAGE:
@@ -107,7 +110,7 @@ def _absolute(raw: str, base: str) -> str | None:
 def sitemap_urls(xml: bytes) -> tuple[list[str], list[str]]:
     """(page URLs, nested sitemap URLs) of a sitemap or sitemap index; tolerant of bad XML."""
     text = xml.decode("utf-8", "replace")
-    locs = [m.strip() for m in re.findall(r"<loc>\s*(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</loc>", text, re.S)]
+    locs = [unescape(m.strip()) for m in re.findall(r"<loc>\s*(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</loc>", text, re.S)]
     if re.search(r"<sitemapindex[\s>]", text):
         return [], locs
     return locs, []

@@ -50,6 +50,8 @@ def normalise(url: str, base: str | None = None) -> str:
     if port and port != DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
     path = PATH_SESSION.sub("", parts.path) or "/"
+    if "/." in path:  # RFC 3986 dot segments, removed as urljoin does when resolving
+        path = urlsplit(urljoin("http://host/", path)).path
     path = quote(unquote(path), safe="/%:@!$&'()*+,;=~-._")
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                              if not SESSION_PARAMS.match(k)))
