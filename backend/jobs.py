@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -96,8 +95,7 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
                           id=name, max_instances=1, coalesce=True)
     scheduler.add_job(purge_expired_credentials, "interval", args=[services], hours=1, id="purge", coalesce=True)
     if services.settings.crawler_enabled:
-        scheduler.add_job(crawl_continuously, "interval", args=[services], seconds=10, id="crawler",
-                          max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+        scheduler.add_job(crawl_continuously, args=[services], id="crawler")  # once: it runs until shutdown
         scheduler.add_job(search_crawled_images, "interval", args=[services], id="crawled-images",
                           seconds=max(services.settings.indexer_interval, 5.0), max_instances=1, coalesce=True)
     scheduler.start()

@@ -79,6 +79,8 @@ class SeenImages:
         return recorded
 
     def _search(self, db: Session, matcher, reg_id: str) -> int:
+        if len(self.index) == 0:  # nothing crawled yet: no fingerprint to compute
+            return 0
         print_ = matcher._fingerprint_of(db, reg_id)  # the matcher's own way to a registration's fingerprint
         if print_ is None:
             return 0

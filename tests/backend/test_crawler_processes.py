@@ -21,7 +21,7 @@ from backend.services import Services
 from tests.backend.conftest import PG_URL, free_port
 
 from backend.crawler.models import CrawlUrl, Hit
-from tests.backend.crawl_site import Response, Site
+from tests.backend.crawl_site import Site
 from tests.backend.test_crawler import add_registration, html, image, photo
 from tests.images import encode
 
