@@ -15,8 +15,10 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
-from backend.cli import CliError, _settings, console, err_console
 from backend.errors import DomainError
+
+# backend.cli registers these commands, so its helpers are imported when a command runs: at
+# import time `python -m backend.cli` would find this module half-initialised.
 
 
 def _worker_name(role: str) -> str:
@@ -24,6 +26,7 @@ def _worker_name(role: str) -> str:
 
 
 def _services():
+    from backend.cli import _settings
     from backend.services import Services
 
     services = Services(_settings())
@@ -36,6 +39,7 @@ def _services():
 def crawler(threads: int | None) -> None:
     """Run one crawler worker until Ctrl-C or SIGTERM; start as many as you like, on any machine
     sharing the database (PostgreSQL) and the IPFS store."""
+    from backend.cli import err_console
     from backend.jobs import crawl_continuously
 
     services = _services()
@@ -57,6 +61,7 @@ def crawler(threads: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit on stdout.")
 def crawl(seeds: tuple[str, ...], max_pages: int, allow_private: bool, as_json: bool) -> None:
     """Crawl from SEEDS once and print the copies of registered images found."""
+    from backend.cli import CliError, err_console
     from backend.crawler.models import Hit
 
     services = _services()
@@ -104,6 +109,8 @@ def hit_line(hit) -> dict:
 
 
 def _print_hits(hits) -> None:
+    from backend.cli import console
+
     if not hits:
         console.print("no copies of registered images found")
         return
