@@ -8,9 +8,9 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test test-contracts test-python bench clean
+.PHONY: setup run test test-contracts test-python bench clean screenshots
 
-setup: $(VENV)/.installed node_modules/.installed .build/.compiled $(CHROMIUM)
+setup: $(VENV)/.installed node_modules/.installed .build/.compiled $(CHROMIUM) frontend/dist/index.html
 
 # Debian's Chromium: the crawler's evidence screenshots and the web app's browser tests drive it
 # through Playwright (Playwright's own browser download cannot work without internet).
@@ -30,6 +30,13 @@ node_modules/.installed: package.json package-lock.json
 .build/.compiled: $(VENV)/.installed $(shell find contracts -name '*.vy' 2>/dev/null) ape-config.yaml
 	$(BIN)/ape compile
 	touch $@
+
+# The web app: rebuilt only when its sources, its npm packages or the contract ABIs change.
+frontend/dist/index.html: node_modules/.installed .build/.compiled $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.mts frontend/tsconfig.json
+	npm run --silent build:web
+
+screenshots: setup
+	COPYTRACK_WEB_ARTIFACTS=docs/screenshots $(BIN)/pytest -p no:ape_test tests/web -q
 
 run: setup
 	$(BIN)/copytrack run

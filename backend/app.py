@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from backend.api import auth, errors, gateway, groups, hits, images, limits, openapi, public
+from backend.api import auth, errors, gateway, groups, hits, images, limits, openapi, public, webapp
 from backend.config import Settings, load_settings
 from backend.services import Services
 
@@ -26,5 +26,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.register_blueprint(blueprint)
     app.register_blueprint(hits.bp)
     limits.init_app(app, settings)
+    app.register_blueprint(webapp.bp)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

@@ -150,7 +150,8 @@ def _api_url(api_url: str | None) -> str:
 @click.option("--collection", help="Put the images in this collection (created if missing).")
 @click.option("--category", help="Put the images in this category (must exist).")
 @click.option("--parent", help="Derivative works: the registration id of the original they derive from.")
-@click.option("--gasless", is_flag=True, help="Sign EIP-712 messages; the platform's relayer pays the gas.")
+@click.option("--gasless", is_flag=True,
+              help="Sign one EIP-712 message per 100 images; the platform's relayer pays the gas.")
 @click.option("--keystore", type=click.Path(exists=True, dir_okay=False), help="Encrypted key file (else COPYTRACK_PRIVATE_KEY).")
 @click.option("--wait/--no-wait", default=True, help="Wait until the registrations are final.")
 @click.option("--timeout", default=120, show_default=True, help="Seconds to wait for finality.")
@@ -193,32 +194,39 @@ def register(files, collection, category, parent, gasless, keystore, wait, timeo
             progress.advance(task)
         if to_send:
             task = progress.add_task("registering", total=len(to_send))
-            send = _relay_each if gasless else _send_batches
+            send = _relay_batches if gasless else _send_batches
             failures += send(client, account, to_send, lambda n: progress.advance(task, n))
     if wait and rows:
         _wait_final(client, rows, timeout)
+        failed = {path for path, _ in failures}
+        failures += [(path, _why_not_registered(image, timeout)) for path, image in rows
+                     if image["status"] != "registered" and path not in failed]
     _print_images(rows)
     for path, message in failures:
         err_console.print(f"[red]failed:[/red] {path}: {message}")
     if failures:
+        err_console.print(f"{len(failures)} of {len(files)} file(s) not registered")
         sys.exit(1)
 
 
-def _relay_each(client: ApiClient, account, images: list, advance) -> list:
-    """Gasless: sign each image's EIP-712 message (fresh nonce each time); the platform relays."""
+def _relay_batches(client: ApiClient, account, images: list, advance) -> list:
+    """Gasless: ONE wallet signature per batch of up to MAX_BATCH images; the platform relays it."""
     failures = []
-    for path, image in images:
+    for start in range(0, len(images), MAX_BATCH):
+        chunk = images[start:start + MAX_BATCH]
         try:
-            typed = client.call("GET", f"/api/v1/images/{image['id']}/registration")["typed_data"]
-            signature = account.sign_message(encode_typed_data(full_message=typed)).signature.to_0x_hex()
-            image.update(client.call(
-                "POST",
-                f"/api/v1/images/{image['id']}/relay",
-                json={"signature": signature, "deadline": typed["message"]["deadline"], "salt": typed["message"]["salt"]},
-            ))
+            drafted = client.call("POST", "/api/v1/images/relay-batch/draft",
+                                  json={"image_ids": [image["id"] for _, image in chunk]})
+            signature = account.sign_message(encode_typed_data(full_message=drafted["typed_data"])).signature
+            batch = client.call("POST", "/api/v1/images/relay-batch", json={
+                "image_ids": drafted["image_ids"], "signature": signature.to_0x_hex(), "salt": drafted["salt"],
+                "nonce": drafted["nonce"], "deadline": drafted["deadline"]})
         except CliError as exc:
-            failures.append((path, exc.message))
-        advance(1)
+            failures += [(path, exc.message) for path, _ in chunk]
+        else:
+            for (_, image), relayed in zip(chunk, batch["images"]):
+                image.update(relayed)
+        advance(len(chunk))
     return failures
 
 
@@ -263,6 +271,13 @@ def _wait_final(client: ApiClient, rows: list, timeout: float) -> None:
                 rows[i] = (rows[i][0], client.call("GET", f"/api/v1/images/{rows[i][1]['id']}"))
 
 
+def _why_not_registered(image: dict, timeout: float) -> str:
+    if image["status"] in ("committed", "submitted"):
+        return (f"still {image['status']} after {timeout:.0f} s; the backend finishes it, check later with "
+                f"GET /api/v1/images/{image['id']}")
+    return image.get("last_error") or f"image {image['id']} is {image['status']}"
+
+
 def _print_images(rows) -> None:
     table = Table(title="Registrations")
     for column in ("file", "image", "status", "registration id", "CID", "tx hash"):
@@ -271,7 +286,7 @@ def _print_images(rows) -> None:
         table.add_row(
             path.name,
             str(image["id"]),
-            image["status"],
+            image["status"] if image["status"] == "registered" else f"[red]{image['status']}[/red]",
             image["sha256"] if image["status"] == "registered" else "",
             image["cid"],
             image.get("tx_hash") or "",

@@ -61,6 +61,8 @@ class Settings:
     rate_limit_public: str = "60/minute"
     rate_limit_sign_in: str = "30/minute"
     rate_limit_storage: str = "memory://"
+    # web app: where its built files are (default: frontend/dist in the source tree, built by `make`)
+    webapp_dir: str = ""
     # crawler (docs/crawler.md)
     crawler_enabled: bool = True  # `copytrack run` runs one crawler worker beside the backend
     crawler_seeds: str = ""  # URLs crawled from the start, separated by spaces or commas

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from backend import accounts
 from backend.errors import DomainError
 from backend.registry.matcher import SYNC_BATCH
-from backend.registry.relay import complete_reveals
+from backend.registry.relay import advance_batches, complete_reveals
 from backend.services import Services
 
 log = logging.getLogger(__name__)
 
 
 def poll_chain(services: Services) -> None:
-    """Reveal gasless registrations whose commitment is old enough, then index final blocks."""
+    """Finish gasless registrations from the chain's state (relay batches: commits lost in a crash
+    are sent again, commitments a block old revealed), then index final blocks."""
     try:
+        advance_batches(services.db, services.register(), services.settings.relayer_key)
         complete_reveals(services.db, services.register(), services.settings.relayer_key)
         result = services.indexer().poll()
     except DomainError as exc:
@@ -91,8 +94,9 @@ def search_crawled_images(services: Services) -> None:
 def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
     for job, name in ((poll_chain, "chain"), (follow_registrations, "matcher")):
+        # The first round runs at start-up: it finishes what a crash left (relay batches).
         scheduler.add_job(job, "interval", args=[services], seconds=services.settings.indexer_interval,
-                          id=name, max_instances=1, coalesce=True)
+                          id=name, max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
     scheduler.add_job(purge_expired_credentials, "interval", args=[services], hours=1, id="purge", coalesce=True)
     if services.settings.crawler_enabled:
         scheduler.add_job(crawl_continuously, args=[services], id="crawler")  # once: it runs until shutdown

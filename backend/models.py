@@ -185,5 +185,5 @@ class KeyValue(Base):
     __tablename__ = "key_values"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-
+from backend.registry.models import RelayBatch  # noqa: E402,F401  (on Base.metadata for Alembic and tests)
 from backend.crawler import models as _crawler_models  # noqa: E402,F401  (the crawler's tables on Base)

@@ -1,7 +1,9 @@
 """Gas of the licence market and the settlement escrow on a local anvil chain.
 
 Run: `python bench/gas_market.py` (from the project root, after `ape compile`). Prints a
-Markdown table. Offers are signed off-chain, so publishing one costs no gas at all.
+Markdown table, beside the figures of the contracts before the storage of a licence was packed
+(issue 12), and whether the purchase aims are met. Offers are signed off-chain, so publishing one
+costs no gas at all.
 """
 
 import hashlib
@@ -32,6 +34,34 @@ from backend.marketplace.typed_data import (  # noqa: E402
 )
 
 DAY = 86_400
+
+# The same bench on the contracts of commit 72aaea1 (every licence field in its own slot; a
+# settlement payment refused above the amount outstanding), measured on 4 December 2026.
+BEFORE = {
+    "buy a licence in ETH (first of the registration)": 585_734,
+    "buy a licence in ETH (same offer again)": 480_161,
+    "buy a licence in CPY": 575_499,
+    "release escrow once it may be released": 91_602,
+    "withdraw (ETH)": 30_918,
+    "withdraw (CPY)": 56_717,
+    "seller refunds a held purchase": 113_040,
+    "arbiter revokes a licence for fraud (refunds the held price)": 102_061,
+    "recount licensed_until over 5 licences": 71_949,
+    "cancel all offers (bump counter)": 44_857,
+    "record a mandate": 60_330,
+    "open a case": 186_712,
+    "log an escalation step": 75_809,
+    "pay a case in ETH (instalment)": 109_307,
+    "raise the commission after a legal letter": 57_459,
+    "pay a case in ETH (final, settles)": 63_305,
+    "pay a case in CPY (in full)": 167_832,
+    "withdraw settlement share (ETH)": 30_918,
+}
+# The aims of issue 12 for a whole purchase transaction.
+AIMS = {
+    "buy a licence in ETH (first of the registration)": 150_000,
+    "buy a licence in ETH (same offer again)": 120_000,
+}
 
 
 def sign(typed: dict, account) -> bytes:
@@ -81,8 +111,8 @@ def measure() -> list[tuple[str, int]]:
     cpy.approve(market, 10**24, sender=buyer)
     args, signature = offer(market, seller, registration_id, currency=cpy.address, price=10**18)
     rows.append(("buy a licence in CPY", market.buy(args, signature, domains, sender=buyer).gas_used))
-    chain.pending_timestamp += 7 * DAY
-    rows.append(("release escrow after the dispute window", market.release(1, sender=seller).gas_used))
+    chain.pending_timestamp += 7 * DAY + market.RELEASE_GRACE_PERIOD()
+    rows.append(("release escrow once it may be released", market.release(1, sender=seller).gas_used))
     market.release(3, sender=seller)
     rows.append(("withdraw (ETH)", market.withdraw(ETH, sender=seller).gas_used))
     rows.append(("withdraw (CPY)", market.withdraw(cpy, sender=seller).gas_used))
@@ -119,10 +149,14 @@ def measure() -> list[tuple[str, int]]:
 def main() -> None:
     with networks.parse_network_choice("ethereum:local:foundry"):
         rows = measure()
-    print("| action | gas |")
-    print("|---|---:|")
+    print("| action | gas | before (72aaea1) | aim |")
+    print("|---|---:|---:|---|")
     for action, gas in rows:
-        print(f"| {action} | {gas:,} |")
+        before = f"{BEFORE[action]:,}" if action in BEFORE else ""
+        aim = ""
+        if action in AIMS:
+            aim = f"≤ {AIMS[action]:,}: {'met' if gas <= AIMS[action] else 'missed'}"
+        print(f"| {action} | {gas:,} | {before} | {aim} |")
 
 
 if __name__ == "__main__":

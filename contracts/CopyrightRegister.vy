@@ -25,6 +25,14 @@
           the commit time as priority time and takes over a registration
           that someone made later than the commitment (a front-runner who
           copied the content hash out of the pending reveal).
+        - `commit` then `reveal_batch_by_sig`: the gasless path for many
+          images. The owner signs ONE EIP-712 `RevealBatch` message over up
+          to 100 items, with an unordered nonce (a bit in `nonce_bitmap`, as
+          Permit2 does), so any number of signed batches can be outstanding
+          and be revealed in any order. The relayer commits once to the
+          whole batch (`batch_commitment_of`) and reveals it in one
+          transaction a block later; every item gets the commit time as its
+          priority time and its own `Registered` event.
 
         Rights-holders can be graded by holders of `ATTESTOR_ROLE`
         (none / identity checked / verified creator).
@@ -94,6 +102,17 @@ REVEAL_TYPEHASH: public(constant(bytes32)) = keccak256(
     "Reveal(address owner,bytes32 content_hash,uint64 phash,uint16 cid_codec,bytes32 cid_digest,uint256 parent,bytes32 salt,uint256 nonce,uint256 deadline)"
 )
 
+# @dev The EIP-712 type of one image in a `RevealBatch`.
+ITEM_TYPEHASH: public(constant(bytes32)) = keccak256(
+    "Item(bytes32 content_hash,uint64 phash,uint16 cid_codec,bytes32 cid_digest,uint256 parent)"
+)
+
+# @dev The EIP-712 type of a gasless batch reveal (`reveal_batch_by_sig`).
+# Its nonce is unordered: any unused number, spent in `nonce_bitmap`.
+REVEAL_BATCH_TYPEHASH: public(constant(bytes32)) = keccak256(
+    "RevealBatch(address owner,Item[] items,bytes32 salt,uint256 nonce,uint256 deadline)Item(bytes32 content_hash,uint64 phash,uint16 cid_codec,bytes32 cid_digest,uint256 parent)"
+)
+
 # @dev A commitment must be revealed within this many seconds.
 MAX_COMMITMENT_AGE: public(constant(uint256)) = 86400
 
@@ -149,6 +168,10 @@ registration_count: public(uint256)
 # @dev The next EIP-712 nonce of each owner.
 nonces: public(HashMap[address, uint256])
 
+# @dev The unordered nonces each owner has spent on `RevealBatch`
+# messages: bit `nonce % 256` of word `nonce / 256` (Permit2's layout).
+nonce_bitmap: public(HashMap[address, HashMap[uint256, uint256]])
+
 # @dev The block time at which each commitment was made (0: none).
 commitment_time: public(HashMap[bytes32, uint256])
 
@@ -189,6 +212,12 @@ event PriorityClaimed:
 event Committed:
     commitment: indexed(bytes32)
     committer: indexed(address)
+
+
+# @dev Emitted when an unordered `RevealBatch` nonce is spent.
+event NonceUsed:
+    owner: indexed(address)
+    nonce: uint256
 
 
 # @dev Emitted when an attestor records a verification level.
@@ -304,6 +333,48 @@ def reveal_by_sig(owner: address, item: Item, salt: bytes32, deadline: uint256, 
 
 
 @external
+def reveal_batch_by_sig(
+    owner: address,
+    items: DynArray[Item, MAX_BATCH],
+    salt: bytes32,
+    nonce: uint256,
+    deadline: uint256,
+    signature: Bytes[65],
+) -> DynArray[uint256, MAX_BATCH]:
+    """
+    @dev Registers up to 100 images for `owner`, who signed ONE EIP-712
+         `RevealBatch` message over all of them, with the time of the
+         batch's commitment (`batch_commitment_of`) as priority time. Like
+         `reveal`, an item takes over a registration made after the
+         commitment. All or nothing: one refused item reverts the batch.
+    @notice The nonce is unordered: the owner may pick any number not yet
+            spent (`nonce_used`), so batches signed at the same time never
+            invalidate each other, whatever order they are revealed in.
+    @param owner The signer, who becomes the owner of every item.
+    @param items The signed images, in the signed order.
+    @param salt The secret salt of the batch's commitment.
+    @param nonce The message's unordered nonce.
+    @param deadline The last block time at which the signature is valid.
+    @param signature The 65-byte (or 64-byte EIP-2098) signature.
+    @return DynArray The registration ids, in the order of `items`.
+    """
+    assert len(items) > 0, "register: empty batch"
+    assert owner != empty(address), "register: owner is the zero address"
+    assert block.timestamp <= deadline, "register: signature expired"
+    items_hash: bytes32 = self._items_hash(items)
+    digest: bytes32 = eip712_domain_separator._hash_typed_data_v4(
+        keccak256(abi_encode(REVEAL_BATCH_TYPEHASH, owner, items_hash, salt, nonce, deadline))
+    )
+    assert ecdsa._recover_sig(digest, signature) == owner, "register: invalid signature"
+    self._use_unordered_nonce(owner, nonce)
+    commit_time: uint256 = self._check_commitment(self._batch_commitment(owner, items_hash, salt))
+    ids: DynArray[uint256, MAX_BATCH] = []
+    for item: Item in items:
+        ids.append(self._claim(owner, item, commit_time))
+    return ids
+
+
+@external
 def transfer(id: uint256, to: address):
     """
     @dev Assigns a registration to a new owner (the priority time stays).
@@ -409,6 +480,35 @@ def commitment_of(owner: address, content_hash: bytes32, salt: bytes32) -> bytes
 
 
 @external
+@pure
+def batch_commitment_of(owner: address, items: DynArray[Item, MAX_BATCH], salt: bytes32) -> bytes32:
+    """
+    @dev Computes the commitment of a `RevealBatch` for `commit` (best done
+         off-chain, for the same reason as `commitment_of`).
+    @param owner The future owner.
+    @param items The images of the batch, in the signed order.
+    @param salt A secret random value.
+    @return bytes32 `keccak256(abi_encode(REVEAL_BATCH_TYPEHASH, owner,
+            items_hash, salt))`, where `items_hash` is the EIP-712 hash of
+            the `Item[]` array; the type hash keeps it apart from a single
+            image's commitment.
+    """
+    return self._batch_commitment(owner, self._items_hash(items), salt)
+
+
+@external
+@view
+def nonce_used(owner: address, nonce: uint256) -> bool:
+    """
+    @dev Tells whether `owner` has spent an unordered `RevealBatch` nonce.
+    @param owner The owner.
+    @param nonce The nonce.
+    @return bool True once a batch with this nonce was revealed.
+    """
+    return (self.nonce_bitmap[owner][nonce >> 8] >> (nonce & 255)) & 1 == 1
+
+
+@external
 @view
 def DOMAIN_SEPARATOR() -> bytes32:
     """
@@ -454,18 +554,43 @@ def _register(owner: address, item: Item, registered_at: uint256) -> uint256:
 def _reveal(owner: address, item: Item, salt: bytes32) -> uint256:
     """
     @dev Checks the commitment of `owner` for `item` and registers with
-         its time, taking over a registration made after the commitment
-         (the claimed work is re-linked to the parent named in `item`).
+         its time (see `_claim`).
     @param owner The owner named in the commitment.
     @param item The image data.
     @param salt The secret salt of the commitment.
     @return uint256 The registration id.
     """
-    commit_time: uint256 = self.commitment_time[keccak256(abi_encode(owner, item.content_hash, salt))]
+    commit_time: uint256 = self._check_commitment(keccak256(abi_encode(owner, item.content_hash, salt)))
+    return self._claim(owner, item, commit_time)
+
+
+@internal
+@view
+def _check_commitment(commitment: bytes32) -> uint256:
+    """
+    @dev A commitment can be revealed from the block after it was made
+         until `MAX_COMMITMENT_AGE` has passed.
+    @param commitment The commitment hash.
+    @return uint256 The commitment's block time (the priority time).
+    """
+    commit_time: uint256 = self.commitment_time[commitment]
     assert commit_time != 0, "register: commitment not found"
     assert block.timestamp > commit_time, "register: commitment too young"
     assert block.timestamp - commit_time < MAX_COMMITMENT_AGE, "register: commitment expired"
+    return commit_time
 
+
+@internal
+def _claim(owner: address, item: Item, commit_time: uint256) -> uint256:
+    """
+    @dev Registers `item` for `owner` with the priority time `commit_time`,
+         taking over a registration made after it (the claimed work is
+         re-linked to the parent named in `item`); counts a new one.
+    @param owner The owner named in the commitment.
+    @param item The image data.
+    @param commit_time The commitment's block time.
+    @return uint256 The registration id.
+    """
     id: uint256 = convert(item.content_hash, uint256)
     existing: uint256 = self._packed[id]
     if existing == 0:
@@ -478,6 +603,53 @@ def _reveal(owner: address, item: Item, salt: bytes32) -> uint256:
         self._packed[id] = 0
         log PriorityClaimed(id=id, previous_owner=self._owner(existing), new_owner=owner, commit_time=commit_time)
     return self._register(owner, item, commit_time)
+
+
+@internal
+@pure
+def _items_hash(items: DynArray[Item, MAX_BATCH]) -> bytes32:
+    """
+    @dev The EIP-712 hash of an `Item[]` array: the keccak256 of the
+         concatenated struct hashes of its items.
+    @param items The images.
+    @return bytes32 The array's hash.
+    """
+    hashes: DynArray[bytes32, MAX_BATCH] = []
+    for item: Item in items:
+        hashes.append(
+            keccak256(
+                abi_encode(ITEM_TYPEHASH, item.content_hash, item.phash, item.cid_codec, item.cid_digest, item.parent)
+            )
+        )
+    # `abi_encode` of a dynamic array is its offset and length, then the elements.
+    return keccak256(slice(abi_encode(hashes), 64, 32 * len(hashes)))
+
+
+@internal
+@pure
+def _batch_commitment(owner: address, items_hash: bytes32, salt: bytes32) -> bytes32:
+    """
+    @dev The commitment of a batch (see `batch_commitment_of`).
+    @param owner The future owner.
+    @param items_hash The EIP-712 hash of the items.
+    @param salt The secret salt.
+    @return bytes32 The commitment hash.
+    """
+    return keccak256(abi_encode(REVEAL_BATCH_TYPEHASH, owner, items_hash, salt))
+
+
+@internal
+def _use_unordered_nonce(owner: address, nonce: uint256):
+    """
+    @dev Spends an unordered nonce of `owner` (one bit of `nonce_bitmap`).
+    @param owner The owner.
+    @param nonce The nonce.
+    """
+    bit: uint256 = 1 << (nonce & 255)
+    word: uint256 = self.nonce_bitmap[owner][nonce >> 8]
+    assert word & bit == 0, "register: nonce already used"
+    self.nonce_bitmap[owner][nonce >> 8] = word | bit
+    log NonceUsed(owner=owner, nonce=nonce)
 
 
 @internal

@@ -1,4 +1,5 @@
 # pragma version ~=0.4.3
+# pragma optimize codesize
 """
 @title Copytrack Licence Market
 @license GNU Affero General Public License v3.0 or later
@@ -7,8 +8,18 @@
         nothing to publish, like a Seaport order); a buyer presents the
         offer and its signature to `buy`. The purchase price goes into
         escrow and the licence is recorded on-chain at once, so
-        `is_licensed` answers for it immediately and `licence(id)` is a
-        certificate anyone can verify from chain data alone.
+        `is_licensed` answers for it immediately.
+
+        Storage: a licence keeps on-chain only what `is_licensed`,
+        disputes, refunds and releases read, packed into two words (see
+        `_holdings` and `_payments`); every term of the certificate
+        (offer hash, territory, seats, domains, price, fee) is in the
+        `LicencePurchased` event, as the register does with its CID. The
+        domains a licence covers are indexed by keccak256(registration,
+        licensee, domain) so `is_licensed` finds them without storing the
+        list. The fee, treasury and dispute window in force at purchase
+        are an "epoch" (a new one on every admin change) that the licence
+        points to.
 
         Claim window: the register lets the revealer of an earlier
         commitment take a registration over for `MAX_COMMITMENT_AGE` after
@@ -17,17 +28,25 @@
         that would outlive the author's claim.
 
         Money: the price stays in escrow for the dispute window. Within the
-        window the buyer may `dispute`; an arbiter (ARBITER_ROLE) then
-        refunds the buyer (the licence is revoked) or releases the escrow;
-        if the arbiter has not decided `ARBITRATION_PERIOD` after the
-        dispute, anyone may release it to the seller. The seller may refund
-        the buyer in full while the money is held or disputed
-        (`seller_refund`). The arbiter may `revoke` any licence for fraud
-        without a dispute, refunding the buyer if the money is still held.
-        After the window anyone may `release`: the platform fee (basis
-        points, fixed at purchase) is credited to the treasury recorded at
-        purchase and the rest to the seller. Every credit is a pull
-        payment: `withdraw(asset)`.
+        window the buyer may `dispute` and the seller may refund the buyer
+        in full (`seller_refund`, also while a dispute runs); after it the
+        licence is final for buyer and seller, whether or not anyone calls
+        `release`. A disputed escrow waits for the arbiter (ARBITER_ROLE),
+        who refunds the buyer (the licence is revoked) or releases it; if
+        the arbiter has not decided `ARBITRATION_PERIOD` after the dispute,
+        anyone may release it to the seller. An undisputed escrow may be
+        released by anyone `RELEASE_GRACE_PERIOD` after the window: in that
+        grace the arbiter can still `freeze` it (as if disputed) or
+        `revoke` the licence, so a fraudulent seller cannot release and
+        withdraw ahead of a pending revocation. On release the platform fee
+        (basis points, fixed at purchase) is credited to the treasury
+        recorded at purchase and the rest to the seller. Every credit is a
+        pull payment: `withdraw(asset)`.
+
+        Revocation: a licence refunded by the seller or by the arbiter's
+        decision on a dispute still counts as valid for the time before
+        its revocation (`is_licensed` for an earlier moment stays true);
+        the arbiter's `revoke` for fraud voids it from the start.
 
         Offers may be reserved for one buyer (`buyer`, empty = anyone) and
         cap the platform fee the seller accepts (`max_fee_bps`).
@@ -50,6 +69,10 @@
         blocking exclusive licences until it would have ended, unless
         someone has the latest end recounted (`recount_licensed_until`,
         paged, anyone may call it).
+
+        Bounds of the packing: prices below 2**96, licences ending before
+        2**36 seconds (the year 4147), 2**40 - 1 licences, 65,535 changes of
+        fee, treasury or window.
 """
 
 from ethereum.ercs import IERC20
@@ -91,8 +114,10 @@ interface Register:
 MAX_DOMAINS: constant(uint256) = 8
 # @dev Most exclusive licences of one registration running at once.
 MAX_RUNNING_EXCLUSIVES: constant(uint256) = 16
-# @dev Most licences one licensee can hold for one registration.
-MAX_LICENCES_PER_LICENSEE: constant(uint256) = 64
+# @dev Licence ids per packed page (6 x 40 bits).
+PAGE_IDS: constant(uint256) = 6
+# @dev Pages of licences one licensee can hold for one domain of one registration (60 licences).
+MAX_COVERAGE_PAGES: constant(uint256) = 10
 # @dev Largest page returned by `licences_of`.
 MAX_PAGE: constant(uint256) = 100
 # @dev Most country codes in a territory.
@@ -116,8 +141,10 @@ REFUNDED: public(constant(uint8)) = 4
 MIN_DISPUTE_WINDOW: public(constant(uint256)) = 86_400
 MAX_DISPUTE_WINDOW: public(constant(uint256)) = 30 * 86_400
 DEFAULT_DISPUTE_WINDOW: public(constant(uint256)) = 7 * 86_400
-# @dev Seconds after a dispute after which anyone may release the escrow to the seller.
+# @dev Seconds after a dispute (or a freeze) after which anyone may release the escrow to the seller.
 ARBITRATION_PERIOD: public(constant(uint256)) = 30 * 86_400
+# @dev Seconds after the dispute window in which only the arbiter may act on an undisputed escrow.
+RELEASE_GRACE_PERIOD: public(constant(uint256)) = 3 * 86_400
 MAX_FEE_BPS: public(constant(uint256)) = 2_000
 BPS: constant(uint256) = 10_000
 
@@ -128,6 +155,32 @@ ARBITER_ROLE: public(constant(bytes32)) = keccak256("ARBITER_ROLE")
 OFFER_TYPEHASH: public(constant(bytes32)) = keccak256(
     "Offer(address seller,address buyer,uint256 registration_id,uint8 licence_type,bytes32 territory,uint64 duration,uint16 seats,bytes32[] domains,address currency,uint256 price,uint16 max_fee_bps,uint32 max_sales,uint256 expiry,uint256 counter,uint256 salt)"
 )
+
+# @dev Bit masks and bounds of the packed words.
+MASK_16: constant(uint256) = 2**16 - 1
+MASK_32: constant(uint256) = 2**32 - 1
+MASK_36: constant(uint256) = 2**36 - 1
+MASK_40: constant(uint256) = 2**40 - 1
+MASK_100: constant(uint256) = 2**100 - 1
+MASK_160: constant(uint256) = 2**160 - 1
+MAX_PRICE: constant(uint256) = 2**96 - 1
+# @dev `_offer_state`: sales in the low 32 bits, this bit once cancelled.
+CANCELLED_BIT: constant(uint256) = 2**32
+# @dev `_holdings`: bit offsets.
+STARTS_AT_SHIFT: constant(uint256) = 160
+ENDS_AT_SHIFT: constant(uint256) = 196
+EPOCH_SHIFT: constant(uint256) = 232
+TYPE_SHIFT: constant(uint256) = 248
+CPY_BIT: constant(uint256) = 2**250
+STATUS_SHIFT: constant(uint256) = 251
+REVOKED_BIT: constant(uint256) = 2**254
+VOIDED_BIT: constant(uint256) = 2**255
+# @dev `_registrations`: bit offsets (count, perpetual count, latest timed end, first three licence ids).
+PERPETUAL_SHIFT: constant(uint256) = 40
+TIMED_UNTIL_SHIFT: constant(uint256) = 80
+FIRST_IDS_SHIFT: constant(uint256) = 120
+IDS_IN_STATE: constant(uint256) = 3
+EXCLUSIVES_SHIFT: constant(uint256) = 240
 
 
 # @dev What a seller signs (EIP-712 primary type `Offer`).
@@ -149,19 +202,16 @@ struct Offer:
     salt: uint256
 
 
-# @dev A licence certificate as recorded at purchase.
+# @dev What is stored of a licence (the other terms are in its `LicencePurchased` event).
 struct Licence:
-    registration_id: uint256
     licensee: address
     seller: address
-    offer_hash: bytes32
     licence_type: uint8
-    territory: bytes32
-    seats: uint16
     starts_at: uint256
     ends_at: uint256  # 0 = perpetual
-    domains: DynArray[bytes32, MAX_DOMAINS]
-    revoked: bool
+    revoked: bool  # refunded or revoked: valid before `revoked_at` unless voided
+    revoked_at: uint256
+    voided: bool  # revoked for fraud: never valid
 
 
 # @dev The money of one purchase until release or refund.
@@ -170,7 +220,7 @@ struct Escrow:
     price: uint256
     fee: uint256
     treasury: address  # receives the fee; fixed at purchase
-    release_at: uint256  # end of the dispute window; once disputed, end of the arbitration period
+    release_at: uint256  # end of the dispute window; once disputed or frozen, end of the arbitration period
     status: uint8
 
 
@@ -181,47 +231,47 @@ CLAIM_WINDOW: public(immutable(uint256))
 # @dev The CPY token, the only ERC-20 accepted as payment.
 CPY: public(immutable(address))
 
-# @dev Receives platform fees.
-treasury: public(address)
-# @dev Platform fee in basis points, fixed for a licence at purchase.
-fee_bps: public(uint256)
-# @dev Seconds after a purchase during which the buyer may dispute.
-dispute_window: public(uint256)
+# @dev Licence count (bits 0-39), current epoch (40-55), ETH (56-155) and CPY (156-255) held in escrow: one word a purchase updates once.
+_config: uint256
+# @dev Epochs of the fee terms: treasury (bits 0-159), fee_bps (160-175), dispute window in seconds (176-207).
+_epochs: HashMap[uint256, uint256]
 
-# @dev Number of licences sold; licence ids run from 1.
-licence_count: public(uint256)
-# @dev Licence certificates by licence id (read through `licence`).
-_licences: HashMap[uint256, Licence]
-# @dev The escrow of each purchase by licence id (read through `escrow`).
-_escrows: HashMap[uint256, Escrow]
-# @dev Licence ids of a registration by position (read through `licences_of`).
-_registration_licences: HashMap[uint256, HashMap[uint256, uint256]]
-# @dev Number of licences sold for a registration.
-licence_count_of: public(HashMap[uint256, uint256])
-# @dev Licence ids a licensee holds for a registration (searched by `is_licensed`).
-_licensee_licences: HashMap[uint256, HashMap[address, DynArray[uint256, MAX_LICENCES_PER_LICENSEE]]]
+# @dev Per licence id: licensee (bits 0-159), starts_at (160-195), ends_at (196-231), epoch (232-247),
+#      licence type (248-249), paid in CPY (250), escrow status (251-253), revoked (254), voided (255).
+_holdings: HashMap[uint256, uint256]
+# @dev Per licence id: seller (bits 0-159) and price (160-255).
+_payments: HashMap[uint256, uint256]
+# @dev When a refunded or revoked licence stopped being valid.
+_revoked_at: HashMap[uint256, uint256]
+# @dev End of the arbitration period of a disputed or frozen escrow.
+_arbitration_deadline: HashMap[uint256, uint256]
+# @dev The registration of a perpetual non-exclusive licence (its revocation lowers the registration's perpetual count).
+_perpetual_registration: HashMap[uint256, uint256]
+# @dev The territory of an exclusive licence (checked against later purchases while it runs).
+_exclusive_territory: HashMap[uint256, bytes32]
+
+# @dev Per registration: licence count (bits 0-39), unrevoked perpetual non-exclusive licences (40-79),
+#      latest end of a timed non-exclusive licence (80-119, revoked ones included until recounted), first three licence ids (120-239),
+#      length of `_running_exclusives` (240-255, so a purchase reads that list only when it is not empty).
+_registrations: HashMap[uint256, uint256]
+# @dev Licence ids of a registration after the first three, six per page.
+_registration_pages: HashMap[uint256, HashMap[uint256, uint256]]
+# @dev Licence ids covering a domain, by keccak256(registration_id, licensee, domain_hash), six per page.
+_coverage: HashMap[bytes32, HashMap[uint256, uint256]]
 # @dev Exclusive licences of a registration that may still run (pruned on every purchase).
 _running_exclusives: HashMap[uint256, DynArray[uint256, MAX_RUNNING_EXCLUSIVES]]
-# @dev Unrevoked perpetual non-exclusive licences of a registration.
-perpetual_licence_count: public(HashMap[uint256, uint256])
-# @dev Latest end of any timed non-exclusive licence of a registration (revoked ones included until recounted).
-_timed_until: HashMap[uint256, uint256]
-# @dev A running recount of `_timed_until`: the next licence index of the registration to scan.
+# @dev A running recount of the latest timed end: the next licence index of the registration to scan.
 recount_next: public(HashMap[uint256, uint256])
-# @dev A running recount of `_timed_until`: the latest end of an unrevoked timed licence found so far.
+# @dev A running recount of the latest timed end: the latest end of an unrevoked timed licence found so far.
 recount_best: public(HashMap[uint256, uint256])
 
 # @dev A seller's offer counter; bumping it cancels all their earlier offers.
 counter: public(HashMap[address, uint256])
-# @dev Offers cancelled one by one, by offer hash.
-cancelled: public(HashMap[bytes32, bool])
-# @dev Purchases made from an offer, by offer hash.
-sales_of: public(HashMap[bytes32, uint32])
+# @dev Per offer hash: purchases made (bits 0-31) and CANCELLED_BIT.
+_offer_state: HashMap[bytes32, uint256]
 
 # @dev Withdrawable balances: account => asset (empty(address) = ETH) => amount.
 credit: public(HashMap[address, HashMap[address, uint256]])
-# @dev Total still held in escrow, per asset.
-escrowed: public(HashMap[address, uint256])
 
 
 # @dev Emitted when a licence is bought; carries every term of the certificate.
@@ -256,6 +306,13 @@ event CounterIncremented:
 event Disputed:
     licence_id: indexed(uint256)
     buyer: indexed(address)
+    reason: String[200]
+    arbitration_deadline: uint256
+
+# @dev Emitted when the arbiter freezes an undisputed escrow before it can be released (it then waits as if disputed).
+event Frozen:
+    licence_id: indexed(uint256)
+    arbiter: indexed(address)
     reason: String[200]
     arbitration_deadline: uint256
 
@@ -329,9 +386,8 @@ def __init__(register: address, cpy_token: address, treasury: address, fee_bps: 
     REGISTER = register
     CLAIM_WINDOW = staticcall Register(register).MAX_COMMITMENT_AGE()
     CPY = cpy_token
-    self.treasury = treasury
-    self.fee_bps = fee_bps
-    self.dispute_window = DEFAULT_DISPUTE_WINDOW
+    # Epochs start at 1 so the config word is never zero: a purchase then pays for a change, not a new slot.
+    self._set_epoch_terms(treasury, fee_bps, DEFAULT_DISPUTE_WINDOW)
 
 
 @external
@@ -359,41 +415,44 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
            leaves them open; must be empty when the offer names them.
     @return uint256 The new licence id.
     """
-    digest: bytes32 = self._check_offer(offer, signature)
+    config: uint256 = self._config
+    epoch: uint256 = (config >> 40) & MASK_16
+    terms: uint256 = self._epochs[epoch]
+    fee_bps: uint256 = (terms >> 160) & MASK_16
+    digest: bytes32 = empty(bytes32)
+    offer_state: uint256 = 0
+    digest, offer_state = self._check_offer(offer, signature, fee_bps)
+    assert offer.price <= MAX_PRICE, "market: price above 2**96 - 1"
     covered: DynArray[bytes32, MAX_DOMAINS] = self._covered_domains(offer, domains)
     self._check_territory(offer.territory)
-    self._check_exclusivity(offer.registration_id, offer.licence_type, offer.territory)
+    registration: uint256 = self._check_exclusivity(
+        offer.registration_id, self._registrations[offer.registration_id], offer.licence_type, offer.territory
+    )
     if offer.currency == empty(address):
         assert msg.value == offer.price, "market: sent ETH differs from the price"
     else:
         assert msg.value == 0, "market: ETH sent for a CPY offer"
 
-    self.sales_of[digest] += 1
-    licence_id: uint256 = self.licence_count + 1
-    self.licence_count = licence_id
+    self._offer_state[digest] = offer_state + 1
+    licence_id: uint256 = (config & MASK_40) + 1
+    assert licence_id <= MASK_40, "market: licence ids exhausted"
     ends_at: uint256 = 0
     if offer.duration != 0:
         ends_at = block.timestamp + convert(offer.duration, uint256)
-    self._licences[licence_id] = Licence(
-        registration_id=offer.registration_id,
-        licensee=msg.sender,
-        seller=offer.seller,
-        offer_hash=digest,
-        licence_type=offer.licence_type,
-        territory=offer.territory,
-        seats=offer.seats,
-        starts_at=block.timestamp,
-        ends_at=ends_at,
-        domains=covered,
-        revoked=False,
-    )
-    fee: uint256 = offer.price * self.fee_bps // BPS
-    release_at: uint256 = block.timestamp + self.dispute_window
-    self._escrows[licence_id] = Escrow(
-        currency=offer.currency, price=offer.price, fee=fee, treasury=self.treasury, release_at=release_at, status=HELD
-    )
-    self.escrowed[offer.currency] += offer.price
-    self._index_licence(licence_id, offer.registration_id, offer.licence_type, ends_at)
+        assert ends_at <= MASK_36, "market: licence would end after 2**36 seconds (the year 4147)"
+    fee: uint256 = offer.price * fee_bps // BPS
+    release_at: uint256 = block.timestamp + ((terms >> 176) & MASK_32)
+    self._config = self._with_escrowed(config + 1, offer.currency, offer.price, True)
+
+    holding: uint256 = convert(msg.sender, uint256) | (block.timestamp << STARTS_AT_SHIFT) | (ends_at << ENDS_AT_SHIFT)
+    holding |= (epoch << EPOCH_SHIFT) | (convert(offer.licence_type, uint256) << TYPE_SHIFT) | (convert(HELD, uint256) << STATUS_SHIFT)
+    if offer.currency != empty(address):
+        holding |= CPY_BIT
+    self._holdings[licence_id] = holding
+    self._payments[licence_id] = convert(offer.seller, uint256) | (offer.price << 160)
+    self._index_licence(licence_id, offer.registration_id, registration, offer.licence_type, offer.territory, ends_at)
+    for d: bytes32 in covered:
+        self._add_coverage(keccak256(abi_encode(offer.registration_id, msg.sender, d)), licence_id)
     log LicencePurchased(
         licence_id=licence_id,
         registration_id=offer.registration_id,
@@ -425,7 +484,7 @@ def cancel_offer(offer: Offer):
     """
     assert msg.sender == offer.seller, "market: only the seller can cancel an offer"
     digest: bytes32 = self._offer_digest(offer)
-    self.cancelled[digest] = True
+    self._offer_state[digest] |= CANCELLED_BIT
     log OfferCancelled(offer_hash=digest, seller=msg.sender)
 
 
@@ -450,48 +509,66 @@ def dispute(licence_id: uint256, reason: String[200]):
     @param licence_id The licence bought.
     @param reason Why, for the arbiter (for example: the seller is not the author).
     """
-    escrow: Escrow = self._escrows[licence_id]
-    assert escrow.status != 0, "market: unknown licence"
-    assert self._licences[licence_id].licensee == msg.sender, "market: only the buyer can dispute"
-    assert escrow.status == HELD, "market: escrow is not held"
-    assert block.timestamp < escrow.release_at, "market: dispute window has closed"
-    deadline: uint256 = block.timestamp + ARBITRATION_PERIOD
-    self._escrows[licence_id].status = DISPUTED
-    self._escrows[licence_id].release_at = deadline
+    holding: uint256 = self._existing(licence_id)
+    assert self._licensee(holding) == msg.sender, "market: only the buyer can dispute"
+    assert self._status(holding) == HELD, "market: escrow is not held"
+    assert block.timestamp < self._window_end(holding), "market: dispute window has closed"
+    deadline: uint256 = self._hold_for_arbiter(licence_id, holding)
     log Disputed(licence_id=licence_id, buyer=msg.sender, reason=reason, arbitration_deadline=deadline)
+
+
+@external
+def freeze(licence_id: uint256, reason: String[200]):
+    """
+    @dev The arbiter stops an undisputed escrow from being released, until
+         the dispute window plus RELEASE_GRACE_PERIOD has passed; it then
+         waits as if disputed (`resolve`, or anyone may release it after
+         ARBITRATION_PERIOD). The grace period is what makes this safe
+         against a seller racing the arbiter to `release`.
+    @param licence_id The licence whose escrow to freeze.
+    @param reason Why, for the record.
+    """
+    access_control._check_role(ARBITER_ROLE, msg.sender)
+    holding: uint256 = self._existing(licence_id)
+    assert self._status(holding) == HELD, "market: escrow is not held"
+    assert block.timestamp < self._window_end(holding) + RELEASE_GRACE_PERIOD, "market: grace period over, escrow may be released"
+    deadline: uint256 = self._hold_for_arbiter(licence_id, holding)
+    log Frozen(licence_id=licence_id, arbiter=msg.sender, reason=reason, arbitration_deadline=deadline)
 
 
 @external
 def resolve(licence_id: uint256, refund: bool):
     """
-    @dev The arbiter resolves a dispute: refund the buyer in full (the
-         licence is revoked) or release the escrow to seller and treasury.
+    @dev The arbiter resolves a dispute or freeze: refund the buyer in full
+         (the licence is revoked from now on) or release the escrow to
+         seller and treasury.
     @param licence_id The disputed licence.
     @param refund True to refund, False to release.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
-    escrow: Escrow = self._escrows[licence_id]
-    assert escrow.status == DISPUTED, "market: licence is not disputed"
+    holding: uint256 = self._holdings[licence_id]
+    assert self._status(holding) == DISPUTED, "market: licence is not disputed"
     if refund:
-        self._revoke(licence_id)
-        self._refund(licence_id, escrow)
+        self._refund(licence_id, self._revoke(licence_id, holding, False))
     else:
-        self._release(licence_id, escrow)
+        self._release(licence_id, holding)
 
 
 @external
 def seller_refund(licence_id: uint256):
     """
-    @dev The seller refunds the buyer in full of their own accord while
-         the money is held or disputed; the licence is revoked.
+    @dev The seller refunds the buyer in full of their own accord, within
+         the dispute window or while a dispute runs; the licence is revoked
+         from now on (it stays valid for the time before).
     @param licence_id The licence to take back.
     """
-    escrow: Escrow = self._escrows[licence_id]
-    assert escrow.status != 0, "market: unknown licence"
-    assert self._licences[licence_id].seller == msg.sender, "market: only the seller can refund"
-    assert escrow.status == HELD or escrow.status == DISPUTED, "market: escrow already paid out"
-    self._revoke(licence_id)
-    self._refund(licence_id, escrow)
+    holding: uint256 = self._existing(licence_id)
+    assert self._seller(licence_id) == msg.sender, "market: only the seller can refund"
+    status: uint8 = self._status(holding)
+    assert status == HELD or status == DISPUTED, "market: escrow already paid out"
+    if status == HELD:
+        assert block.timestamp < self._window_end(holding), "market: dispute window has closed, the licence is final"
+    self._refund(licence_id, self._revoke(licence_id, holding, False))
 
 
 @external
@@ -499,42 +576,44 @@ def revoke(licence_id: uint256, reason: String[200]):
     """
     @dev The arbiter revokes a licence sold by fraud (for example by a
          copier who registered the image first), with or without a
-         dispute. The buyer is refunded in full when the money is still
-         held or disputed; after release it is gone and `refunded` is 0.
+         dispute; the licence is void from the start. The buyer is refunded
+         in full when the money is still held or disputed; after release it
+         is gone and `refunded` is 0.
     @param licence_id The licence to revoke.
     @param reason Why, for the record.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
-    escrow: Escrow = self._escrows[licence_id]
-    assert escrow.status != 0, "market: unknown licence"
-    assert not self._licences[licence_id].revoked, "market: licence already revoked"
-    self._revoke(licence_id)
+    holding: uint256 = self._existing(licence_id)
+    assert holding & REVOKED_BIT == 0, "market: licence already revoked"
+    holding = self._revoke(licence_id, holding, True)
     refunded: uint256 = 0
-    if escrow.status == HELD or escrow.status == DISPUTED:
-        refunded = escrow.price
-        self._refund(licence_id, escrow)
-    log LicenceRevoked(
-        licence_id=licence_id, licensee=self._licences[licence_id].licensee, refunded=refunded, reason=reason, arbiter=msg.sender
-    )
+    status: uint8 = self._status(holding)
+    if status == HELD or status == DISPUTED:
+        refunded = self._price(licence_id)
+        self._refund(licence_id, holding)
+    log LicenceRevoked(licence_id=licence_id, licensee=self._licensee(holding), refunded=refunded, reason=reason, arbiter=msg.sender)
 
 
 @external
 def release(licence_id: uint256):
     """
     @dev Releases an escrow to seller and treasury; anyone may call it.
-         An undisputed escrow once the dispute window has passed; a
-         disputed one once ARBITRATION_PERIOD has passed since the dispute
-         without a decision of the arbiter.
+         An undisputed escrow once the dispute window and
+         RELEASE_GRACE_PERIOD have passed; a disputed or frozen one once
+         ARBITRATION_PERIOD has passed since without a decision of the
+         arbiter.
     @param licence_id The licence whose escrow to release.
     """
-    escrow: Escrow = self._escrows[licence_id]
-    assert escrow.status != 0, "market: unknown licence"
-    assert escrow.status == HELD or escrow.status == DISPUTED, "market: escrow already paid out"
-    if escrow.status == HELD:
-        assert block.timestamp >= escrow.release_at, "market: dispute window still open"
+    holding: uint256 = self._existing(licence_id)
+    status: uint8 = self._status(holding)
+    assert status == HELD or status == DISPUTED, "market: escrow already paid out"
+    if status == HELD:
+        window_end: uint256 = self._window_end(holding)
+        assert block.timestamp >= window_end, "market: dispute window still open"
+        assert block.timestamp >= window_end + RELEASE_GRACE_PERIOD, "market: grace period for the arbiter still running"
     else:
-        assert block.timestamp >= escrow.release_at, "market: arbitration period still running"
-    self._release(licence_id, escrow)
+        assert block.timestamp >= self._arbitration_deadline[licence_id], "market: arbitration period still running"
+    self._release(licence_id, holding)
 
 
 @external
@@ -554,21 +633,22 @@ def recount_licensed_until(registration_id: uint256, max_steps: uint256) -> bool
     assert max_steps != 0 and max_steps <= MAX_RECOUNT_STEPS, "market: max_steps must be 1..500"
     index: uint256 = self.recount_next[registration_id]
     best: uint256 = self.recount_best[registration_id]
-    total: uint256 = self.licence_count_of[registration_id]
+    registration: uint256 = self._registrations[registration_id]
+    total: uint256 = registration & MASK_40
     for _: uint256 in range(max_steps, bound=MAX_RECOUNT_STEPS):
         if index >= total:
             break
-        licence_id: uint256 = self._registration_licences[registration_id][index]
-        ends_at: uint256 = self._licences[licence_id].ends_at
-        if ends_at > best and self._licences[licence_id].licence_type != EXCLUSIVE and not self._licences[licence_id].revoked:
+        holding: uint256 = self._holdings[self._registration_licence(registration_id, registration, index)]
+        ends_at: uint256 = (holding >> ENDS_AT_SHIFT) & MASK_36
+        if ends_at > best and self._licence_type(holding) != EXCLUSIVE and holding & REVOKED_BIT == 0:
             best = ends_at
         index += 1
     if index < total:
         self.recount_next[registration_id] = index
         self.recount_best[registration_id] = best
         return False
-    previous: uint256 = self._timed_until[registration_id]
-    self._timed_until[registration_id] = best
+    previous: uint256 = (registration >> TIMED_UNTIL_SHIFT) & MASK_40
+    self._registrations[registration_id] = (registration & ~(MASK_40 << TIMED_UNTIL_SHIFT)) | (best << TIMED_UNTIL_SHIFT)
     self.recount_next[registration_id] = 0
     self.recount_best[registration_id] = 0
     log LicensedUntilRecounted(registration_id=registration_id, previous_timed_until=previous, timed_until=best)
@@ -603,8 +683,10 @@ def set_treasury(new_treasury: address):
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     assert new_treasury != empty(address), "market: treasury is the zero address"
-    log TreasuryChanged(previous_treasury=self.treasury, new_treasury=new_treasury)
-    self.treasury = new_treasury
+    terms: uint256 = self._current_terms()
+    previous: address = self._terms_treasury(terms)
+    self._set_epoch_terms(new_treasury, (terms >> 160) & MASK_16, (terms >> 176) & MASK_32)
+    log TreasuryChanged(previous_treasury=previous, new_treasury=new_treasury)
 
 
 @external
@@ -615,8 +697,9 @@ def set_fee_bps(new_fee_bps: uint256):
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     assert new_fee_bps <= MAX_FEE_BPS, "market: fee above MAX_FEE_BPS"
-    log FeeChanged(previous_fee_bps=self.fee_bps, new_fee_bps=new_fee_bps)
-    self.fee_bps = new_fee_bps
+    terms: uint256 = self._current_terms()
+    self._set_epoch_terms(self._terms_treasury(terms), new_fee_bps, (terms >> 176) & MASK_32)
+    log FeeChanged(previous_fee_bps=(terms >> 160) & MASK_16, new_fee_bps=new_fee_bps)
 
 
 @external
@@ -628,19 +711,110 @@ def set_dispute_window(new_window: uint256):
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     assert new_window >= MIN_DISPUTE_WINDOW, "market: dispute window below MIN_DISPUTE_WINDOW"
     assert new_window <= MAX_DISPUTE_WINDOW, "market: dispute window above MAX_DISPUTE_WINDOW"
-    log DisputeWindowChanged(previous_window=self.dispute_window, new_window=new_window)
-    self.dispute_window = new_window
+    terms: uint256 = self._current_terms()
+    self._set_epoch_terms(self._terms_treasury(terms), (terms >> 160) & MASK_16, new_window)
+    log DisputeWindowChanged(previous_window=(terms >> 176) & MASK_32, new_window=new_window)
+
+
+@external
+@view
+def treasury() -> address:
+    """
+    @dev The account credited with the fees of new purchases.
+    @return address The treasury.
+    """
+    return self._terms_treasury(self._current_terms())
+
+
+@external
+@view
+def fee_bps() -> uint256:
+    """
+    @dev The platform fee of new purchases.
+    @return uint256 Basis points.
+    """
+    return (self._current_terms() >> 160) & MASK_16
+
+
+@external
+@view
+def dispute_window() -> uint256:
+    """
+    @dev Seconds after a new purchase during which the buyer may dispute.
+    @return uint256 Seconds.
+    """
+    return (self._current_terms() >> 176) & MASK_32
+
+
+@external
+@view
+def licence_count() -> uint256:
+    """
+    @dev Number of licences sold; licence ids run from 1.
+    @return uint256 The count.
+    """
+    return self._config & MASK_40
+
+
+@external
+@view
+def escrowed(asset: address) -> uint256:
+    """
+    @dev Total still held in escrow in `asset`.
+    @param asset empty(address) for ETH, else the CPY token.
+    @return uint256 The amount.
+    """
+    if asset == empty(address):
+        return (self._config >> 56) & MASK_100
+    if asset == CPY:
+        return self._config >> 156
+    return 0
+
+
+@external
+@view
+def sales_of(offer_hash: bytes32) -> uint32:
+    """
+    @dev Purchases made from an offer.
+    @param offer_hash The offer's digest.
+    @return uint32 The number of purchases.
+    """
+    return convert(self._offer_state[offer_hash] & MASK_32, uint32)
+
+
+@external
+@view
+def cancelled(offer_hash: bytes32) -> bool:
+    """
+    @dev Whether the seller cancelled the offer one by one.
+    @param offer_hash The offer's digest.
+    @return bool True when cancelled.
+    """
+    return self._offer_state[offer_hash] & CANCELLED_BIT != 0
 
 
 @external
 @view
 def licence(licence_id: uint256) -> Licence:
     """
-    @dev The licence certificate as recorded on-chain.
+    @dev What is stored of a licence; the other terms are in its
+         `LicencePurchased` event (the bindings join both).
     @param licence_id The licence id.
-    @return Licence The licence (registration_id 0 when unknown).
+    @return Licence The licence (licensee empty when unknown).
     """
-    return self._licences[licence_id]
+    holding: uint256 = self._holdings[licence_id]
+    if holding == 0:
+        return empty(Licence)
+    return Licence(
+        licensee=self._licensee(holding),
+        seller=self._seller(licence_id),
+        licence_type=self._licence_type(holding),
+        starts_at=(holding >> STARTS_AT_SHIFT) & MASK_36,
+        ends_at=(holding >> ENDS_AT_SHIFT) & MASK_36,
+        revoked=holding & REVOKED_BIT != 0,
+        revoked_at=self._revoked_at[licence_id],
+        voided=holding & VOIDED_BIT != 0,
+    )
 
 
 @external
@@ -651,7 +825,44 @@ def escrow(licence_id: uint256) -> Escrow:
     @param licence_id The licence id.
     @return Escrow The escrow (status 0 when unknown).
     """
-    return self._escrows[licence_id]
+    holding: uint256 = self._holdings[licence_id]
+    if holding == 0:
+        return empty(Escrow)
+    terms: uint256 = self._epochs[(holding >> EPOCH_SHIFT) & MASK_16]
+    price: uint256 = self._price(licence_id)
+    release_at: uint256 = self._window_end(holding)
+    if self._status(holding) == DISPUTED:
+        release_at = self._arbitration_deadline[licence_id]
+    return Escrow(
+        currency=self._currency(holding),
+        price=price,
+        fee=price * ((terms >> 160) & MASK_16) // BPS,
+        treasury=self._terms_treasury(terms),
+        release_at=release_at,
+        status=self._status(holding),
+    )
+
+
+@external
+@view
+def licence_count_of(registration_id: uint256) -> uint256:
+    """
+    @dev Number of licences sold for a registration.
+    @param registration_id The registration.
+    @return uint256 The count.
+    """
+    return self._registrations[registration_id] & MASK_40
+
+
+@external
+@view
+def perpetual_licence_count(registration_id: uint256) -> uint256:
+    """
+    @dev Unrevoked perpetual non-exclusive licences of a registration.
+    @param registration_id The registration.
+    @return uint256 The count.
+    """
+    return (self._registrations[registration_id] >> PERPETUAL_SHIFT) & MASK_40
 
 
 @external
@@ -666,11 +877,12 @@ def licences_of(registration_id: uint256, offset: uint256, limit: uint256) -> Dy
     """
     assert limit <= MAX_PAGE, "market: page limit above 100"
     ids: DynArray[uint256, MAX_PAGE] = []
-    total: uint256 = self.licence_count_of[registration_id]
+    registration: uint256 = self._registrations[registration_id]
+    total: uint256 = registration & MASK_40
     for i: uint256 in range(MAX_PAGE):
         if i >= limit or offset + i >= total:
             break
-        ids.append(self._registration_licences[registration_id][offset + i])
+        ids.append(self._registration_licence(registration_id, registration, offset + i))
     return ids
 
 
@@ -679,21 +891,26 @@ def licences_of(registration_id: uint256, offset: uint256, limit: uint256) -> Dy
 def is_licensed(registration_id: uint256, licensee: address, domain_hash: bytes32, timestamp: uint256) -> bool:
     """
     @dev Whether `licensee` held a licence for `registration_id` covering
-         `domain_hash` at `timestamp` (revoked licences never count).
+         `domain_hash` at `timestamp`. A refunded or revoked licence counts
+         for the time before its revocation, a licence revoked for fraud
+         never.
     @param registration_id The registration.
     @param licensee The account that bought the licence.
     @param domain_hash keccak256 of the host name: lower case, punycode, no scheme, port or trailing dot (`normalise_domain` in the bindings).
     @param timestamp The moment to check (a crawl time, say).
     @return bool True when licensed.
     """
-    for licence_id: uint256 in self._licensee_licences[registration_id][licensee]:
-        lic: Licence = self._licences[licence_id]
-        if lic.revoked or timestamp < lic.starts_at:
-            continue
-        if lic.ends_at != 0 and timestamp >= lic.ends_at:
-            continue
-        if domain_hash in lic.domains:
-            return True
+    key: bytes32 = keccak256(abi_encode(registration_id, licensee, domain_hash))
+    for page: uint256 in range(MAX_COVERAGE_PAGES):
+        ids: uint256 = self._coverage[key][page]
+        if ids == 0:
+            break
+        for slot: uint256 in range(PAGE_IDS):
+            licence_id: uint256 = (ids >> (40 * slot)) & MASK_40
+            if licence_id == 0:
+                break
+            if self._valid_at(licence_id, timestamp):
+                return True
     return False
 
 
@@ -709,15 +926,253 @@ def licensed_until(registration_id: uint256) -> uint256:
     @param registration_id The registration.
     @return uint256 A timestamp (max_value = never).
     """
-    return self._licensed_until(registration_id)
+    return self._licensed_until(self._registrations[registration_id])
+
+
+@internal
+def _set_epoch_terms(treasury: address, fee_bps: uint256, window: uint256):
+    config: uint256 = self._config
+    epoch: uint256 = ((config >> 40) & MASK_16) + 1
+    assert epoch <= MASK_16, "market: no more changes of fee, treasury or window possible"
+    self._epochs[epoch] = convert(treasury, uint256) | (fee_bps << 160) | (window << 176)
+    self._config = (config & ~(MASK_16 << 40)) | (epoch << 40)
 
 
 @internal
 @view
-def _licensed_until(registration_id: uint256) -> uint256:
-    if self.perpetual_licence_count[registration_id] != 0:
+def _current_terms() -> uint256:
+    return self._epochs[(self._config >> 40) & MASK_16]
+
+
+@internal
+@pure
+def _terms_treasury(terms: uint256) -> address:
+    return convert(convert(terms & MASK_160, uint160), address)
+
+
+@internal
+@pure
+def _with_escrowed(config: uint256, currency: address, amount: uint256, add: bool) -> uint256:
+    offset: uint256 = 56
+    if currency != empty(address):
+        offset = 156
+    held: uint256 = (config >> offset) & MASK_100
+    if add:
+        held += amount
+        assert held <= MASK_100, "market: escrow total above 2**100 - 1"
+    else:
+        held -= amount
+    return (config & ~(MASK_100 << offset)) | (held << offset)
+
+
+@internal
+@view
+def _check_offer(offer: Offer, signature: Bytes[65], fee_bps: uint256) -> (bytes32, uint256):
+    assert offer.expiry > block.timestamp, "market: offer expired"
+    assert offer.counter == self.counter[offer.seller], "market: offer cancelled"
+    digest: bytes32 = self._offer_digest(offer)
+    offer_state: uint256 = self._offer_state[digest]
+    assert offer_state & CANCELLED_BIT == 0, "market: offer cancelled"
+    assert offer_state < convert(offer.max_sales, uint256), "market: offer sold out"
+    assert offer.licence_type <= EXCLUSIVE, "market: unknown licence type"
+    assert offer.seats != 0, "market: offer has no seats"
+    assert offer.currency == empty(address) or offer.currency == CPY, "market: unsupported currency"
+    assert offer.seller != empty(address), "market: offer has no seller"
+    assert offer.buyer == empty(address) or offer.buyer == msg.sender, "market: offer reserved for another buyer"
+    assert fee_bps <= convert(offer.max_fee_bps, uint256), "market: platform fee above the offer's max_fee_bps"
+    registration: Registration = staticcall Register(REGISTER).registration(offer.registration_id)
+    assert registration.owner == offer.seller, "market: seller does not own the registration"
+    assert block.timestamp >= registration.registered_at + CLAIM_WINDOW, "market: registration still in its claim window"
+    assert signature_checker._is_valid_signature_now(offer.seller, digest, signature), "market: invalid offer signature"
+    return digest, offer_state
+
+
+@internal
+@view
+def _existing(licence_id: uint256) -> uint256:
+    holding: uint256 = self._holdings[licence_id]
+    assert holding != 0, "market: unknown licence"
+    return holding
+
+
+@internal
+@pure
+def _licensee(holding: uint256) -> address:
+    return convert(convert(holding & MASK_160, uint160), address)
+
+
+@internal
+@pure
+def _status(holding: uint256) -> uint8:
+    return convert((holding >> STATUS_SHIFT) & 7, uint8)
+
+
+@internal
+@pure
+def _with_status(holding: uint256, status: uint8) -> uint256:
+    return (holding & ~(7 << STATUS_SHIFT)) | (convert(status, uint256) << STATUS_SHIFT)
+
+
+@internal
+@pure
+def _licence_type(holding: uint256) -> uint8:
+    return convert((holding >> TYPE_SHIFT) & 3, uint8)
+
+
+@internal
+@view
+def _currency(holding: uint256) -> address:
+    if holding & CPY_BIT != 0:
+        return CPY
+    return empty(address)
+
+
+@internal
+@view
+def _seller(licence_id: uint256) -> address:
+    return convert(convert(self._payments[licence_id] & MASK_160, uint160), address)
+
+
+@internal
+@view
+def _price(licence_id: uint256) -> uint256:
+    return self._payments[licence_id] >> 160
+
+
+@internal
+@view
+def _window_end(holding: uint256) -> uint256:
+    terms: uint256 = self._epochs[(holding >> EPOCH_SHIFT) & MASK_16]
+    return ((holding >> STARTS_AT_SHIFT) & MASK_36) + ((terms >> 176) & MASK_32)
+
+
+@internal
+def _hold_for_arbiter(licence_id: uint256, holding: uint256) -> uint256:
+    deadline: uint256 = block.timestamp + ARBITRATION_PERIOD
+    self._holdings[licence_id] = self._with_status(holding, DISPUTED)
+    self._arbitration_deadline[licence_id] = deadline
+    return deadline
+
+
+@internal
+def _revoke(licence_id: uint256, holding: uint256, voided: bool) -> uint256:
+    revoked: uint256 = holding | REVOKED_BIT
+    if voided:
+        revoked |= VOIDED_BIT
+    self._holdings[licence_id] = revoked
+    self._revoked_at[licence_id] = block.timestamp
+    if self._licence_type(holding) != EXCLUSIVE and (holding >> ENDS_AT_SHIFT) & MASK_36 == 0:
+        registration_id: uint256 = self._perpetual_registration[licence_id]
+        self._registrations[registration_id] -= 1 << PERPETUAL_SHIFT
+    return revoked
+
+
+@internal
+def _refund(licence_id: uint256, holding: uint256):
+    buyer: address = self._licensee(holding)
+    currency: address = self._currency(holding)
+    price: uint256 = self._price(licence_id)
+    self._holdings[licence_id] = self._with_status(holding, REFUNDED)
+    self._config = self._with_escrowed(self._config, currency, price, False)
+    self.credit[buyer][currency] += price
+    log Refunded(licence_id=licence_id, buyer=buyer, amount=price, refunded_by=msg.sender)
+
+
+@internal
+def _release(licence_id: uint256, holding: uint256):
+    payment: uint256 = self._payments[licence_id]
+    seller: address = convert(convert(payment & MASK_160, uint160), address)
+    price: uint256 = payment >> 160
+    terms: uint256 = self._epochs[(holding >> EPOCH_SHIFT) & MASK_16]
+    fee: uint256 = price * ((terms >> 160) & MASK_16) // BPS
+    currency: address = self._currency(holding)
+    self._holdings[licence_id] = self._with_status(holding, RELEASED)
+    self._config = self._with_escrowed(self._config, currency, price, False)
+    self.credit[seller][currency] += price - fee
+    self.credit[self._terms_treasury(terms)][currency] += fee
+    log Released(licence_id=licence_id, seller=seller, seller_amount=price - fee, fee=fee, released_by=msg.sender)
+
+
+@internal
+@view
+def _valid_at(licence_id: uint256, timestamp: uint256) -> bool:
+    holding: uint256 = self._holdings[licence_id]
+    if holding & VOIDED_BIT != 0 or timestamp < (holding >> STARTS_AT_SHIFT) & MASK_36:
+        return False
+    ends_at: uint256 = (holding >> ENDS_AT_SHIFT) & MASK_36
+    if ends_at != 0 and timestamp >= ends_at:
+        return False
+    return holding & REVOKED_BIT == 0 or timestamp < self._revoked_at[licence_id]
+
+
+@internal
+@pure
+def _licensed_until(registration: uint256) -> uint256:
+    if (registration >> PERPETUAL_SHIFT) & MASK_40 != 0:
         return max_value(uint256)
-    return self._timed_until[registration_id]
+    return (registration >> TIMED_UNTIL_SHIFT) & MASK_40
+
+
+@internal
+def _check_exclusivity(registration_id: uint256, registration: uint256, licence_type: uint8, territory: bytes32) -> uint256:
+    running_count: uint256 = registration >> EXCLUSIVES_SHIFT
+    if running_count != 0:
+        running: DynArray[uint256, MAX_RUNNING_EXCLUSIVES] = []
+        for licence_id: uint256 in self._running_exclusives[registration_id]:
+            holding: uint256 = self._holdings[licence_id]
+            ends_at: uint256 = (holding >> ENDS_AT_SHIFT) & MASK_36
+            if holding & REVOKED_BIT == 0 and (ends_at == 0 or ends_at > block.timestamp):
+                running.append(licence_id)
+                assert not self._territories_overlap(self._exclusive_territory[licence_id], territory), "market: an exclusive licence runs in this territory"
+        if len(running) != running_count:
+            self._running_exclusives[registration_id] = running
+            running_count = len(running)
+    if licence_type == EXCLUSIVE:
+        assert self._licensed_until(registration) <= block.timestamp, "market: other licences still run, no exclusive licence possible"
+        assert running_count < MAX_RUNNING_EXCLUSIVES, "market: too many exclusive licences running"
+    return (registration & ~(MASK_16 << EXCLUSIVES_SHIFT)) | (running_count << EXCLUSIVES_SHIFT)
+
+
+@internal
+def _index_licence(licence_id: uint256, registration_id: uint256, registration: uint256, licence_type: uint8, territory: bytes32, ends_at: uint256):
+    index: uint256 = registration & MASK_40
+    updated: uint256 = registration + 1
+    if index < IDS_IN_STATE:
+        updated |= licence_id << (FIRST_IDS_SHIFT + 40 * index)
+    else:
+        page: uint256 = (index - IDS_IN_STATE) // PAGE_IDS
+        slot: uint256 = (index - IDS_IN_STATE) % PAGE_IDS
+        self._registration_pages[registration_id][page] |= licence_id << (40 * slot)
+    if licence_type == EXCLUSIVE:
+        self._running_exclusives[registration_id].append(licence_id)
+        self._exclusive_territory[licence_id] = territory
+        updated += 1 << EXCLUSIVES_SHIFT
+    elif ends_at == 0:
+        updated += 1 << PERPETUAL_SHIFT
+        self._perpetual_registration[licence_id] = registration_id
+    elif ends_at > (registration >> TIMED_UNTIL_SHIFT) & MASK_40:
+        updated = (updated & ~(MASK_40 << TIMED_UNTIL_SHIFT)) | (ends_at << TIMED_UNTIL_SHIFT)
+    self._registrations[registration_id] = updated
+
+
+@internal
+@view
+def _registration_licence(registration_id: uint256, registration: uint256, index: uint256) -> uint256:
+    if index < IDS_IN_STATE:
+        return (registration >> (FIRST_IDS_SHIFT + 40 * index)) & MASK_40
+    rest: uint256 = index - IDS_IN_STATE
+    return (self._registration_pages[registration_id][rest // PAGE_IDS] >> (40 * (rest % PAGE_IDS))) & MASK_40
+
+
+@internal
+def _add_coverage(key: bytes32, licence_id: uint256):
+    for page: uint256 in range(MAX_COVERAGE_PAGES):
+        ids: uint256 = self._coverage[key][page]
+        for slot: uint256 in range(PAGE_IDS):
+            if (ids >> (40 * slot)) & MASK_40 == 0:
+                self._coverage[key][page] = ids | (licence_id << (40 * slot))
+                return
+    raise "market: licensee holds too many licences for this domain of the registration"
 
 
 @internal
@@ -747,27 +1202,6 @@ def _offer_digest(offer: Offer) -> bytes32:
         )
     )
     return eip712_domain_separator._hash_typed_data_v4(struct_hash)
-
-
-@internal
-@view
-def _check_offer(offer: Offer, signature: Bytes[65]) -> bytes32:
-    assert offer.expiry > block.timestamp, "market: offer expired"
-    assert offer.counter == self.counter[offer.seller], "market: offer cancelled"
-    digest: bytes32 = self._offer_digest(offer)
-    assert not self.cancelled[digest], "market: offer cancelled"
-    assert self.sales_of[digest] < offer.max_sales, "market: offer sold out"
-    assert offer.licence_type <= EXCLUSIVE, "market: unknown licence type"
-    assert offer.seats != 0, "market: offer has no seats"
-    assert offer.currency == empty(address) or offer.currency == CPY, "market: unsupported currency"
-    assert offer.seller != empty(address), "market: offer has no seller"
-    assert offer.buyer == empty(address) or offer.buyer == msg.sender, "market: offer reserved for another buyer"
-    assert self.fee_bps <= convert(offer.max_fee_bps, uint256), "market: platform fee above the offer's max_fee_bps"
-    registration: Registration = staticcall Register(REGISTER).registration(offer.registration_id)
-    assert registration.owner == offer.seller, "market: seller does not own the registration"
-    assert block.timestamp >= registration.registered_at + CLAIM_WINDOW, "market: registration still in its claim window"
-    assert signature_checker._is_valid_signature_now(offer.seller, digest, signature), "market: invalid offer signature"
-    return digest
 
 
 @internal
@@ -819,81 +1253,6 @@ def _territories_overlap(a: bytes32, b: bytes32) -> bool:
             if code_a == code_b:
                 return True
     return False
-
-
-@internal
-@view
-def _runs_at(lic: Licence, timestamp: uint256) -> bool:
-    return not lic.revoked and (lic.ends_at == 0 or lic.ends_at > timestamp)
-
-
-@internal
-def _check_exclusivity(registration_id: uint256, licence_type: uint8, territory: bytes32):
-    running: DynArray[uint256, MAX_RUNNING_EXCLUSIVES] = []
-    for licence_id: uint256 in self._running_exclusives[registration_id]:
-        lic: Licence = self._licences[licence_id]
-        if self._runs_at(lic, block.timestamp):
-            running.append(licence_id)
-            assert not self._territories_overlap(lic.territory, territory), "market: an exclusive licence runs in this territory"
-    if len(running) != len(self._running_exclusives[registration_id]):
-        self._running_exclusives[registration_id] = running
-    if licence_type == EXCLUSIVE:
-        assert self._licensed_until(registration_id) <= block.timestamp, "market: other licences still run, no exclusive licence possible"
-        assert len(running) < MAX_RUNNING_EXCLUSIVES, "market: too many exclusive licences running"
-
-
-@internal
-def _index_licence(licence_id: uint256, registration_id: uint256, licence_type: uint8, ends_at: uint256):
-    index: uint256 = self.licence_count_of[registration_id]
-    self._registration_licences[registration_id][index] = licence_id
-    self.licence_count_of[registration_id] = index + 1
-    if len(self._licensee_licences[registration_id][msg.sender]) == MAX_LICENCES_PER_LICENSEE:
-        self._prune_licensee_licences(registration_id, msg.sender)
-    assert len(self._licensee_licences[registration_id][msg.sender]) < MAX_LICENCES_PER_LICENSEE, "market: licensee holds too many licences for this registration"
-    self._licensee_licences[registration_id][msg.sender].append(licence_id)
-    if licence_type == EXCLUSIVE:
-        self._running_exclusives[registration_id].append(licence_id)
-    elif ends_at == 0:
-        self.perpetual_licence_count[registration_id] += 1
-    elif ends_at > self._timed_until[registration_id]:
-        self._timed_until[registration_id] = ends_at
-
-
-@internal
-def _prune_licensee_licences(registration_id: uint256, licensee: address):
-    kept: DynArray[uint256, MAX_LICENCES_PER_LICENSEE] = []
-    for licence_id: uint256 in self._licensee_licences[registration_id][licensee]:
-        if self._runs_at(self._licences[licence_id], block.timestamp):
-            kept.append(licence_id)
-    self._licensee_licences[registration_id][licensee] = kept
-
-
-@internal
-def _revoke(licence_id: uint256):
-    lic: Licence = self._licences[licence_id]
-    self._licences[licence_id].revoked = True
-    if lic.licence_type != EXCLUSIVE and lic.ends_at == 0:
-        self.perpetual_licence_count[lic.registration_id] -= 1
-
-
-@internal
-def _refund(licence_id: uint256, escrow: Escrow):
-    buyer: address = self._licences[licence_id].licensee
-    self._escrows[licence_id].status = REFUNDED
-    self.escrowed[escrow.currency] -= escrow.price
-    self.credit[buyer][escrow.currency] += escrow.price
-    log Refunded(licence_id=licence_id, buyer=buyer, amount=escrow.price, refunded_by=msg.sender)
-
-
-@internal
-def _release(licence_id: uint256, escrow: Escrow):
-    seller: address = self._licences[licence_id].seller
-    seller_amount: uint256 = escrow.price - escrow.fee
-    self._escrows[licence_id].status = RELEASED
-    self.escrowed[escrow.currency] -= escrow.price
-    self.credit[seller][escrow.currency] += seller_amount
-    self.credit[escrow.treasury][escrow.currency] += escrow.fee
-    log Released(licence_id=licence_id, seller=seller, seller_amount=seller_amount, fee=escrow.fee, released_by=msg.sender)
 
 
 @internal

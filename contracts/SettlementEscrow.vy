@@ -23,12 +23,17 @@
         stay possible, so an infringer can always settle what a letter
         asked; they are split at the commission already agreed.
 
-        Payments: anyone may pay a case in its asset (ETH or CPY); partial payments add up; payments above the
-        amount outstanding are rejected (the payer is told the exact
-        figure instead of holding a credit). Each payment is split at once
-        into withdrawable credits: the commission (basis points) for the
-        treasury, the rest for the rights-holder. The case is settled when
-        fully paid.
+        Payments: anyone may pay a case in its asset (ETH or CPY); partial
+        payments add up. A payment counts for at most what is outstanding,
+        so nobody can block a settlement by paying a little first: of an
+        ETH payment the rest is credited back to the payer (withdraw it),
+        of a CPY payment only what is due is pulled. Each payment is split
+        at once into withdrawable credits: the commission for the treasury,
+        the rest for the rights-holder. The commission is rounded down on
+        the running total, not per payment (the exact commission accrued,
+        sum of amount x commission_bps, is known per case from a snapshot
+        taken at each commission rise), so tiny instalments carry their
+        share and the split of a case does not depend on how it was paid. The case is settled when fully paid.
 
         Escalation ladder (steps only move forward, each one logged):
         1 post-licensing letter, 2 invoice, 3 legal letter (partner
@@ -149,6 +154,10 @@ case_count: public(uint256)
 
 # @dev Withdrawable balances: account => asset (empty(address) = ETH) => amount.
 credit: public(HashMap[address, HashMap[address, uint256]])
+# @dev Exact commission accrued by a case (basis-point units) when its commission last rose; read only after a rise.
+_accrued_at_rise: HashMap[bytes32, uint256]
+# @dev Amount a case had been paid when its commission last rose.
+_paid_at_rise: HashMap[bytes32, uint256]
 
 
 # @dev Emitted when a signed mandate is recorded.
@@ -181,6 +190,12 @@ event CasePaid:
     to_rights_holder: uint256
     commission: uint256
     outstanding: uint256
+
+# @dev Emitted when a payment exceeded what was outstanding and the rest was credited back to the payer (ETH only).
+event OverpaymentCredited:
+    reference: indexed(bytes32)
+    payer: indexed(address)
+    amount: uint256
 
 # @dev Emitted for every escalation step, so the rights-holder sees what was done in their name.
 event StepLogged:
@@ -438,6 +453,8 @@ def raise_commission(reference: bytes32, new_bps: uint256):
     self._check_case_mandate(c)
     assert new_bps > c.commission_bps, "settlement: commission can only rise"
     assert new_bps <= MAX_COMMISSION_BPS, "settlement: commission above 5000 bps"
+    self._accrued_at_rise[reference] = self._accrued(reference, c, c.amount_paid)
+    self._paid_at_rise[reference] = c.amount_paid
     self._cases[reference].commission_bps = new_bps
     log CommissionRaised(reference=reference, previous_bps=c.commission_bps, new_bps=new_bps)
 
@@ -448,42 +465,48 @@ def raise_commission(reference: bytes32, new_bps: uint256):
 def pay(reference: bytes32, amount: uint256):
     """
     @dev Pays towards a case; anyone may pay. ETH goes as msg.value (equal
-         to `amount`); CPY is pulled through an allowance.
+         to `amount`); CPY is pulled through an allowance. The payment
+         counts for at most what is outstanding: the rest of an ETH payment
+         is credited to the payer (`withdraw`), of CPY only what is due is
+         pulled.
     @param reference The case reference from the letter.
-    @param amount The amount paid, at most what is outstanding.
+    @param amount The amount offered; what is outstanding is taken of it.
     """
     c: Case = self._existing_case(reference)
     assert c.step != SETTLED, "settlement: case already settled"
     assert c.step != CLOSED, "settlement: case is closed"
     assert amount != 0, "settlement: payment is zero"
-    outstanding: uint256 = c.amount_due - c.amount_paid
-    assert amount <= outstanding, "settlement: payment exceeds the amount outstanding"
     if c.asset == empty(address):
         assert msg.value == amount, "settlement: sent ETH differs from the amount"
     else:
         assert msg.value == 0, "settlement: ETH sent for a CPY case"
+    outstanding: uint256 = c.amount_due - c.amount_paid
+    paid: uint256 = min(amount, outstanding)
 
-    commission: uint256 = amount * c.commission_bps // BPS
-    to_rights_holder: uint256 = amount - commission
-    self._cases[reference].amount_paid = c.amount_paid + amount
+    commission: uint256 = self._accrued(reference, c, c.amount_paid + paid) // BPS - self._accrued(reference, c, c.amount_paid) // BPS
+    to_rights_holder: uint256 = paid - commission
+    self._cases[reference].amount_paid = c.amount_paid + paid
     self.credit[c.rights_holder][c.asset] += to_rights_holder
     self.credit[self.treasury][c.asset] += commission
     log CasePaid(
         reference=reference,
         payer=msg.sender,
-        amount=amount,
+        amount=paid,
         to_rights_holder=to_rights_holder,
         commission=commission,
-        outstanding=outstanding - amount,
+        outstanding=outstanding - paid,
     )
-    if amount == outstanding:
+    if paid == outstanding:
         self._cases[reference].step = SETTLED
         log StepLogged(reference=reference, step=SETTLED, previous_step=c.step, document_hash=empty(bytes32), actor=msg.sender)
+    if c.asset == empty(address) and amount > paid:
+        self.credit[msg.sender][c.asset] += amount - paid
+        log OverpaymentCredited(reference=reference, payer=msg.sender, amount=amount - paid)
 
     if c.asset != empty(address):
         before: uint256 = staticcall IERC20(CPY).balanceOf(self)
-        assert extcall IERC20(CPY).transferFrom(msg.sender, self, amount, default_return_value=True), "settlement: token transfer failed"
-        assert staticcall IERC20(CPY).balanceOf(self) == before + amount, "settlement: token transfer delivered less than the amount"
+        assert extcall IERC20(CPY).transferFrom(msg.sender, self, paid, default_return_value=True), "settlement: token transfer failed"
+        assert staticcall IERC20(CPY).balanceOf(self) == before + paid, "settlement: token transfer delivered less than the amount"
 
 
 @external
@@ -515,6 +538,29 @@ def set_treasury(new_treasury: address):
     assert new_treasury != empty(address), "settlement: treasury is the zero address"
     log TreasuryChanged(previous_treasury=self.treasury, new_treasury=new_treasury)
     self.treasury = new_treasury
+
+
+@external
+@view
+def commission_accrued(reference: bytes32) -> uint256:
+    """
+    @dev The exact commission a case has accrued, in basis-point units:
+         the sum of amount x commission_bps over its payments. What the
+         treasury was credited is this divided by 10,000, rounded down.
+    @param reference The case reference.
+    @return uint256 The accrued commission times 10,000.
+    """
+    c: Case = self._cases[reference]
+    return self._accrued(reference, c, c.amount_paid)
+
+
+@internal
+@view
+def _accrued(reference: bytes32, c: Case, amount_paid: uint256) -> uint256:
+    if c.commission_bps == MIN_COMMISSION_BPS:
+        return amount_paid * MIN_COMMISSION_BPS
+    paid_at_rise: uint256 = self._paid_at_rise[reference]
+    return self._accrued_at_rise[reference] + (amount_paid - paid_at_rise) * c.commission_bps
 
 
 @internal

@@ -92,7 +92,7 @@ def cli():
 @ape_cli_context()
 @account_option()
 @click.option("--preset", type=click.Choice(PRESETS), default="local", show_default=True,
-              help="original: the historic schedule (closing 9 Feb 2018 23:59 UTC); local: opens now, closes in 30 days.")
+              help="original: the historic schedule (closing 9 Feb 2018 23:59:59 UTC); local: opens now, closes in 30 days.")
 @click.option("--sale-wallet", default=None,
               help="Receives the raised ETH (required with --preset original; local default: the deploying account).")
 @click.option("--business-development-beneficiary", default=None,

@@ -1,13 +1,14 @@
 """Uploading images, and everything their owner does to register them."""
 
 from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
 
 from backend.api.common import int_arg, json_body, require_auth, services, uploaded_file
 from backend.errors import ChainUnavailable
-from backend.models import Registration
+from backend.models import Image, Registration
 from backend.registry.lookup import find_registrations
 from backend.registry.relay import registration_request as build_registration_request
-from backend.registry.relay import relay_registration
+from backend.registry.relay import draft_batch, get_batch, relay_batch, relay_registration
 from backend.registry.uploads import get_image, list_images, record_submission, update_image, upload_image
 
 bp = Blueprint("images", __name__, url_prefix="/api/v1")
@@ -159,3 +160,55 @@ def relay(image_id: int):
             deadline_seconds=services().settings.registration_deadline,
         )
         return jsonify(image_view(db, image)), 202
+
+
+def batch_view(db, batch) -> dict:
+    images = {i.id: i for i in db.scalars(select(Image).where(Image.id.in_(batch.image_ids)))}
+    return {
+        "id": batch.id,
+        "owner": batch.owner,
+        "status": batch.status,
+        "nonce": batch.nonce,
+        "deadline": batch.deadline,
+        "commit_tx_hash": batch.commit_tx_hash,
+        "reveal_tx_hash": batch.reveal_tx_hash,
+        "last_error": batch.last_error,
+        "images": [image_view(db, images[i]) for i in batch.image_ids],
+        "created_at": batch.created_at.isoformat(),
+    }
+
+
+@bp.post("/images/relay-batch/draft")
+@require_auth
+def relay_batch_draft():
+    register = services().register()
+    with services().db.session() as db:
+        return jsonify(draft_batch(db, register, g.address, json_body().get("image_ids"),
+                                   deadline_seconds=services().settings.registration_deadline))
+
+
+@bp.post("/images/relay-batch")
+@require_auth
+def relay_batch_submit():
+    body = json_body()
+    batch_id = relay_batch(
+        services().db,
+        services().register(),
+        services().settings.relayer_key,
+        g.address,
+        body.get("image_ids"),
+        signature=body.get("signature"),
+        salt=body.get("salt"),
+        nonce=body.get("nonce"),
+        deadline=body.get("deadline"),
+        deadline_seconds=services().settings.registration_deadline,
+    )
+    with services().db.session() as db:
+        return jsonify(batch_view(db, get_batch(db, batch_id, g.address))), 202
+
+
+@bp.get("/images/relay-batch/<int:batch_id>")
+@require_auth
+def relay_batch_show(batch_id: int):
+    with services().db.session() as db:
+        return jsonify(batch_view(db, get_batch(db, batch_id, g.address)))

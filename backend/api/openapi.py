@@ -90,7 +90,8 @@ SCHEMAS = {
             "sha256": {"type": "string"},
             "phash": {"type": "string"},
             "cid": {"type": "string"},
-            "status": {"type": "string", "enum": ["uploaded", "submitted", "registered", "conflict"]},
+            "status": {"type": "string", "enum": ["uploaded", "committed", "submitted", "registered", "conflict"]},
+            "last_error": {"type": ["string", "null"], "description": "why the last registration attempt failed"},
             "tx_hash": {"type": ["string", "null"]},
             "collection": {"type": ["string", "null"]},
             "category": {"type": ["string", "null"]},
@@ -99,6 +100,61 @@ SCHEMAS = {
 }
 REG = {"$ref": "#/components/schemas/Registration"}
 IMG = {"$ref": "#/components/schemas/Image"}
+
+# -- gasless registration of many images under one signature (relay batches) ------------------
+IMAGE_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 100,
+             "uniqueItems": True, "description": "your images still 'uploaded', in the order they are signed"}
+DECIMAL = {"type": "string", "pattern": "^[0-9]{1,78}$", "description": "a uint256 as a decimal string"}
+RELAY_BATCH = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "owner": {"type": "string"},
+        "status": {"type": "string", "enum": ["committing", "committed", "revealing", "revealed", "failed"],
+                   "description": "committing → committed (on-chain) → revealing → revealed; or failed "
+                                  "(last_error says why, and each image too)"},
+        "nonce": DECIMAL,
+        "deadline": {"type": "integer"},
+        "commit_tx_hash": {"type": ["string", "null"]},
+        "reveal_tx_hash": {"type": ["string", "null"]},
+        "last_error": {"type": ["string", "null"]},
+        "images": {"type": "array", "items": IMG},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+SCHEMAS["RelayBatch"] = RELAY_BATCH
+
+
+def relay_batch_paths() -> dict:
+    batch = {"$ref": "#/components/schemas/RelayBatch"}
+    return {
+        "/api/v1/images/relay-batch/draft": {
+            "post": _op(
+                "Gasless registration of up to 100 images: the EIP-712 RevealBatch message to sign once "
+                "(typed_data), with its salt, unordered nonce and deadline",
+                body={"type": "object", "required": ["image_ids"], "properties": {"image_ids": IMAGE_IDS}},
+                result={"type": "object", "properties": {
+                    "image_ids": IMAGE_IDS, "salt": {"type": "string"}, "nonce": DECIMAL,
+                    "deadline": {"type": "integer"}, "typed_data": {"type": "object"}}},
+                errors=(400, 404, 409, 503),
+            )
+        },
+        "/api/v1/images/relay-batch": {
+            "post": _op(
+                "Relay a signed RevealBatch: the relayer commits to the batch now and reveals it a block "
+                "later; every image ends registered or says why in last_error",
+                body={"type": "object", "required": ["image_ids", "signature", "salt", "nonce", "deadline"],
+                      "properties": {"image_ids": IMAGE_IDS, "signature": {"type": "string"},
+                                     "salt": {"type": "string"}, "nonce": DECIMAL,
+                                     "deadline": {"type": "integer"}}},
+                ok=202, result=batch, errors=(400, 403, 404, 409, 503),
+            )
+        },
+        "/api/v1/images/relay-batch/{batch_id}": {
+            "get": _op("One of your relay batches and its images", result=batch, errors=(404,),
+                       params=[_path_param("batch_id", {"type": "integer"})])
+        },
+    }
 
 
 def document() -> dict:
@@ -190,6 +246,8 @@ def document() -> dict:
             }
         },
     }
+    paths.update(relay_batch_paths())
+    paths.update(WEBAPP_PATHS)
     for kind in KINDS:
         paths[f"/api/v1/{kind}"] = {
             "post": _op(f"Create one of your {kind}", body=NAME, ok=201, errors=(400, 409)),
@@ -251,6 +309,17 @@ def crawler_paths() -> dict:
             "The images found on your site so far, the registered ones marked", errors=(404,),
             params=[_path_param("portfolio_id", {"type": "integer"})])},
     }
+_WEBAPP_PAGE = {
+    "200": {"description": "the web app's page or file", "content": {"text/html": {}}},
+    "404": {"description": "a missing file, or an unknown path under /api/ or /ipfs/ (JSON error)"},
+    "503": {"description": "the web app is not built; the page says how to build it", "content": {"text/html": {}}},
+}
+# The web app (backend/api/webapp.py): its files, and index.html for the app's own routes.
+WEBAPP_PATHS = {
+    "/": {"get": {"summary": "The web app", "responses": _WEBAPP_PAGE}},
+    "/{path}": {"get": {"summary": "A file of the web app, or its page for a client route such as /verify/{id}",
+                        "parameters": [_path_param("path", {"type": "string"})], "responses": _WEBAPP_PAGE}},
+}
 
 
 @bp.get("/openapi.json")

@@ -52,10 +52,21 @@ def transact(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, time
     A revert is reported with the contract's reason before anything is sent (the gas estimate
     runs the call); a node that is down, or an account without funds, gives a clear error.
     """
+    signed = sign_call(w3, account, call, value=value)
+    return wait_for(w3, send_signed(w3, signed.raw_transaction), timeout=timeout)
+
+
+def sign_call(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, nonce: int | None = None):
+    """Build and sign `call` without sending it, so that its hash can be recorded before it leaves.
+
+    The gas estimate runs the call: a revert is reported with the contract's reason, an account
+    without funds with a clear error. Returns eth-account's signed transaction (`hash`,
+    `raw_transaction`).
+    """
     try:
-        tx = call.build_transaction(
-            {"from": account.address, "value": value, "nonce": w3.eth.get_transaction_count(account.address, "pending")}
-        )
+        if nonce is None:
+            nonce = w3.eth.get_transaction_count(account.address, "pending")
+        tx = call.build_transaction({"from": account.address, "value": value, "nonce": nonce})
     except (ContractLogicError, ContractCustomError) as exc:
         raise ChainRejected(f"the contract refused: {revert_reason(exc)}") from None
     except ValueError as exc:
@@ -73,14 +84,28 @@ def transact(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, time
             f"account {account.address} has {Web3.from_wei(balance, 'ether')} ETH, not enough for gas; fund it and retry",
             account=account.address,
         )
-    signed = account.sign_transaction(tx)
+    return account.sign_transaction(tx)
+
+
+def send_signed(w3: Web3, raw_transaction: bytes) -> bytes:
+    """Send a signed transaction; answers its hash."""
     try:
-        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.2)
-    except TimeExhausted:
-        raise ChainUnavailable(f"transaction {signed.hash.to_0x_hex()} was sent but not mined within {timeout:.0f}s") from None
+        return bytes(w3.eth.send_raw_transaction(raw_transaction))
     except ValueError as exc:
         raise ChainRejected(f"the chain refused the transaction: {revert_reason(exc)}") from None
+    except Exception as exc:
+        raise ChainUnavailable(f"the chain node does not answer ({type(exc).__name__}); retry later") from None
+
+
+def wait_for(w3: Web3, tx_hash: bytes, *, timeout: float = 60.0) -> dict:
+    """The receipt of a sent transaction; a revert or a transaction not mined in time is an error."""
+    hex_hash = "0x" + bytes(tx_hash).hex()
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.2)
+    except TimeExhausted:
+        raise ChainUnavailable(f"transaction {hex_hash} was sent but not mined within {timeout:.0f}s") from None
+    except Exception as exc:
+        raise ChainUnavailable(f"the chain node does not answer ({type(exc).__name__}); retry later") from None
     if receipt["status"] != 1:
-        raise ChainRejected(f"transaction {tx_hash.to_0x_hex()} reverted", tx_hash=tx_hash.to_0x_hex())
+        raise ChainRejected(f"transaction {hex_hash} reverted", tx_hash=hex_hash)
     return receipt

@@ -12,10 +12,11 @@ DOMAIN_FIELDS = [
 
 
 def typed_message(*, name: str, version: str, chain_id: int, contract: str, primary: str,
-                  fields: list[dict], message: dict) -> dict:
-    """The full message: domain (name, version, chain, contract), the one struct type, its values."""
+                  fields: list[dict], message: dict, nested: dict | None = None) -> dict:
+    """The full message: domain (name, version, chain, contract), the primary struct type (and the
+    struct types it nests, by name), its values."""
     return {
-        "types": {"EIP712Domain": DOMAIN_FIELDS, primary: fields},
+        "types": {"EIP712Domain": DOMAIN_FIELDS, primary: fields, **(nested or {})},
         "primaryType": primary,
         "domain": {"name": name, "version": version, "chainId": chain_id, "verifyingContract": contract},
         "message": {f["name"]: message[f["name"]] for f in fields},

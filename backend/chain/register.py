@@ -43,6 +43,19 @@ REVEAL_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
+ITEM_FIELDS = [f for f in REGISTER_TYPES["Register"] if f["name"] not in ("owner", "nonce", "deadline")]
+REVEAL_BATCH_FIELDS = [
+    {"name": "owner", "type": "address"},
+    {"name": "items", "type": "Item[]"},
+    {"name": "salt", "type": "bytes32"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+REVEAL_BATCH_TYPE = (
+    "RevealBatch(address owner,Item[] items,bytes32 salt,uint256 nonce,uint256 deadline)"
+    "Item(" + ",".join(f"{f['type']} {f['name']}" for f in ITEM_FIELDS) + ")"
+)
+ITEM_TYPE = REVEAL_BATCH_TYPE[REVEAL_BATCH_TYPE.index("Item("):]
 VERIFICATION_LEVELS = {0: "none", 1: "identity checked", 2: "verified creator"}
 
 
@@ -100,6 +113,17 @@ class Item:
             "deadline": deadline,
         }
 
+    def batch_message(self) -> dict:
+        """The item as an `Item` struct of a `RevealBatch` message."""
+        content_hash, phash, codec, digest, parent = self.as_tuple()
+        return {"content_hash": "0x" + content_hash.hex(), "phash": phash, "cid_codec": codec,
+                "cid_digest": "0x" + digest.hex(), "parent": parent}
+
+    def struct_hash(self) -> bytes:
+        """The EIP-712 hash of the item as an `Item` struct."""
+        return Web3.keccak(abi_encode(["bytes32", *(f["type"] for f in ITEM_FIELDS)],
+                                      [Web3.keccak(text=ITEM_TYPE), *self.as_tuple()]))
+
 
 class RegisterContract:
     def __init__(self, w3: Web3, address: str):
@@ -127,6 +151,41 @@ class RegisterContract:
         message = {**{k: v for k, v in message.items() if k not in ("nonce", "deadline")},
                    "salt": salt, "nonce": nonce, "deadline": deadline}
         return self._typed(REVEAL_TYPES, message)
+
+    def reveal_batch_typed_data(self, owner: str, items: list[Item], salt: str, nonce: int, deadline: int) -> dict:
+        """The EIP-712 `RevealBatch` message for `reveal_batch_by_sig`: one signature for up to 100 images."""
+        message = {"owner": owner, "items": [i.batch_message() for i in items], "salt": salt, "nonce": nonce,
+                   "deadline": deadline}
+        return typed_message(name=EIP712_NAME, version=EIP712_VERSION, chain_id=self.w3.eth.chain_id,
+                             contract=self.address, primary="RevealBatch", fields=REVEAL_BATCH_FIELDS,
+                             message=message, nested={"Item": ITEM_FIELDS})
+
+    @staticmethod
+    def batch_commitment(owner: str, items: list[Item], salt: str) -> bytes:
+        """The commitment of a batch (the contract's `batch_commitment_of`), computed here so no node sees it."""
+        items_hash = Web3.keccak(b"".join(i.struct_hash() for i in items))
+        return Web3.keccak(abi_encode(
+            ["bytes32", "address", "bytes32", "bytes32"],
+            [Web3.keccak(text=REVEAL_BATCH_TYPE), Web3.to_checksum_address(owner), items_hash,
+             bytes.fromhex(salt[2:])],
+        ))
+
+    def nonce_used(self, owner: str, nonce: int) -> bool:
+        """Whether the owner has spent this unordered `RevealBatch` nonce."""
+        return self.contract.functions.nonce_used(Web3.to_checksum_address(owner), nonce).call()
+
+    def commit_call(self, commitment: bytes):
+        return self.contract.functions.commit(commitment)
+
+    def reveal_batch_call(self, owner: str, items: list[Item], salt: str, nonce: int, deadline: int, signature: str):
+        return self.contract.functions.reveal_batch_by_sig(
+            Web3.to_checksum_address(owner),
+            [i.as_tuple() for i in items],
+            bytes.fromhex(salt[2:]),
+            nonce,
+            deadline,
+            bytes.fromhex(signature.removeprefix("0x")),
+        )
 
     @staticmethod
     def signer_of(typed_data: dict, signature: str) -> str:

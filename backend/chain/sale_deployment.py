@@ -37,7 +37,9 @@ FOUNDERS_ALLOCATION = 20_000_000 * CPY
 # The original sale's early-bird tranches: CPY per ETH up to a number of CPY sold, then 740.
 ORIGINAL_TRANCHE_LIMITS = (5_000_000 * CPY, 10_000_000 * CPY, 20_000_000 * CPY)
 ORIGINAL_TRANCHE_RATES = (1_554, 1_178, 1_000)
-ORIGINAL_CLOSING_TIME = int(datetime(2018, 2, 9, 23, 59, tzinfo=timezone.utc).timestamp())
+# The record says the sale closed at 23:59 on 9 February 2018; the window includes its closing
+# second, so the sale closes at the end of that minute, not at its start.
+ORIGINAL_CLOSING_TIME = int(datetime(2018, 2, 9, 23, 59, 59, tzinfo=timezone.utc).timestamp())
 # Only the closing time is on record for this project; the preset opens a month before it.
 ORIGINAL_OPENING_TIME = int(datetime(2018, 1, 10, tzinfo=timezone.utc).timestamp())
 
@@ -107,9 +109,9 @@ def contract_address(deployer: str, nonce: int) -> str:
 def preset_parameters(preset: str, now: int) -> SaleParameters:
     """The sale rules of a named preset.
 
-    `original` is the historic schedule (opening 10 January 2018, closing 9 February 2018, 23:59 UTC,
-    with the early-bird tranches); `local` has the same prices and limits, opens at
-    `now` and closes 30 days later.
+    `original` is the historic schedule (opening 10 January 2018, closing at the end of the minute
+    9 February 2018, 23:59 UTC, i.e. 23:59:59, with the early-bird tranches); `local` has the same
+    prices and limits, opens at `now` and closes 30 days later.
     """
     if preset == "original":
         return SaleParameters(opening_time=ORIGINAL_OPENING_TIME, closing_time=ORIGINAL_CLOSING_TIME)

@@ -36,7 +36,9 @@ class MarketError(RuntimeError):
 
 @dataclass(frozen=True)
 class Licence:
-    """A licence certificate as recorded on-chain."""
+    """A licence certificate from chain data: the terms from its `LicencePurchased` event, its state
+    (revocation) from storage. A revoked licence stays valid before `revoked_at` unless `voided`
+    (revoked for fraud)."""
 
     licence_id: int
     registration_id: int
@@ -50,6 +52,8 @@ class Licence:
     ends_at: int | None
     domain_hashes: list[bytes]
     revoked: bool
+    revoked_at: int | None
+    voided: bool
 
 
 class LicenseMarket(ContractBinding):
@@ -141,7 +145,8 @@ class LicenseMarket(ContractBinding):
         self._send(self.contract.functions.dispute(licence_id, reason), buyer)
 
     def release(self, licence_id: int, sender: str) -> None:
-        """Releases an undisputed escrow after the dispute window."""
+        """Releases an undisputed escrow after the dispute window and the arbiter's grace period
+        (`RELEASE_GRACE_PERIOD`)."""
         self._send(self.contract.functions.release(licence_id), sender)
 
     def withdraw(self, account: str, asset: str = ETH) -> None:
@@ -157,26 +162,32 @@ class LicenseMarket(ContractBinding):
             int(registration_id), Web3.to_checksum_address(licensee), bytes(domain_hash), int(timestamp)
         ).call()
 
-    def licence(self, licence_id: int) -> Licence:
-        """The licence certificate with id `licence_id`."""
-        raw = self.contract.functions.licence(licence_id).call()
-        if raw[0] == 0:
+    def licence(self, licence_id: int, from_block: int = 0) -> Licence:
+        """The licence certificate with id `licence_id` (its purchase event is searched from
+        `from_block`, the market's deployment block if known)."""
+        licensee, _seller, _type, _starts, _ends, revoked, revoked_at, voided = self.contract.functions.licence(licence_id).call()
+        if int(licensee, 16) == 0:
             raise MarketError(f"no licence with id {licence_id}")
-        registration_id, licensee, seller, offer_hash, licence_type, territory, seats, starts_at, ends_at, domains, revoked = raw
+        logs = self.contract.events.LicencePurchased().get_logs(from_block=from_block, argument_filters={"licence_id": licence_id})
+        if not logs:
+            raise MarketError(f"the purchase of licence {licence_id} is not in the chain's logs from block {from_block}")
+        terms = logs[0]["args"]
         names = {v: k for k, v in LICENCE_TYPES.items()}
         return Licence(
             licence_id=licence_id,
-            registration_id=registration_id,
-            licensee=licensee,
-            seller=seller,
-            offer_hash=bytes(offer_hash),
-            licence_type=names[licence_type],
-            countries=decode_territory(territory),
-            seats=seats,
-            starts_at=starts_at,
-            ends_at=ends_at or None,
-            domain_hashes=[bytes(d) for d in domains],
+            registration_id=terms["registration_id"],
+            licensee=terms["licensee"],
+            seller=terms["seller"],
+            offer_hash=bytes(terms["offer_hash"]),
+            licence_type=names[terms["licence_type"]],
+            countries=decode_territory(terms["territory"]),
+            seats=terms["seats"],
+            starts_at=terms["starts_at"],
+            ends_at=terms["ends_at"] or None,
+            domain_hashes=[bytes(d) for d in terms["domains"]],
             revoked=revoked,
+            revoked_at=revoked_at if revoked else None,
+            voided=voided,
         )
 
     def licences_of(self, registration_id: int) -> list[Licence]:

@@ -95,7 +95,10 @@ class SettlementEscrow(ContractBinding):
         self._send(call, case_manager)
 
     def pay(self, reference: bytes, amount: int, payer: str) -> Case:
-        """Pays towards a case (ETH as value; for CPY approve the escrow first); returns the case after."""
+        """Pays towards a case (ETH as value; for CPY approve the escrow first); returns the case after.
+
+        The case takes at most what is outstanding: the rest of an ETH payment is credited to the
+        payer (`withdraw`), of CPY only what is due is pulled."""
         case = self.case(reference)
         value = amount if int(case.asset, 16) == 0 else 0
         self._send(self.contract.functions.pay(bytes(reference), int(amount)), payer, value)

@@ -1,21 +1,44 @@
 """The chain side of a registration: what the owner's wallet sends or signs, and the gasless
-relay by commit and reveal (the relayer pays, the owner owns, nobody can take the priority)."""
+relay by commit and reveal (the relayer pays, the owner owns, nobody can take the priority).
+
+Two gasless paths: one image per signature (`relay_registration`, sequential nonces), and up to
+100 images per signature (`relay_batch`, unordered nonces), whose every relayer transaction is
+recorded before it is sent and finished from the chain's state after a crash (`advance_batches`).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+import signal
+import threading
 import time
 
 from eth_utils import is_hex, to_checksum_address
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from web3.exceptions import TransactionNotFound
 
+from backend.chain.client import operator, send_signed, sign_call, wait_for
 from backend.chain.register import Item, RegisterContract, registration_id
-from backend.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, InvalidInput
+from backend.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import Image
+from backend.registry.models import RelayBatch
 from backend.registry.uploads import get_image
 
+log = logging.getLogger(__name__)
+
 MIN_RELAY_TIME = 60  # seconds a signed message must stay valid for the commit and the reveal
+MAX_BATCH = 100  # the register's largest batch
+MAX_ID = 2**63  # database ids are signed 64-bit integers
+NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract takes any uint256
+RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
+# The relayer's transactions are signed with consecutive account nonces: one at a time per process.
+_relayer_lock = threading.Lock()
+# One batch step at a time per process: a request that just committed and the chain job never
+# both act on one batch (both would sign a transaction for the same step).
+_advance_lock = threading.Lock()
 SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
@@ -25,7 +48,8 @@ def item_for(image: Image) -> Item:
 
 def next_nonce(db: Session, register: RegisterContract, owner: str) -> int:
     """The nonce the owner's next signature must carry: the chain's, plus the relays still to reveal."""
-    pending = db.scalar(select(func.count()).select_from(Image).where(Image.owner == owner, Image.status == "committed"))
+    pending = db.scalar(select(func.count()).select_from(Image).where(
+        Image.owner == owner, Image.status == "committed", Image.relay_salt.is_not(None)))  # not batches' images
     return register.nonce(owner) + pending
 
 
@@ -63,6 +87,18 @@ def _check_hex32(name: str, value) -> str:
     return "0x" + value.removeprefix("0x").lower()
 
 
+def _check_deadline(deadline, deadline_seconds: int) -> None:
+    now = int(time.time())
+    if not isinstance(deadline, int) or isinstance(deadline, bool):
+        raise InvalidInput("'deadline' must be the integer deadline from the signed message")
+    if deadline < now + MIN_RELAY_TIME:
+        raise InvalidInput(
+            "the signed message's deadline has passed or is too close to reveal in time; fetch a new one and sign again"
+        )
+    if deadline > now + deadline_seconds + MIN_RELAY_TIME:
+        raise InvalidInput(f"the deadline is further ahead than the {deadline_seconds} s this server hands out")
+
+
 def relay_registration(db: Session, register: RegisterContract, relayer_key: str, owner: str, image_id: int,
                        *, signature, deadline, salt, deadline_seconds: int) -> Image:
     """Accept the owner's signed reveal and commit to it from the relayer.
@@ -80,15 +116,7 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
         raise Conflict("these bytes were registered by another account first; see /api/v1/lookup")
     _check_signature_shape(signature)
     salt = _check_hex32("salt", salt)
-    now = int(time.time())
-    if not isinstance(deadline, int) or isinstance(deadline, bool):
-        raise InvalidInput("'deadline' must be the integer deadline from the signed message")
-    if deadline < now + MIN_RELAY_TIME:
-        raise InvalidInput(
-            "the signed message's deadline has passed or is too close to reveal in time; fetch a new one and sign again"
-        )
-    if deadline > now + deadline_seconds + MIN_RELAY_TIME:
-        raise InvalidInput(f"the deadline is further ahead than the {deadline_seconds} s this server hands out")
+    _check_deadline(deadline, deadline_seconds)
     nonce = next_nonce(db, register, owner)
     typed = register.reveal_typed_data(owner, item_for(image), salt, nonce, deadline)
     try:
@@ -103,12 +131,29 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
     if int(holder, 16) != 0:
         raise Conflict(f"these bytes are already registered on-chain by {holder}")
     commitment = RegisterContract.commitment(owner, image.sha256, salt)
-    receipt = _commit(register, relayer_key, commitment)
-    image.status = "committed"
-    image.relay_salt, image.relay_signature = salt, signature
-    image.relay_deadline, image.relay_nonce = deadline, nonce
-    image.relay_commit_block = receipt["blockNumber"] if receipt else register.w3.eth.block_number
-    image.last_error = None
+    with _relayer_lock:
+        try:
+            signed = sign_call(register.w3, operator(relayer_key), register.commit_call(commitment))
+        except ChainRejected:
+            if register.commitment_time(commitment) == 0:
+                raise
+            signed = None  # someone copied the commitment into the chain first: theirs serves as well
+        image.status = "committed"
+        image.relay_salt, image.relay_signature = salt, signature
+        image.relay_deadline, image.relay_nonce = deadline, nonce
+        image.relay_commit_block = register.w3.eth.block_number
+        image.last_error = None
+        # The intent is on disk before the commit leaves: after a crash `complete_reveals` reveals
+        # the commitment, or commits again when it never reached the chain.
+        db.commit()
+        if signed is not None:
+            _send(register, signed.raw_transaction)
+            _crash_point("relay-single-commit-sent")
+    if signed is not None:
+        try:
+            image.relay_commit_block = wait_for(register.w3, bytes(signed.hash), timeout=RECEIPT_TIMEOUT)["blockNumber"]
+        except (ChainRejected, ChainUnavailable) as exc:
+            log.warning("relay: image %d's commit is recorded; the chain job finishes it (%s)", image.id, exc.message)
     return image
 
 
@@ -132,7 +177,8 @@ def complete_reveals(database, register: RegisterContract, relayer_key: str, *, 
     """
     with database.session() as db:
         pending = [(i.id, i.owner) for i in db.scalars(
-            select(Image).where(Image.status == "committed").order_by(Image.owner, Image.relay_nonce))]
+            select(Image).where(Image.status == "committed", Image.relay_salt.is_not(None))
+            .order_by(Image.owner, Image.relay_nonce))]
     latest = register.latest_timestamp()
     head = register.w3.eth.block_number
     revealed = 0
@@ -182,3 +228,298 @@ def _reset_relay(image: Image, reason: str) -> None:
     image.status, image.last_error = "uploaded", reason
     image.relay_salt = image.relay_signature = image.relay_deadline = image.relay_nonce = None
     image.relay_commit_block = None
+
+
+# -- many images under one signature ----------------------------------------------------------
+def _batch_images(db: Session, owner: str, image_ids) -> list[Image]:
+    """The owner's images, in the given order, all still to be registered."""
+    if (not isinstance(image_ids, list) or not image_ids
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < MAX_ID for i in image_ids)):
+        raise InvalidInput("'image_ids' must be a non-empty list of image ids")
+    if len(image_ids) > MAX_BATCH:
+        raise InvalidInput(f"a batch holds at most {MAX_BATCH} images ({len(image_ids)} given); split it")
+    if len(set(image_ids)) != len(image_ids):
+        raise InvalidInput("'image_ids' names an image twice")
+    images = [get_image(db, owner, image_id) for image_id in image_ids]
+    busy = [f"{i.id} ({i.status})" for i in images if i.status != "uploaded"]
+    if busy:
+        raise Conflict(f"only images still 'uploaded' can be registered; not: {', '.join(busy)}")
+    return images
+
+
+def draft_batch(db: Session, register: RegisterContract, owner: str, image_ids, *, deadline_seconds: int) -> dict:
+    """The EIP-712 `RevealBatch` message over the images, for the owner's wallet to sign once.
+
+    The nonce is unordered (any unused number; a random one here), so drafts signed at the same
+    time stay valid whatever order they are relayed in.
+    """
+    images = _batch_images(db, owner, image_ids)
+    salt = "0x" + secrets.token_hex(32)
+    nonce = secrets.randbits(NONCE_BITS)
+    deadline = int(time.time()) + deadline_seconds
+    return {
+        "image_ids": [i.id for i in images],
+        "salt": salt,
+        "nonce": str(nonce),
+        "deadline": deadline,
+        "typed_data": register.reveal_batch_typed_data(owner, [item_for(i) for i in images], salt, nonce, deadline),
+    }
+
+
+def _check_nonce(nonce) -> int:
+    if isinstance(nonce, str) and nonce.isdigit():
+        nonce = int(nonce)
+    if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**256:
+        raise InvalidInput("'nonce' must be the nonce from the signed message (a decimal string)")
+    return nonce
+
+
+def relay_batch(database, register: RegisterContract, relayer_key: str, owner: str, image_ids, *,
+                signature, salt, nonce, deadline, deadline_seconds: int) -> int:
+    """Accept the owner's signed `RevealBatch` and commit to the whole batch from the relayer.
+
+    Everything the contract would refuse is refused here first. The commit transaction is signed
+    and recorded (with the images marked `committed`) before it is sent: a crash after that point
+    loses nothing, `advance_batches` finishes from the chain. Answers the batch's id.
+    """
+    _check_signature_shape(signature)
+    salt = _check_hex32("salt", salt)
+    nonce = _check_nonce(nonce)
+    _check_deadline(deadline, deadline_seconds)
+    with database.session() as db:
+        images = _batch_images(db, owner, image_ids)
+        items = [item_for(i) for i in images]
+        typed = register.reveal_batch_typed_data(owner, items, salt, nonce, deadline)
+        try:
+            signer = RegisterContract.signer_of(typed, signature)
+        except Exception:
+            raise InvalidInput("the signature is malformed") from None
+        if signer != to_checksum_address(owner):
+            raise Forbidden("the signature is not the owner's for this batch (wrong key, or the images, their "
+                            "order, salt, nonce or deadline differ from the signed message)")
+        taken = db.scalar(select(RelayBatch.id).where(RelayBatch.owner == owner, RelayBatch.nonce == str(nonce)))
+        if taken is not None or register.nonce_used(owner, nonce):
+            raise Conflict("this batch's nonce was already used; draft the batch again and sign the new message")
+        held = [f"{i.id} (by {holder})" for i in images
+                if int(holder := register.registration(registration_id(i.sha256))["owner"], 16) != 0]
+        if held:
+            raise Conflict(f"already registered on-chain: {', '.join(held)}; leave them out of the batch")
+        commitment = RegisterContract.batch_commitment(owner, items, salt)
+        batch = RelayBatch(owner=owner, image_ids=[i.id for i in images], salt=salt, signature=signature,
+                           nonce=str(nonce), deadline=deadline)
+        for image in images:
+            image.status, image.last_error = "committed", None
+        with _relayer_lock:
+            signed = _sign_commit(register, relayer_key, commitment, batch)
+            db.add(batch)
+            db.commit()  # the intent (and the signed commit's hash) is on disk before the commit leaves
+            batch_id = batch.id
+            if signed is not None:
+                _crash_point("relay-commit-recorded")
+                _send(register, signed.raw_transaction)
+                _crash_point("relay-commit-sent")
+    try:
+        _advance(database, register, relayer_key, batch_id)
+    except ChainUnavailable as exc:
+        log.warning("relay: batch %d is recorded; the chain job finishes it (%s)", batch_id, exc.message)
+    return batch_id
+
+
+def get_batch(db: Session, batch_id: int, owner: str) -> RelayBatch:
+    """A batch of the owner's (someone else's is as unknown as a missing one)."""
+    batch = db.get(RelayBatch, batch_id) if 0 < batch_id < MAX_ID else None
+    if batch is None or batch.owner != owner:
+        raise NotFound(f"no relay batch {batch_id} of yours")
+    return batch
+
+
+def advance_batches(database, register: RegisterContract, relayer_key: str) -> int:
+    """Move every unfinished batch on by what the chain says; the chain job and start-up run it.
+
+    Answers how many batches were revealed. A node that is down stops the round (everything is
+    kept for the next); a batch the chain refuses fails with the reason on each of its images.
+    """
+    with database.session() as db:
+        open_ids = db.scalars(select(RelayBatch.id).where(
+            RelayBatch.status.in_(("committing", "committed", "revealing"))).order_by(RelayBatch.id)).all()
+    revealed = 0
+    for batch_id in open_ids:
+        if _advance(database, register, relayer_key, batch_id) == "revealed":
+            revealed += 1
+    return revealed
+
+
+def _advance(database, register: RegisterContract, relayer_key: str, batch_id: int) -> str:
+    """One batch, one step at a time, each recorded before its transaction leaves."""
+    with _advance_lock, database.session() as db:
+        batch = db.get(RelayBatch, batch_id)
+        items = _batch_items(db, batch)
+        commitment = RegisterContract.batch_commitment(batch.owner, items, batch.salt)
+        if batch.status == "committed" and register.commitment_time(commitment) == 0:
+            batch.status = "committing"  # the chain lost the commitment (a reorg, a node restarted without it)
+        if batch.status == "committing":
+            _settle_commit(register, relayer_key, batch, commitment, db)
+        if batch.status == "revealing":
+            _settle_reveal(register, batch, items, db)
+        if batch.status == "committed":
+            latest = register.latest_timestamp()
+            if latest > batch.deadline:
+                _fail(register, db, batch, "the signed message expired before the reveal; register the images "
+                                           "again (one new signature)")
+            elif latest > batch.commit_time:
+                _reveal(register, relayer_key, batch, items, db)
+        return batch.status
+
+
+def _batch_items(db: Session, batch: RelayBatch) -> list[Item]:
+    images = {i.id: i for i in db.scalars(select(Image).where(Image.id.in_(batch.image_ids)))}
+    return [item_for(images[image_id]) for image_id in batch.image_ids]
+
+
+def _sign_commit(register: RegisterContract, relayer_key: str, commitment: bytes, batch: RelayBatch):
+    """Sign the batch's commit and record it on `batch`; None if the commitment is on-chain already
+    (someone copied it from the mempool: theirs serves as well)."""
+    try:
+        signed = sign_call(register.w3, operator(relayer_key), register.commit_call(commitment))
+    except ChainRejected:
+        committed_at = register.commitment_time(commitment)
+        if committed_at == 0:
+            raise
+        batch.status, batch.commit_time = "committed", committed_at
+        return None
+    batch.status = "committing"
+    batch.commit_tx_hash, batch.commit_tx = signed.hash.to_0x_hex(), signed.raw_transaction.to_0x_hex()
+    return signed
+
+
+def _send(register: RegisterContract, raw: bytes) -> None:
+    """Send a recorded transaction; a refusal or a node that is down leaves it to the chain job."""
+    try:
+        send_signed(register.w3, raw)
+    except (ChainRejected, ChainUnavailable) as exc:
+        log.warning("relay: a recorded transaction was not sent (%s); the chain job retries", exc.message)
+
+
+def _tx_state(register: RegisterContract, tx_hash: str) -> str:
+    """'mined', 'reverted', 'pending' or 'unknown' (the node never got it, or dropped it)."""
+    try:
+        receipt = register.w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        try:
+            register.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return "unknown"
+        return "pending"
+    return "mined" if receipt["status"] == 1 else "reverted"
+
+
+def _settle_commit(register: RegisterContract, relayer_key: str, batch: RelayBatch, commitment: bytes,
+                   db: Session) -> None:
+    """`committing`: done when the commitment is on-chain. A commit the node never got (a crash
+    before the send, a restarted node) or refused (its account nonce went to another transaction)
+    is signed, recorded and sent again, once per round."""
+    for attempt in (1, 2):
+        if batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending":
+            try:
+                wait_for(register.w3, bytes.fromhex(batch.commit_tx_hash[2:]), timeout=RECEIPT_TIMEOUT)
+            except (ChainRejected, ChainUnavailable):
+                pass  # the commitment's state decides
+        committed_at = register.commitment_time(commitment)
+        if committed_at:
+            batch.status, batch.commit_time, batch.last_error = "committed", committed_at, None
+            db.commit()
+            return
+        if attempt == 2 or (batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending"):
+            return
+        with _relayer_lock:
+            if register.commitment_time(commitment) or (
+                    batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending"):
+                continue  # sent meanwhile by the request that recorded it: the next pass settles it
+            lost = batch.commit_tx_hash
+            signed = _sign_commit(register, relayer_key, commitment, batch)
+            db.commit()
+            if signed is not None:
+                _send(register, signed.raw_transaction)
+        log.info("relay: batch %d's commit %s is not on-chain; sent again as %s", batch.id, lost,
+                 batch.commit_tx_hash)
+
+
+def _reveal(register: RegisterContract, relayer_key: str, batch: RelayBatch, items: list[Item],
+            db: Session) -> None:
+    """`committed` and a block old: sign the reveal, record it, send it, settle it."""
+    call = register.reveal_batch_call(batch.owner, items, batch.salt, int(batch.nonce), batch.deadline,
+                                      batch.signature)
+    with _relayer_lock:
+        try:
+            signed = sign_call(register.w3, operator(relayer_key), call)
+        except ChainRejected as exc:
+            if not _owned_by(register, batch.owner, items):
+                _fail(register, db, batch, exc.message)
+                return
+            _finish(db, batch, None)  # someone else submitted the signed reveal: it worked all the same
+            return
+        batch.status = "revealing"
+        batch.reveal_tx_hash, batch.reveal_tx = signed.hash.to_0x_hex(), signed.raw_transaction.to_0x_hex()
+        db.commit()
+        _send(register, signed.raw_transaction)
+        _crash_point("relay-reveal-sent")
+    _settle_reveal(register, batch, items, db)
+
+
+def _settle_reveal(register: RegisterContract, batch: RelayBatch, items: list[Item], db: Session) -> None:
+    """`revealing`: done when the reveal is mined; a reveal that never made it is signed again."""
+    try:
+        wait_for(register.w3, bytes.fromhex(batch.reveal_tx_hash[2:]), timeout=RECEIPT_TIMEOUT)
+    except ChainUnavailable:
+        state = _tx_state(register, batch.reveal_tx_hash)
+        if state == "pending":
+            return
+    except ChainRejected:
+        state = "reverted"
+    else:
+        _finish(db, batch, batch.reveal_tx_hash)
+        return
+    if _owned_by(register, batch.owner, items):
+        _finish(db, batch, None)
+    elif state == "unknown":
+        batch.status = "committed"  # the reveal is signed again in this round or the next
+        db.commit()
+    else:
+        _fail(register, db, batch, f"the reveal transaction {batch.reveal_tx_hash} reverted")
+
+
+def _owned_by(register: RegisterContract, owner: str, items: list[Item]) -> bool:
+    return all(register.registration(registration_id(i.content_hash))["owner"] == to_checksum_address(owner)
+               for i in items)
+
+
+def _finish(db: Session, batch: RelayBatch, tx_hash: str | None) -> None:
+    batch.status, batch.last_error = "revealed", None
+    for image in db.scalars(select(Image).where(Image.id.in_(batch.image_ids))):
+        if image.status == "committed":  # the indexer may have seen the registration already
+            image.status, image.tx_hash, image.last_error = "submitted", tx_hash, None
+    db.commit()
+
+
+def _fail(register: RegisterContract, db: Session, batch: RelayBatch, reason: str) -> None:
+    """The batch cannot complete: every image says why, and goes back to `uploaded` (or `conflict`
+    when someone else holds its registration)."""
+    batch.status, batch.last_error = "failed", reason
+    for image in db.scalars(select(Image).where(Image.id.in_(batch.image_ids))):
+        if image.status != "committed":
+            continue
+        holder = register.registration(registration_id(image.sha256))["owner"]
+        if int(holder, 16) not in (0, int(image.owner, 16)):
+            image.status, image.last_error = "conflict", f"registered by {holder} before this batch's commitment"
+        else:
+            image.status = "uploaded"
+            image.last_error = f"gasless batch {batch.id} failed: {reason}; register the image again"
+    db.commit()
+    log.warning("relay: batch %d failed: %s", batch.id, reason)
+
+
+def _crash_point(name: str) -> None:
+    """The crash-safety tests kill the process here, with a real SIGKILL, by naming the point in
+    COPYTRACK_TEST_KILL_AT; nothing else sets that variable."""
+    if os.environ.get("COPYTRACK_TEST_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

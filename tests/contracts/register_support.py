@@ -53,3 +53,22 @@ def make_register_item(data: bytes | None = None, *, phash: int = 0x8F3C_71E0_0C
 def register_id(item: dict) -> int:
     """The registration id of an item: its content hash as a number."""
     return int.from_bytes(item["content_hash"], "big")
+
+
+ITEM_FIELDS = [
+    {"name": "content_hash", "type": "bytes32"},
+    {"name": "phash", "type": "uint64"},
+    {"name": "cid_codec", "type": "uint16"},
+    {"name": "cid_digest", "type": "bytes32"},
+    {"name": "parent", "type": "uint256"},
+]
+REVEAL_BATCH_MESSAGE_TYPES = {
+    "RevealBatch": [
+        {"name": "owner", "type": "address"},
+        {"name": "items", "type": "Item[]"},
+        {"name": "salt", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Item": ITEM_FIELDS,
+}

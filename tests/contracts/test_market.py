@@ -13,6 +13,8 @@ pytestmark = pytest.mark.usefixtures("fast_reverts")
 DAY = 86_400
 PRICE = 10**18
 FEE = PRICE * 500 // 10_000
+# An undisputed escrow may be released after the dispute window and the arbiter's grace period.
+RELEASABLE = 7 * DAY + 3 * DAY
 
 
 def buy(market, typed, signature, buyer, domains=None, value=None):
@@ -47,10 +49,11 @@ def test_buy__eth_offer__records_the_licence_and_holds_the_price_in_escrow(chain
     assert event.release_at == event.starts_at + 7 * DAY
     assert list(event.domains) == [market_domain]
 
+    assert event.seats == 5 and event.territory == encode_territory(["DE", "AT"])
+    assert event.offer_hash == market.offer_hash(offer_args(typed))
     lic = market.licence(licence_id)
-    assert lic.licensee == buyer and lic.seller == seller and lic.seats == 5
-    assert lic.territory == encode_territory(["DE", "AT"])
-    assert lic.offer_hash == market.offer_hash(offer_args(typed))
+    assert lic.licensee == buyer and lic.seller == seller
+    assert (lic.starts_at, lic.ends_at) == (event.starts_at, event.ends_at)
     assert not lic.revoked
     assert market.escrowed(ETH) == PRICE and chain.provider.get_balance(market.address) == PRICE
     assert market.escrow(licence_id).status == market.HELD()
@@ -104,7 +107,7 @@ def test_buy_and_withdraw__token_without_return_values__work(market_factory, mar
     typed, signature = market_offer(market, currency=no_return_token.address)
     no_return_token.approve(market, PRICE, sender=buyer)
     licence_id = buy(market, typed, signature, buyer).return_value
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(licence_id, sender=seller)
     market.withdraw(no_return_token, sender=seller)
     market.withdraw(no_return_token, sender=treasury)
@@ -209,8 +212,11 @@ def test_buy__offer_names_domains__covers_them_and_refuses_others(market, market
     typed, signature = market_offer(market, domains=fixed, max_sales=2)
     with ape.reverts("market: the offer already names the domains"):
         buy(market, typed, signature, buyer, domains=[domain_hash("mine.example")])
-    lic = market.licence(buy(market, typed, signature, buyer).return_value)
-    assert list(lic.domains) == fixed
+    tx = buy(market, typed, signature, buyer)
+    assert list(tx.decode_logs(market.LicencePurchased)[0].domains) == fixed
+    starts_at = market.licence(tx.return_value).starts_at
+    assert all(market.is_licensed(market_registration_id, buyer, d, starts_at) for d in fixed)
+    assert not market.is_licensed(market_registration_id, buyer, domain_hash("mine.example"), starts_at)
 
 
 def test_buy__open_offer_without_domain__reverts(market, market_offer, buyer):
@@ -296,7 +302,7 @@ def test_release__before_dispute_window_ends__reverts(chain, market, bought, sel
 
 
 def test_release__after_window__credits_seller_and_treasury(chain, market, bought, seller, treasury, stranger):
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     tx = market.release(bought, sender=stranger)
     event = tx.decode_logs(market.Released)[0]
     assert (event.seller, event.seller_amount, event.fee) == (seller, PRICE - FEE, FEE)
@@ -308,7 +314,7 @@ def test_release__after_window__credits_seller_and_treasury(chain, market, bough
 
 
 def test_withdraw__pays_once_then_reverts(chain, market, bought, seller):
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(bought, sender=seller)
     before = seller.balance
     tx = market.withdraw(ETH, sender=seller)
@@ -339,14 +345,18 @@ def test_dispute__after_window__reverts(chain, market, bought, buyer):
         market.dispute(bought, "too late", sender=buyer)
 
 
-def test_resolve__refund__revokes_licence_and_credits_buyer(market, bought, buyer, arbiter, market_registration_id, market_domain):
+def test_resolve__refund__revokes_licence_and_credits_buyer(chain, market, bought, buyer, arbiter, market_registration_id, market_domain):
     tx = market.dispute(bought, "the seller is not the author", sender=buyer)
     assert tx.decode_logs(market.Disputed)[0].reason == "the seller is not the author"
     starts_at = market.licence(bought).starts_at
+    chain.pending_timestamp += DAY
     tx = market.resolve(bought, True, sender=arbiter)
     assert tx.decode_logs(market.Refunded)[0].amount == PRICE
-    assert market.licence(bought).revoked
-    assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+    lic = market.licence(bought)
+    assert lic.revoked and not lic.voided and lic.revoked_at == tx.timestamp
+    # valid for the time before the refund, not after
+    assert market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, tx.timestamp)
     assert market.credit(buyer, ETH) == PRICE
     assert market.escrowed(ETH) == 0
     with ape.reverts("market: licence is not disputed"):
@@ -377,7 +387,7 @@ def test_fee__is_fixed_at_purchase(chain, market, market_offer, buyer, owner, tr
     typed, signature = market_offer(market)
     licence_id = buy(market, typed, signature, buyer).return_value
     market.set_fee_bps(2_000, sender=owner)
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(licence_id, sender=buyer)
     assert market.credit(treasury, ETH) == FEE
 
@@ -461,7 +471,7 @@ def test_set_treasury__pending_escrow_keeps_the_treasury_of_its_purchase(chain, 
     assert (event.previous_treasury, event.new_treasury) == (treasury, stranger)
     typed, signature = market_offer(market)
     later = buy(market, typed, signature, buyer).return_value
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(bought, sender=stranger)
     market.release(later, sender=stranger)
     assert market.credit(treasury, ETH) == FEE and market.credit(stranger, ETH) == FEE
@@ -574,14 +584,14 @@ def test_seller_refund__by_someone_else__reverts(market, bought, buyer):
 
 
 def test_seller_refund__after_release__reverts(chain, market, bought, seller):
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(bought, sender=seller)
     with ape.reverts("market: escrow already paid out"):
         market.seller_refund(bought, sender=seller)
 
 
 def test_revoke__after_release__revokes_without_refund(chain, market, bought, seller, buyer, arbiter):
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(bought, sender=seller)
     tx = market.revoke(bought, "sold by a copier", sender=arbiter)
     assert tx.decode_logs(market.LicenceRevoked)[0].refunded == 0
@@ -612,15 +622,93 @@ def test_release__disputed_after_arbitration_period__pays_the_seller(chain, mark
     assert (released.seller, released.seller_amount) == (seller, PRICE - FEE)
 
 
-# --- the per-licensee cap -------------------------------------------------------------------
+# --- the per-domain cap --------------------------------------------------------------------
 
 
-def test_buy__licensee_at_the_cap__prunes_ended_licences_and_succeeds(chain, market, market_offer, buyer, market_registration_id, market_domain):
-    cap = 64
-    typed, signature = market_offer(market, duration=DAY, max_sales=cap + 1, expiry=chain.pending_timestamp + 3 * DAY)
+def test_buy__licensee_at_the_domain_cap__reverts_and_keeps_the_history(chain, market, market_offer, buyer, market_registration_id, market_domain):
+    cap = 60
+    typed, signature = market_offer(market, duration=DAY, max_sales=cap + 2, expiry=chain.pending_timestamp + 3 * DAY)
     first = [buy(market, typed, signature, buyer).return_value for _ in range(cap)]
-    with ape.reverts("market: licensee holds too many licences for this registration"):
+    with ape.reverts("market: licensee holds too many licences for this domain of the registration"):
         buy(market, typed, signature, buyer)
-    chain.pending_timestamp = market.licence(first[-1]).ends_at
-    renewal = buy(market, typed, signature, buyer).return_value
-    assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(renewal).starts_at)
+    other = buy(market, typed, signature, buyer, domains=[domain_hash("other.example")]).return_value
+    assert market.is_licensed(market_registration_id, buyer, domain_hash("other.example"), market.licence(other).starts_at)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(first[0]).starts_at)
+
+
+# --- review fixes: finality after the window, revocation times, the arbiter's grace -----------
+
+
+def test_seller_refund__after_the_dispute_window__reverts_and_the_licence_is_final(chain, market, bought, seller, buyer, market_registration_id, market_domain):
+    chain.pending_timestamp += 7 * DAY
+    with ape.reverts("market: dispute window has closed, the licence is final"):
+        market.seller_refund(bought, sender=seller)
+    with ape.reverts("market: dispute window has closed"):
+        market.dispute(bought, "too late", sender=buyer)
+    # nobody called release, yet the licence holds for now and later
+    assert market.escrow(bought).status == market.HELD()
+    assert market.is_licensed(market_registration_id, buyer, market_domain, chain.pending_timestamp + 100 * DAY)
+
+
+def test_seller_refund__exclusive_licence_after_the_window__cannot_be_taken_back_and_resold(chain, market, market_offer, buyer, stranger, seller):
+    typed, signature = market_offer(market, licence_type=3, duration=0, max_sales=2, expiry=chain.pending_timestamp + 30 * DAY)
+    exclusive = buy(market, typed, signature, buyer).return_value
+    chain.pending_timestamp += 7 * DAY
+    with ape.reverts("market: dispute window has closed, the licence is final"):
+        market.seller_refund(exclusive, sender=seller)
+    with ape.reverts("market: an exclusive licence runs in this territory"):
+        buy(market, typed, signature, stranger)
+
+
+def test_seller_refund__within_the_window__licence_stays_valid_for_the_time_before(chain, market, bought, seller, buyer, market_registration_id, market_domain):
+    starts_at = market.licence(bought).starts_at
+    chain.pending_timestamp += DAY
+    tx = market.seller_refund(bought, sender=seller)
+    assert tx.decode_logs(market.Refunded)[0].amount == PRICE
+    lic = market.licence(bought)
+    assert lic.revoked and not lic.voided and lic.revoked_at == tx.timestamp
+    assert market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, tx.timestamp - 1)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, tx.timestamp)
+
+
+def test_revoke__for_fraud__voids_the_licence_from_the_start(chain, market, bought, buyer, arbiter, market_registration_id, market_domain):
+    starts_at = market.licence(bought).starts_at
+    chain.pending_timestamp += DAY
+    market.revoke(bought, "sold by a copier", sender=arbiter)
+    assert market.licence(bought).voided
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+
+
+def test_release__in_the_arbiters_grace_period__reverts(chain, market, bought, stranger):
+    chain.pending_timestamp += 7 * DAY
+    with ape.reverts("market: grace period for the arbiter still running"):
+        market.release(bought, sender=stranger)
+    chain.pending_timestamp += market.RELEASE_GRACE_PERIOD() - 10
+    with ape.reverts("market: grace period for the arbiter still running"):
+        market.release(bought, sender=stranger)
+
+
+def test_freeze__in_the_grace_period__stops_the_seller_releasing_ahead_of_a_revocation(chain, market, bought, seller, buyer, arbiter):
+    chain.pending_timestamp += 7 * DAY + DAY
+    tx = market.freeze(bought, "fraud report", sender=arbiter)
+    frozen = tx.decode_logs(market.Frozen)[0]
+    assert (frozen.licence_id, frozen.arbiter, frozen.arbitration_deadline) == (bought, arbiter, tx.timestamp + 30 * DAY)
+    assert market.escrow(bought).status == market.DISPUTED()
+    chain.pending_timestamp += 3 * DAY
+    with ape.reverts("market: arbitration period still running"):
+        market.release(bought, sender=seller)
+    revoked = market.revoke(bought, "copied image", sender=arbiter).decode_logs(market.LicenceRevoked)[0]
+    assert revoked.refunded == PRICE
+    assert market.credit(buyer, ETH) == PRICE and market.credit(seller, ETH) == 0
+
+
+def test_freeze__after_the_grace_period_or_by_non_arbiter__reverts(chain, market, bought, seller, arbiter):
+    with ape.reverts("access_control: account is missing role"):
+        market.freeze(bought, "mine", sender=seller)
+    chain.pending_timestamp += RELEASABLE
+    with ape.reverts("market: grace period over, escrow may be released"):
+        market.freeze(bought, "late", sender=arbiter)
+    market.release(bought, sender=seller)
+    with ape.reverts("market: escrow is not held"):
+        market.freeze(bought, "late", sender=arbiter)

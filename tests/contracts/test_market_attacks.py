@@ -11,6 +11,8 @@ pytestmark = pytest.mark.usefixtures("fast_reverts")
 DAY = 86_400
 PRICE = 10**18
 FEE = PRICE * 500 // 10_000
+# An undisputed escrow may be released after the dispute window and the arbiter's grace period.
+RELEASABLE = 7 * DAY + 3 * DAY
 
 
 def contract_offer(market, market_offer, seller_contract, **fields):
@@ -24,7 +26,7 @@ def honest_sale(chain, market, market_offer, stranger, seller):
     """Another seller's released sale, so the market holds money that is not the attacker's."""
     typed, signature = market_offer(market)
     licence_id = market.buy(offer_args(typed), signature, [domain_hash("x.org")], sender=stranger, value=PRICE).return_value
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(licence_id, sender=stranger)
     return market.credit(seller, ETH)
 
@@ -69,7 +71,7 @@ def test_reentrant_seller__withdrawal__pays_once_and_reentry_fails(chain, projec
     typed = contract_offer(market, market_offer, seller_contract)
     seller_contract.approve_hash(market.offer_hash(offer_args(typed)), sender=seller)
     market.buy(offer_args(typed), b"", [domain_hash("a.com")], sender=buyer, value=PRICE)
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(1, sender=buyer)
 
     withdraw_data = market.withdraw.encode_input(ETH)
@@ -97,7 +99,7 @@ def test_eth_rejecting_seller__its_funds_stay_withdrawable_and_nobody_else_is_st
     rejecter.approve_hash(market.offer_hash(offer_args(typed)), sender=seller)
     market.buy(offer_args(typed), b"", [domain_hash("a.com")], sender=buyer, value=PRICE)
     licence_id = market.licence_count()
-    chain.pending_timestamp += 7 * DAY
+    chain.pending_timestamp += RELEASABLE
     market.release(licence_id, sender=buyer)
 
     with ape.reverts("market: ETH transfer failed"):

@@ -1,5 +1,6 @@
 """Stateful property test of LicenseMarket: money is always accounted for (purchases, disputes,
-resolutions, releases, seller refunds, fraud revocations, withdrawals).
+the arbiter's freezes and resolutions, releases after the grace period, seller refunds within the
+window, fraud revocations, withdrawals).
 
 After every step: the market's ETH and CPY balances equal the withdrawable credits plus what is
 still escrowed, the contract's credits match a Python model, and nobody has withdrawn more than
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.usefixtures("fast_reverts")
 DAY = 86_400
 FEE_BPS = 500
 MARGIN = 120  # seconds kept clear of the window boundary, so wall-clock drift cannot flip a check
+GRACE = 3 * DAY  # RELEASE_GRACE_PERIOD: after the window, only the arbiter may act before release
 
 
 def test_market_money_is_always_accounted_for(chain, accounts, market, market_offer, mock_register, cpy_mock, seller, buyer, stranger, infringer, treasury, arbiter):
@@ -63,7 +65,10 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             event = tx.decode_logs(market.LicencePurchased)[0]
             assert event.fee == price * FEE_BPS // 10_000
             self.sales.append(
-                dict(licence_id=event.licence_id, buyer=b, seller=sellers[s], asset=asset, price=price, fee=event.fee, release_at=event.release_at, status="held")
+                dict(
+                    licence_id=event.licence_id, buyer=b, seller=sellers[s], asset=asset, price=price, fee=event.fee,
+                    window_end=event.release_at, release_at=event.release_at + GRACE, status="held",
+                )
             )
 
         @precondition(lambda self: self.sales)
@@ -71,13 +76,26 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         def dispute(self, data):
             sale = data.draw(st.sampled_from(self.sales))
             now = chain.pending_timestamp
-            if sale["status"] == "held" and now + MARGIN < sale["release_at"]:
+            if sale["status"] == "held" and now + MARGIN < sale["window_end"]:
                 tx = market.dispute(sale["licence_id"], "not the author", sender=sale["buyer"])
                 sale["status"] = "disputed"
                 sale["release_at"] = tx.decode_logs(market.Disputed)[0].arbitration_deadline
-            elif sale["status"] != "held" or now >= sale["release_at"]:
+            elif sale["status"] != "held" or now >= sale["window_end"]:
                 with ape.reverts():
                     market.dispute(sale["licence_id"], "not the author", sender=sale["buyer"])
+
+        @precondition(lambda self: self.sales)
+        @rule(data=st.data())
+        def freeze(self, data):
+            sale = data.draw(st.sampled_from(self.sales))
+            now = chain.pending_timestamp
+            if sale["status"] == "held" and now + MARGIN < sale["release_at"]:
+                tx = market.freeze(sale["licence_id"], "fraud report", sender=arbiter)
+                sale["status"] = "disputed"
+                sale["release_at"] = tx.decode_logs(market.Frozen)[0].arbitration_deadline
+            elif sale["status"] != "held" or now >= sale["release_at"]:
+                with ape.reverts():
+                    market.freeze(sale["licence_id"], "fraud report", sender=arbiter)
 
         @precondition(lambda self: self.sales)
         @rule(data=st.data(), refund=st.booleans())
@@ -111,22 +129,30 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         @precondition(lambda self: self.sales)
         @rule(data=st.data(), by_arbiter=st.booleans())
         def take_back(self, data, by_arbiter):
-            """The seller refunds, or the arbiter revokes for fraud (refunding while money is held)."""
+            """The seller refunds (within the window or while disputed), or the arbiter revokes for
+            fraud (refunding while money is held)."""
             sale = data.draw(st.sampled_from(self.sales))
             pending = sale["status"] in ("held", "disputed")
+            now = chain.pending_timestamp
             if by_arbiter:
                 if sale.get("revoked"):
                     with ape.reverts("market: licence already revoked"):
                         market.revoke(sale["licence_id"], "fraud", sender=arbiter)
                     return
                 market.revoke(sale["licence_id"], "fraud", sender=arbiter)
-            elif pending:
+            elif sale["status"] == "disputed" or (sale["status"] == "held" and now + MARGIN < sale["window_end"]):
                 market.seller_refund(sale["licence_id"], sender=sale["seller"])
-            else:
+            elif not pending:
                 with ape.reverts("market: escrow already paid out"):
                     market.seller_refund(sale["licence_id"], sender=sale["seller"])
                 return
+            else:
+                if now >= sale["window_end"]:
+                    with ape.reverts("market: dispute window has closed, the licence is final"):
+                        market.seller_refund(sale["licence_id"], sender=sale["seller"])
+                return
             sale["revoked"] = True
+            sale["voided"] = by_arbiter
             if pending:
                 self.credited[(sale["buyer"].address, sale["asset"])] += sale["price"]
                 sale["status"] = "refunded"
@@ -150,6 +176,14 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             self.credited[(sale["seller"].address, sale["asset"])] += sale["price"] - sale["fee"]
             self.credited[(treasury.address, sale["asset"])] += sale["fee"]
             sale["status"] = "released"
+
+        @invariant()
+        def licence_state_matches_the_model(self):
+            statuses = {"held": 1, "disputed": 2, "released": 3, "refunded": 4}
+            for sale in self.sales:
+                lic = market_view.licence(sale["licence_id"]).call()
+                assert (lic[0], lic[1], lic[5], lic[7]) == (sale["buyer"].address, sale["seller"].address, bool(sale.get("revoked")), bool(sale.get("voided")))
+                assert market_view.escrow(sale["licence_id"]).call()[5] == statuses[sale["status"]]
 
         @invariant()
         def balances_equal_credits_plus_escrow(self):

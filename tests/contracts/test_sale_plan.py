@@ -1,6 +1,7 @@
 """The deployment plan and presets of the sale."""
 
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 
@@ -26,10 +27,11 @@ def test_contract_address__known_create_address():
     assert contract_address(DEPLOYER, 0) == "0xcd234A471b72ba2F1Ccf0A70FCABA648a5eeCD8d"
 
 
-def test_preset_original__closes_9_february_2018_2359_utc():
+def test_preset_original__closes_at_the_end_of_9_february_2018_2359_utc():
     rules = preset_parameters("original", now=1_800_000_000)
 
-    assert rules.closing_time == 1_518_220_740
+    assert rules.closing_time == 1_518_220_799
+    assert datetime.fromtimestamp(rules.closing_time, timezone.utc) == datetime(2018, 2, 9, 23, 59, 59, tzinfo=timezone.utc)
     assert rules.tranche_rates == (1_554, 1_178, 1_000)
     assert rules.tranche_limits == ORIGINAL_TRANCHE_LIMITS
     assert rules.base_rate == 740

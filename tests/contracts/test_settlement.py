@@ -181,9 +181,48 @@ def test_pay__instalments__add_up(opened, infringer, stranger, seller):
     assert opened.credit(seller, ETH) == DUE * 7 // 10
 
 
-def test_pay__more_than_outstanding__reverts(opened, infringer):
-    with ape.reverts("settlement: payment exceeds the amount outstanding"):
-        opened.pay(REF, DUE + 1, sender=infringer, value=DUE + 1)
+def test_pay__more_than_outstanding__takes_what_is_due_and_credits_the_rest_to_the_payer(chain, opened, infringer, seller, treasury):
+    tx = opened.pay(REF, DUE + 5, sender=infringer, value=DUE + 5)
+    paid = tx.decode_logs(opened.CasePaid)[0]
+    assert (paid.amount, paid.outstanding) == (DUE, 0)
+    returned = tx.decode_logs(opened.OverpaymentCredited)[0]
+    assert (returned.reference, returned.payer, returned.amount) == (REF, infringer, 5)
+    assert opened.case(REF).step == opened.SETTLED()
+    assert (opened.credit(seller, ETH), opened.credit(treasury, ETH), opened.credit(infringer, ETH)) == (DUE * 7 // 10, DUE * 3 // 10, 5)
+    opened.withdraw(ETH, sender=infringer)
+    assert chain.provider.get_balance(opened.address) == DUE
+
+
+def test_pay__one_wei_paid_first__the_exact_settlement_still_goes_through(opened, infringer, stranger, seller, treasury):
+    opened.pay(REF, 1, sender=stranger, value=1)
+    tx = opened.pay(REF, DUE, sender=infringer, value=DUE)
+    assert tx.decode_logs(opened.CasePaid)[0].amount == DUE - 1
+    assert opened.case(REF).step == opened.SETTLED()
+    assert opened.credit(infringer, ETH) == 1
+    assert opened.credit(seller, ETH) + opened.credit(treasury, ETH) == DUE
+
+
+def test_pay__cpy_more_than_outstanding__pulls_only_what_is_due(mandated_settlement, case_manager, market_registration_id, seller, infringer, cpy_mock):
+    open_case(mandated_settlement, case_manager, market_registration_id, seller, asset=cpy_mock.address)
+    cpy_mock.approve(mandated_settlement, 2 * DUE, sender=infringer)
+    mandated_settlement.pay(REF, 1, sender=infringer)
+    before = cpy_mock.balanceOf(infringer)
+    tx = mandated_settlement.pay(REF, DUE, sender=infringer)
+    assert tx.decode_logs(mandated_settlement.CasePaid)[0].amount == DUE - 1
+    assert not tx.decode_logs(mandated_settlement.OverpaymentCredited)
+    assert cpy_mock.balanceOf(infringer) == before - (DUE - 1)
+    assert cpy_mock.balanceOf(mandated_settlement) == DUE
+    assert mandated_settlement.credit(infringer, cpy_mock) == 0
+
+
+def test_pay__tiny_instalments__carry_the_commission_of_the_running_total(mandated_settlement, case_manager, market_registration_id, seller, treasury, infringer):
+    open_case(mandated_settlement, case_manager, market_registration_id, seller, amount=10)
+    for _ in range(10):
+        mandated_settlement.pay(REF, 1, sender=infringer, value=1)
+    # 30 % of 10 wei is 3 wei, however it was paid; rounded per instalment it would be 0.
+    assert mandated_settlement.credit(treasury, ETH) == 3
+    assert mandated_settlement.credit(seller, ETH) == 7
+    assert mandated_settlement.commission_accrued(REF) == 10 * 3_000
 
 
 def test_pay__settled_case__reverts(opened, infringer):

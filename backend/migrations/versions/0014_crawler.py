@@ -1,7 +1,7 @@
 """crawler: the frontier (hosts, URLs), images seen, hits with evidence, watch lists, own domains
 
 Revision ID: 0014_crawler
-Revises: 0002
+Revises: 0013_gasless
 Create Date: 2026-12-04 21:22:31.951877
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_crawler'
-down_revision = '0002'
+down_revision = '0013_gasless'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,30 @@
+// Transactions sent but not yet final, kept in localStorage so that a reload shows and finishes them.
+export interface PendingTransaction {
+  hash: `0x${string}`;
+  imageIds: number[];
+  sentAt: number;
+  reported: boolean; // the backend was told (POST /images/{id}/submitted)
+}
+
+const KEY = "copytrack.pending";
+
+export function pendingTransactions(): PendingTransaction[] {
+  return JSON.parse(localStorage.getItem(KEY) ?? "[]");
+}
+
+function save(list: PendingTransaction[]): void {
+  localStorage.setItem(KEY, JSON.stringify(list));
+  window.dispatchEvent(new Event("copytrack-pending"));
+}
+
+export function addPending(tx: PendingTransaction): void {
+  save([...pendingTransactions().filter((t) => t.hash !== tx.hash), tx]);
+}
+
+export function updatePending(hash: string, change: Partial<PendingTransaction>): void {
+  save(pendingTransactions().map((t) => (t.hash === hash ? { ...t, ...change } : t)));
+}
+
+export function removePending(hash: string): void {
+  save(pendingTransactions().filter((t) => t.hash !== hash));
+}
