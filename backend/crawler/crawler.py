@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from backend.crawler import frontier
-from backend.crawler.evidence import store_evidence
+from backend.crawler.evidence import read_response, store_evidence, warc
 from backend.crawler.fetch import FetchFailed, Fetcher, FetchRefused, FetchResult
 from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, now
 from backend.crawler.html import extract, sitemap_urls
@@ -345,13 +345,18 @@ class Crawler:
         return found
 
     def _new_hit(self, page_url: str, page: FetchResult, image: SeenImage, match: dict) -> dict | None:
-        response = image.response
+        kept = None if image.response is not None else self._kept_response(image.id)
+        response = image.response or kept
         if response is None:  # matched from an earlier fetch: evidence needs the response itself
             try:
                 response = self.fetcher.fetch(image.url, max_bytes=self.config.image_max_bytes)
             except (FetchRefused, FetchFailed) as exc:
                 log.info("crawler: hit on %s not recorded, image gone: %s", page_url, exc.message)
                 return None
+            if hashlib.sha256(response.body).hexdigest() != image.sha256[2:]:
+                return None  # the image changed since it was matched: its next check decides
+        if kept is None:
+            self._keep_response(image.id, response)
         evidence = store_evidence(self.store, page, response, software=self.config.software,
                                   with_screenshot=self.config.screenshots)
         return dict(
@@ -362,6 +367,17 @@ class Crawler:
             evidence_cid=evidence.cid, evidence_sha256=evidence.sha256, screenshot_cid=evidence.screenshot_cid,
             found_at=now(), last_seen_at=now(),
         )
+
+    def _kept_response(self, image_id: int) -> FetchResult | None:
+        with self.db.session() as db:
+            cid = db.scalar(select(CrawlImage.warc_cid).where(CrawlImage.id == image_id))
+        return read_response(self.store.cat(cid)) if cid else None
+
+    def _keep_response(self, image_id: int, response: FetchResult) -> None:
+        cid = self.store.add(warc([response], self.config.software))
+        with self.db.session() as db:
+            db.execute(update(CrawlImage).where(CrawlImage.id == image_id, CrawlImage.warc_cid.is_(None))
+                       .values(warc_cid=cid))
 
     @staticmethod
     def _mark_gone(db: Session, page_url: str, keep: set[tuple[str, str]]) -> None:

@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -52,6 +53,23 @@ def warc(responses: list[FetchResult], software: str) -> bytes:
         )
         writer.write_record(record)
     return out.getvalue()
+
+
+def read_response(data: bytes) -> FetchResult | None:
+    """The first response record of a WARC written by `warc`, as a FetchResult again."""
+    from datetime import datetime, timezone
+
+    for record in ArchiveIterator(io.BytesIO(data)):
+        if record.rec_type != "response":
+            continue
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        when = datetime.strptime(record.rec_headers.get_header("WARC-Date"), "%Y-%m-%dT%H:%M:%SZ")
+        return FetchResult(
+            url=url, requested_url=url, status=int(record.http_headers.get_statuscode()),
+            headers=list(record.http_headers.headers), body=record.content_stream().read(), truncated=False,
+            http_version=record.http_headers.protocol, fetched_at=when.replace(tzinfo=timezone.utc),
+        )
+    return None
 
 
 def _reason(status: int) -> str:

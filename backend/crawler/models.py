@@ -69,6 +69,9 @@ class CrawlImage(Base):
     sha256: Mapped[str | None] = mapped_column(HASH, index=True)  # None: not an image (or too small)
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str | None] = mapped_column(String(200))
+    # The response as a WARC, kept once the image is part of a hit: another page's hit on the
+    # same image takes its evidence from it instead of fetching the image again.
+    warc_cid: Mapped[str | None] = mapped_column(String(100))
 
 
 class CrawlPrint(Base):

@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=66), nullable=True),
     sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('warc_cid', sa.String(length=100), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('url_hash')
     )
