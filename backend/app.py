@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from backend.api import auth, errors, gateway, groups, images, limits, market, openapi, public, sale, webapp
+from backend.api import auth, errors, gateway, groups, hits, images, limits, market, openapi, public, sale, webapp
 from backend.api import cases as enforcement_cases
 from backend.api import lawyers as enforcement_lawyers
 from backend.api import responses as enforcement_responses
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(enforcement_responses.bp)
     app.register_blueprint(enforcement_cases.bp)
     app.register_blueprint(enforcement_lawyers.bp)
+    app.register_blueprint(hits.bp)
     limits.init_app(app, settings)
     app.register_blueprint(webapp.bp)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -353,5 +353,12 @@ from backend.cli_market import COMMANDS as _MARKET_COMMANDS  # noqa: E402  (it b
 for _command in _MARKET_COMMANDS:
     main.add_command(_command)
 
+from backend.cli_crawler import crawl, crawler  # noqa: E402  (they import this module's helpers)
+
+main.add_command(crawler)
+main.add_command(crawl)
+
+
 if __name__ == "__main__":
     main()
+

@@ -85,6 +85,30 @@ class Settings:
     workers: int = 1  # gunicorn worker processes of `copytrack run` (requests only; the jobs stay in `run`)
     threads: int = 8  # threads per worker
     anvil_state_interval: int = 60  # seconds between dumps of the embedded chain's state (and at stop)
+    # crawler (docs/crawler.md)
+    crawler_enabled: bool = True  # `copytrack run` runs one crawler worker beside the backend
+    crawler_seeds: str = ""  # URLs crawled from the start, separated by spaces or commas
+    crawler_contact_url: str = ""  # named in the user agent; default: this installation's address
+    crawler_threads: int = 4  # hosts crawled at once by one worker
+    crawler_concurrency: int = 8  # requests in flight at once in one worker
+    crawler_delay: float = 2.0  # seconds between two requests to one host (robots.txt may ask more)
+    crawler_timeout: float = 20.0
+    crawler_retries: int = 2  # on 429, 5xx and network errors, with backoff
+    crawler_max_retry_wait: float = 30.0  # a longer Retry-After puts the URL back in the queue
+    crawler_max_redirects: int = 5
+    crawler_max_page_bytes: int = 5 * 1024 * 1024
+    crawler_max_image_bytes: int = 25 * 1024 * 1024
+    crawler_min_image_side: int = 100  # smaller images (icons, pixels) are not fingerprinted
+    crawler_max_images_per_page: int = 200
+    crawler_max_depth: int = 5  # links followed from a seed or sitemap
+    crawler_max_urls_per_host: int = 10_000
+    crawler_max_urls_per_shape: int = 50  # URLs differing only in numbers: calendar and paging traps
+    crawler_recrawl_interval: float = 24 * 3600.0
+    crawler_lease_seconds: float = 120.0
+    crawler_allow_networks: str = ""  # CIDR networks allowed despite being private (tests: 127.0.0.0/8)
+    crawler_screenshots: str = "auto"  # on | off | auto (on where Chromium is installed)
+    crawler_watch_limit: int = 100  # pages and domains one rights-holder may watch
+    crawler_idle_wait: float = 5.0  # seconds a worker waits when nothing is due
 
     @property
     def resolved_database_url(self) -> str:
@@ -118,6 +142,10 @@ class Settings:
     @property
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def resolved_crawler_contact_url(self) -> str:
+        return self.crawler_contact_url or f"http://{self.resolved_siwe_domain}/"
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -182,4 +210,6 @@ def load_settings(
         raise ConfigError("settings 'workers', 'threads' and 'fingerprint_concurrency' must be 1 or more")
     if settings.max_image_aspect < 1 or settings.max_image_side < 1:
         raise ConfigError("setting 'max_image_aspect' and 'max_image_side' must be 1 or more")
+    if settings.crawler_screenshots not in {"on", "off", "auto"}:
+        raise ConfigError("setting 'crawler_screenshots' must be on, off or auto")
     return settings

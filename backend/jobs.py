@@ -79,6 +79,34 @@ def deliver_mail(services: Services) -> None:
     smtp = services.smtp()
     sweep_interrupted(services.db, smtp)
     deliver_due(services.db, smtp)
+def crawl_continuously(services: Services) -> None:
+    """One crawler worker in the backend process, until shutdown (the scheduler restarts it if it
+    ever fails). The seeds of the settings are queued once; they are recrawled like any page."""
+    import os
+    import socket
+
+    settings = services.settings
+    crawler = services.crawler(f"{socket.gethostname()}-{os.getpid()}-run")
+    try:
+        crawler.seed(settings.crawler_seeds.replace(",", " ").split(), again=False)
+    except DomainError as exc:
+        log.error("crawler: setting crawler_seeds: %s; crawling the frontier without them", exc.message)
+    crawler.run(services.stopping, threads=settings.crawler_threads, idle_wait=settings.crawler_idle_wait)
+
+
+def search_crawled_images(services: Services) -> None:
+    """Search every new registration among the images already crawled; hits appear at once."""
+    seen = services.seen_images
+    with services.db.session() as db:
+        seen.follow_prints(db)
+        found = seen.search_new_registrations(db, services.matcher)
+    if found:
+        log.info("crawler: %d hit(s) of new registrations among the images already crawled", found)
+    try:
+        seen.save_snapshot()
+    except OSError as exc:
+        log.error("crawler: cannot write the crawled images' index snapshot (%s); it is rebuilt from the "
+                  "database at the next start", exc)
 
 
 def start_scheduler(services: Services) -> BackgroundScheduler:
@@ -90,5 +118,9 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler.add_job(purge_expired_credentials, "interval", args=[services], hours=1, id="purge", coalesce=True)
     scheduler.add_job(escalate_cases, "interval", args=[services], minutes=10, id="enforcement", max_instances=1, coalesce=True)
     scheduler.add_job(deliver_mail, "interval", args=[services], seconds=30, id="mail", max_instances=1, coalesce=True)
+    if services.settings.crawler_enabled:
+        scheduler.add_job(crawl_continuously, args=[services], id="crawler")  # once: it runs until shutdown
+        scheduler.add_job(search_crawled_images, "interval", args=[services], id="crawled-images",
+                          seconds=max(services.settings.indexer_interval, 5.0), max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

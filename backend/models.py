@@ -195,3 +195,4 @@ class KeyValue(Base):
 from backend.marketplace import models as _marketplace_models  # noqa: E402,F401
 from backend.registry.models import RelayBatch  # noqa: E402,F401
 from backend.enforcement import models as _enforcement_models  # noqa: E402,F401
+from backend.crawler import models as _crawler_models  # noqa: E402,F401

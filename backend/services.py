@@ -74,6 +74,13 @@ class Services:
         )
 
     @cached_property
+    def seen_images(self):
+        """The fingerprints of every image crawled, for searching new registrations among them."""
+        from backend.crawler.seen import SeenImages
+
+        return SeenImages(self.settings.data_dir / "crawled-index")
+
+    @cached_property
     def w3(self) -> Web3:
         return connect(self.settings.resolved_rpc_url)
 
@@ -181,6 +188,7 @@ class Services:
         s = self.settings
         return SmtpSettings(host=s.smtp_host, port=s.smtp_port, sender=s.mail_from, max_attempts=s.mail_max_attempts,
                             retry_seconds=s.mail_retry_seconds)
+
     def chain_status(self) -> dict:
         """The chain's part of /api/v1/status, read at most once per `status_cache_seconds`: a
         status poll under load costs a dictionary copy, not three calls to the node."""
@@ -204,6 +212,38 @@ class Services:
         except DomainError as exc:
             body["chain"]["error"] = exc.message
         return body
+
+    def fetch_policy(self, *, allow_private: bool = False):
+        """How the crawler (and anyone reading other people's websites) fetches, from the settings."""
+        from importlib.metadata import version
+
+        from backend.crawler import FetchPolicy
+
+        s = self.settings
+        return FetchPolicy(
+            user_agent=f"CopytrackBot/{version('copytrack')} (+{s.resolved_crawler_contact_url})",
+            allow_networks=[n for n in s.crawler_allow_networks.replace(",", " ").split() if n],
+            allow_private=allow_private, delay=s.crawler_delay, concurrency=s.crawler_concurrency,
+            timeout=s.crawler_timeout, max_bytes=s.crawler_max_image_bytes, max_redirects=s.crawler_max_redirects,
+            retries=s.crawler_retries, max_retry_wait=s.crawler_max_retry_wait,
+        )
+
+    def crawler(self, worker: str, *, resolver=None, allow_private: bool = False, on_hit=None):
+        """A crawler worker named `worker` (unique per process), fetching with `resolver` (tests)."""
+        from backend.crawler import Budget, CrawlConfig, Crawler, Fetcher, system_resolver
+        from backend.crawler.evidence import chromium_available
+
+        s = self.settings
+        config = CrawlConfig(
+            budget=Budget(s.crawler_max_depth, s.crawler_max_urls_per_host, s.crawler_max_urls_per_shape),
+            recrawl_interval=s.crawler_recrawl_interval, lease_seconds=s.crawler_lease_seconds,
+            page_max_bytes=s.crawler_max_page_bytes, image_max_bytes=s.crawler_max_image_bytes,
+            min_image_side=s.crawler_min_image_side, max_images_per_page=s.crawler_max_images_per_page,
+            screenshots=s.crawler_screenshots == "on" or (s.crawler_screenshots == "auto" and chromium_available()),
+            software=self.fetch_policy().user_agent,
+        )
+        fetcher = Fetcher(self.fetch_policy(allow_private=allow_private), resolver=resolver or system_resolver)
+        return Crawler(self.db, self.store, self.matcher, fetcher, config, worker, on_hit=on_hit)
 
     def close(self) -> None:
         self.db.dispose()

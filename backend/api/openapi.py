@@ -423,6 +423,7 @@ def document() -> dict:
         }
     paths.update(MARKET_PATHS)
     paths.update(ENFORCEMENT_PATHS)
+    paths.update(crawler_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Copytrack API", "version": "1",
@@ -436,6 +437,44 @@ def document() -> dict:
     }
 
 
+HIT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "registration_id": {"type": "string"}, "owner": {"type": "string"},
+    "page_url": {"type": "string"}, "image_url": {"type": "string"}, "domain": {"type": "string"},
+    "match": {"enum": ["exact", "perceptual"]}, "kind": {"type": "string"}, "score": {"type": "number"},
+    "status": {"enum": ["active", "gone"]}, "found_at": {"type": "string"}, "last_seen_at": {"type": "string"},
+    "gone_at": {"type": ["string", "null"]},
+    "evidence": {"type": "object", "description": "WARC and screenshot: CID, SHA-256 and /ipfs/{cid} link"}}}
+URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}
+
+
+def crawler_paths() -> dict:
+    return {
+        "/api/v1/hits": {"get": _op(
+            "Copies of your registered images the crawler found, newest first",
+            result={"type": "object", "properties": {"hits": {"type": "array", "items": HIT},
+                                                     "total": {"type": "integer"}}},
+            params=[_query("domain", {"type": "string"}), _query("registration", {"type": "string"}),
+                    _query("collection", {"type": "string"}), _query("since", {"type": "string"}),
+                    _query("until", {"type": "string"}), _query("min_score", {"type": "number"}),
+                    _query("status", {"enum": ["active", "gone"]}), _query("limit", {"type": "integer"}),
+                    _query("offset", {"type": "integer"})], errors=(400, 404))},
+        "/api/v1/hits/{hit_id}": {"get": _op(
+            "One of your hits with its evidence (WARC, screenshot) through /ipfs/{cid}", result=HIT,
+            errors=(404,), params=[_path_param("hit_id", {"type": "integer"})])},
+        "/api/v1/watch": {
+            "post": _op("Watch a page (scope page) or a site (scope domain, the default)", ok=201,
+                        body={**URL_BODY, "properties": {**URL_BODY["properties"],
+                                                         "scope": {"enum": ["page", "domain"]}}},
+                        errors=(400, 409)),
+            "get": _op("The pages and sites you watch", errors=()),
+        },
+        "/api/v1/portfolios": {"post": _op(
+            "Your own site: its images are catalogued, and copies there are never hits", body=URL_BODY, ok=201,
+            errors=(400, 409))},
+        "/api/v1/portfolios/{portfolio_id}": {"get": _op(
+            "The images found on your site so far, the registered ones marked", errors=(404,),
+            params=[_path_param("portfolio_id", {"type": "integer"})])},
+    }
 _WEBAPP_PAGE = {
     "200": {"description": "the web app's page or file", "content": {"text/html": {}}},
     "404": {"description": "a missing file, or an unknown path under /api/ or /ipfs/ (JSON error)"},

@@ -1,7 +1,7 @@
 """enforcement cases, documents, takedowns and mail outbox
 
 Revision ID: 0015_enforcement
-Revises: 0013_gasless
+Revises: 0014_crawler
 Create Date: 2026-12-04 21:20:02.316309
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0015_enforcement'
-down_revision = '0013_gasless'
+down_revision = '0014_crawler'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,392 @@
+"""The crawl loop: lease a host, fetch its due URLs politely, find registered images, record hits.
+
+Every outcome of a URL is written in the same transaction as the URLs it discovered, so a worker
+killed at any moment loses nothing: the URL it was fetching is still due (its host's lease
+expires and a worker takes it up again), and a hit is unique per (registration, page, image).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from backend.crawler import frontier
+from backend.crawler.evidence import read_response, store_evidence, warc
+from backend.crawler.fetch import FetchFailed, Fetcher, FetchRefused, FetchResult
+from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, now
+from backend.crawler.html import extract, sitemap_urls
+from backend.crawler.images import dimensions, image_format, too_small
+from backend.crawler.models import CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain
+from backend.crawler.urls import domain, normalise, on_domain, url_hash
+from backend.matching import Fingerprint, InvalidImage, fingerprint
+from backend.registry.lookup import find_registrations
+
+log = logging.getLogger(__name__)
+
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemaps protocol's own limit (uncompressed)
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    budget: Budget = field(default_factory=Budget)
+    recrawl_interval: float = 24 * 3600
+    lease_seconds: float = 120.0
+    page_max_bytes: int = 5 * 1024 * 1024
+    image_max_bytes: int = 25 * 1024 * 1024
+    min_image_side: int = 100
+    max_images_per_page: int = 200
+    urls_per_lease: int = 50
+    max_attempts: int = 3
+    screenshots: bool = False
+    software: str = "Copytrack"
+
+
+@dataclass(frozen=True)
+class SeenImage:
+    id: int
+    url: str
+    sha256: str
+    print_: Fingerprint
+    response: FetchResult | None  # None: known from an earlier fetch in this recrawl interval
+
+
+@dataclass
+class Stats:
+    pages: int = 0
+    images: int = 0
+    fingerprinted: int = 0
+    hits: int = 0
+    skipped: int = 0
+    failed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+class Crawler:
+    def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str, on_hit=None):
+        self.db = db
+        self.store = store
+        self.matcher = matcher
+        self.fetcher = fetcher
+        self.config = config
+        self.worker = worker
+        self.on_hit = on_hit  # called with each new Hit (the CLI prints them)
+        self.stats = Stats()
+
+    # -- seeds ----------------------------------------------------------------------------
+    def seed(self, urls, *, owner: str | None = None, depth: int = 0, again: bool = True) -> list[str]:
+        """Queue `urls` (with `again`, due now even if crawled before); returns the normalised URLs."""
+        added = []
+        with self.db.session() as db:
+            for url in urls:
+                normal = normalise(url)
+                reason = frontier.add_url(db, normal, self.config.budget, depth=depth, owner=owner)
+                if reason == "duplicate" and again:
+                    db.execute(update(CrawlUrl).where(CrawlUrl.url_hash == url_hash(normal))
+                               .values(next_crawl_at=now()))
+                added.append(normal)
+        return added
+
+    # -- the loop -------------------------------------------------------------------------
+    def step(self) -> bool:
+        """Crawl one leased host's due URLs (up to `urls_per_lease`); False if no host was due."""
+        with self.db.session() as db:
+            lease = frontier.take_host(db, self.worker, self.config.lease_seconds)
+        if lease is None:
+            return False
+        try:
+            self._crawl_host(lease)
+        finally:
+            with self.db.session() as db:
+                frontier.release(db, lease, now() + timedelta(seconds=self.fetcher.delay_for(lease.origin + "/")))
+        return True
+
+    def run(self, stop: threading.Event, *, threads: int = 1, idle_wait: float = 5.0,
+            until_done: bool = False) -> None:
+        """Crawl with `threads` threads until `stop` is set (or, `until_done`, the frontier has
+        nothing due)."""
+        # Follow every registration before the first page: a lookup made while another thread is
+        # still reading them would find nothing, and the page would be done without its hits.
+        with self.db.session() as db:
+            self.matcher.sync(db)
+
+        def loop() -> None:
+            while not stop.is_set():
+                try:
+                    worked = self.step()
+                except Exception:  # one bad host must not end the worker; the lease expires
+                    log.exception("crawler: a host failed")
+                    worked = True
+                if not worked:
+                    if until_done:
+                        with self.db.session() as db:
+                            if frontier.pending(db) == 0 and not self._leased(db):
+                                return
+                    stop.wait(idle_wait)
+
+        workers = [threading.Thread(target=loop, name=f"crawler-{i}", daemon=True) for i in range(threads)]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+
+    @staticmethod
+    def _leased(db: Session) -> bool:
+        return db.scalar(select(CrawlHost.id).where(CrawlHost.lease_expires_at >= now()).limit(1)) is not None
+
+    def _crawl_host(self, lease: Lease) -> None:
+        self._queue_sitemaps(lease)
+        with self.db.session() as db:
+            urls = [(u.id, u.url, u.kind, u.depth, u.etag, u.last_modified, u.content_sha256, u.attempts)
+                    for u in frontier.due_urls(db, lease, self.config.urls_per_lease)]
+        renewed = time.monotonic()
+        for entry in urls:
+            # Renewed once a third of the lease has passed (not per URL: a write less per page).
+            if time.monotonic() - renewed > self.config.lease_seconds / 3:
+                with self.db.session() as db:
+                    if not frontier.renew(db, lease, self.config.lease_seconds):
+                        log.warning("crawler: lost the lease on %s; another worker has it", lease.origin)
+                        return
+                renewed = time.monotonic()
+            self._process(*entry)
+
+    def _queue_sitemaps(self, lease: Lease) -> None:
+        with self.db.session() as db:
+            host = db.get(CrawlHost, lease.host_id)
+            if host.sitemaps_read_at and now() - aware(host.sitemaps_read_at) < timedelta(seconds=self.config.recrawl_interval):
+                return
+        try:
+            sitemaps = self.fetcher.sitemaps(lease.origin + "/")
+        except FetchRefused:
+            sitemaps = []
+        with self.db.session() as db:
+            for url in sitemaps:
+                frontier.add_url(db, url, self.config.budget, kind="sitemap")
+            db.execute(update(CrawlHost).where(CrawlHost.id == lease.host_id).values(sitemaps_read_at=now()))
+
+    # -- one URL --------------------------------------------------------------------------
+    def _process(self, url_id, url, kind, depth, etag, last_modified, content_sha256, attempts) -> None:
+        try:
+            result = self.fetcher.fetch(url, etag=etag, last_modified=last_modified,
+                                        max_bytes=SITEMAP_MAX_BYTES if kind == "sitemap" else self.config.page_max_bytes)
+        except FetchRefused as exc:
+            self.stats.add(skipped=1)
+            self._finish(url_id, status="skipped", next_at=None, error=exc.message)
+            return
+        except FetchFailed as exc:
+            self.stats.add(failed=1)
+            given_up = attempts + 1 >= self.config.max_attempts
+            wait = self.config.recrawl_interval if given_up else max(exc.retry_after or 0, 60.0 * 2 ** attempts)
+            self._finish(url_id, status="failed" if given_up else "queued", error=exc.message,
+                         next_at=now() + timedelta(seconds=wait), attempts=attempts + 1, http_status=exc.status)
+            return
+        self.stats.add(pages=1)
+        digest = hashlib.sha256(result.body).hexdigest()
+        unchanged = result.status == 304 or (result.status == 200 and digest == content_sha256)
+        links, image_urls, held = [], None, {}
+        if not unchanged and result.status < 400 and kind == "page":
+            if image_format(result.body):
+                image_urls, held = [url], {url: result}
+            elif not result.truncated:
+                parsed = extract(result.body, result.url)
+                links, image_urls = parsed.links, parsed.images[:self.config.max_images_per_page]
+        # Images are fetched and matched, and evidence stored, before the transaction that records
+        # the page: no write transaction stays open across network requests.
+        seen = [img for u in image_urls or () if (img := self._image(u, held.get(u))) is not None]
+        found = self._hits_of(url, result, seen)
+        with self.db.session() as db:
+            if unchanged:
+                db.execute(update(Hit).where(Hit.page_url == url, Hit.status == "active").values(last_seen_at=now()))
+            elif result.status >= 400:
+                self._mark_gone(db, url, keep=set())
+            elif kind == "sitemap":
+                self._read_sitemap(db, result)
+            elif image_urls is not None:
+                for link in links:
+                    frontier.add_url(db, link, self.config.budget, depth=depth + 1)
+                self._record_page(db, url_id, url, seen, found)
+            self._finish(url_id, status="done", db=db, http_status=result.status,
+                         next_at=now() + timedelta(seconds=self.config.recrawl_interval),
+                         etag=result.header("etag") or (etag if unchanged else None),
+                         last_modified=result.header("last-modified") or (last_modified if unchanged else None),
+                         content_sha256=content_sha256 if result.status == 304 else digest)
+
+    def _finish(self, url_id: int, *, status: str, next_at, db: Session | None = None, **values) -> None:
+        values = {"status": status, "next_crawl_at": next_at, "fetched_at": now(), **values}
+        if status == "done":
+            values.update(attempts=0, error=None)
+        statement = update(CrawlUrl).where(CrawlUrl.id == url_id).values(**values)
+        if db is not None:
+            db.execute(statement)
+            return
+        with self.db.session() as session:
+            session.execute(statement)
+
+    def _read_sitemap(self, db: Session, result: FetchResult) -> None:
+        body = result.body
+        if body[:2] == b"\x1f\x8b":
+            decompressor = zlib.decompressobj(wbits=31)
+            body = decompressor.decompress(body, SITEMAP_MAX_BYTES)
+        pages, nested = sitemap_urls(body)
+        for url in nested:
+            frontier.add_url(db, url, self.config.budget, kind="sitemap")
+        for url in pages:
+            frontier.add_url(db, url, self.config.budget, depth=0)
+
+    # -- images and hits ------------------------------------------------------------------
+    def _record_page(self, db: Session, page_id: int, page_url: str, seen: list[SeenImage], found: list) -> None:
+        db.execute(delete(CrawlEmbed).where(CrawlEmbed.page_url_id == page_id))
+        for image in seen:
+            insert_ignore(db, CrawlEmbed, {"page_url_id": page_id, "image_id": image.id}, ["page_url_id", "image_id"])
+        for registration_id, image_url, values in found:
+            if values is None:
+                db.execute(update(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
+                                             Hit.image_url == image_url)
+                           .values(last_seen_at=now(), status="active", gone_at=None))
+            elif insert_ignore(db, Hit, values, ["registration_id", "page_url", "image_url"]):
+                self.stats.add(hits=1)
+                if self.on_hit is not None:
+                    self.on_hit(values)
+            else:
+                evidence = {k: values[k] for k in ("evidence_cid", "evidence_sha256", "screenshot_cid",
+                                                   "http_status", "headers", "last_seen_at", "status")}
+                db.execute(update(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
+                                             Hit.image_url == image_url).values(gone_at=None, **evidence))
+        self._mark_gone(db, page_url, keep={(r, u) for r, u, _ in found})
+
+    def _image(self, url: str, response: FetchResult | None) -> SeenImage | None:
+        """The image at `url`: fetched and fingerprinted once per recrawl interval."""
+        digest = url_hash(url)
+        with self.db.session() as db:
+            known = db.scalar(select(CrawlImage).where(CrawlImage.url_hash == digest))
+            fresh = known is not None and now() - aware(known.checked_at) < timedelta(seconds=self.config.recrawl_interval)
+            if fresh and response is None:
+                if known.sha256 is None:
+                    return None
+                stored = db.scalar(select(CrawlPrint).where(CrawlPrint.sha256 == known.sha256))
+                return SeenImage(known.id, url, known.sha256, Fingerprint.from_bytes(stored.fingerprint), None)
+        if response is None:
+            try:
+                response = self.fetcher.fetch(url, max_bytes=self.config.image_max_bytes)
+            except (FetchRefused, FetchFailed) as exc:
+                log.info("crawler: image %s not fetched: %s", url, exc.message)
+                return None
+        self.stats.add(images=1)
+        sha, print_, note, new_print = self._recognise(response)
+        with self.db.session() as db:  # one write transaction per image
+            if new_print is not None:
+                insert_ignore(db, CrawlPrint, new_print, ["sha256"])
+            values = {"url": url, "sha256": sha, "checked_at": now(), "note": note}
+            if not insert_ignore(db, CrawlImage, {"url_hash": digest, **values}, ["url_hash"]):
+                db.execute(update(CrawlImage).where(CrawlImage.url_hash == digest).values(**values))
+            image_id = db.scalar(select(CrawlImage.id).where(CrawlImage.url_hash == digest))
+        return None if sha is None else SeenImage(image_id, url, sha, print_, response)
+
+    def _recognise(self, response: FetchResult) -> tuple:
+        """(0x SHA-256, fingerprint, None, the crawl_prints row to add if the bytes are new) for an
+        image worth matching; else (None, None, why not, None)."""
+        if response.status != 200:
+            return None, None, f"HTTP {response.status}", None
+        if response.truncated:
+            return None, None, f"larger than {self.config.image_max_bytes} bytes", None
+        if image_format(response.body) is None:
+            return None, None, "not an image", None
+        size = dimensions(response.body)
+        if size is None:
+            return None, None, "unreadable image", None
+        if too_small(size, self.config.min_image_side):
+            return None, None, f"tiny ({size[0]}×{size[1]})", None
+        sha = "0x" + hashlib.sha256(response.body).hexdigest()
+        with self.db.session() as db:
+            stored = db.scalar(select(CrawlPrint.fingerprint).where(CrawlPrint.sha256 == sha))
+        if stored is not None:
+            return sha, Fingerprint.from_bytes(stored), None, None
+        try:
+            print_ = fingerprint(response.body)
+        except InvalidImage as exc:
+            return None, None, f"cannot fingerprint: {exc}"[:200], None
+        self.stats.add(fingerprinted=1)
+        return sha, print_, None, {"sha256": sha, "fingerprint": print_.to_bytes(), "width": size[0],
+                                   "height": size[1]}
+
+    def _hits_of(self, page_url: str, page: FetchResult, seen: list[SeenImage]) -> list[tuple]:
+        """(registration id, image URL, the new hit's row or None if recorded before) for every
+        registration an image on the page is a copy of, by the lookup's own rules; no hits on
+        the registration owner's own domains."""
+        host, found, new = domain(page_url), [], []
+        with self.db.session() as db:
+            for image in seen:
+                for match in find_registrations(db, self.matcher, image.sha256, image.print_):
+                    if own_domain(db, match["owner"], host):
+                        continue
+                    known = db.execute(select(Hit.id, Hit.evidence_cid).where(
+                        Hit.registration_id == match["id"], Hit.page_url == page_url,
+                        Hit.image_url == image.url)).first()
+                    # A hit found by searching a new registration among crawled images has no
+                    # evidence yet: this fetch of the page provides it.
+                    (found if known and known.evidence_cid else new).append((image, match))
+        found = [(match["id"], image.url, None) for image, match in found]
+        for image, match in new:
+            values = self._new_hit(page_url, page, image, match)
+            if values is not None:
+                found.append((match["id"], image.url, values))
+        return found
+
+    def _new_hit(self, page_url: str, page: FetchResult, image: SeenImage, match: dict) -> dict | None:
+        kept = None if image.response is not None else self._kept_response(image.id)
+        response = image.response or kept
+        if response is None:  # matched from an earlier fetch: evidence needs the response itself
+            try:
+                response = self.fetcher.fetch(image.url, max_bytes=self.config.image_max_bytes)
+            except (FetchRefused, FetchFailed) as exc:
+                log.info("crawler: hit on %s not recorded, image gone: %s", page_url, exc.message)
+                return None
+            if hashlib.sha256(response.body).hexdigest() != image.sha256[2:]:
+                return None  # the image changed since it was matched: its next check decides
+        if kept is None:
+            self._keep_response(image.id, response)
+        evidence = store_evidence(self.store, page, response, software=self.config.software,
+                                  with_screenshot=self.config.screenshots)
+        return dict(
+            registration_id=match["id"], owner=match["owner"], page_url=page_url, image_url=image.url,
+            domain=domain(page_url), image_sha256=image.sha256, match=match["match"], kind=match["kind"],
+            score=match["score"], status="active", http_status=response.status,
+            headers={"page": dict(page.headers), "image": dict(response.headers)},
+            evidence_cid=evidence.cid, evidence_sha256=evidence.sha256, screenshot_cid=evidence.screenshot_cid,
+            found_at=now(), last_seen_at=now(),
+        )
+
+    def _kept_response(self, image_id: int) -> FetchResult | None:
+        with self.db.session() as db:
+            cid = db.scalar(select(CrawlImage.warc_cid).where(CrawlImage.id == image_id))
+        return read_response(self.store.cat(cid)) if cid else None
+
+    def _keep_response(self, image_id: int, response: FetchResult) -> None:
+        cid = self.store.add(warc([response], self.config.software))
+        with self.db.session() as db:
+            db.execute(update(CrawlImage).where(CrawlImage.id == image_id, CrawlImage.warc_cid.is_(None))
+                       .values(warc_cid=cid))
+
+    @staticmethod
+    def _mark_gone(db: Session, page_url: str, keep: set[tuple[str, str]]) -> None:
+        for hit in db.scalars(select(Hit).where(Hit.page_url == page_url, Hit.status == "active")):
+            if (hit.registration_id, hit.image_url) not in keep:
+                hit.status, hit.gone_at = "gone", now()
+
+
+def own_domain(db: Session, owner: str, host: str) -> bool:
+    """`host` is on a domain `owner` publishes on (a portfolio): their images there are no hits."""
+    return any(on_domain(host, d) for d in db.scalars(select(OwnDomain.domain).where(OwnDomain.owner == owner)))
+

@@ -1,0 +1,150 @@
+"""What rights-holders ask of the crawler: their hits, pages and domains to watch, their portfolio."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.crawler import frontier
+from backend.crawler.frontier import Budget, aware
+from backend.crawler.models import CrawlEmbed, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain, WatchTarget
+from backend.crawler.urls import domain, normalise, on_domain
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.matching import Fingerprint
+from backend.models import Collection, Image
+from backend.registry.lookup import find_registrations
+
+HIT_STATUSES = ("active", "gone")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return aware(moment).isoformat() if moment is not None else None
+
+
+def hit_view(hit: Hit, *, full: bool = False) -> dict:
+    view = {
+        "id": hit.id, "registration_id": hit.registration_id, "owner": hit.owner, "page_url": hit.page_url,
+        "image_url": hit.image_url, "domain": hit.domain, "image_sha256": hit.image_sha256, "match": hit.match,
+        "kind": hit.kind, "score": hit.score, "status": hit.status, "found_at": _iso(hit.found_at),
+        "last_seen_at": _iso(hit.last_seen_at), "gone_at": _iso(hit.gone_at),
+    }
+    if full:
+        view.update(http_status=hit.http_status, headers=hit.headers, evidence={
+            "warc": {"cid": hit.evidence_cid, "sha256": hit.evidence_sha256, "url": f"/ipfs/{hit.evidence_cid}"}
+            if hit.evidence_cid else None,
+            "screenshot": {"cid": hit.screenshot_cid, "url": f"/ipfs/{hit.screenshot_cid}"}
+            if hit.screenshot_cid else None,
+        })
+    return view
+
+
+def list_hits(db: Session, owner: str, *, domain_: str | None = None, registration: str | None = None,
+              collection: str | None = None, since: datetime | None = None, until: datetime | None = None,
+              min_score: float | None = None, status: str | None = None, limit: int = 50,
+              offset: int = 0) -> dict:
+    """The owner's hits, newest first, filtered; `total` counts every hit the filters keep."""
+    query = select(Hit).where(Hit.owner == owner)
+    if domain_:
+        query = query.where((Hit.domain == domain_.lower()) | Hit.domain.endswith("." + domain_.lower()))
+    if registration:
+        query = query.where(Hit.registration_id == registration.lower())
+    if collection:
+        group = db.scalar(select(Collection.id).where(Collection.owner == owner, Collection.name == collection))
+        if group is None:
+            raise NotFound(f"you have no collection named {collection!r}")
+        query = query.where(Hit.registration_id.in_(select(Image.sha256).where(Image.collection_id == group)))
+    if since:
+        query = query.where(Hit.found_at >= since)
+    if until:
+        query = query.where(Hit.found_at < until)
+    if min_score is not None:
+        query = query.where(Hit.score >= min_score)
+    if status:
+        if status not in HIT_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(HIT_STATUSES)}, got {status!r}")
+        query = query.where(Hit.status == status)
+    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.scalars(query.order_by(Hit.found_at.desc(), Hit.id.desc()).limit(limit).offset(offset))
+    return {"hits": [hit_view(h) for h in rows], "total": total, "limit": limit, "offset": offset}
+
+
+def get_hit(db: Session, owner: str, hit_id: int) -> dict:
+    hit = db.get(Hit, hit_id)
+    if hit is None or hit.owner != owner:  # another owner's hit is none of your business: not found
+        raise NotFound(f"you have no hit {hit_id}")
+    return hit_view(hit, full=True)
+
+
+def _url(raw) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidInput("send 'url': the address of a page or site, e.g. https://example.org/")
+    return normalise(raw if "://" in raw else "https://" + raw)
+
+
+def add_watch(db: Session, owner: str, raw_url, scope, *, limit: int, budget: Budget) -> dict:
+    """Watch one page (`page`: it alone) or a site (`domain`: crawled from that page on)."""
+    scope = scope or "domain"
+    if scope not in ("page", "domain"):
+        raise InvalidInput(f"scope must be 'page' or 'domain', got {scope!r}")
+    url = _url(raw_url)
+    if db.scalar(select(WatchTarget.id).where(WatchTarget.owner == owner, WatchTarget.url == url)) is not None:
+        raise Conflict(f"you already watch {url}")
+    count = db.scalar(select(func.count()).select_from(WatchTarget).where(WatchTarget.owner == owner))
+    if count >= limit:
+        raise Conflict(f"you watch {count} pages and domains already, the limit per rights-holder; "
+                       "remove one or ask the operator to raise crawler_watch_limit", limit=limit)
+    target = WatchTarget(owner=owner, url=url, scope=scope)
+    db.add(target)
+    # A watched page is crawled at the deepest level, so its links are not followed.
+    frontier.add_url(db, url, budget, depth=0 if scope == "domain" else budget.max_depth, owner=owner)
+    db.flush()
+    return {"id": target.id, "url": url, "scope": scope, "created_at": _iso(target.created_at)}
+
+
+def list_watch(db: Session, owner: str) -> list[dict]:
+    return [{"id": t.id, "url": t.url, "scope": t.scope, "created_at": _iso(t.created_at)}
+            for t in db.scalars(select(WatchTarget).where(WatchTarget.owner == owner).order_by(WatchTarget.id))]
+
+
+def add_portfolio(db: Session, owner: str, raw_url, *, budget: Budget) -> dict:
+    """The owner's own site: crawled to catalogue their images, and never a place for hits."""
+    url = _url(raw_url)
+    host = domain(url)
+    taken = db.scalar(select(OwnDomain).where(OwnDomain.domain == host, OwnDomain.owner != owner))
+    if taken is not None:
+        raise Conflict(f"{host} is already recorded as another rights-holder's own site")
+    existing = db.scalar(select(OwnDomain).where(OwnDomain.owner == owner, OwnDomain.domain == host))
+    if existing is None:
+        existing = OwnDomain(owner=owner, domain=host, portfolio_url=url)
+        db.add(existing)
+    frontier.add_url(db, url, budget, owner=owner)
+    db.flush()
+    return {"id": existing.id, "domain": host, "url": existing.portfolio_url, "created_at": _iso(existing.created_at)}
+
+
+def portfolio(db: Session, matcher, owner: str, portfolio_id: int) -> dict:
+    """The images the crawler found on the owner's site so far, each marked `registered` when it
+    is (a copy of) one of the owner's registrations, with the registration id."""
+    own = db.get(OwnDomain, portfolio_id)
+    if own is None or own.owner != owner:
+        raise NotFound(f"you have no portfolio {portfolio_id}")
+    rows = db.execute(
+        select(CrawlImage.url, CrawlImage.sha256, CrawlPrint.fingerprint, CrawlPrint.width, CrawlPrint.height,
+               CrawlUrl.url)
+        .join(CrawlEmbed, CrawlEmbed.image_id == CrawlImage.id)
+        .join(CrawlUrl, CrawlUrl.id == CrawlEmbed.page_url_id)
+        .join(CrawlPrint, CrawlPrint.sha256 == CrawlImage.sha256)
+        .order_by(CrawlImage.id)
+    ).all()
+    images: dict[str, dict] = {}
+    for image_url, sha, print_bytes, width, height, page_url in rows:
+        if not on_domain(domain(page_url), own.domain) or image_url in images:
+            continue
+        mine = [m for m in find_registrations(db, matcher, sha, Fingerprint.from_bytes(print_bytes))
+                if m["owner"] == owner]
+        images[image_url] = {"image_url": image_url, "page_url": page_url, "sha256": sha, "width": width,
+                             "height": height, "registered": bool(mine),
+                             "registration_id": mine[0]["id"] if mine else None}
+    return {"id": own.id, "domain": own.domain, "url": own.portfolio_url, "images": list(images.values())}
