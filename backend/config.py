@@ -61,6 +61,8 @@ class Settings:
     rate_limit_public: str = "60/minute"
     rate_limit_sign_in: str = "30/minute"
     rate_limit_storage: str = "memory://"
+    # the HTTP edge and credentials: how far ahead of the server's clock a SIWE issued-at may be
+    siwe_clock_skew: int = 60
 
     @property
     def resolved_database_url(self) -> str:

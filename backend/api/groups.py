@@ -33,7 +33,7 @@ def index(kind: str):
         return jsonify({kind: [_view(x) for x in list_groups(db, _model(kind), g.address)]})
 
 
-@bp.patch("/<any(collections, categories):kind>/<int:group_id>")
+@bp.patch("/<any(collections, categories):kind>/<id:group_id>")
 @require_auth
 def rename(kind: str, group_id: int):
     with services().db.session() as db:

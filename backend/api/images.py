@@ -109,21 +109,21 @@ def index():
         return jsonify(images=[image_view(db, i) for i in images])
 
 
-@bp.get("/images/<int:image_id>")
+@bp.get("/images/<id:image_id>")
 @require_auth
 def show(image_id: int):
     with services().db.session() as db:
         return jsonify(image_view(db, get_image(db, g.address, image_id)))
 
 
-@bp.patch("/images/<int:image_id>")
+@bp.patch("/images/<id:image_id>")
 @require_auth
 def update(image_id: int):
     with services().db.session() as db:
         return jsonify(image_view(db, update_image(db, g.address, image_id, json_body())))
 
 
-@bp.get("/images/<int:image_id>/registration")
+@bp.get("/images/<id:image_id>/registration")
 @require_auth
 def registration_request(image_id: int):
     register = services().register()
@@ -134,14 +134,15 @@ def registration_request(image_id: int):
         )
 
 
-@bp.post("/images/<int:image_id>/submitted")
+@bp.post("/images/<id:image_id>/submitted")
 @require_auth
 def submitted(image_id: int):
+    tx_hash = json_body().get("tx_hash")
     with services().db.session() as db:
-        return jsonify(image_view(db, record_submission(db, g.address, image_id, json_body().get("tx_hash"))))
+        return jsonify(image_view(db, record_submission(db, services().register, g.address, image_id, tx_hash)))
 
 
-@bp.post("/images/<int:image_id>/relay")
+@bp.post("/images/<id:image_id>/relay")
 @require_auth
 def relay(image_id: int):
     body = json_body()

@@ -10,6 +10,7 @@ from eth_utils import is_hex, to_checksum_address
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.chain.eip712 import json_safe
 from backend.chain.register import Item, RegisterContract, registration_id
 from backend.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, InvalidInput
 from backend.models import Image
@@ -39,11 +40,11 @@ def registration_request(db: Session, register: RegisterContract, image: Image, 
     deadline = int(time.time()) + deadline_seconds
     nonce = next_nonce(db, register, image.owner)
     salt = "0x" + secrets.token_hex(32)
-    return {
+    return json_safe({
         "contract": register.address,
         "transaction": register.register_transaction(image.owner, item),
         "typed_data": register.reveal_typed_data(image.owner, item, salt, nonce, deadline),
-    }
+    })
 
 
 def _check_signature_shape(signature) -> None:
@@ -81,8 +82,11 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
     _check_signature_shape(signature)
     salt = _check_hex32("salt", salt)
     now = int(time.time())
+    # The message carries the deadline as a decimal string (see json_safe); a number is accepted too.
+    if isinstance(deadline, str) and deadline.isascii() and deadline.isdigit() and len(deadline) <= 78:
+        deadline = int(deadline)
     if not isinstance(deadline, int) or isinstance(deadline, bool):
-        raise InvalidInput("'deadline' must be the integer deadline from the signed message")
+        raise InvalidInput("'deadline' must be the deadline from the signed message (a decimal string or integer)")
     if deadline < now + MIN_RELAY_TIME:
         raise InvalidInput(
             "the signed message's deadline has passed or is too close to reveal in time; fetch a new one and sign again"
