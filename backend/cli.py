@@ -330,5 +330,10 @@ def status() -> None:
     console.print(table)
 
 
+from backend.cli_account import api_key, images  # noqa: E402 (they build on the helpers above)
+
+main.add_command(images)
+main.add_command(api_key)
+
 if __name__ == "__main__":
     main()

@@ -3,7 +3,7 @@
 from flask import Blueprint, g, jsonify
 
 from backend import accounts
-from backend.api.common import bearer_token, json_body, require_auth, services
+from backend.api.common import bearer_token, iso_time, json_body, require_auth, services
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 
@@ -35,7 +35,7 @@ def login():
             session_ttl=settings.session_ttl,
             clock_skew=settings.siwe_clock_skew,
         )
-    return jsonify(address=signed_in.address, token=signed_in.token, expires_at=signed_in.expires_at.isoformat())
+    return jsonify(address=signed_in.address, token=signed_in.token, expires_at=iso_time(signed_in.expires_at))
 
 
 @bp.post("/auth/logout")
@@ -57,8 +57,8 @@ def _key_view(key) -> dict:
         "id": key.id,
         "name": key.name,
         "prefix": key.prefix,
-        "created_at": key.created_at.isoformat(),
-        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+        "created_at": iso_time(key.created_at),
+        "last_used_at": iso_time(key.last_used_at),
         "revoked": key.revoked_at is not None,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from functools import wraps
 
 from flask import current_app, g, request
@@ -35,6 +36,14 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value) -> str:
         return str(value)
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    """A stored time as ISO 8601 with its zone: SQLite hands back naive datetimes, and every time
+    we store is UTC, so a time without a zone is never sent."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def services() -> Services:

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, jsonify, request
 
-from backend.api.common import int_arg, json_body, require_auth, services, uploaded_file
+from backend.api.common import int_arg, iso_time, json_body, require_auth, services, uploaded_file
 from backend.errors import ChainUnavailable
 from backend.models import Registration
 from backend.registry.lookup import find_registrations
@@ -43,7 +43,7 @@ def image_view(db, image) -> dict:
             if registration
             else None
         ),
-        "created_at": image.created_at.isoformat(),
+        "created_at": iso_time(image.created_at),
     }
 
 
