@@ -48,7 +48,7 @@ def _table(title: str, columns: dict[str, int | None], *, wide: bool) -> Table:
     """A table without vertical rules (their width goes to the values). Columns with a ratio
     (free text: titles, names) share what the others (ids, states, short hashes, times, never cut)
     leave of the terminal's width, cut with an ellipsis; `wide` cuts nothing."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, expand=not wide)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, expand=not wide)
     for name, ratio in columns.items():
         table.add_column(name, no_wrap=True, overflow="ellipsis", ratio=None if wide else ratio,
                          justify="right" if name == "id" else "left")
