@@ -20,9 +20,14 @@ ERROR_MEANING = {
     503: "the chain node is unavailable; nothing was lost, retry later",
 }
 # Text a person names things with: no control characters or bidirectional overrides.
-VISIBLE_TEXT = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+_INVISIBLE = "\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+VISIBLE_TEXT = f"^[^{_INVISIBLE}]*$"
+# A name has something besides spaces (names are stripped, and an empty name is refused).
+NAME_TEXT = f"^ *[^\\s{_INVISIBLE}][^{_INVISIBLE}]*$"
 DECIMAL = {"type": "string", "pattern": "^[0-9]{1,78}$", "description": "an unsigned integer as a decimal string"}
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+GROUP_NAME = {"type": "string", "maxLength": 200, "pattern": NAME_TEXT}
+GROUP_FILTER = {"anyOf": [GROUP_NAME, {"const": ""}], "description": "a name of yours; empty: any"}
 BEARER = [{"bearer": []}]
 
 
@@ -73,14 +78,14 @@ UPLOAD = {
     "properties": {
         **IMAGE_FILE["properties"],
         "title": {"type": "string", "maxLength": 300, "pattern": VISIBLE_TEXT},
-        "collection": {"type": "string", "description": "name of an existing collection of yours"},
-        "category": {"type": "string", "description": "name of an existing category of yours"},
+        "collection": {**GROUP_NAME, "description": "name of an existing collection of yours"},
+        "category": {**GROUP_NAME, "description": "name of an existing category of yours"},
         "parent": {"type": "string", "description": "for a derivative work: the id of the registration it derives from"},
     },
 }
 def _name(limit: int) -> dict:
     return {"type": "object", "required": ["name"], "properties": {"name": {
-        "type": "string", "minLength": 1, "maxLength": limit, "pattern": VISIBLE_TEXT,
+        "type": "string", "minLength": 1, "maxLength": limit, "pattern": NAME_TEXT,
         "description": "visible text, not only spaces; no control characters or bidirectional overrides"}}}
 
 
@@ -194,7 +199,7 @@ def document() -> dict:
             "get": _op(
                 "List your images",
                 result={"type": "object", "properties": {"images": {"type": "array", "items": IMG}}},
-                params=[_query("collection", {"type": "string"}), _query("category", {"type": "string"}),
+                params=[_query("collection", GROUP_FILTER), _query("category", GROUP_FILTER),
                         _query("status", {"enum": list(STATUSES)}),
                         _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
                         _query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9})],
@@ -207,8 +212,8 @@ def document() -> dict:
                 "Retitle an image or move it to another collection/category",
                 body={"type": "object", "additionalProperties": False,
                       "properties": {"title": {"type": ["string", "null"], "maxLength": 300, "pattern": VISIBLE_TEXT},
-                                     "collection": {"type": ["string", "null"]},
-                                     "category": {"type": ["string", "null"]}}},
+                                     "collection": {"anyOf": [GROUP_NAME, {"type": "null"}]},
+                                     "category": {"anyOf": [GROUP_NAME, {"type": "null"}]}}},
                 result=IMG, errors=(), params=[IMAGE_ID],
             ),
         },
@@ -260,6 +265,10 @@ def document() -> dict:
                 },
             }
         },
+    }
+    paths["/api/v1/images"]["post"]["responses"]["200"] = {
+        "description": "you uploaded these bytes before: that image, with created false",
+        "content": _json(UPLOADED),
     }
     for kind in KINDS:
         paths[f"/api/v1/{kind}"] = {
