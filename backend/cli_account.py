@@ -16,10 +16,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from backend.cli import ApiClient, _api_option, _api_url, console, load_account
 from backend.registry.uploads import STATUSES
 
 WIDE = 400  # columns for --wide: no value is ever cut or wrapped
+console = Console()
 
 
 def short_hash(value: str | None) -> str:
@@ -38,7 +38,11 @@ def utc_time(value: str | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _signed_in(keystore: str | None, api_url: str | None) -> ApiClient:
+def _signed_in(keystore: str | None, api_url: str | None):
+    # Imported here: `backend.cli` registers these commands, so importing it at the top would
+    # be circular when the CLI runs as `python -m backend.cli`.
+    from backend.cli import ApiClient, _api_url, load_account
+
     client = ApiClient(_api_url(api_url))
     client.sign_in(load_account(keystore))
     return client
@@ -57,6 +61,11 @@ def _table(title: str, columns: dict[str, int | None], *, wide: bool) -> Table:
 
 def _print(table: Table, wide: bool) -> None:
     (Console(width=WIDE) if wide else console).print(table)
+
+
+def _api_option(func):
+    return click.option("--api", "api_url", envvar="COPYTRACK_API_URL",
+                        help="Backend URL (default: the configured host and port).")(func)
 
 
 def _keystore_option(func):
