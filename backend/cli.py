@@ -18,6 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 from siwe import SiweMessage
 
+from backend.cli_account import api_key, images
 from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
 from ipfs import open_store
@@ -329,8 +330,6 @@ def status() -> None:
         table.add_row("chain", f"[yellow]{exc.message}[/yellow]")
     console.print(table)
 
-
-from backend.cli_account import api_key, images  # noqa: E402 (they build on the helpers above)
 
 main.add_command(images)
 main.add_command(api_key)
