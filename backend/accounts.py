@@ -16,11 +16,13 @@ from siwe import SiweMessage
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from backend.errors import InvalidInput, NotFound, Unauthenticated
+from backend.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.models import ApiKey, AuthSession, LoginNonce, utcnow
+from backend.text import check_text
 
 API_KEY_PREFIX = "ctk_"
 MAX_MESSAGE_LENGTH = 4096
+KEY_NAME_LIMIT = 100
 
 
 def _digest(secret: str) -> str:
@@ -30,6 +32,14 @@ def _digest(secret: str) -> str:
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; every time we store is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the address, and the API key used (None for a wallet session)."""
+
+    address: str
+    api_key_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ def sign_in(
     domain: str,
     chain_id: int,
     session_ttl: int,
+    clock_skew: int = 60,
 ) -> SignedIn:
     """Verify a signed SIWE message and open a session for its address."""
     if not isinstance(message, str) or not message.strip():
@@ -65,10 +76,6 @@ def sign_in(
         parsed = SiweMessage.from_message(message)
     except Exception as exc:  # the parser raises several unrelated types for bad text
         raise InvalidInput(f"'message' is not a valid EIP-4361 sign-in message: {exc}") from None
-    if parsed.domain != domain:
-        raise Unauthenticated(f"the message is for domain {parsed.domain!r}, this server is {domain!r}")
-    if int(parsed.chain_id) != chain_id:
-        raise Unauthenticated(f"the message is for chain {parsed.chain_id}, this server uses chain {chain_id}")
     now = utcnow()
     stored = db.get(LoginNonce, parsed.nonce)
     if stored is None:
@@ -77,18 +84,31 @@ def sign_in(
         raise Unauthenticated("this sign-in message was already used; sign a new one")
     if _aware(stored.expires_at) < now:
         raise Unauthenticated("the sign-in nonce expired; request a new one")
-    try:
-        parsed.verify(signature, domain=domain, nonce=parsed.nonce, timestamp=now)
-    except Exception as exc:
-        raise Unauthenticated(f"the signature does not verify for this message: {type(exc).__name__}") from None
-    # Consume the nonce atomically: of two concurrent sign-ins with one message only one wins.
+    # Consume the nonce atomically and for good before judging the attempt: of two concurrent
+    # sign-ins with one message only one gets this far, and a refused attempt cannot be retried
+    # with the same nonce.
     consumed = db.execute(
         update(LoginNonce)
         .where(LoginNonce.nonce == parsed.nonce, LoginNonce.used_at.is_(None))
         .values(used_at=now)
     )
+    db.commit()
     if consumed.rowcount != 1:
         raise Unauthenticated("this sign-in message was already used; sign a new one")
+    if parsed.domain != domain:
+        raise Unauthenticated(f"the message is for domain {parsed.domain!r}, this server is {domain!r}")
+    if int(parsed.chain_id) != chain_id:
+        raise Unauthenticated(f"the message is for chain {parsed.chain_id}, this server uses chain {chain_id}")
+    issued_at = _aware(datetime.fromisoformat(str(parsed.issued_at).replace("Z", "+00:00")))
+    if issued_at > now + timedelta(seconds=clock_skew):
+        raise Unauthenticated(
+            f"the message was issued at {issued_at.isoformat()}, in the future (server time {now.isoformat()}); "
+            "check your clock and sign a new message"
+        )
+    try:
+        parsed.verify(signature, domain=domain, nonce=parsed.nonce, timestamp=now)
+    except Exception as exc:
+        raise Unauthenticated(f"the signature does not verify for this message: {type(exc).__name__}") from None
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(seconds=session_ttl)
     if parsed.expiration_time:
@@ -107,32 +127,47 @@ def purge_expired(db: Session) -> int:
     return removed
 
 
-def sign_out(db: Session, token: str) -> None:
+def sign_out(db: Session, token: str) -> str:
+    """End the credential `token` is: a session ends, an API key is revoked (a key has no
+    session to end, and a client that signs out means to stop using it). Says which it was."""
+    if token.startswith(API_KEY_PREFIX):
+        key = db.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(token)))
+        if key is not None:
+            key.revoked_at = key.revoked_at or utcnow()
+        return "api_key_revoked"
     session = db.get(AuthSession, _digest(token))
     if session is not None:
         db.delete(session)
+    return "session_ended"
 
 
-def authenticate(db: Session, token: str) -> str:
-    """The address behind a bearer token (a session token or an API key)."""
+def authenticate(db: Session, token: str) -> Caller:
+    """Who is behind a bearer token (a session token or an API key)."""
     now = utcnow()
     if token.startswith(API_KEY_PREFIX):
         key = db.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(token)))
         if key is None or key.revoked_at is not None:
             raise Unauthenticated("unknown or revoked API key")
         key.last_used_at = now
-        return key.address
+        return Caller(key.address, api_key_id=key.id)
     session = db.get(AuthSession, _digest(token))
     if session is None or _aware(session.expires_at) < now:
         raise Unauthenticated("the session is unknown or expired; sign in again")
-    return session.address
+    return Caller(session.address)
 
 
-def create_api_key(db: Session, address: str, name: str) -> tuple[str, ApiKey]:
-    """A new key; the plaintext is returned once and never stored."""
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("an API key needs a 'name' of 1 to 100 characters")
+def create_api_key(db: Session, caller: Caller, name) -> tuple[str, ApiKey]:
+    """A new key; the plaintext is returned once and never stored.
+
+    Only a wallet session may create keys: a key that made keys would leave working children
+    behind when it is revoked, so a leaked key could keep itself alive.
+    """
+    if caller.api_key_id is not None:
+        raise Forbidden("an API key cannot create API keys; sign in with your wallet to create one")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > KEY_NAME_LIMIT:
+        raise InvalidInput(f"an API key needs a 'name': text of 1 to {KEY_NAME_LIMIT} characters")
+    name = check_text(name.strip(), "the API key name")
+    address = caller.address
     plaintext = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(address=address, name=name, prefix=plaintext[:10], key_hash=_digest(plaintext))
     db.add(key)

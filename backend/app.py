@@ -10,6 +10,7 @@ from backend.api import auth, errors, gateway, groups, hits, images, limits, mar
 from backend.api import cases as enforcement_cases
 from backend.api import lawyers as enforcement_lawyers
 from backend.api import responses as enforcement_responses
+from backend.api.common import IdConverter
 from backend.config import Settings, load_settings
 from backend.services import Services
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_OVERHEAD
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["copytrack"] = services
+    app.url_map.converters["id"] = IdConverter
     errors.init_app(app)
     for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp):
         app.register_blueprint(blueprint)

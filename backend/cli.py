@@ -18,6 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from backend.cli_cases import cases
+from backend.cli_account import api_key, images
 from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
 from ipfs import open_store
@@ -357,7 +358,8 @@ from backend.cli_crawler import crawl, crawler  # noqa: E402  (they import this 
 
 main.add_command(crawler)
 main.add_command(crawl)
-
+main.add_command(images)
+main.add_command(api_key)
 
 if __name__ == "__main__":
     main()

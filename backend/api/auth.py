@@ -3,7 +3,7 @@
 from flask import Blueprint, g, jsonify
 
 from backend import accounts
-from backend.api.common import bearer_token, json_body, require_auth, services
+from backend.api.common import bearer_token, iso_time, json_body, require_auth, services
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 
@@ -33,16 +33,17 @@ def login():
             domain=settings.resolved_siwe_domain,
             chain_id=settings.chain_id,
             session_ttl=settings.session_ttl,
+            clock_skew=settings.siwe_clock_skew,
         )
-    return jsonify(address=signed_in.address, token=signed_in.token, expires_at=signed_in.expires_at.isoformat())
+    return jsonify(address=signed_in.address, token=signed_in.token, expires_at=iso_time(signed_in.expires_at))
 
 
 @bp.post("/auth/logout")
 @require_auth
 def logout():
     with services().db.session() as db:
-        accounts.sign_out(db, bearer_token())
-    return jsonify(signed_out=True)
+        ended = accounts.sign_out(db, bearer_token())
+    return jsonify(signed_out=True, ended=ended)
 
 
 @bp.get("/auth/me")
@@ -56,8 +57,8 @@ def _key_view(key) -> dict:
         "id": key.id,
         "name": key.name,
         "prefix": key.prefix,
-        "created_at": key.created_at.isoformat(),
-        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+        "created_at": iso_time(key.created_at),
+        "last_used_at": iso_time(key.last_used_at),
         "revoked": key.revoked_at is not None,
     }
 
@@ -65,8 +66,9 @@ def _key_view(key) -> dict:
 @bp.post("/api-keys")
 @require_auth
 def create_key():
+    caller = accounts.Caller(g.address, g.api_key_id)
     with services().db.session() as db:
-        plaintext, key = accounts.create_api_key(db, g.address, json_body().get("name"))
+        plaintext, key = accounts.create_api_key(db, caller, json_body().get("name"))
         view = _key_view(key)
     return jsonify({**view, "key": plaintext, "note": "store this key now; it is never shown again"}), 201
 
@@ -78,7 +80,7 @@ def list_keys():
         return jsonify(api_keys=[_key_view(k) for k in accounts.list_api_keys(db, g.address)])
 
 
-@bp.delete("/api-keys/<int:key_id>")
+@bp.delete("/api-keys/<id:key_id>")
 @require_auth
 def revoke_key(key_id: int):
     with services().db.session() as db:

@@ -49,7 +49,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        body, status = error_response(exc.code or 500, code, exc.description or exc.name)
+        # Keep what the exception says beyond its body, e.g. `Allow` on a 405.
+        body.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+        return body, status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, jsonify
 
-from backend.api.common import json_body, require_auth, services
+from backend.api.common import iso_time, json_body, require_auth, services
 from backend.models import Category, Collection
 from backend.registry.groups import create_group, list_groups, rename_group
 
@@ -12,7 +12,7 @@ KINDS = {"collections": Collection, "categories": Category}
 
 
 def _view(group) -> dict:
-    return {"id": group.id, "name": group.name, "created_at": group.created_at.isoformat()}
+    return {"id": group.id, "name": group.name, "created_at": iso_time(group.created_at)}
 
 
 def _model(kind: str):
@@ -33,7 +33,7 @@ def index(kind: str):
         return jsonify({kind: [_view(x) for x in list_groups(db, _model(kind), g.address)]})
 
 
-@bp.patch("/<any(collections, categories):kind>/<int:group_id>")
+@bp.patch("/<any(collections, categories):kind>/<id:group_id>")
 @require_auth
 def rename(kind: str, group_id: int):
     with services().db.session() as db:

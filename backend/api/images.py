@@ -3,7 +3,7 @@
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from backend.api.common import int_arg, json_body, require_auth, services, uploaded_file
+from backend.api.common import int_arg, iso_time, json_body, require_auth, services, uploaded_file
 from backend.errors import ChainUnavailable
 from backend.models import Image, Registration
 from backend.registry.lookup import find_registrations
@@ -44,7 +44,7 @@ def image_view(db, image) -> dict:
             if registration
             else None
         ),
-        "created_at": image.created_at.isoformat(),
+        "created_at": iso_time(image.created_at),
     }
 
 
@@ -108,39 +108,39 @@ def index():
         return jsonify(images=[image_view(db, i) for i in images])
 
 
-@bp.get("/images/<int:image_id>")
+@bp.get("/images/<id:image_id>")
 @require_auth
 def show(image_id: int):
     with services().db.session() as db:
         return jsonify(image_view(db, get_image(db, g.address, image_id)))
 
 
-@bp.patch("/images/<int:image_id>")
+@bp.patch("/images/<id:image_id>")
 @require_auth
 def update(image_id: int):
     with services().db.session() as db:
         return jsonify(image_view(db, update_image(db, g.address, image_id, json_body())))
 
 
-@bp.get("/images/<int:image_id>/registration")
+@bp.get("/images/<id:image_id>/registration")
 @require_auth
 def registration_request(image_id: int):
-    register = services().register()
     with services().db.session() as db:
-        image = get_image(db, g.address, image_id)
-        return jsonify(
-            build_registration_request(db, register, image, deadline_seconds=services().settings.registration_deadline)
-        )
+        image = get_image(db, g.address, image_id)  # a stranger's id is a 404 even with the chain down
+        return jsonify(build_registration_request(
+            db, services().register(), image, deadline_seconds=services().settings.registration_deadline
+        ))
 
 
-@bp.post("/images/<int:image_id>/submitted")
+@bp.post("/images/<id:image_id>/submitted")
 @require_auth
 def submitted(image_id: int):
+    tx_hash = json_body().get("tx_hash")
     with services().db.session() as db:
-        return jsonify(image_view(db, record_submission(db, g.address, image_id, json_body().get("tx_hash"))))
+        return jsonify(image_view(db, record_submission(db, services().register, g.address, image_id, tx_hash)))
 
 
-@bp.post("/images/<int:image_id>/relay")
+@bp.post("/images/<id:image_id>/relay")
 @require_auth
 def relay(image_id: int):
     body = json_body()

@@ -2,9 +2,32 @@
 
 from flask import Blueprint, jsonify
 
+from backend.registry.uploads import STATUSES
+
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR_MEANING = {
+    400: "invalid input (the message says what to change)",
+    401: "not signed in, or the token is unknown, expired or revoked",
+    403: "signed in, but not allowed (e.g. an API key creating API keys, or a signature by someone else)",
+    404: "no such thing of yours (someone else's is not found either)",
+    409: "conflicts with what exists",
+    413: "the body is larger than allowed",
+    415: "not an image type we accept",
+    422: "the chain refused it",
+    429: "too many requests; see Retry-After",
+    503: "the chain node is unavailable; nothing was lost, retry later",
+}
+# Text a person names things with: no control characters or bidirectional overrides.
+_INVISIBLE = "\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+VISIBLE_TEXT = f"^[^{_INVISIBLE}]*$"
+# A name has something besides spaces (names are stripped, and an empty name is refused).
+NAME_TEXT = f"^ *[^\\s{_INVISIBLE}][^{_INVISIBLE}]*$"
+DECIMAL = {"type": "string", "pattern": "^[0-9]{1,78}$", "description": "an unsigned integer as a decimal string"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+GROUP_NAME = {"type": "string", "maxLength": 200, "pattern": NAME_TEXT}
+GROUP_FILTER = {"anyOf": [GROUP_NAME, {"const": ""}], "description": "a name of yours; empty: any"}
 BEARER = [{"bearer": []}]
 
 
@@ -14,9 +37,18 @@ def _json(schema: dict | None = None) -> dict:
 
 def _op(summary: str, *, auth: bool = True, body: dict | None = None, multipart: dict | None = None,
         ok: int = 200, result: dict | None = None, errors: tuple[int, ...] = (400,), params: list | None = None) -> dict:
+    """An operation with every status it can answer: those named, plus 401 when signed in, 400
+    and 413 for a JSON body (malformed, too deep or too large), 400 and 404 for an id in the path."""
+    statuses = set(errors)
+    if auth:
+        statuses.add(401)
+    if body is not None:
+        statuses |= {400, 413}
+    if any(p["in"] == "path" and p["schema"].get("type") == "integer" for p in params or ()):
+        statuses |= {400, 404}
     op = {"summary": summary, "responses": {str(ok): {"description": "success", "content": _json(result)}}}
-    for status in errors + ((401,) if auth else ()):
-        op["responses"][str(status)] = {"description": "error", "content": _json(ERROR)}
+    for status in sorted(statuses):
+        op["responses"][str(status)] = {"description": ERROR_MEANING[status], "content": _json(ERROR)}
     if auth:
         op["security"] = BEARER
     if body is not None:
@@ -45,14 +77,20 @@ UPLOAD = {
     **IMAGE_FILE,
     "properties": {
         **IMAGE_FILE["properties"],
-        "title": {"type": "string", "maxLength": 300},
-        "collection": {"type": "string", "description": "name of an existing collection of yours"},
-        "category": {"type": "string", "description": "name of an existing category of yours"},
+        "title": {"type": "string", "maxLength": 300, "pattern": VISIBLE_TEXT},
+        "collection": {**GROUP_NAME, "description": "name of an existing collection of yours"},
+        "category": {**GROUP_NAME, "description": "name of an existing category of yours"},
         "parent": {"type": "string", "description": "for a derivative work: the id of the registration it derives from"},
     },
 }
-NAME = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 200}}}
-IMAGE_ID = _path_param("image_id", {"type": "integer"})
+def _name(limit: int) -> dict:
+    return {"type": "object", "required": ["name"], "properties": {"name": {
+        "type": "string", "minLength": 1, "maxLength": limit, "pattern": NAME_TEXT,
+        "description": "visible text, not only spaces; no control characters or bidirectional overrides"}}}
+
+
+NAME = _name(200)
+IMAGE_ID = _path_param("image_id", ID)
 KINDS = ("collections", "categories")
 
 SCHEMAS = {
@@ -90,7 +128,7 @@ SCHEMAS = {
             "sha256": {"type": "string"},
             "phash": {"type": "string"},
             "cid": {"type": "string"},
-            "status": {"type": "string", "enum": ["uploaded", "committed", "submitted", "registered", "conflict"]},
+            "status": {"type": "string", "enum": list(STATUSES)},
             "last_error": {"type": ["string", "null"], "description": "why the last registration attempt failed"},
             "tx_hash": {"type": ["string", "null"]},
             "collection": {"type": ["string", "null"]},
@@ -262,7 +300,33 @@ ENFORCEMENT_PATHS = {
     },
 }
 
+SCHEMAS["RegistrationRequest"] = {
+    "type": "object",
+    "description": "What the owner's wallet sends (transaction) or signs (typed_data, EIP-712 v4). Integers a "
+                   "browser could misread travel as strings: every (u)int field wider than 53 bits in typed_data "
+                   "(domain.chainId, message.phash, parent, nonce, deadline) is a decimal string, the "
+                   "transaction's value is a hex quantity; sign and send them as given.",
+    "properties": {
+        "contract": {"type": "string"},
+        "transaction": {"type": "object", "properties": {
+            "from": {"type": "string"}, "to": {"type": "string"}, "data": {"type": "string"},
+            "value": {"type": "string", "pattern": "^0x[0-9a-f]+$"},
+            "chainId": {"type": "integer", "description": "below 2^53 (EIP-2294)"}}},
+        "typed_data": {"type": "object", "properties": {
+            "domain": {"type": "object", "properties": {"chainId": DECIMAL}},
+            "message": {"type": "object", "properties": {
+                "phash": DECIMAL, "parent": DECIMAL, "nonce": DECIMAL, "deadline": DECIMAL,
+                "cid_codec": {"type": "integer"}}}}},
+    },
+}
 REG = {"$ref": "#/components/schemas/Registration"}
+REG_REQUEST = {"$ref": "#/components/schemas/RegistrationRequest"}
+UPLOADED = {"type": "object", "properties": {
+    "image": {"$ref": "#/components/schemas/Image"}, "created": {"type": "boolean"},
+    "prior_registrations": {"type": "array", "items": REG},
+    "registration_request": {"oneOf": [REG_REQUEST, {"type": "null"}]}}}
+LOGOUT = {"type": "object", "properties": {"signed_out": {"type": "boolean"},
+                                           "ended": {"enum": ["session_ended", "api_key_revoked"]}}}
 IMG = {"$ref": "#/components/schemas/Image"}
 
 # -- gasless registration of many images under one signature (relay batches) ------------------
@@ -333,54 +397,66 @@ def document() -> dict:
                 errors=(400, 401, 429),
             )
         },
-        "/api/v1/auth/logout": {"post": _op("End this session", errors=())},
+        "/api/v1/auth/logout": {"post": _op(
+            "End the credential you call with: a session token's session ends, an API key is revoked",
+            errors=(), result=LOGOUT)},
         "/api/v1/auth/me": {"get": _op("The signed-in address", errors=())},
         "/api/v1/api-keys": {
-            "post": _op("Create an API key (shown once)", body=NAME, ok=201),
+            "post": _op("Create an API key (shown once); only a wallet session may, not an API key",
+                        body=_name(100), ok=201, errors=(400, 403)),
             "get": _op("List your API keys", errors=()),
         },
         "/api/v1/api-keys/{key_id}": {
-            "delete": _op("Revoke an API key", errors=(404,), params=[_path_param("key_id", {"type": "integer"})])
+            "delete": _op("Revoke an API key", errors=(404,), params=[_path_param("key_id", ID)])
         },
         "/api/v1/images": {
             "post": _op(
                 "Upload an image: validates, hashes, stores on IPFS, reports prior registrations by others, "
                 "and returns the transaction and the EIP-712 message to register it",
                 multipart=UPLOAD, ok=201, errors=(400, 404, 413, 415, 429, 503),
+                result=UPLOADED,
             ),
             "get": _op(
                 "List your images",
                 result={"type": "object", "properties": {"images": {"type": "array", "items": IMG}}},
-                params=[_query("collection", {"type": "string"}), _query("category", {"type": "string"}),
-                        _query("status", {"type": "string"}), _query("limit", {"type": "integer"}),
-                        _query("offset", {"type": "integer"})],
+                params=[_query("collection", GROUP_FILTER), _query("category", GROUP_FILTER),
+                        _query("status", {"enum": list(STATUSES)}),
+                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                        _query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9})],
+                errors=(400, 404),
             ),
         },
         "/api/v1/images/{image_id}": {
-            "get": _op("One of your images", result=IMG, errors=(403, 404), params=[IMAGE_ID]),
+            "get": _op("One of your images", result=IMG, errors=(), params=[IMAGE_ID]),
             "patch": _op(
                 "Retitle an image or move it to another collection/category",
-                body={"type": "object", "properties": {"title": {"type": ["string", "null"]},
-                                                       "collection": {"type": ["string", "null"]},
-                                                       "category": {"type": ["string", "null"]}}},
-                result=IMG, errors=(400, 403, 404), params=[IMAGE_ID],
+                body={"type": "object", "additionalProperties": False,
+                      "properties": {"title": {"type": ["string", "null"], "maxLength": 300, "pattern": VISIBLE_TEXT},
+                                     "collection": {"anyOf": [GROUP_NAME, {"type": "null"}]},
+                                     "category": {"anyOf": [GROUP_NAME, {"type": "null"}]}}},
+                result=IMG, errors=(), params=[IMAGE_ID],
             ),
         },
         "/api/v1/images/{image_id}/registration": {
-            "get": _op("A fresh registration transaction and EIP-712 message", errors=(403, 404, 503), params=[IMAGE_ID])
+            "get": _op("A fresh registration transaction and EIP-712 message", result=REG_REQUEST,
+                       errors=(503,), params=[IMAGE_ID])
         },
         "/api/v1/images/{image_id}/submitted": {
-            "post": _op("Record the hash of the register transaction your wallet sent",
-                        body={"type": "object", "required": ["tx_hash"], "properties": {"tx_hash": {"type": "string"}}},
-                        result=IMG, errors=(400, 403, 404), params=[IMAGE_ID])
+            "post": _op("Record the hash of the register transaction your wallet sent: it must exist on the chain, "
+                        "come from you and register this image",
+                        body={"type": "object", "required": ["tx_hash"],
+                              "properties": {"tx_hash": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}}},
+                        result=IMG, errors=(422, 503), params=[IMAGE_ID])
         },
         "/api/v1/images/{image_id}/relay": {
             "post": _op(
                 "Gasless registration: sign the EIP-712 Reveal message; the relayer commits, then reveals (you own it)",
                 body={"type": "object", "required": ["signature", "deadline", "salt"],
-                      "properties": {"signature": {"type": "string"}, "deadline": {"type": "integer"},
+                      "properties": {"signature": {"type": "string"},
+                                     "deadline": {"oneOf": [DECIMAL, {"type": "integer", "minimum": 0}],
+                                                  "description": "typed_data.message.deadline as handed out"},
                                      "salt": {"type": "string"}}},
-                ok=202, result=IMG, errors=(400, 403, 404, 409, 422, 503), params=[IMAGE_ID],
+                ok=202, result=IMG, errors=(403, 409, 422, 503), params=[IMAGE_ID],
             )
         },
         "/api/v1/lookup": {
@@ -412,14 +488,18 @@ def document() -> dict:
     }
     paths.update(relay_batch_paths())
     paths.update(WEBAPP_PATHS)
+    paths["/api/v1/images"]["post"]["responses"]["200"] = {
+        "description": "you uploaded these bytes before: that image, with created false",
+        "content": _json(UPLOADED),
+    }
     for kind in KINDS:
         paths[f"/api/v1/{kind}"] = {
             "post": _op(f"Create one of your {kind}", body=NAME, ok=201, errors=(400, 409)),
             "get": _op(f"List your {kind}", errors=()),
         }
         paths[f"/api/v1/{kind}/{{group_id}}"] = {
-            "patch": _op(f"Rename one of your {kind}", body=NAME, errors=(400, 404, 409),
-                         params=[_path_param("group_id", {"type": "integer"})])
+            "patch": _op(f"Rename one of your {kind}", body=NAME, errors=(409,),
+                         params=[_path_param("group_id", ID)])
         }
     paths.update(MARKET_PATHS)
     paths.update(ENFORCEMENT_PATHS)

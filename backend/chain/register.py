@@ -13,11 +13,12 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from multiformats import CID, multihash
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 from backend.chain import artifacts
 from backend.chain.client import operator, transact
 from backend.chain.eip712 import typed_message
-from backend.errors import InvalidInput
+from backend.errors import ChainRejected, ChainUnavailable, InvalidInput
 
 CODECS = {"raw": 0x55, "dag-pb": 0x70}
 CODEC_NAMES = {code: name for name, code in CODECS.items()}
@@ -125,6 +126,11 @@ class Item:
                                       [Web3.keccak(text=ITEM_TYPE), *self.as_tuple()]))
 
 
+def _field(struct, name: str, index: int):
+    """A decoded struct's field: web3 decodes tuples as dicts or as tuples depending on the ABI."""
+    return struct[name] if isinstance(struct, dict) else struct[index]
+
+
 class RegisterContract:
     def __init__(self, w3: Web3, address: str):
         self.w3 = w3
@@ -190,6 +196,37 @@ class RegisterContract:
     @staticmethod
     def signer_of(typed_data: dict, signature: str) -> str:
         return Account.recover_message(encode_typed_data(full_message=typed_data), signature=signature)
+
+    def check_register_transaction(self, tx_hash: str, owner: str, content_hash: str) -> None:
+        """Refuse `tx_hash` unless it exists (pending or mined, not reverted), was sent by `owner`
+        to this register, and calls `register` or `register_batch` with `content_hash`."""
+        try:
+            tx = self.w3.eth.get_transaction(tx_hash)
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash) if tx.get("blockNumber") is not None else None
+        except TransactionNotFound:
+            raise InvalidInput(
+                f"the chain knows no transaction {tx_hash}; send the register transaction first, then report its hash"
+            ) from None
+        except Exception as exc:
+            raise ChainUnavailable(
+                f"the chain node does not answer ({type(exc).__name__}); nothing was changed, try again later"
+            ) from None
+        if tx["to"] is None or Web3.to_checksum_address(tx["to"]) != self.address:
+            raise InvalidInput(f"transaction {tx_hash} is not a call to the register at {self.address}")
+        if Web3.to_checksum_address(tx["from"]) != Web3.to_checksum_address(owner):
+            raise InvalidInput(f"transaction {tx_hash} was sent by {tx['from']}, not by this image's owner {owner}")
+        try:
+            function, args = self.contract.decode_function_input(tx["input"])
+        except ValueError:
+            raise InvalidInput(f"transaction {tx_hash} does not call register or register_batch") from None
+        items = {"register": lambda: [args["item"]], "register_batch": lambda: args["items"]}.get(
+            function.fn_name, lambda: []
+        )()
+        wanted = bytes.fromhex(content_hash.removeprefix("0x"))
+        if not any(bytes(_field(item, "content_hash", 0)) == wanted for item in items):
+            raise InvalidInput(f"transaction {tx_hash} does not register this image (content hash {content_hash})")
+        if receipt is not None and receipt["status"] != 1:
+            raise ChainRejected(f"transaction {tx_hash} reverted; send the registration again")
 
     def nonce(self, owner: str) -> int:
         return self.contract.functions.nonces(Web3.to_checksum_address(owner)).call()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import Category, Collection
+from backend.text import check_text
 
 NAME_LIMIT = 200
 
@@ -18,7 +19,7 @@ Grouping = Type[Collection] | Type[Category]
 def _clean_name(kind: str, name) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(f"a {kind} needs a non-empty 'name'")
-    name = name.strip()
+    name = check_text(name.strip(), f"the {kind} name")
     if len(name) > NAME_LIMIT:
         raise InvalidInput(f"a {kind} name has at most {NAME_LIMIT} characters, this one has {len(name)}")
     return name

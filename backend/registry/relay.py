@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from web3.exceptions import TransactionNotFound
 
 from backend.chain.client import operator, send_signed, sign_call, wait_for
+from backend.chain.eip712 import json_safe
 from backend.chain.register import Item, RegisterContract, registration_id
 from backend.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import Image
@@ -71,11 +72,11 @@ def registration_request(db: Session, register: RegisterContract, image: Image, 
     deadline = int(time.time()) + deadline_seconds
     nonce = next_nonce(db, register, image.owner)
     salt = "0x" + secrets.token_hex(32)
-    return {
+    return json_safe({
         "contract": register.address,
         "transaction": register.register_transaction(image.owner, item),
         "typed_data": register.reveal_typed_data(image.owner, item, salt, nonce, deadline),
-    }
+    })
 
 
 def _check_signature_shape(signature) -> None:
@@ -97,8 +98,11 @@ def _check_hex32(name: str, value) -> str:
 
 def _check_deadline(deadline, deadline_seconds: int) -> None:
     now = int(time.time())
+    # The message carries the deadline as a decimal string (see json_safe); a number is accepted too.
+    if isinstance(deadline, str) and deadline.isascii() and deadline.isdigit() and len(deadline) <= 78:
+        deadline = int(deadline)
     if not isinstance(deadline, int) or isinstance(deadline, bool):
-        raise InvalidInput("'deadline' must be the integer deadline from the signed message")
+        raise InvalidInput("'deadline' must be the deadline from the signed message (a decimal string or integer)")
     if deadline < now + MIN_RELAY_TIME:
         raise InvalidInput(
             "the signed message's deadline has passed or is too close to reveal in time; fetch a new one and sign again"
@@ -269,8 +273,10 @@ def draft_batch(db: Session, register: RegisterContract, owner: str, image_ids, 
         "image_ids": [i.id for i in images],
         "salt": salt,
         "nonce": str(nonce),
-        "deadline": deadline,
-        "typed_data": register.reveal_batch_typed_data(owner, [item_for(i) for i in images], salt, nonce, deadline),
+        "deadline": str(deadline),
+        "typed_data": json_safe(
+            register.reveal_batch_typed_data(owner, [item_for(i) for i in images], salt, nonce, deadline)
+        ),
     }
 
 

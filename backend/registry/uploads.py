@@ -6,18 +6,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 from eth_utils import is_hex
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound
 from backend.matching import Fingerprint
 from backend.models import Category, Collection, Image, Registration
 from backend.registry.groups import group_by_name
 from backend.registry.images import ImageLimits, inspect_image
+from backend.text import check_text
 
 TITLE_LIMIT = 300
 STATUSES = ("uploaded", "committed", "submitted", "registered", "conflict")
+TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 @dataclass
@@ -40,8 +45,7 @@ def upload_image(
     parent: str | None = None,
     limits: ImageLimits,
 ) -> Upload:
-    if title is not None and len(title) > TITLE_LIMIT:
-        raise InvalidInput(f"'title' has at most {TITLE_LIMIT} characters")
+    title = _clean_title(title)
     # Resolve names before storing anything: an unknown collection must not leave a stored file.
     parent = final_registration_id(db, parent) if parent else None
     collection_row = group_by_name(db, Collection, owner, collection)
@@ -69,10 +73,26 @@ def upload_image(
         parent=parent,
         status="uploaded",
     )
-    db.add(image)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(image)
+    except IntegrityError:
+        # The same owner uploaded the same bytes at the same moment and the other request won:
+        # answer as a sequential duplicate would (the stored file is the same content either way).
+        existing = db.scalar(select(Image).where(Image.owner == owner, Image.sha256 == facts.sha256))
+        if existing is None:
+            raise
+        return Upload(existing, created=False, fingerprint=facts.fingerprint)
     _refresh_status(db, image)
     return Upload(image, created=True, fingerprint=facts.fingerprint)
+
+
+def _clean_title(title) -> str | None:
+    if title is None:
+        return None
+    if not isinstance(title, str) or len(title) > TITLE_LIMIT:
+        raise InvalidInput(f"'title' must be text of at most {TITLE_LIMIT} characters")
+    return check_text(title, "'title'") or None
 
 
 def final_registration_id(db: Session, value) -> str:
@@ -95,10 +115,9 @@ def _refresh_status(db: Session, image: Image) -> None:
 
 def get_image(db: Session, owner: str, image_id: int) -> Image:
     image = db.get(Image, image_id)
-    if image is None:
-        raise NotFound(f"no image {image_id}")
-    if image.owner != owner:
-        raise Forbidden(f"image {image_id} belongs to another account")
+    # Someone else's image is "not found" too: nobody learns which ids exist.
+    if image is None or image.owner != owner:
+        raise NotFound(f"no image {image_id} of yours")
     return image
 
 
@@ -123,10 +142,7 @@ def update_image(db: Session, owner: str, image_id: int, changes: dict) -> Image
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}; changeable: title, collection, category")
     image = get_image(db, owner, image_id)
     if "title" in changes:
-        title = changes["title"]
-        if title is not None and (not isinstance(title, str) or len(title) > TITLE_LIMIT):
-            raise InvalidInput(f"'title' must be text of at most {TITLE_LIMIT} characters")
-        image.title = title or None
+        image.title = _clean_title(changes["title"])
     if "collection" in changes:
         image.collection = group_by_name(db, Collection, owner, changes["collection"])
     if "category" in changes:
@@ -134,12 +150,16 @@ def update_image(db: Session, owner: str, image_id: int, changes: dict) -> Image
     return image
 
 
-def record_submission(db: Session, owner: str, image_id: int, tx_hash) -> Image:
-    """The owner's wallet sent the register transaction; remember it until the indexer sees it."""
+def record_submission(db: Session, register, owner: str, image_id: int, tx_hash) -> Image:
+    """The owner's wallet sent the register transaction; remember it until the indexer sees it.
+
+    Only a transaction the chain knows, sent by the owner to the register and registering this
+    image's bytes, moves the image to `submitted`."""
     image = get_image(db, owner, image_id)
-    if not (isinstance(tx_hash, str) and is_hex(tx_hash) and len(tx_hash) == 66):
-        raise InvalidInput("'tx_hash' must be a 0x-prefixed 32-byte transaction hash")
+    if not (isinstance(tx_hash, str) and TX_HASH.match(tx_hash)):
+        raise InvalidInput("'tx_hash' must be a 0x-prefixed 32-byte transaction hash (64 hex digits)")
     if image.status in ("uploaded", "submitted"):
+        register().check_register_transaction(tx_hash, owner, image.sha256)
         image.status = "submitted"
         image.tx_hash = tx_hash.lower()
     return image

@@ -93,13 +93,19 @@ def test_upload__unknown_collection__is_404_and_nothing_stored(client, auth, wal
     assert services.store.pins() == set()
 
 
-def test_another_users_image__is_forbidden(client, auth, wallet, other_wallet):
+def test_another_users_image__is_not_found_like_a_missing_one(client, auth, wallet, other_wallet):
     image = upload(client, auth.headers(wallet), jpeg(8)).get_json()["image"]
     other = auth.headers(other_wallet)
-    assert client.get(f"/api/v1/images/{image['id']}", headers=other).status_code == 403
-    assert client.patch(f"/api/v1/images/{image['id']}", json={"title": "mine now"}, headers=other).status_code == 403
+    theirs = client.get(f"/api/v1/images/{image['id']}", headers=other)
+    missing = client.get(f"/api/v1/images/{image['id'] + 1000}", headers=other)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.get_json()["error"]["message"].replace(str(image["id"]), "N") == \
+        missing.get_json()["error"]["message"].replace(str(image["id"] + 1000), "N")
+    assert client.patch(f"/api/v1/images/{image['id']}", json={"title": "mine now"}, headers=other).status_code == 404
     assert client.post(f"/api/v1/images/{image['id']}/relay", json={"signature": "0x" + "00" * 65, "deadline": 1},
-                       headers=other).status_code in (403, 503)
+                       headers=other).status_code in (404, 503)
+    assert client.post(f"/api/v1/images/{image['id']}/submitted", json={"tx_hash": "0x" + "00" * 32},
+                       headers=other).status_code == 404
     assert client.get("/api/v1/images", headers=other).get_json()["images"] == []
 
 

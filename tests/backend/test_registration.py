@@ -68,7 +68,7 @@ def test_upload__offers_the_transaction_and_the_gasless_message(client, auth, wa
     assert len(typed["message"]["salt"]) == 66
     assert typed["message"]["owner"] == wallet.address
     assert typed["message"]["content_hash"] == body["image"]["sha256"]
-    assert typed["message"]["deadline"] > time.time()
+    assert int(typed["message"]["deadline"]) > time.time()
 
 
 def test_register_with_own_wallet__indexer_marks_it_registered(client, auth, wallet, chain, services):
@@ -420,7 +420,7 @@ def test_derivative_work__names_its_original(client, auth, wallet, other_wallet,
     headers = auth.headers(other_wallet)
     body = upload(client, headers, jpeg(61), parent=original["sha256"]).get_json()
     assert body["image"]["parent"] == original["sha256"]
-    assert body["registration_request"]["typed_data"]["message"]["parent"] == int(original["sha256"], 16)
+    assert body["registration_request"]["typed_data"]["message"]["parent"] == str(int(original["sha256"], 16))
     tx_hash = send_own_transaction(chain, other_wallet, body["registration_request"]["transaction"])
     client.post(f"/api/v1/images/{body['image']['id']}/submitted", json={"tx_hash": tx_hash}, headers=headers)
     services.indexer().poll()

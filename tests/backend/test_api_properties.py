@@ -1,0 +1,87 @@
+"""Property tests of the whole HTTP API from its own OpenAPI document (schemathesis, over WSGI):
+for every documented operation, signed in with a real session, no answer is a 5xx and every
+answer is documented (status, content type, body schema); valid input is not refused; every
+route answers an undocumented method with 405 and an `Allow` header."""
+
+import re
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import given
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+EXAMPLES = 12
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
+# Operations whose valid-looking input is judged beyond what a schema can say: a signature must
+# verify, bytes must be an image, a transaction or CID must exist. For them a 400 is the answer
+# to well-formed nonsense; every other operation must accept what its document allows.
+SEMANTIC = {
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/images"),
+    ("POST", "/api/v1/lookup"),
+    ("POST", "/api/v1/images/{image_id}/submitted"),
+    ("POST", "/api/v1/images/{image_id}/relay"),
+    ("GET", "/api/v1/registrations/{reg_id}"),
+    ("GET", "/ipfs/{cid}"),
+}
+LIMITS = {"rate_limit_public": "100000/minute", "rate_limit_sign_in": "100000/minute"}
+
+
+@pytest.fixture
+def api_schema(app):
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
+def _operations(schema):
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+@pytest.mark.parametrize("settings", [LIMITS], indirect=True)
+def test_every_operation__no_5xx_and_answers_as_documented(api_schema, auth, wallet, chain, client):
+    headers = auth.headers(wallet)
+    # Something of the caller's to find: ids 1 exist for images, collections, categories and keys.
+    from tests.backend.test_images_api import upload
+    from tests.images import jpeg
+
+    upload(client, headers, jpeg(95))
+    for kind in ("collections", "categories"):
+        client.post(f"/api/v1/{kind}", json={"name": "first"}, headers=headers)
+    client.post("/api/v1/api-keys", json={"name": "first"}, headers=headers)
+    failures = []
+    for operation in _operations(api_schema):
+        checks = CHECKS + ([] if (operation.method.upper(), operation.path) in SEMANTIC else [positive_data_acceptance])
+        headers = auth.headers(wallet)  # a session of its own: the logout operation ends one
+
+        @given(case=operation.as_strategy())
+        # Derandomized: the same examples on every run, so `make test` does not flicker.
+        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                             suppress_health_check=list(HealthCheck))
+        def run(case):
+            case.call_and_validate(headers={**(case.headers or {}), **headers}, checks=checks)
+
+        try:
+            run()
+        except Exception as exc:  # collect every operation's failure, not only the first
+            failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_every_route__undocumented_method__405_with_allow(app, client, api_schema):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        unused = next(m for m in ("put", "delete", "patch", "post") if m not in operations)
+        answer = client.open(concrete, method=unused.upper())
+        assert answer.status_code == 405, (path, unused, answer.status_code)
+        allowed = {m.strip().lower() for m in answer.headers["Allow"].split(",")}
+        assert set(operations) <= allowed, (path, allowed)
+        assert answer.get_json()["error"]["code"] == "method_not_allowed"
