@@ -53,13 +53,13 @@ def list_cases():
     return jsonify({"cases": owner.list_cases(services().enforcement(), g.address, _operators())})
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @require_auth
 def show_case(case_id: int):
     return jsonify(owner.case_detail(services().enforcement(), case_id, g.address, _operators()))
 
 
-@bp.post("/cases/<int:case_id>/hold")
+@bp.post("/cases/<id:case_id>/hold")
 @require_auth
 def hold_case(case_id: int):
     env = services().enforcement()
@@ -67,7 +67,7 @@ def hold_case(case_id: int):
     return jsonify(owner.case_detail(env, case_id, g.address, _operators()))
 
 
-@bp.post("/cases/<int:case_id>/resume")
+@bp.post("/cases/<id:case_id>/resume")
 @require_auth
 def resume_case(case_id: int):
     env = services().enforcement()
@@ -75,7 +75,7 @@ def resume_case(case_id: int):
     return jsonify(owner.case_detail(env, case_id, g.address, _operators()))
 
 
-@bp.post("/cases/<int:case_id>/close")
+@bp.post("/cases/<id:case_id>/close")
 @require_auth
 def close_case(case_id: int):
     env = services().enforcement()
@@ -83,7 +83,7 @@ def close_case(case_id: int):
     return jsonify(owner.case_detail(env, case_id, g.address, _operators()))
 
 
-@bp.post("/cases/<int:case_id>/messages")
+@bp.post("/cases/<id:case_id>/messages")
 @require_auth
 def post_message(case_id: int):
     env = services().enforcement()

@@ -54,7 +54,7 @@ def hits():
         ))
 
 
-@bp.get("/hits/<int:hit_id>")
+@bp.get("/hits/<id:hit_id>")
 @require_auth
 def hit(hit_id: int):
     with services().db.session() as db:
@@ -84,7 +84,7 @@ def add_portfolio():
         return jsonify(service.add_portfolio(db, g.address, json_body().get("url"), budget=_budget())), 201
 
 
-@bp.get("/portfolios/<int:portfolio_id>")
+@bp.get("/portfolios/<id:portfolio_id>")
 @require_auth
 def portfolio(portfolio_id: int):
     with services().db.session() as db:

@@ -205,7 +205,7 @@ def relay_batch_submit():
         return jsonify(batch_view(db, get_batch(db, batch_id, g.address))), 202
 
 
-@bp.get("/images/relay-batch/<int:batch_id>")
+@bp.get("/images/relay-batch/<id:batch_id>")
 @require_auth
 def relay_batch_show(batch_id: int):
     with services().db.session() as db:

@@ -30,7 +30,7 @@ def account_key() -> str:
     if token is not None:
         try:
             with services().db.session() as db:
-                return "account:" + accounts.authenticate(db, token)
+                return "account:" + accounts.authenticate(db, token).address
         except DomainError:
             pass
     return "address:" + get_remote_address()

@@ -168,7 +168,7 @@ OFFER_FILTERS = [_query(name, schema) for name, schema in (
     ("per_page", {"type": "integer", "maximum": 100}),
 )]
 OFFER_HASH = _path_param("offer_hash", {"type": "string"})
-LICENCE_ID = _path_param("licence_id", {"type": "integer"})
+LICENCE_ID = _path_param("licence_id", ID)
 INVESTOR = {"type": "object", "required": ["investor"], "properties": {"investor": {"type": "string"}}}
 MARKET_PATHS = {
     "/api/v1/offers/draft": {"post": _op(
@@ -245,7 +245,7 @@ MARKET_PATHS = {
 # enforcement: the letter recipient's side (case code in the path, secret in X-Case-Secret)
 _CASE_SECRET = {"name": "X-Case-Secret", "in": "header", "required": True, "schema": {"type": "string"}}
 _CASE_CODE = _path_param("reference", {"type": "string", "example": "CT-1A2B3C4D"})
-_CASE_ID = _path_param("case_id", {"type": "integer"})
+_CASE_ID = _path_param("case_id", ID)
 _REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
 ENFORCEMENT_PATHS = {
     "/api/v1/mandates/typed-data": {
@@ -332,7 +332,6 @@ IMG = {"$ref": "#/components/schemas/Image"}
 # -- gasless registration of many images under one signature (relay batches) ------------------
 IMAGE_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 100,
              "uniqueItems": True, "description": "your images still 'uploaded', in the order they are signed"}
-DECIMAL = {"type": "string", "pattern": "^[0-9]{1,78}$", "description": "a uint256 as a decimal string"}
 RELAY_BATCH = {
     "type": "object",
     "properties": {
@@ -380,7 +379,7 @@ def relay_batch_paths() -> dict:
         },
         "/api/v1/images/relay-batch/{batch_id}": {
             "get": _op("One of your relay batches and its images", result=batch, errors=(404,),
-                       params=[_path_param("batch_id", {"type": "integer"})])
+                       params=[_path_param("batch_id", ID)])
         },
     }
 
@@ -540,7 +539,7 @@ def crawler_paths() -> dict:
                     _query("offset", {"type": "integer"})], errors=(400, 404))},
         "/api/v1/hits/{hit_id}": {"get": _op(
             "One of your hits with its evidence (WARC, screenshot) through /ipfs/{cid}", result=HIT,
-            errors=(404,), params=[_path_param("hit_id", {"type": "integer"})])},
+            errors=(404,), params=[_path_param("hit_id", ID)])},
         "/api/v1/watch": {
             "post": _op("Watch a page (scope page) or a site (scope domain, the default)", ok=201,
                         body={**URL_BODY, "properties": {**URL_BODY["properties"],
@@ -553,7 +552,7 @@ def crawler_paths() -> dict:
             errors=(400, 409))},
         "/api/v1/portfolios/{portfolio_id}": {"get": _op(
             "The images found on your site so far, the registered ones marked", errors=(404,),
-            params=[_path_param("portfolio_id", {"type": "integer"})])},
+            params=[_path_param("portfolio_id", ID)])},
     }
 _WEBAPP_PAGE = {
     "200": {"description": "the web app's page or file", "content": {"text/html": {}}},
