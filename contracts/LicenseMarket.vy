@@ -121,7 +121,7 @@ PAGE_IDS: constant(uint256) = 6
 # @dev Licence ids in the first word of a coverage list, beside its count (5 x 40 bits after 40 bits of count).
 HEAD_IDS: constant(uint256) = 5
 # @dev Most licences of one licensee for one domain that one `is_licensed` call scans, newest first.
-MAX_COVERAGE_SCAN: constant(uint256) = 1_000
+MAX_COVERAGE_SCAN: constant(uint256) = 5_000
 # @dev Largest page returned by `licences_of`.
 MAX_PAGE: constant(uint256) = 100
 # @dev Most country codes in a territory.
@@ -446,7 +446,7 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
     assert licence_id <= MASK_40, "market: licence ids exhausted"
     # Checked for perpetual licences too: their start is packed into 36 bits as well.
     ends_at: uint256 = block.timestamp + convert(offer.duration, uint256)
-    assert ends_at <= MASK_36, "market: licence would start or end after 2**36 seconds (the year 4147)"
+    assert ends_at <= MASK_36, "market: licence past 2**36 s (year 4147)"
     if offer.duration == 0:
         ends_at = 0
     fee: uint256 = offer.price * fee_bps // BPS
@@ -578,8 +578,7 @@ def seller_refund(licence_id: uint256):
     holding: uint256 = self._existing(licence_id)
     assert self._seller(licence_id) == msg.sender, "market: only the seller can refund"
     status: uint8 = self._status(holding)
-    assert self._pending(status), "market: escrow already paid out"
-    assert status != FROZEN, "market: escrow frozen by the arbiter"
+    assert status == HELD or status == DISPUTED, "market: escrow paid out or frozen by the arbiter"
     if status == HELD:
         assert block.timestamp < self._window_end(holding), "market: dispute window has closed, the licence is final"
     self._refund(licence_id, self._revoke(licence_id, holding, False))
@@ -609,7 +608,8 @@ def revoke(licence_id: uint256, reason: String[200]):
         self._holdings[licence_id] = holding
     else:
         holding = self._revoke(licence_id, holding, True)
-        if self._pending(self._status(holding)):
+        # Not revoked before, so not refunded: the money is held unless released.
+        if self._status(holding) != RELEASED:
             refunded = self._price(licence_id)
             self._refund(licence_id, holding)
     log LicenceRevoked(licence_id=licence_id, licensee=self._licensee(holding), refunded=refunded, reason=reason, arbiter=msg.sender)
@@ -627,7 +627,7 @@ def release(licence_id: uint256):
     """
     holding: uint256 = self._existing(licence_id)
     status: uint8 = self._status(holding)
-    assert self._pending(status), "market: escrow already paid out"
+    assert status == HELD or status == DISPUTED or status == FROZEN, "market: escrow already paid out"
     if status == HELD:
         window_end: uint256 = self._window_end(holding)
         assert block.timestamp >= window_end, "market: dispute window still open"
@@ -924,41 +924,11 @@ def is_licensed(registration_id: uint256, licensee: address, domain_hash: bytes3
     @param licensee The account that bought the licence.
     @param domain_hash keccak256 of the host name: lower case, punycode, no scheme, port or trailing dot (`normalise_domain` in the bindings).
     @param timestamp The moment to check (a crawl time, say).
-    @return bool True when licensed by one of the newest MAX_COVERAGE_SCAN
-            (1,000) licences of `licensee` for the domain; for older ones
-            (see `coverage_count`) ask `is_licensed_before`.
+    @return bool True when licensed. Scans the licensee's licences for the
+            domain newest first, at most MAX_COVERAGE_SCAN (5,000) of them
+            (a view for off-chain callers: about 3,000 gas a licence).
     """
-    return self._is_licensed(keccak256(abi_encode(registration_id, licensee, domain_hash)), timestamp, max_value(uint256))
-
-
-@external
-@view
-def is_licensed_before(registration_id: uint256, licensee: address, domain_hash: bytes32, timestamp: uint256, below: uint256) -> bool:
-    """
-    @dev `is_licensed` over the licences of `licensee` for the domain whose
-         index in its list is below `below`, newest first, at most
-         MAX_COVERAGE_SCAN of them: pages through a list longer than that.
-    @param registration_id The registration.
-    @param licensee The account that bought the licence.
-    @param domain_hash keccak256 of the normalised host name.
-    @param timestamp The moment to check.
-    @param below Scan the licences with index below this (the first call: `coverage_count` - 1,000).
-    @return bool True when one of them was valid at `timestamp`.
-    """
-    return self._is_licensed(keccak256(abi_encode(registration_id, licensee, domain_hash)), timestamp, below)
-
-
-@external
-@view
-def coverage_count(registration_id: uint256, licensee: address, domain_hash: bytes32) -> uint256:
-    """
-    @dev How many licences `licensee` ever bought covering the domain.
-    @param registration_id The registration.
-    @param licensee The account that bought the licences.
-    @param domain_hash keccak256 of the normalised host name.
-    @return uint256 The count.
-    """
-    return self._coverage[keccak256(abi_encode(registration_id, licensee, domain_hash))][0] & MASK_40
+    return self._is_licensed(keccak256(abi_encode(registration_id, licensee, domain_hash)), timestamp)
 
 
 @external
@@ -1058,12 +1028,6 @@ def _status(holding: uint256) -> uint8:
 @pure
 def _with_status(holding: uint256, status: uint8) -> uint256:
     return (holding & ~(7 << STATUS_SHIFT)) | (convert(status, uint256) << STATUS_SHIFT)
-
-
-@internal
-@pure
-def _pending(status: uint8) -> bool:
-    return status == HELD or status == DISPUTED or status == FROZEN
 
 
 @internal
@@ -1221,6 +1185,8 @@ def _registration_licence(registration_id: uint256, registration: uint256, index
 def _add_coverage(key: bytes32, licence_id: uint256):
     head: uint256 = self._coverage[key][0]
     count: uint256 = head & MASK_40
+    # A domain named twice in one purchase finds this licence already at the end of its list.
+    assert count == 0 or self._coverage_id(key, head, count - 1) != licence_id, "market: duplicate domain hash"
     if count < HEAD_IDS:
         # The common case, a licensee's first licences for the domain: one word written.
         self._coverage[key][0] = (head + 1) | (licence_id << (40 + 40 * count))
@@ -1232,22 +1198,25 @@ def _add_coverage(key: bytes32, licence_id: uint256):
 
 @internal
 @view
-def _is_licensed(key: bytes32, timestamp: uint256, below: uint256) -> bool:
+def _is_licensed(key: bytes32, timestamp: uint256) -> bool:
     head: uint256 = self._coverage[key][0]
-    index: uint256 = min(head & MASK_40, below)
+    index: uint256 = head & MASK_40
     for _: uint256 in range(MAX_COVERAGE_SCAN):
         if index == 0:
             break
         index -= 1
-        licence_id: uint256 = 0
-        if index < HEAD_IDS:
-            licence_id = (head >> (40 + 40 * index)) & MASK_40
-        else:
-            rest: uint256 = index - HEAD_IDS
-            licence_id = (self._coverage[key][1 + rest // PAGE_IDS] >> (40 * (rest % PAGE_IDS))) & MASK_40
-        if self._valid_at(licence_id, timestamp):
+        if self._valid_at(self._coverage_id(key, head, index), timestamp):
             return True
     return False
+
+
+@internal
+@view
+def _coverage_id(key: bytes32, head: uint256, index: uint256) -> uint256:
+    if index < HEAD_IDS:
+        return (head >> (40 + 40 * index)) & MASK_40
+    rest: uint256 = index - HEAD_IDS
+    return (self._coverage[key][1 + rest // PAGE_IDS] >> (40 * (rest % PAGE_IDS))) & MASK_40
 
 
 @internal
@@ -1288,15 +1257,8 @@ def _covered_domains(offer: Offer, domains: DynArray[bytes32, MAX_DOMAINS]) -> D
     else:
         assert len(domains) != 0, "market: name at least one domain"
         covered = domains
-    # A domain named twice would be indexed twice for nothing.
-    for i: uint256 in range(MAX_DOMAINS):
-        if i >= len(covered):
-            break
-        assert covered[i] != empty(bytes32), "market: empty domain hash"
-        for j: uint256 in range(MAX_DOMAINS):
-            if j >= i:
-                break
-            assert covered[j] != covered[i], "market: duplicate domain hash"
+    for d: bytes32 in covered:
+        assert d != empty(bytes32), "market: empty domain hash"
     return covered
 
 
