@@ -926,7 +926,7 @@ def is_licensed(registration_id: uint256, licensee: address, domain_hash: bytes3
     @param timestamp The moment to check (a crawl time, say).
     @return bool True when licensed. Scans the licensee's licences for the
             domain newest first, at most MAX_COVERAGE_SCAN (5,000) of them
-            (a view for off-chain callers: about 3,000 gas a licence).
+            (a view for off-chain callers: about 3,300 gas a licence, 16.5M for 5,000).
     """
     return self._is_licensed(keccak256(abi_encode(registration_id, licensee, domain_hash)), timestamp)
 
