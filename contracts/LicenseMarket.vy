@@ -29,14 +29,15 @@
 
         Money: the price stays in escrow for the dispute window. Within the
         window the buyer may `dispute` and the seller may refund the buyer
-        in full (`seller_refund`, also while a dispute runs); after it the
-        licence is final for buyer and seller, whether or not anyone calls
-        `release`. A disputed escrow waits for the arbiter (ARBITER_ROLE),
+        in full (`seller_refund`, also while the buyer's dispute runs, but
+        never once the arbiter froze the escrow); after it the licence is
+        final for buyer and seller, whether or not anyone calls `release`. A disputed escrow waits for the arbiter (ARBITER_ROLE),
         who refunds the buyer (the licence is revoked) or releases it; if
         the arbiter has not decided `ARBITRATION_PERIOD` after the dispute,
         anyone may release it to the seller. An undisputed escrow may be
         released by anyone `RELEASE_GRACE_PERIOD` after the window: in that
-        grace the arbiter can still `freeze` it (as if disputed) or
+        grace the arbiter can still `freeze` it (FROZEN: like a dispute,
+        except that the seller cannot refund and take the licence back) or
         `revoke` the licence, so a fraudulent seller cannot release and
         withdraw ahead of a pending revocation. On release the platform fee
         (basis points, fixed at purchase) is credited to the treasury
@@ -46,7 +47,8 @@
         Revocation: a licence refunded by the seller or by the arbiter's
         decision on a dispute still counts as valid for the time before
         its revocation (`is_licensed` for an earlier moment stays true);
-        the arbiter's `revoke` for fraud voids it from the start.
+        the arbiter's `revoke` for fraud voids it from the start, also a
+        licence the seller already refunded.
 
         Offers may be reserved for one buyer (`buyer`, empty = anyone) and
         cap the platform fee the seller accepts (`max_fee_bps`).
@@ -70,8 +72,8 @@
         someone has the latest end recounted (`recount_licensed_until`,
         paged, anyone may call it).
 
-        Bounds of the packing: prices below 2**96, licences ending before
-        2**36 seconds (the year 4147), 2**40 - 1 licences, 65,535 changes of
+        Bounds of the packing: prices below 2**96, licences bought and
+        ending before 2**36 seconds (the year 4147), 2**40 - 1 licences, 65,535 changes of
         fee, treasury or window.
 """
 
@@ -116,8 +118,10 @@ MAX_DOMAINS: constant(uint256) = 8
 MAX_RUNNING_EXCLUSIVES: constant(uint256) = 16
 # @dev Licence ids per packed page (6 x 40 bits).
 PAGE_IDS: constant(uint256) = 6
-# @dev Pages of licences one licensee can hold for one domain of one registration (60 licences).
-MAX_COVERAGE_PAGES: constant(uint256) = 10
+# @dev Licence ids in the first word of a coverage list, beside its count (5 x 40 bits after 40 bits of count).
+HEAD_IDS: constant(uint256) = 5
+# @dev Most licences of one licensee for one domain that one `is_licensed` call scans, newest first.
+MAX_COVERAGE_SCAN: constant(uint256) = 5_000
 # @dev Largest page returned by `licences_of`.
 MAX_PAGE: constant(uint256) = 100
 # @dev Most country codes in a territory.
@@ -136,6 +140,8 @@ HELD: public(constant(uint8)) = 1
 DISPUTED: public(constant(uint8)) = 2
 RELEASED: public(constant(uint8)) = 3
 REFUNDED: public(constant(uint8)) = 4
+# @dev Held for the arbiter after a freeze: like DISPUTED, but the seller cannot refund (and take the licence back).
+FROZEN: public(constant(uint8)) = 5
 
 # @dev Bounds of the dispute window and of the platform fee.
 MIN_DISPUTE_WINDOW: public(constant(uint256)) = 86_400
@@ -220,7 +226,8 @@ struct Escrow:
     price: uint256
     fee: uint256
     treasury: address  # receives the fee; fixed at purchase
-    release_at: uint256  # end of the dispute window; once disputed or frozen, end of the arbitration period
+    window_end: uint256  # end of the dispute window (the event's `release_at`)
+    releasable_at: uint256  # when anyone may release it: window_end + RELEASE_GRACE_PERIOD if held, the arbitration deadline if disputed or frozen, 0 once paid out
     status: uint8
 
 
@@ -256,7 +263,8 @@ _exclusive_territory: HashMap[uint256, bytes32]
 _registrations: HashMap[uint256, uint256]
 # @dev Licence ids of a registration after the first three, six per page.
 _registration_pages: HashMap[uint256, HashMap[uint256, uint256]]
-# @dev Licence ids covering a domain, by keccak256(registration_id, licensee, domain_hash), six per page.
+# @dev Licence ids covering a domain, by keccak256(registration_id, licensee, domain_hash), append-only:
+#      word 0 holds the count (bits 0-39) and the first five ids, word p >= 1 the next six ids each.
 _coverage: HashMap[bytes32, HashMap[uint256, uint256]]
 # @dev Exclusive licences of a registration that may still run (pruned on every purchase).
 _running_exclusives: HashMap[uint256, DynArray[uint256, MAX_RUNNING_EXCLUSIVES]]
@@ -436,10 +444,11 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
     self._offer_state[digest] = offer_state + 1
     licence_id: uint256 = (config & MASK_40) + 1
     assert licence_id <= MASK_40, "market: licence ids exhausted"
-    ends_at: uint256 = 0
-    if offer.duration != 0:
-        ends_at = block.timestamp + convert(offer.duration, uint256)
-        assert ends_at <= MASK_36, "market: licence would end after 2**36 seconds (the year 4147)"
+    # Checked for perpetual licences too: their start is packed into 36 bits as well.
+    ends_at: uint256 = block.timestamp + convert(offer.duration, uint256)
+    assert ends_at <= MASK_36, "market: licence past 2**36 s (year 4147)"
+    if offer.duration == 0:
+        ends_at = 0
     fee: uint256 = offer.price * fee_bps // BPS
     release_at: uint256 = block.timestamp + ((terms >> 176) & MASK_32)
     self._config = self._with_escrowed(config + 1, offer.currency, offer.price, True)
@@ -513,7 +522,7 @@ def dispute(licence_id: uint256, reason: String[200]):
     assert self._licensee(holding) == msg.sender, "market: only the buyer can dispute"
     assert self._status(holding) == HELD, "market: escrow is not held"
     assert block.timestamp < self._window_end(holding), "market: dispute window has closed"
-    deadline: uint256 = self._hold_for_arbiter(licence_id, holding)
+    deadline: uint256 = self._hold_for_arbiter(licence_id, holding, DISPUTED)
     log Disputed(licence_id=licence_id, buyer=msg.sender, reason=reason, arbitration_deadline=deadline)
 
 
@@ -523,7 +532,8 @@ def freeze(licence_id: uint256, reason: String[200]):
     @dev The arbiter stops an undisputed escrow from being released, until
          the dispute window plus RELEASE_GRACE_PERIOD has passed; it then
          waits as if disputed (`resolve`, or anyone may release it after
-         ARBITRATION_PERIOD). The grace period is what makes this safe
+         ARBITRATION_PERIOD), except that the seller can no longer refund
+         it, which would take the licence back after the window. The grace period is what makes this safe
          against a seller racing the arbiter to `release`.
     @param licence_id The licence whose escrow to freeze.
     @param reason Why, for the record.
@@ -532,7 +542,7 @@ def freeze(licence_id: uint256, reason: String[200]):
     holding: uint256 = self._existing(licence_id)
     assert self._status(holding) == HELD, "market: escrow is not held"
     assert block.timestamp < self._window_end(holding) + RELEASE_GRACE_PERIOD, "market: grace period over, escrow may be released"
-    deadline: uint256 = self._hold_for_arbiter(licence_id, holding)
+    deadline: uint256 = self._hold_for_arbiter(licence_id, holding, FROZEN)
     log Frozen(licence_id=licence_id, arbiter=msg.sender, reason=reason, arbitration_deadline=deadline)
 
 
@@ -547,7 +557,8 @@ def resolve(licence_id: uint256, refund: bool):
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
     holding: uint256 = self._holdings[licence_id]
-    assert self._status(holding) == DISPUTED, "market: licence is not disputed"
+    status: uint8 = self._status(holding)
+    assert status == DISPUTED or status == FROZEN, "market: licence is not disputed"
     if refund:
         self._refund(licence_id, self._revoke(licence_id, holding, False))
     else:
@@ -558,14 +569,16 @@ def resolve(licence_id: uint256, refund: bool):
 def seller_refund(licence_id: uint256):
     """
     @dev The seller refunds the buyer in full of their own accord, within
-         the dispute window or while a dispute runs; the licence is revoked
-         from now on (it stays valid for the time before).
+         the dispute window or while the buyer's dispute runs (not once the
+         arbiter froze the escrow: a licence is final for the seller after
+         the window); the licence is revoked from now on (it stays valid
+         for the time before).
     @param licence_id The licence to take back.
     """
     holding: uint256 = self._existing(licence_id)
     assert self._seller(licence_id) == msg.sender, "market: only the seller can refund"
     status: uint8 = self._status(holding)
-    assert status == HELD or status == DISPUTED, "market: escrow already paid out"
+    assert status == HELD or status == DISPUTED, "market: escrow paid out or frozen by the arbiter"
     if status == HELD:
         assert block.timestamp < self._window_end(holding), "market: dispute window has closed, the licence is final"
     self._refund(licence_id, self._revoke(licence_id, holding, False))
@@ -577,20 +590,28 @@ def revoke(licence_id: uint256, reason: String[200]):
     @dev The arbiter revokes a licence sold by fraud (for example by a
          copier who registered the image first), with or without a
          dispute; the licence is void from the start. The buyer is refunded
-         in full when the money is still held or disputed; after release it
-         is gone and `refunded` is 0.
+         in full when the money is still held, disputed or frozen; after
+         release it is gone and `refunded` is 0. A licence the seller or
+         the arbiter already refunded (revoked from then on) is voided too,
+         without a second refund, so a seller's refund cannot save a
+         fraudulent licence's past.
     @param licence_id The licence to revoke.
     @param reason Why, for the record.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
     holding: uint256 = self._existing(licence_id)
-    assert holding & REVOKED_BIT == 0, "market: licence already revoked"
-    holding = self._revoke(licence_id, holding, True)
+    assert holding & VOIDED_BIT == 0, "market: licence already voided"
     refunded: uint256 = 0
-    status: uint8 = self._status(holding)
-    if status == HELD or status == DISPUTED:
-        refunded = self._price(licence_id)
-        self._refund(licence_id, holding)
+    if holding & REVOKED_BIT != 0:
+        # Refunded before (its status is REFUNDED): only the voiding is missing.
+        holding |= VOIDED_BIT
+        self._holdings[licence_id] = holding
+    else:
+        holding = self._revoke(licence_id, holding, True)
+        # Not revoked before, so not refunded: the money is held unless released.
+        if self._status(holding) != RELEASED:
+            refunded = self._price(licence_id)
+            self._refund(licence_id, holding)
     log LicenceRevoked(licence_id=licence_id, licensee=self._licensee(holding), refunded=refunded, reason=reason, arbiter=msg.sender)
 
 
@@ -606,7 +627,7 @@ def release(licence_id: uint256):
     """
     holding: uint256 = self._existing(licence_id)
     status: uint8 = self._status(holding)
-    assert status == HELD or status == DISPUTED, "market: escrow already paid out"
+    assert status == HELD or status == DISPUTED or status == FROZEN, "market: escrow already paid out"
     if status == HELD:
         window_end: uint256 = self._window_end(holding)
         assert block.timestamp >= window_end, "market: dispute window still open"
@@ -830,16 +851,21 @@ def escrow(licence_id: uint256) -> Escrow:
         return empty(Escrow)
     terms: uint256 = self._epochs[(holding >> EPOCH_SHIFT) & MASK_16]
     price: uint256 = self._price(licence_id)
-    release_at: uint256 = self._window_end(holding)
-    if self._status(holding) == DISPUTED:
-        release_at = self._arbitration_deadline[licence_id]
+    status: uint8 = self._status(holding)
+    window_end: uint256 = self._window_end(holding)
+    releasable_at: uint256 = 0
+    if status == HELD:
+        releasable_at = window_end + RELEASE_GRACE_PERIOD
+    elif status != RELEASED and status != REFUNDED:
+        releasable_at = self._arbitration_deadline[licence_id]
     return Escrow(
         currency=self._currency(holding),
         price=price,
         fee=price * ((terms >> 160) & MASK_16) // BPS,
         treasury=self._terms_treasury(terms),
-        release_at=release_at,
-        status=self._status(holding),
+        window_end=window_end,
+        releasable_at=releasable_at,
+        status=status,
     )
 
 
@@ -898,20 +924,11 @@ def is_licensed(registration_id: uint256, licensee: address, domain_hash: bytes3
     @param licensee The account that bought the licence.
     @param domain_hash keccak256 of the host name: lower case, punycode, no scheme, port or trailing dot (`normalise_domain` in the bindings).
     @param timestamp The moment to check (a crawl time, say).
-    @return bool True when licensed.
+    @return bool True when licensed. Scans the licensee's licences for the
+            domain newest first, at most MAX_COVERAGE_SCAN (5,000) of them
+            (a view for off-chain callers: about 3,300 gas a licence, 16.5M for 5,000).
     """
-    key: bytes32 = keccak256(abi_encode(registration_id, licensee, domain_hash))
-    for page: uint256 in range(MAX_COVERAGE_PAGES):
-        ids: uint256 = self._coverage[key][page]
-        if ids == 0:
-            break
-        for slot: uint256 in range(PAGE_IDS):
-            licence_id: uint256 = (ids >> (40 * slot)) & MASK_40
-            if licence_id == 0:
-                break
-            if self._valid_at(licence_id, timestamp):
-                return True
-    return False
+    return self._is_licensed(keccak256(abi_encode(registration_id, licensee, domain_hash)), timestamp)
 
 
 @external
@@ -1047,9 +1064,9 @@ def _window_end(holding: uint256) -> uint256:
 
 
 @internal
-def _hold_for_arbiter(licence_id: uint256, holding: uint256) -> uint256:
+def _hold_for_arbiter(licence_id: uint256, holding: uint256, status: uint8) -> uint256:
     deadline: uint256 = block.timestamp + ARBITRATION_PERIOD
-    self._holdings[licence_id] = self._with_status(holding, DISPUTED)
+    self._holdings[licence_id] = self._with_status(holding, status)
     self._arbitration_deadline[licence_id] = deadline
     return deadline
 
@@ -1166,13 +1183,40 @@ def _registration_licence(registration_id: uint256, registration: uint256, index
 
 @internal
 def _add_coverage(key: bytes32, licence_id: uint256):
-    for page: uint256 in range(MAX_COVERAGE_PAGES):
-        ids: uint256 = self._coverage[key][page]
-        for slot: uint256 in range(PAGE_IDS):
-            if (ids >> (40 * slot)) & MASK_40 == 0:
-                self._coverage[key][page] = ids | (licence_id << (40 * slot))
-                return
-    raise "market: licensee holds too many licences for this domain of the registration"
+    head: uint256 = self._coverage[key][0]
+    count: uint256 = head & MASK_40
+    # A domain named twice in one purchase finds this licence already at the end of its list.
+    assert count == 0 or self._coverage_id(key, head, count - 1) != licence_id, "market: duplicate domain hash"
+    if count < HEAD_IDS:
+        # The common case, a licensee's first licences for the domain: one word written.
+        self._coverage[key][0] = (head + 1) | (licence_id << (40 + 40 * count))
+        return
+    self._coverage[key][0] = head + 1
+    rest: uint256 = count - HEAD_IDS
+    self._coverage[key][1 + rest // PAGE_IDS] |= licence_id << (40 * (rest % PAGE_IDS))
+
+
+@internal
+@view
+def _is_licensed(key: bytes32, timestamp: uint256) -> bool:
+    head: uint256 = self._coverage[key][0]
+    index: uint256 = head & MASK_40
+    for _: uint256 in range(MAX_COVERAGE_SCAN):
+        if index == 0:
+            break
+        index -= 1
+        if self._valid_at(self._coverage_id(key, head, index), timestamp):
+            return True
+    return False
+
+
+@internal
+@view
+def _coverage_id(key: bytes32, head: uint256, index: uint256) -> uint256:
+    if index < HEAD_IDS:
+        return (head >> (40 + 40 * index)) & MASK_40
+    rest: uint256 = index - HEAD_IDS
+    return (self._coverage[key][1 + rest // PAGE_IDS] >> (40 * (rest % PAGE_IDS))) & MASK_40
 
 
 @internal
@@ -1207,13 +1251,15 @@ def _offer_digest(offer: Offer) -> bytes32:
 @internal
 @pure
 def _covered_domains(offer: Offer, domains: DynArray[bytes32, MAX_DOMAINS]) -> DynArray[bytes32, MAX_DOMAINS]:
-    if len(offer.domains) != 0:
+    covered: DynArray[bytes32, MAX_DOMAINS] = offer.domains
+    if len(covered) != 0:
         assert len(domains) == 0, "market: the offer already names the domains"
-        return offer.domains
-    assert len(domains) != 0, "market: name at least one domain"
-    for d: bytes32 in domains:
+    else:
+        assert len(domains) != 0, "market: name at least one domain"
+        covered = domains
+    for d: bytes32 in covered:
         assert d != empty(bytes32), "market: empty domain hash"
-    return domains
+    return covered
 
 
 @internal

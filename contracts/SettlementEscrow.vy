@@ -353,13 +353,15 @@ def open_case(
     @param reference The case reference printed in the letters; unique, non-zero.
     @param registration_id The infringed registration.
     @param rights_holder Its current owner, who receives the settlement.
-    @param amount_due The settlement amount in `asset` units.
+    @param amount_due The settlement amount in `asset` units (below 2**128).
     @param asset empty(address) for ETH, else the CPY token.
     """
     access_control._check_role(CASE_MANAGER_ROLE, msg.sender)
     assert reference != empty(bytes32), "settlement: empty case reference"
     assert self._cases[reference].rights_holder == empty(address), "settlement: case reference already used"
     assert amount_due != 0, "settlement: amount due is zero"
+    # The commission is summed as amount x basis points; below 2**128 that can never overflow.
+    assert amount_due < 2**128, "settlement: amount due must be below 2**128"
     assert asset == empty(address) or asset == CPY, "settlement: unsupported asset"
     registration: Registration = staticcall Register(REGISTER).registration(registration_id)
     owner: address = registration.owner

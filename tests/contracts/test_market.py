@@ -401,7 +401,7 @@ def test_set_dispute_window__within_bounds__applies_to_new_purchases(market, mar
     typed, signature = market_offer(market)
     licence_id = buy(market, typed, signature, buyer).return_value
     escrow = market.escrow(licence_id)
-    assert escrow.release_at == market.licence(licence_id).starts_at + 2 * DAY
+    assert escrow.window_end == market.licence(licence_id).starts_at + 2 * DAY
 
 
 @pytest.mark.parametrize(
@@ -586,7 +586,7 @@ def test_seller_refund__by_someone_else__reverts(market, bought, buyer):
 def test_seller_refund__after_release__reverts(chain, market, bought, seller):
     chain.pending_timestamp += RELEASABLE
     market.release(bought, sender=seller)
-    with ape.reverts("market: escrow already paid out"):
+    with ape.reverts("market: escrow paid out or frozen by the arbiter"):
         market.seller_refund(bought, sender=seller)
 
 
@@ -606,14 +606,14 @@ def test_revoke__twice_or_by_non_arbiter_or_unknown__reverts(market, bought, arb
     with ape.reverts("market: unknown licence"):
         market.revoke(99, "fraud", sender=arbiter)
     market.revoke(bought, "fraud", sender=arbiter)
-    with ape.reverts("market: licence already revoked"):
+    with ape.reverts("market: licence already voided"):
         market.revoke(bought, "fraud", sender=arbiter)
 
 
 def test_release__disputed_after_arbitration_period__pays_the_seller(chain, market, bought, buyer, seller, stranger):
     tx = market.dispute(bought, "not the author", sender=buyer)
     deadline = tx.decode_logs(market.Disputed)[0].arbitration_deadline
-    assert deadline == tx.timestamp + 30 * DAY == market.escrow(bought).release_at
+    assert deadline == tx.timestamp + 30 * DAY == market.escrow(bought).releasable_at
     chain.pending_timestamp = deadline - 1
     with ape.reverts("market: arbitration period still running"):
         market.release(bought, sender=stranger)
@@ -622,18 +622,46 @@ def test_release__disputed_after_arbitration_period__pays_the_seller(chain, mark
     assert (released.seller, released.seller_amount) == (seller, PRICE - FEE)
 
 
-# --- the per-domain cap --------------------------------------------------------------------
+# --- the per-domain index: append-only, no cap ----------------------------------------------
 
 
-def test_buy__licensee_at_the_domain_cap__reverts_and_keeps_the_history(chain, market, market_offer, buyer, market_registration_id, market_domain):
-    cap = 60
-    typed, signature = market_offer(market, duration=DAY, max_sales=cap + 2, expiry=chain.pending_timestamp + 3 * DAY)
-    first = [buy(market, typed, signature, buyer).return_value for _ in range(cap)]
-    with ape.reverts("market: licensee holds too many licences for this domain of the registration"):
+def test_buy__61st_daily_renewal_for_one_domain__succeeds_and_is_licensed_still_answers(chain, market, market_offer, buyer, market_registration_id, market_domain):
+    renewals = 61
+    start = chain.pending_timestamp
+    typed, signature = market_offer(market, duration=DAY, max_sales=renewals, expiry=start + renewals * DAY)
+    bought = []
+    for day in range(renewals):
+        chain.pending_timestamp = start + day * DAY
+        bought.append(buy(market, typed, signature, buyer).return_value)
+    last = market.licence(bought[-1])
+    assert last.starts_at == start + (renewals - 1) * DAY
+    # only the 61st licence runs at its start: the ones before it have ended
+    assert market.is_licensed(market_registration_id, buyer, market_domain, last.starts_at)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, last.ends_at - 1)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, last.ends_at)
+    # the oldest licence still answers for its own day (the scan reaches the start of the list)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(bought[0]).starts_at)
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, market.licence(bought[0]).starts_at - 1)
+
+
+@pytest.mark.parametrize("named_by", ["offer", "buyer"])
+def test_buy__duplicate_domain_hashes__reverts(market, market_offer, buyer, named_by):
+    twice = [domain_hash("a.example"), domain_hash("b.example"), domain_hash("a.example")]
+    if named_by == "offer":
+        typed, signature = market_offer(market, domains=twice)
+        with ape.reverts("market: duplicate domain hash"):
+            buy(market, typed, signature, buyer)
+    else:
+        typed, signature = market_offer(market)
+        with ape.reverts("market: duplicate domain hash"):
+            buy(market, typed, signature, buyer, domains=twice)
+
+
+def test_buy__after_2_pow_36_seconds__reverts_instead_of_corrupting_the_packed_start(chain, market, market_offer, buyer):
+    chain.pending_timestamp = 2**36
+    typed, signature = market_offer(market, duration=0, expiry=2**36 + DAY)
+    with ape.reverts("market: licence past 2**36 s (year 4147)"):
         buy(market, typed, signature, buyer)
-    other = buy(market, typed, signature, buyer, domains=[domain_hash("other.example")]).return_value
-    assert market.is_licensed(market_registration_id, buyer, domain_hash("other.example"), market.licence(other).starts_at)
-    assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(first[0]).starts_at)
 
 
 # --- review fixes: finality after the window, revocation times, the arbiter's grace -----------
@@ -680,21 +708,12 @@ def test_revoke__for_fraud__voids_the_licence_from_the_start(chain, market, boug
     assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
 
 
-def test_release__in_the_arbiters_grace_period__reverts(chain, market, bought, stranger):
-    chain.pending_timestamp += 7 * DAY
-    with ape.reverts("market: grace period for the arbiter still running"):
-        market.release(bought, sender=stranger)
-    chain.pending_timestamp += market.RELEASE_GRACE_PERIOD() - 10
-    with ape.reverts("market: grace period for the arbiter still running"):
-        market.release(bought, sender=stranger)
-
-
 def test_freeze__in_the_grace_period__stops_the_seller_releasing_ahead_of_a_revocation(chain, market, bought, seller, buyer, arbiter):
     chain.pending_timestamp += 7 * DAY + DAY
     tx = market.freeze(bought, "fraud report", sender=arbiter)
     frozen = tx.decode_logs(market.Frozen)[0]
     assert (frozen.licence_id, frozen.arbiter, frozen.arbitration_deadline) == (bought, arbiter, tx.timestamp + 30 * DAY)
-    assert market.escrow(bought).status == market.DISPUTED()
+    assert market.escrow(bought).status == market.FROZEN()
     chain.pending_timestamp += 3 * DAY
     with ape.reverts("market: arbitration period still running"):
         market.release(bought, sender=seller)
@@ -712,3 +731,123 @@ def test_freeze__after_the_grace_period_or_by_non_arbiter__reverts(chain, market
     market.release(bought, sender=seller)
     with ape.reverts("market: escrow is not held"):
         market.freeze(bought, "late", sender=arbiter)
+
+
+# --- audit fixes: each boundary to the second, freezes, voiding a refunded licence -----------
+
+GRACE = 3 * DAY  # RELEASE_GRACE_PERIOD
+
+
+@pytest.mark.parametrize("offset", [-1, 0])
+def test_dispute__one_second_before_the_window_end_succeeds__at_it_reverts(chain, market, bought, buyer, offset):
+    chain.pending_timestamp = market.escrow(bought).window_end + offset
+    if offset < 0:
+        event = market.dispute(bought, "not the author", sender=buyer).decode_logs(market.Disputed)[0]
+        assert (event.licence_id, event.buyer) == (bought, buyer)
+        assert market.escrow(bought).status == market.DISPUTED()
+    else:
+        with ape.reverts("market: dispute window has closed"):
+            market.dispute(bought, "not the author", sender=buyer)
+
+
+@pytest.mark.parametrize("offset", [-1, 0])
+def test_seller_refund__one_second_before_the_window_end_succeeds__at_it_reverts(chain, market, bought, seller, buyer, offset):
+    chain.pending_timestamp = market.escrow(bought).window_end + offset
+    if offset < 0:
+        event = market.seller_refund(bought, sender=seller).decode_logs(market.Refunded)[0]
+        assert (event.licence_id, event.buyer, event.amount, event.refunded_by) == (bought, buyer, PRICE, seller)
+    else:
+        with ape.reverts("market: dispute window has closed, the licence is final"):
+            market.seller_refund(bought, sender=seller)
+        assert market.escrow(bought).status == market.HELD()
+
+
+@pytest.mark.parametrize("offset", [-1, 0])
+def test_freeze__one_second_before_the_grace_period_ends_succeeds__at_its_end_reverts(chain, market, bought, arbiter, offset):
+    chain.pending_timestamp = market.escrow(bought).window_end + GRACE + offset
+    if offset < 0:
+        tx = market.freeze(bought, "fraud report", sender=arbiter)
+        event = tx.decode_logs(market.Frozen)[0]
+        assert (event.licence_id, event.arbiter, event.arbitration_deadline) == (bought, arbiter, tx.timestamp + 30 * DAY)
+        assert market.escrow(bought).status == market.FROZEN()
+    else:
+        with ape.reverts("market: grace period over, escrow may be released"):
+            market.freeze(bought, "fraud report", sender=arbiter)
+
+
+def test_release__undisputed__possible_exactly_at_releasable_at_and_not_a_second_before(chain, market, bought, seller, stranger):
+    escrow = market.escrow(bought)
+    assert escrow.window_end == market.licence(bought).starts_at + 7 * DAY
+    assert escrow.releasable_at == escrow.window_end + GRACE
+    chain.pending_timestamp = escrow.window_end - 1
+    with ape.reverts("market: dispute window still open"):
+        market.release(bought, sender=stranger)
+    chain.pending_timestamp = escrow.window_end
+    with ape.reverts("market: grace period for the arbiter still running"):
+        market.release(bought, sender=stranger)
+    chain.pending_timestamp = escrow.releasable_at - 1
+    with ape.reverts("market: grace period for the arbiter still running"):
+        market.release(bought, sender=stranger)
+    chain.pending_timestamp = escrow.releasable_at
+    released = market.release(bought, sender=stranger).decode_logs(market.Released)[0]
+    assert (released.licence_id, released.seller, released.seller_amount, released.fee) == (bought, seller, PRICE - FEE, FEE)
+    after = market.escrow(bought)
+    assert (after.status, after.window_end, after.releasable_at) == (market.RELEASED(), escrow.window_end, 0)
+
+
+def test_seller_refund__escrow_frozen_in_the_grace_period__reverts_and_the_exclusive_stays_final(chain, market, market_offer, buyer, stranger, seller, arbiter):
+    typed, signature = market_offer(market, licence_type=3, duration=0, max_sales=2, expiry=chain.pending_timestamp + 30 * DAY)
+    exclusive = buy(market, typed, signature, buyer).return_value
+    chain.pending_timestamp = market.escrow(exclusive).window_end + DAY
+    tx = market.freeze(exclusive, "report by the seller", sender=arbiter)
+    assert market.escrow(exclusive).status == market.FROZEN()
+    assert market.escrow(exclusive).releasable_at == tx.decode_logs(market.Frozen)[0].arbitration_deadline
+    with ape.reverts("market: escrow paid out or frozen by the arbiter"):
+        market.seller_refund(exclusive, sender=seller)
+    assert not market.licence(exclusive).revoked
+    with ape.reverts("market: an exclusive licence runs in this territory"):
+        buy(market, typed, signature, stranger)
+    # the arbiter decides a frozen escrow like a disputed one
+    released = market.resolve(exclusive, False, sender=arbiter).decode_logs(market.Released)[0]
+    assert (released.licence_id, released.seller, released.seller_amount) == (exclusive, seller, PRICE - FEE)
+
+
+def test_resolve__frozen_escrow_refunded__revokes_the_licence_and_refunds_the_buyer(chain, market, bought, buyer, arbiter):
+    chain.pending_timestamp = market.escrow(bought).window_end + DAY
+    market.freeze(bought, "fraud report", sender=arbiter)
+    event = market.resolve(bought, True, sender=arbiter).decode_logs(market.Refunded)[0]
+    assert (event.licence_id, event.buyer, event.amount, event.refunded_by) == (bought, buyer, PRICE, arbiter)
+    assert market.licence(bought).revoked and market.escrow(bought).status == market.REFUNDED()
+
+
+def test_revoke__after_the_sellers_refund__voids_the_licence_without_a_second_refund(chain, market, market_offer, seller, buyer, arbiter, market_registration_id, market_domain):
+    typed, signature = market_offer(market, duration=0)
+    bought = buy(market, typed, signature, buyer).return_value
+    starts_at = market.licence(bought).starts_at
+    chain.pending_timestamp = starts_at + DAY
+    market.seller_refund(bought, sender=seller)
+    assert market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+    assert market.perpetual_licence_count(market_registration_id) == 0
+
+    tx = market.revoke(bought, "sold by a copier", sender=arbiter)
+    event = tx.decode_logs(market.LicenceRevoked)[0]
+    assert (event.licence_id, event.licensee, event.refunded, event.arbiter) == (bought, buyer, 0, arbiter)
+    assert not tx.decode_logs(market.Refunded)
+    lic = market.licence(bought)
+    assert lic.revoked and lic.voided
+    assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
+    assert market.credit(buyer, ETH) == PRICE and market.escrow(bought).status == market.REFUNDED()
+    assert market.perpetual_licence_count(market_registration_id) == 0
+    with ape.reverts("market: licence already voided"):
+        market.revoke(bought, "again", sender=arbiter)
+
+
+def test_revoke__held_escrow_in_the_grace_period_without_a_freeze__refunds_the_buyer(chain, market, bought, buyer, seller, arbiter):
+    chain.pending_timestamp = market.escrow(bought).window_end + DAY
+    tx = market.revoke(bought, "copied image", sender=arbiter)
+    assert tx.decode_logs(market.LicenceRevoked)[0].refunded == PRICE
+    refunded = tx.decode_logs(market.Refunded)[0]
+    assert (refunded.licence_id, refunded.buyer, refunded.amount, refunded.refunded_by) == (bought, buyer, PRICE, arbiter)
+    assert market.credit(buyer, ETH) == PRICE and market.escrowed(ETH) == 0
+    with ape.reverts("market: escrow already paid out"):
+        market.release(bought, sender=seller)

@@ -1,6 +1,7 @@
 """Stateful property test of LicenseMarket: money is always accounted for (purchases, disputes,
 the arbiter's freezes and resolutions, releases after the grace period, seller refunds within the
-window, fraud revocations, withdrawals).
+window or during the buyer's dispute but never once frozen, fraud revocations that also void
+refunded licences, withdrawals).
 
 After every step: the market's ETH and CPY balances equal the withdrawable credits plus what is
 still escrowed, the contract's credits match a Python model, and nobody has withdrawn more than
@@ -48,7 +49,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         def __init__(self):
             super().__init__()
             self.snapshot = chain.snapshot()
-            self.sales = []  # dicts: licence_id, buyer, seller, asset, price, fee, release_at, status
+            self.sales = []  # dicts: licence_id, buyer, seller, asset, price, fee, window_end, release_at, status
             self.credited = defaultdict(int)
             self.withdrawn = defaultdict(int)
 
@@ -91,7 +92,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             now = chain.pending_timestamp
             if sale["status"] == "held" and now + MARGIN < sale["release_at"]:
                 tx = market.freeze(sale["licence_id"], "fraud report", sender=arbiter)
-                sale["status"] = "disputed"
+                sale["status"] = "frozen"
                 sale["release_at"] = tx.decode_logs(market.Frozen)[0].arbitration_deadline
             elif sale["status"] != "held" or now >= sale["release_at"]:
                 with ape.reverts():
@@ -101,7 +102,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         @rule(data=st.data(), refund=st.booleans())
         def resolve(self, data, refund):
             sale = data.draw(st.sampled_from(self.sales))
-            if sale["status"] != "disputed":
+            if sale["status"] not in ("disputed", "frozen"):
                 with ape.reverts("market: licence is not disputed"):
                     market.resolve(sale["licence_id"], refund, sender=arbiter)
                 return
@@ -118,7 +119,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         def release(self, data):
             sale = data.draw(st.sampled_from(self.sales))
             now = chain.pending_timestamp
-            pending = sale["status"] in ("held", "disputed")
+            pending = sale["status"] in ("held", "disputed", "frozen")
             if pending and now >= sale["release_at"]:
                 market.release(sale["licence_id"], sender=stranger)
                 self._credit_release(sale)
@@ -129,21 +130,23 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
         @precondition(lambda self: self.sales)
         @rule(data=st.data(), by_arbiter=st.booleans())
         def take_back(self, data, by_arbiter):
-            """The seller refunds (within the window or while disputed), or the arbiter revokes for
-            fraud (refunding while money is held)."""
+            """The seller refunds (within the window or during the buyer's dispute, never once the
+            arbiter froze the escrow), or the arbiter revokes for fraud (refunding while money is
+            held, and voiding a licence refunded before without refunding it twice)."""
             sale = data.draw(st.sampled_from(self.sales))
-            pending = sale["status"] in ("held", "disputed")
+            pending = sale["status"] in ("held", "disputed", "frozen")
             now = chain.pending_timestamp
             if by_arbiter:
-                if sale.get("revoked"):
-                    with ape.reverts("market: licence already revoked"):
+                if sale.get("voided"):
+                    with ape.reverts("market: licence already voided"):
                         market.revoke(sale["licence_id"], "fraud", sender=arbiter)
                     return
-                market.revoke(sale["licence_id"], "fraud", sender=arbiter)
+                tx = market.revoke(sale["licence_id"], "fraud", sender=arbiter)
+                assert tx.decode_logs(market.LicenceRevoked)[0].refunded == (sale["price"] if pending else 0)
             elif sale["status"] == "disputed" or (sale["status"] == "held" and now + MARGIN < sale["window_end"]):
                 market.seller_refund(sale["licence_id"], sender=sale["seller"])
-            elif not pending:
-                with ape.reverts("market: escrow already paid out"):
+            elif not pending or sale["status"] == "frozen":
+                with ape.reverts("market: escrow paid out or frozen by the arbiter"):
                     market.seller_refund(sale["licence_id"], sender=sale["seller"])
                 return
             else:
@@ -179,16 +182,19 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
 
         @invariant()
         def licence_state_matches_the_model(self):
-            statuses = {"held": 1, "disputed": 2, "released": 3, "refunded": 4}
+            statuses = {"held": 1, "disputed": 2, "released": 3, "refunded": 4, "frozen": 5}
             for sale in self.sales:
                 lic = market_view.licence(sale["licence_id"]).call()
                 assert (lic[0], lic[1], lic[5], lic[7]) == (sale["buyer"].address, sale["seller"].address, bool(sale.get("revoked")), bool(sale.get("voided")))
-                assert market_view.escrow(sale["licence_id"]).call()[5] == statuses[sale["status"]]
+                window_end, releasable_at, status = market_view.escrow(sale["licence_id"]).call()[4:]
+                assert status == statuses[sale["status"]]
+                pending = sale["status"] in ("held", "disputed", "frozen")
+                assert (window_end, releasable_at) == (sale["window_end"], sale["release_at"] if pending else 0)
 
         @invariant()
         def balances_equal_credits_plus_escrow(self):
             for asset in assets:
-                in_escrow = sum(s["price"] for s in self.sales if s["asset"] == asset and s["status"] in ("held", "disputed"))
+                in_escrow = sum(s["price"] for s in self.sales if s["asset"] == asset and s["status"] in ("held", "disputed", "frozen"))
                 assert market_view.escrowed(asset).call() == in_escrow
                 credits = 0
                 for account in everyone:

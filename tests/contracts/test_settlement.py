@@ -147,6 +147,14 @@ def test_open_case__reference_reused__reverts(opened, case_manager, market_regis
         open_case(opened, case_manager, market_registration_id, seller)
 
 
+def test_open_case__amount_due_of_2_pow_128__reverts_so_the_commission_sum_cannot_overflow(mandated_settlement, case_manager, market_registration_id, seller):
+    with ape.reverts("settlement: amount due must be below 2**128"):
+        open_case(mandated_settlement, case_manager, market_registration_id, seller, amount=2**128)
+    tx = open_case(mandated_settlement, case_manager, market_registration_id, seller, amount=2**128 - 1)
+    assert tx.decode_logs(mandated_settlement.CaseOpened)[0].reference == REF
+    assert mandated_settlement.case(REF).amount_due == 2**128 - 1
+
+
 def test_open_case__bad_inputs__revert(mandated_settlement, case_manager, market_registration_id, seller, no_return_token):
     with ape.reverts("settlement: empty case reference"):
         open_case(mandated_settlement, case_manager, market_registration_id, seller, reference=b"\0" * 32)
