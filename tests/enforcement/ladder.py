@@ -32,7 +32,7 @@ def register_with_mandate(services, chain, seed: int = 61) -> Setup:
     owner = Account.create()
     chain.fund(owner.address)
     image = encode(picture(seed, (320, 240)), "PNG")
-    facts = inspect_image(image, max_bytes=10**7, max_pixels=10**8)
+    facts = inspect_image(image, services.image_limits)
     cid = services.store.add(image)
     services.register().register_with_key(owner.key.to_0x_hex(), [Item(facts.sha256, facts.phash, cid)])
     chain.w3.provider.make_request("evm_increaseTime", [CLAIM_WINDOW + 1])
