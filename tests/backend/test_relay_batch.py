@@ -96,7 +96,7 @@ def test_relay_batch__message_that_was_not_signed__is_refused_and_costs_nothing(
         "reordered": {"image_ids": [ids[1], ids[0], ids[2]]},
         "image left out": {"image_ids": ids[:2]},
         "nonce": {"nonce": str(int(drafted["nonce"]) + 1)},
-        "deadline": {"deadline": drafted["deadline"] - 1},
+        "deadline": {"deadline": str(int(drafted["deadline"]) - 1)},
         "other signer": {"signature": sign_typed(other_wallet, drafted["typed_data"])},
     }[tamper]
 
@@ -142,10 +142,10 @@ def test_relay_batch_draft__someone_elses_image__not_found(client, auth, wallet,
     assert answer.status_code in (403, 404)
 
 
-def test_relay_batch__unknown_or_out_of_range_batch_id__not_found(client, auth, wallet):
+def test_relay_batch__unknown_batch_id__not_found_and_out_of_range__refused(client, auth, wallet):
     headers = auth.headers(wallet)
-    for batch_id in (1, 2**64):
-        assert client.get(f"/api/v1/images/relay-batch/{batch_id}", headers=headers).status_code == 404
+    assert client.get("/api/v1/images/relay-batch/1", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/images/relay-batch/{2**64}", headers=headers).status_code == 400
 
 
 def test_relay_batch__image_already_in_a_batch__conflict(client, auth, wallet, chain, services):
