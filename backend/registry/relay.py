@@ -24,7 +24,7 @@ from web3.exceptions import TransactionNotFound
 from backend.chain.client import operator, send_signed, sign_call, wait_for
 from backend.chain.register import Item, RegisterContract, registration_id
 from backend.errors import ChainRejected, ChainUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from backend.models import Image, Registration
+from backend.models import Image
 from backend.registry.models import RelayBatch
 from backend.registry.uploads import get_image
 
@@ -37,6 +37,7 @@ NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract t
 RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
 # Gas of `reveal_batch_by_sig`, bounded from above (bench/gas_register.py: 29,340 per image for 100,
 # about 95,000 for one): the relayer must afford the reveal before it commits, or the commit is wasted.
+SETTLE_WAIT = 2.0  # seconds a batch's step waits for a pending transaction before the next round looks again
 # Seconds (a few block times) a reveal must have before the signed deadline to be sent at all.
 REVEAL_MARGIN = 36
 REVEAL_GAS_BASE = 80_000
@@ -292,7 +293,9 @@ def relay_batch(database, register: RegisterContract, relayer_key: str, owner: s
                 signature, salt, nonce, deadline, deadline_seconds: int) -> int:
     """Accept the owner's signed `RevealBatch` and commit to the whole batch from the relayer.
 
-    Everything the contract would refuse is refused here first. The commit transaction is signed
+    Everything the contract would refuse is refused here first. Registrations by others are known
+    from the indexer (their images are `conflict`): no content hash goes to the node before the
+    commitment; one registered but not yet indexed fails the batch at its reveal's estimate. The commit transaction is signed
     and recorded (with the images marked `committed`) before it is sent: a crash after that point
     loses nothing, `advance_batches` finishes from the chain. Answers the batch's id.
     """
@@ -314,13 +317,6 @@ def relay_batch(database, register: RegisterContract, relayer_key: str, owner: s
         taken = db.scalar(select(RelayBatch.id).where(RelayBatch.owner == owner, RelayBatch.nonce == str(nonce)))
         if taken is not None or register.nonce_used(owner, nonce):
             raise Conflict("this batch's nonce was already used; draft the batch again and sign the new message")
-        # The indexer's registrations, not the node: no content hash leaves before the commitment.
-        held = db.execute(select(Registration.id, Registration.owner)
-                          .where(Registration.id.in_([i.sha256 for i in images]))).all()
-        if held:
-            by_hash = {i.sha256: i.id for i in images}
-            raise Conflict(f"already registered on-chain: {', '.join(f'{by_hash[h]} (by {o})' for h, o in held)}; "
-                           "leave them out of the batch")
         commitment = RegisterContract.batch_commitment(owner, items, salt)
         batch = RelayBatch(owner=owner, image_ids=[i.id for i in images], salt=salt, signature=signature,
                            nonce=str(nonce), deadline=deadline)
@@ -453,6 +449,21 @@ def _rebroadcast(register: RegisterContract, raw: str) -> bool:
     return True
 
 
+def _settled_state(register: RegisterContract, tx_hash: str) -> str:
+    """`_tx_state`, after waiting at most SETTLE_WAIT seconds for a pending transaction: a batch's
+    step never holds the batches' lock long (the next round looks again)."""
+    state = _tx_state(register, tx_hash)
+    if state != "pending":
+        return state
+    try:
+        wait_for(register.w3, bytes.fromhex(tx_hash[2:]), timeout=SETTLE_WAIT)
+    except ChainRejected:
+        return "reverted"
+    except ChainUnavailable:
+        return _tx_state(register, tx_hash)
+    return "mined"
+
+
 def _tx_state(register: RegisterContract, tx_hash: str) -> str:
     """'mined', 'reverted', 'pending' or 'unknown' (the node never got it, or dropped it)."""
     try:
@@ -475,6 +486,8 @@ def _settle_commit(register: RegisterContract, relayer_key: str, batch: RelayBat
     next round (no lock waits for a receipt). A commit the node never got (a crash before the send,
     a restarted node) or refused (its account nonce went to another transaction) is signed,
     recorded and sent again."""
+    if batch.commit_tx_hash:
+        _settled_state(register, batch.commit_tx_hash)
     if _note_commitment(register, batch, commitment, db):
         return
     with _relayer_lock:
@@ -531,7 +544,7 @@ def _reveal(register: RegisterContract, relayer_key: str, batch: RelayBatch, ite
 def _settle_reveal(register: RegisterContract, batch: RelayBatch, items: list[Item], db: Session) -> None:
     """`revealing`: done when the reveal is mined; one still pending is looked at again next round;
     a reveal that never made it is signed again."""
-    state = _tx_state(register, batch.reveal_tx_hash)
+    state = _settled_state(register, batch.reveal_tx_hash)
     if state == "pending" or (state == "unknown" and _rebroadcast(register, batch.reveal_tx)):
         return
     if state == "mined":
