@@ -135,9 +135,8 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
         raise Forbidden(
             "the signature is not the owner's for this registration (wrong key, altered message or an old nonce)"
         )
-    holder = register.registration(registration_id(image.sha256))["owner"]
-    if int(holder, 16) != 0:
-        raise Conflict(f"these bytes are already registered on-chain by {holder}")
+    # No content hash goes to the node before the commitment: registrations by others are known
+    # from the indexer (the image is `conflict`); one not yet indexed is refused at the reveal.
     commitment = RegisterContract.commitment(owner, image.sha256, salt)
     _claim(db, owner, [image.id])
     with _relayer_lock:
