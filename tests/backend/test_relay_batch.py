@@ -10,6 +10,7 @@ import pytest
 from eth_account import Account
 
 from backend.chain.register import RegisterContract
+from backend.cli import CliError, check_draft
 from backend.jobs import poll_chain
 from backend.models import Image
 from backend.registry.relay import RECEIPT_TIMEOUT, REVEAL_MARGIN, advance_batches, item_for
@@ -409,3 +410,25 @@ def test_relay_batch__relayer_without_funds__clear_error_and_nothing_recorded(cl
     assert "fund it and retry" in answer.get_json()["error"]["message"]
     assert statuses(client, headers, ids) == ["uploaded"] * 2
     assert advance_batches(services.db, services.register(), services.settings.relayer_key) == 0
+
+
+@pytest.mark.parametrize("tamper, message", [
+    (lambda d: d["typed_data"]["message"].update(owner="0x" + "11" * 20), "another owner"),
+    (lambda d: d["typed_data"]["message"]["items"].reverse(), "not your files'"),
+    (lambda d: d["typed_data"]["domain"].update(chainId=1), "another chain or register contract"),
+    (lambda d: d["typed_data"]["message"].update(nonce=1), "a salt, nonce or deadline other"),
+    (lambda d: d.update(image_ids=d["image_ids"][:1]), "other images"),
+])
+def test_cli_check_draft__message_other_than_what_was_uploaded__nothing_signed(
+    client, auth, wallet, chain, tamper, message
+):
+    headers = auth.headers(wallet)
+    files = [jpeg(seed, size=(64, 48)) for seed in (410, 411)]
+    ids = [upload(client, headers, data).get_json()["image"]["id"] for data in files]
+    drafted = draft(client, headers, ids)
+    status = client.get("/api/v1/status").get_json()
+    check_draft(drafted, wallet.address, files, ids, status)  # the honest draft passes
+    tamper(drafted)
+
+    with pytest.raises(CliError, match=message):
+        check_draft(drafted, wallet.address, files, ids, status)
