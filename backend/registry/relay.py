@@ -37,6 +37,7 @@ NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract t
 RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
 # Gas of `reveal_batch_by_sig`, bounded from above (bench/gas_register.py: 29,340 per image for 100,
 # about 95,000 for one): the relayer must afford the reveal before it commits, or the commit is wasted.
+MAX_COMMITMENT_AGE = 86_400  # seconds: the register's MAX_COMMITMENT_AGE, a commitment's reveal window
 SETTLE_WAIT = 2.0  # seconds a batch's step waits for a pending transaction before the next round looks again
 # Seconds (a few block times) a reveal must have before the signed deadline to be sent at all.
 REVEAL_MARGIN = 36
@@ -401,6 +402,9 @@ def _advance(database, register: RegisterContract, relayer_key: str, batch_id: i
             # A reveal mined after the deadline reverts having published every content hash: never sent.
             _fail(register, db, batch, "the signed message expired (or is too close to its deadline) before the "
                                        "reveal; register the images again (one new signature)")
+        elif batch.status == "committed" and latest + REVEAL_MARGIN >= batch.commit_time + MAX_COMMITMENT_AGE:
+            _fail(register, db, batch, "the commitment is too old to reveal (the register accepts a day); "
+                                       "register the images again (one new signature)")
         if batch.status == "committing":
             _settle_commit(register, relayer_key, batch, commitment, db)
         if batch.status == "committed" and latest > batch.commit_time:

@@ -13,7 +13,7 @@ from backend.chain.register import RegisterContract
 from backend.cli import CliError, check_draft
 from backend.jobs import poll_chain
 from backend.models import Image
-from backend.registry.relay import RECEIPT_TIMEOUT, REVEAL_MARGIN, advance_batches, item_for
+from backend.registry.relay import MAX_COMMITMENT_AGE, RECEIPT_TIMEOUT, REVEAL_MARGIN, advance_batches, item_for
 from tests.backend.test_images_api import upload
 from tests.backend.test_registration import sign_typed
 from tests.images import jpeg
@@ -397,6 +397,24 @@ def test_chain_job__relayer_out_of_funds_for_a_reveal__the_indexer_still_runs_an
     chain.fund(relayer)
     poll_chain(services)
     assert statuses(client, headers, relayed) == ["registered"]
+
+
+@pytest.mark.parametrize("settings", [{"registration_deadline": 3 * 86_400}], indirect=True)
+def test_relay_batch__commitment_older_than_the_register_accepts__not_revealed_and_every_image_says_why(
+    client, auth, wallet, chain, services
+):
+    headers = auth.headers(wallet)
+    ids = uploaded_ids(client, headers, (406,))
+    batch = submit(client, headers, draft(client, headers, ids), wallet).get_json()
+    chain.w3.provider.make_request("evm_increaseTime", [MAX_COMMITMENT_AGE])
+    sent_before = relayer_sent(services, chain)
+
+    assert chain_job(services, chain) == 0
+
+    assert client.get(f"/api/v1/images/relay-batch/{batch['id']}", headers=headers).get_json()["status"] == "failed"
+    image = client.get(f"/api/v1/images/{ids[0]}", headers=headers).get_json()
+    assert image["status"] == "uploaded" and "commitment is too old" in image["last_error"]
+    assert relayer_sent(services, chain) == sent_before
 
 
 @pytest.mark.parametrize("settings", [{"relayer_key": Account.create().key.to_0x_hex()}], indirect=True)
