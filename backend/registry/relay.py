@@ -266,12 +266,15 @@ def draft_batch(db: Session, register: RegisterContract, owner: str, image_ids, 
     """The EIP-712 `RevealBatch` message over the images, for the owner's wallet to sign once.
 
     The nonce is unordered (any unused number; a random one here), so drafts signed at the same
-    time stay valid whatever order they are relayed in.
+    time stay valid whatever order they are relayed in. The salt is fresh, unless a failed batch
+    over exactly these images left a commitment young enough to reveal: then its salt, so the
+    owner signs again (new nonce and deadline) and keeps the commit time, and the relayer does
+    not commit again.
     """
     images = _batch_images(db, owner, image_ids)
-    salt = "0x" + secrets.token_hex(32)
     nonce = secrets.randbits(NONCE_BITS)
     deadline = int(time.time()) + deadline_seconds
+    salt = _earlier_salt(db, owner, [i.id for i in images], deadline) or "0x" + secrets.token_hex(32)
     return {
         "image_ids": [i.id for i in images],
         "salt": salt,
@@ -279,6 +282,15 @@ def draft_batch(db: Session, register: RegisterContract, owner: str, image_ids, 
         "deadline": deadline,
         "typed_data": register.reveal_batch_typed_data(owner, [item_for(i) for i in images], salt, nonce, deadline),
     }
+
+
+def _earlier_salt(db: Session, owner: str, image_ids: list[int], deadline: int) -> str | None:
+    """The salt of the owner's latest failed batch over these images in this order whose commitment
+    can still be revealed by `deadline` (the register's MAX_COMMITMENT_AGE)."""
+    failed = db.scalars(select(RelayBatch).where(
+        RelayBatch.owner == owner, RelayBatch.status == "failed",
+        RelayBatch.commit_time > deadline + REVEAL_MARGIN - MAX_COMMITMENT_AGE).order_by(RelayBatch.id.desc()))
+    return next((batch.salt for batch in failed if batch.image_ids == image_ids), None)
 
 
 def _check_nonce(nonce) -> int:

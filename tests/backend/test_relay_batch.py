@@ -399,6 +399,34 @@ def test_chain_job__relayer_out_of_funds_for_a_reveal__the_indexer_still_runs_an
     assert statuses(client, headers, relayed) == ["registered"]
 
 
+def test_relay_batch__failed_near_its_deadline_then_drafted_again__keeps_its_commit_time_without_a_second_commit(
+    client, auth, wallet, chain, services
+):
+    headers = auth.headers(wallet)
+    ids = uploaded_ids(client, headers, (407, 408))
+    first = draft(client, headers, ids)
+    first["deadline"] = first["typed_data"]["message"]["deadline"] = int(time.time()) + 70  # a short signature
+    failed = submit(client, headers, first, wallet).get_json()
+    commit_time = chain.w3.eth.get_block("latest")["timestamp"]
+    chain.w3.provider.make_request("evm_increaseTime", [max(0, first["deadline"] - commit_time - REVEAL_MARGIN // 2)])
+    chain_job(services, chain)
+    assert client.get(f"/api/v1/images/relay-batch/{failed['id']}", headers=headers).get_json()["status"] == "failed"
+    sent_before = relayer_sent(services, chain)
+
+    again = draft(client, headers, ids)
+
+    assert again["salt"] == first["salt"] and again["nonce"] != first["nonce"]
+    relayed = submit(client, headers, again, wallet)  # the commitment is a block old: revealed at once
+    assert relayed.status_code == 202 and relayed.get_json()["status"] == "revealed"
+    chain_job(services, chain)
+    assert relayer_sent(services, chain) == sent_before + 1  # the reveal only: the commitment served again
+    assert statuses(client, headers, ids) == ["registered"] * 2
+    register = services.register()
+    with services.db.session() as db:
+        hashes = [db.get(Image, i).sha256 for i in ids]
+    assert {register.registration(int(h, 16))["registered_at"] for h in hashes} == {commit_time}
+
+
 @pytest.mark.parametrize("settings", [{"registration_deadline": 3 * 86_400}], indirect=True)
 def test_relay_batch__commitment_older_than_the_register_accepts__not_revealed_and_every_image_says_why(
     client, auth, wallet, chain, services
