@@ -380,17 +380,22 @@ def get_batch(db: Session, batch_id: int, owner: str) -> RelayBatch:
 def advance_batches(database, register: RegisterContract, relayer_key: str) -> int:
     """Move every unfinished batch on by what the chain says; the chain job and start-up run it.
 
-    Answers how many batches were revealed. A node that is down stops the round (everything is
-    kept for the next); a batch the chain refuses fails with the reason on each of its images.
+    Answers how many batches were revealed. A batch that meets a node that is down or a relayer
+    without funds waits for the next round with the reason in `last_error`, and the others go
+    on; a batch the chain refuses fails with the reason on each of its images.
     """
+    # A revealed batch stays in view until the indexer saw its registrations in final blocks (its
+    # images leave `submitted`): a reorg that drops the reveal sends it again.
+    unconfirmed = select(Image.id).where(Image.tx_hash == RelayBatch.reveal_tx_hash, Image.status == "submitted")
     with database.session() as db:
-        open_ids = db.scalars(select(RelayBatch.id).where(
-            RelayBatch.status.in_(("committing", "committed", "revealing"))).order_by(RelayBatch.id)).all()
+        open_batches = db.execute(select(RelayBatch.id, RelayBatch.status).where(
+            RelayBatch.status.in_(("committing", "committed", "revealing"))
+            | ((RelayBatch.status == "revealed") & unconfirmed.exists())).order_by(RelayBatch.id)).all()
     revealed = 0
-    for batch_id in open_ids:
+    for batch_id, status in open_batches:
         try:
-            if _advance(database, register, relayer_key, batch_id) == "revealed":
-                revealed += 1
+            now = _advance(database, register, relayer_key, batch_id)
+            revealed += status != "revealed" and now == "revealed"
         except DomainError as exc:  # one batch's trouble (the relayer's funds, the node) never stops the others
             log.warning("relay: batch %d waits for the next round: %s", batch_id, exc.message)
             with database.session() as db:
@@ -405,6 +410,12 @@ def _advance(database, register: RegisterContract, relayer_key: str, batch_id: i
         batch = db.get(RelayBatch, batch_id)
         items = _batch_items(db, batch)
         commitment = RegisterContract.batch_commitment(batch.owner, items, batch.salt)
+        if batch.status == "revealed":
+            if batch.reveal_tx_hash is None or _tx_state(register, batch.reveal_tx_hash) != "unknown":
+                return batch.status  # mined (the indexer confirms it), or revealed by someone else
+            batch.status = "revealing"  # a reorg dropped the reveal
+            log.warning("relay: batch %d's reveal %s was dropped by the chain; sending it again", batch.id,
+                        batch.reveal_tx_hash)
         if batch.status == "committed" and register.commitment_time(commitment) == 0:
             batch.status = "committing"  # the chain lost the commitment (a reorg, a node restarted without it)
         if batch.status == "revealing":

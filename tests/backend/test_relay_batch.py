@@ -338,6 +338,27 @@ def test_relay_batch__commit_lost_by_the_chain__is_sent_again_and_completes(clie
     assert statuses(client, headers, ids) == ["registered"] * 2
 
 
+def test_relay_batch__reveal_dropped_by_a_reorg_after_it_was_mined__sent_again_and_completes(
+    client, auth, wallet, chain, services
+):
+    headers = auth.headers(wallet)
+    ids = uploaded_ids(client, headers, (409,))
+    batch = submit(client, headers, draft(client, headers, ids), wallet).get_json()
+    chain.mine(1)
+    before_reveal = chain.snapshot()
+    assert advance_batches(services.db, services.register(), services.settings.relayer_key) == 1
+    revealed = client.get(f"/api/v1/images/relay-batch/{batch['id']}", headers=headers).get_json()
+    chain.revert(before_reveal)  # the block with the reveal is gone, before the indexer saw it final
+
+    advance_batches(services.db, services.register(), services.settings.relayer_key)
+    chain_job(services, chain)
+
+    shown = client.get(f"/api/v1/images/relay-batch/{batch['id']}", headers=headers).get_json()
+    assert shown["status"] == "revealed" and shown["reveal_tx_hash"] == revealed["reveal_tx_hash"]
+    assert statuses(client, headers, ids) == ["registered"]
+    assert chain.w3.eth.get_transaction_receipt(revealed["reveal_tx_hash"])["status"] == 1
+
+
 def test_relay_batch__signature_expires_before_the_reveal__every_image_says_why(
     client, auth, wallet, chain, services
 ):
