@@ -35,12 +35,12 @@ MAX_BATCH = 100  # the register's largest batch
 MAX_ID = 2**63  # database ids are signed 64-bit integers
 NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract takes any uint256
 RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
-# Gas of `reveal_batch_by_sig`, bounded from above (bench/gas_register.py: 29,340 per image for 100,
-# about 95,000 for one): the relayer must afford the reveal before it commits, or the commit is wasted.
 MAX_COMMITMENT_AGE = 86_400  # seconds: the register's MAX_COMMITMENT_AGE, a commitment's reveal window
 SETTLE_WAIT = 2.0  # seconds a batch's step waits for a pending transaction before the next round looks again
 # Seconds (a few block times) a reveal must have before the signed deadline to be sent at all.
 REVEAL_MARGIN = 36
+# Gas of `reveal_batch_by_sig`, bounded from above (bench/gas_register.py: 29,340 per image for 100,
+# about 95,000 for one): the relayer must afford the reveal before it commits, or the commit is wasted.
 REVEAL_GAS_BASE = 80_000
 REVEAL_GAS_PER_ITEM = 35_000
 # The relayer's transactions are signed with consecutive account nonces: one at a time per process.
@@ -307,9 +307,11 @@ def relay_batch(database, register: RegisterContract, relayer_key: str, owner: s
 
     Everything the contract would refuse is refused here first. Registrations by others are known
     from the indexer (their images are `conflict`): no content hash goes to the node before the
-    commitment; one registered but not yet indexed fails the batch at its reveal's estimate. The commit transaction is signed
-    and recorded (with the images marked `committed`) before it is sent: a crash after that point
-    loses nothing, `advance_batches` finishes from the chain. Answers the batch's id.
+    commitment; one registered but not yet indexed fails the batch at its reveal's estimate. The
+    images are claimed atomically (`_claim`), and the relayer must afford the reveal too. The
+    commit transaction is signed and recorded (with the images marked `committed`) before it is
+    sent: a crash after that point loses nothing, `advance_batches` finishes from the chain.
+    Answers the batch's id.
     """
     _check_signature_shape(signature)
     salt = _check_hex32("salt", salt)
