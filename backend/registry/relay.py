@@ -413,11 +413,10 @@ def _advance(database, register: RegisterContract, relayer_key: str, batch_id: i
         items = _batch_items(db, batch)
         commitment = RegisterContract.batch_commitment(batch.owner, items, batch.salt)
         if batch.status == "revealed":
-            if batch.reveal_tx_hash is None or _tx_state(register, batch.reveal_tx_hash) != "unknown":
-                return batch.status  # mined (the indexer confirms it), or revealed by someone else
-            batch.status = "revealing"  # a reorg dropped the reveal
-            log.warning("relay: batch %d's reveal %s was dropped by the chain; sending it again", batch.id,
-                        batch.reveal_tx_hash)
+            if batch.reveal_tx_hash is None or _tx_state(register, batch.reveal_tx_hash) in ("mined", "pending"):
+                return batch.status  # the indexer confirms it when final (or someone else revealed it)
+            batch.status = "revealing"  # a reorg dropped the reveal (or mined it again, reverting): settled anew
+            log.warning("relay: batch %d's reveal %s is no longer on the chain", batch.id, batch.reveal_tx_hash)
         if batch.status == "committed" and register.commitment_time(commitment) == 0:
             batch.status = "committing"  # the chain lost the commitment (a reorg, a node restarted without it)
         if batch.status == "revealing":
