@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -216,11 +217,14 @@ def register(files, collection, category, parent, gasless, keystore, wait, timeo
 def _relay_batches(client: ApiClient, account, images: list, advance) -> list:
     """Gasless: ONE wallet signature per batch of up to MAX_BATCH images; the platform relays it."""
     failures = []
+    status = client.call("GET", "/api/v1/status")
     for start in range(0, len(images), MAX_BATCH):
         chunk = images[start:start + MAX_BATCH]
         try:
             drafted = client.call("POST", "/api/v1/images/relay-batch/draft",
                                   json={"image_ids": [image["id"] for _, image in chunk]})
+            check_draft(drafted, account.address, [path.read_bytes() for path, _ in chunk],
+                        [image["id"] for _, image in chunk], status)
             signature = account.sign_message(encode_typed_data(full_message=drafted["typed_data"])).signature
             batch = client.call("POST", "/api/v1/images/relay-batch", json={
                 "image_ids": drafted["image_ids"], "signature": signature.to_0x_hex(), "salt": drafted["salt"],
@@ -232,6 +236,27 @@ def _relay_batches(client: ApiClient, account, images: list, advance) -> list:
                 image.update(relayed)
         advance(len(chunk))
     return failures
+
+
+def check_draft(drafted: dict, owner: str, files: list[bytes], image_ids: list[int], status: dict) -> None:
+    """Sign only what was uploaded: the message must name this owner, these files' bytes in this
+    order, the chain and register the backend reports, and the salt, nonce and deadline it sends."""
+    typed, wrong = drafted["typed_data"], []
+    message, domain = typed["message"], typed["domain"]
+    if drafted["image_ids"] != image_ids:
+        wrong.append("other images")
+    if message["owner"].lower() != owner.lower():
+        wrong.append(f"another owner ({message['owner']})")
+    if [i["content_hash"] for i in message["items"]] != ["0x" + hashlib.sha256(f).hexdigest() for f in files]:
+        wrong.append("content hashes that are not your files'")
+    if (str(domain["chainId"]) != str(status["chain"]["chain_id"])
+            or domain["verifyingContract"].lower() != status["contracts"]["CopyrightRegister"].lower()):
+        wrong.append("another chain or register contract")
+    if (message["salt"], str(message["nonce"]), message["deadline"]) != (
+            drafted["salt"], str(drafted["nonce"]), drafted["deadline"]):
+        wrong.append("a salt, nonce or deadline other than the ones it sends")
+    if wrong:
+        raise CliError(f"the backend asked to sign {', '.join(wrong)}; nothing was signed")
 
 
 def _send_batches(client: ApiClient, account, images: list, advance) -> list:

@@ -20,10 +20,14 @@ log = logging.getLogger(__name__)
 
 def poll_chain(services: Services) -> None:
     """Finish gasless registrations from the chain's state (relay batches: commits lost in a crash
-    are sent again, commitments a block old revealed), then index final blocks."""
+    are sent again, commitments a block old revealed), then index final blocks. Each step runs
+    whatever the one before met (a relayer without funds never stops the indexer)."""
+    for step in (advance_batches, complete_reveals):
+        try:
+            step(services.db, services.register(), services.settings.relayer_key)
+        except DomainError as exc:
+            log.warning("chain: %s", exc.message)
     try:
-        advance_batches(services.db, services.register(), services.settings.relayer_key)
-        complete_reveals(services.db, services.register(), services.settings.relayer_key)
         result = services.indexer().poll()
     except DomainError as exc:
         log.warning("chain: %s", exc.message)

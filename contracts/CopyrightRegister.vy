@@ -32,7 +32,8 @@
           and be revealed in any order. The relayer commits once to the
           whole batch (`batch_commitment_of`) and reveals it in one
           transaction a block later; every item gets the commit time as its
-          priority time and its own `Registered` event.
+          priority time and its own `Registered` event. An owner cancels
+          signed batches not yet revealed with `invalidate_nonces`.
 
         Rights-holders can be graded by holders of `ATTESTOR_ROLE`
         (none / identity checked / verified creator).
@@ -218,6 +219,14 @@ event Committed:
 event NonceUsed:
     owner: indexed(address)
     nonce: uint256
+
+
+# @dev Emitted when an owner spends unordered nonces without a batch
+# (`mask`: the bits spent in word `word` of `nonce_bitmap`).
+event NoncesInvalidated:
+    owner: indexed(address)
+    word: uint256
+    mask: uint256
 
 
 # @dev Emitted when an attestor records a verification level.
@@ -506,6 +515,21 @@ def nonce_used(owner: address, nonce: uint256) -> bool:
     @return bool True once a batch with this nonce was revealed.
     """
     return (self.nonce_bitmap[owner][nonce >> 8] >> (nonce & 255)) & 1 == 1
+
+
+@external
+def invalidate_nonces(word: uint256, mask: uint256):
+    """
+    @dev Spends the caller's unordered nonces `word * 256 + i` for every
+         bit `i` set in `mask`, so that batches signed with them can never
+         be revealed: how an owner cancels a signature given away (as
+         Permit2's `invalidateUnorderedNonces`). Spending a spent nonce
+         again changes nothing.
+    @param word The word of `nonce_bitmap` (the nonce divided by 256).
+    @param mask The bits of that word to spend.
+    """
+    self.nonce_bitmap[msg.sender][word] |= mask
+    log NoncesInvalidated(owner=msg.sender, word=word, mask=mask)
 
 
 @external

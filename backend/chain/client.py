@@ -56,12 +56,14 @@ def transact(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, time
     return wait_for(w3, send_signed(w3, signed.raw_transaction), timeout=timeout)
 
 
-def sign_call(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, nonce: int | None = None):
+def sign_call(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, nonce: int | None = None,
+              then_gas: int = 0):
     """Build and sign `call` without sending it, so that its hash can be recorded before it leaves.
 
     The gas estimate runs the call: a revert is reported with the contract's reason, an account
-    without funds with a clear error. Returns eth-account's signed transaction (`hash`,
-    `raw_transaction`).
+    without funds with a clear error. `then_gas` is gas the account must still pay for afterwards
+    (at the same fee), for a transaction that is useless without its follow-up. Returns
+    eth-account's signed transaction (`hash`, `raw_transaction`).
     """
     try:
         if nonce is None:
@@ -79,7 +81,7 @@ def sign_call(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, non
     except Exception as exc:
         raise ChainUnavailable(f"the chain node does not answer ({type(exc).__name__}); retry later") from None
     balance = w3.eth.get_balance(account.address)
-    if balance < tx["gas"] * tx.get("maxFeePerGas", tx.get("gasPrice", 0)) + value:
+    if balance < (tx["gas"] + then_gas) * tx.get("maxFeePerGas", tx.get("gasPrice", 0)) + value:
         raise ChainUnavailable(
             f"account {account.address} has {Web3.from_wei(balance, 'ether')} ETH, not enough for gas; fund it and retry",
             account=account.address,

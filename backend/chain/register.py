@@ -240,21 +240,21 @@ class RegisterContract:
         )
         return Web3.keccak(encoded)
 
-    def commit(self, relayer_key: str, commitment: bytes) -> dict:
-        return transact(self.w3, operator(relayer_key), self.contract.functions.commit(commitment))
+
+    def commit(self, key: str, commitment: bytes) -> dict:
+        return transact(self.w3, operator(key), self.commit_call(commitment))
 
     def commitment_time(self, commitment: bytes) -> int:
         return self.contract.functions.commitment_time(commitment).call()
 
-    def reveal_by_sig(self, relayer_key: str, owner: str, item: Item, salt: str, deadline: int, signature: str) -> dict:
-        call = self.contract.functions.reveal_by_sig(
+    def reveal_call(self, owner: str, item: Item, salt: str, deadline: int, signature: str):
+        return self.contract.functions.reveal_by_sig(
             Web3.to_checksum_address(owner),
             item.as_tuple(),
             bytes.fromhex(salt[2:]),
             deadline,
             bytes.fromhex(signature.removeprefix("0x")),
         )
-        return transact(self.w3, operator(relayer_key), call)
 
     def latest_timestamp(self) -> int:
         return self.w3.eth.get_block("latest")["timestamp"]

@@ -16,14 +16,15 @@ import time
 from pathlib import Path
 
 from eth_utils import is_hex, to_checksum_address
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.exceptions import TransactionNotFound
 
 from backend.chain.client import operator, send_signed, sign_call, wait_for
 from backend.chain.eip712 import json_safe
 from backend.chain.register import Item, RegisterContract, registration_id
-from backend.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
+from backend.errors import ChainRejected, ChainUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from backend.models import Image
 from backend.processes import SharedLock
 from backend.registry.models import RelayBatch
@@ -36,6 +37,14 @@ MAX_BATCH = 100  # the register's largest batch
 MAX_ID = 2**63  # database ids are signed 64-bit integers
 NONCE_BITS = 53  # drafted batch nonces stay exact in JavaScript; the contract takes any uint256
 RECEIPT_TIMEOUT = 30.0  # seconds to wait for a relayer transaction; after that the chain job finishes it
+MAX_COMMITMENT_AGE = 86_400  # seconds: the register's MAX_COMMITMENT_AGE, a commitment's reveal window
+SETTLE_WAIT = 2.0  # seconds a batch's step waits for a pending transaction before the next round looks again
+# Seconds (a few block times) a reveal must have before the signed deadline to be sent at all.
+REVEAL_MARGIN = 36
+# Gas of `reveal_batch_by_sig`, bounded from above (bench/gas_register.py: 29,340 per image for 100,
+# about 95,000 for one): the relayer must afford the reveal before it commits, or the commit is wasted.
+REVEAL_GAS_BASE = 80_000
+REVEAL_GAS_PER_ITEM = 35_000
 # The relayer's transactions are signed with consecutive account nonces: one at a time in the
 # stack (requests are served by other processes than the chain job's: `use_lock_directory`).
 _relayer_lock = SharedLock("relayer")
@@ -139,10 +148,10 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
         raise Forbidden(
             "the signature is not the owner's for this registration (wrong key, altered message or an old nonce)"
         )
-    holder = register.registration(registration_id(image.sha256))["owner"]
-    if int(holder, 16) != 0:
-        raise Conflict(f"these bytes are already registered on-chain by {holder}")
+    # No content hash goes to the node before the commitment: registrations by others are known
+    # from the indexer (the image is `conflict`); one not yet indexed is refused at the reveal.
     commitment = RegisterContract.commitment(owner, image.sha256, salt)
+    _claim(db, owner, [image.id])
     with _relayer_lock:
         try:
             signed = sign_call(register.w3, operator(relayer_key), register.commit_call(commitment))
@@ -150,7 +159,6 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
             if register.commitment_time(commitment) == 0:
                 raise
             signed = None  # someone copied the commitment into the chain first: theirs serves as well
-        image.status = "committed"
         image.relay_salt, image.relay_signature = salt, signature
         image.relay_deadline, image.relay_nonce = deadline, nonce
         image.relay_commit_block = register.w3.eth.block_number
@@ -169,10 +177,18 @@ def relay_registration(db: Session, register: RegisterContract, relayer_key: str
     return image
 
 
+def _transact(register: RegisterContract, relayer_key: str, call) -> dict:
+    """Sign and send under the relayer's lock (consecutive account nonces), wait outside it."""
+    with _relayer_lock:
+        signed = sign_call(register.w3, operator(relayer_key), call)
+        send_signed(register.w3, signed.raw_transaction)
+    return wait_for(register.w3, bytes(signed.hash), timeout=RECEIPT_TIMEOUT)
+
+
 def _commit(register: RegisterContract, relayer_key: str, commitment: bytes) -> dict | None:
     """Send the commitment; if someone copied it into the chain first, theirs serves as well."""
     try:
-        return register.commit(relayer_key, commitment)
+        return _transact(register, relayer_key, register.commit_call(commitment))
     except ChainRejected:
         if register.commitment_time(commitment) == 0:
             raise
@@ -216,9 +232,8 @@ def complete_reveals(database, register: RegisterContract, relayer_key: str, *, 
                 waiting.add(owner)  # not a block old yet
                 continue
             try:
-                receipt = register.reveal_by_sig(
-                    relayer_key, owner, item_for(image), image.relay_salt, image.relay_deadline, image.relay_signature
-                )
+                receipt = _transact(register, relayer_key, register.reveal_call(
+                    owner, item_for(image), image.relay_salt, image.relay_deadline, image.relay_signature))
             except ChainUnavailable:
                 return revealed  # the node or the relayer's funds; everything stays for the next round
             except ChainRejected as exc:
@@ -263,12 +278,15 @@ def draft_batch(db: Session, register: RegisterContract, owner: str, image_ids, 
     """The EIP-712 `RevealBatch` message over the images, for the owner's wallet to sign once.
 
     The nonce is unordered (any unused number; a random one here), so drafts signed at the same
-    time stay valid whatever order they are relayed in.
+    time stay valid whatever order they are relayed in. The salt is fresh, unless a failed batch
+    over exactly these images left a commitment young enough to reveal: then its salt, so the
+    owner signs again (new nonce and deadline) and keeps the commit time, and the relayer does
+    not commit again.
     """
     images = _batch_images(db, owner, image_ids)
-    salt = "0x" + secrets.token_hex(32)
     nonce = secrets.randbits(NONCE_BITS)
     deadline = int(time.time()) + deadline_seconds
+    salt = _earlier_salt(db, owner, [i.id for i in images], deadline) or "0x" + secrets.token_hex(32)
     return {
         "image_ids": [i.id for i in images],
         "salt": salt,
@@ -280,8 +298,17 @@ def draft_batch(db: Session, register: RegisterContract, owner: str, image_ids, 
     }
 
 
+def _earlier_salt(db: Session, owner: str, image_ids: list[int], deadline: int) -> str | None:
+    """The salt of the owner's latest failed batch over these images in this order whose commitment
+    can still be revealed by `deadline` (the register's MAX_COMMITMENT_AGE)."""
+    failed = db.scalars(select(RelayBatch).where(
+        RelayBatch.owner == owner, RelayBatch.status == "failed",
+        RelayBatch.commit_time > deadline + REVEAL_MARGIN - MAX_COMMITMENT_AGE).order_by(RelayBatch.id.desc()))
+    return next((batch.salt for batch in failed if batch.image_ids == image_ids), None)
+
+
 def _check_nonce(nonce) -> int:
-    if isinstance(nonce, str) and nonce.isdigit():
+    if isinstance(nonce, str) and nonce.isascii() and nonce.isdigit() and len(nonce) <= 78:
         nonce = int(nonce)
     if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**256:
         raise InvalidInput("'nonce' must be the nonce from the signed message (a decimal string)")
@@ -292,9 +319,13 @@ def relay_batch(database, register: RegisterContract, relayer_key: str, owner: s
                 signature, salt, nonce, deadline, deadline_seconds: int) -> int:
     """Accept the owner's signed `RevealBatch` and commit to the whole batch from the relayer.
 
-    Everything the contract would refuse is refused here first. The commit transaction is signed
-    and recorded (with the images marked `committed`) before it is sent: a crash after that point
-    loses nothing, `advance_batches` finishes from the chain. Answers the batch's id.
+    Everything the contract would refuse is refused here first. Registrations by others are known
+    from the indexer (their images are `conflict`): no content hash goes to the node before the
+    commitment; one registered but not yet indexed fails the batch at its reveal's estimate. The
+    images are claimed atomically (`_claim`), and the relayer must afford the reveal too. The
+    commit transaction is signed and recorded (with the images marked `committed`) before it is
+    sent: a crash after that point loses nothing, `advance_batches` finishes from the chain.
+    Answers the batch's id.
     """
     _check_signature_shape(signature)
     salt = _check_hex32("salt", salt)
@@ -314,19 +345,19 @@ def relay_batch(database, register: RegisterContract, relayer_key: str, owner: s
         taken = db.scalar(select(RelayBatch.id).where(RelayBatch.owner == owner, RelayBatch.nonce == str(nonce)))
         if taken is not None or register.nonce_used(owner, nonce):
             raise Conflict("this batch's nonce was already used; draft the batch again and sign the new message")
-        held = [f"{i.id} (by {holder})" for i in images
-                if int(holder := register.registration(registration_id(i.sha256))["owner"], 16) != 0]
-        if held:
-            raise Conflict(f"already registered on-chain: {', '.join(held)}; leave them out of the batch")
         commitment = RegisterContract.batch_commitment(owner, items, salt)
         batch = RelayBatch(owner=owner, image_ids=[i.id for i in images], salt=salt, signature=signature,
                            nonce=str(nonce), deadline=deadline)
-        for image in images:
-            image.status, image.last_error = "committed", None
+        _claim(db, owner, batch.image_ids)
         with _relayer_lock:
-            signed = _sign_commit(register, relayer_key, commitment, batch)
+            signed = _sign_commit(register, relayer_key, commitment, batch,
+                                  then_gas=_reveal_gas(len(items)))
             db.add(batch)
-            db.commit()  # the intent (and the signed commit's hash) is on disk before the commit leaves
+            try:
+                db.commit()  # the intent (and the signed commit's hash) is on disk before the commit leaves
+            except IntegrityError:
+                raise Conflict("this batch's nonce was already used; draft the batch again and sign the "
+                               "new message") from None
             batch_id = batch.id
             if signed is not None:
                 _crash_point("relay-commit-recorded")
@@ -334,9 +365,24 @@ def relay_batch(database, register: RegisterContract, relayer_key: str, owner: s
                 _crash_point("relay-commit-sent")
     try:
         _advance(database, register, relayer_key, batch_id)
-    except ChainUnavailable as exc:
+    except DomainError as exc:  # the batch is recorded: the answer is 202 whatever its next step met
         log.warning("relay: batch %d is recorded; the chain job finishes it (%s)", batch_id, exc.message)
     return batch_id
+
+
+def _claim(db: Session, owner: str, image_ids: list[int]) -> None:
+    """Mark the images `committed` in one UPDATE that matches only images still `uploaded`.
+
+    The database decides, so of two requests relaying the same image (from any process, through
+    any path) exactly one claims it and the other pays for nothing. The claim commits with the
+    request's record; a refusal after it rolls it back."""
+    claimed = db.execute(
+        update(Image).where(Image.id.in_(image_ids), Image.owner == owner, Image.status == "uploaded")
+        .values(status="committed", last_error=None)
+    ).rowcount
+    if claimed != len(image_ids):
+        db.rollback()
+        raise Conflict("another request is registering some of these images already; see their status")
 
 
 def get_batch(db: Session, batch_id: int, owner: str) -> RelayBatch:
@@ -350,16 +396,27 @@ def get_batch(db: Session, batch_id: int, owner: str) -> RelayBatch:
 def advance_batches(database, register: RegisterContract, relayer_key: str) -> int:
     """Move every unfinished batch on by what the chain says; the chain job and start-up run it.
 
-    Answers how many batches were revealed. A node that is down stops the round (everything is
-    kept for the next); a batch the chain refuses fails with the reason on each of its images.
+    Answers how many batches were revealed. A batch that meets a node that is down or a relayer
+    without funds waits for the next round with the reason in `last_error`, and the others go
+    on; a batch the chain refuses fails with the reason on each of its images.
     """
+    # A revealed batch stays in view until the indexer saw its registrations in final blocks (its
+    # images leave `submitted`): a reorg that drops the reveal sends it again.
+    unconfirmed = select(Image.id).where(Image.tx_hash == RelayBatch.reveal_tx_hash, Image.status == "submitted")
     with database.session() as db:
-        open_ids = db.scalars(select(RelayBatch.id).where(
-            RelayBatch.status.in_(("committing", "committed", "revealing"))).order_by(RelayBatch.id)).all()
+        open_batches = db.execute(select(RelayBatch.id, RelayBatch.status).where(
+            RelayBatch.status.in_(("committing", "committed", "revealing"))
+            | ((RelayBatch.status == "revealed") & unconfirmed.exists())).order_by(RelayBatch.id)).all()
     revealed = 0
-    for batch_id in open_ids:
-        if _advance(database, register, relayer_key, batch_id) == "revealed":
-            revealed += 1
+    for batch_id, status in open_batches:
+        try:
+            now = _advance(database, register, relayer_key, batch_id)
+            revealed += status != "revealed" and now == "revealed"
+        except DomainError as exc:  # one batch's trouble (the relayer's funds, the node) never stops the others
+            log.warning("relay: batch %d waits for the next round: %s", batch_id, exc.message)
+            with database.session() as db:
+                db.get(RelayBatch, batch_id).last_error = exc.message
+                db.commit()
     return revealed
 
 
@@ -369,19 +426,27 @@ def _advance(database, register: RegisterContract, relayer_key: str, batch_id: i
         batch = db.get(RelayBatch, batch_id)
         items = _batch_items(db, batch)
         commitment = RegisterContract.batch_commitment(batch.owner, items, batch.salt)
+        if batch.status == "revealed":
+            if batch.reveal_tx_hash is None or _tx_state(register, batch.reveal_tx_hash) in ("mined", "pending"):
+                return batch.status  # the indexer confirms it when final (or someone else revealed it)
+            batch.status = "revealing"  # a reorg dropped the reveal (or mined it again, reverting): settled anew
+            log.warning("relay: batch %d's reveal %s is no longer on the chain", batch.id, batch.reveal_tx_hash)
         if batch.status == "committed" and register.commitment_time(commitment) == 0:
             batch.status = "committing"  # the chain lost the commitment (a reorg, a node restarted without it)
-        if batch.status == "committing":
-            _settle_commit(register, relayer_key, batch, commitment, db)
         if batch.status == "revealing":
             _settle_reveal(register, batch, items, db)
-        if batch.status == "committed":
-            latest = register.latest_timestamp()
-            if latest > batch.deadline:
-                _fail(register, db, batch, "the signed message expired before the reveal; register the images "
-                                           "again (one new signature)")
-            elif latest > batch.commit_time:
-                _reveal(register, relayer_key, batch, items, db)
+        latest = register.latest_timestamp()
+        if batch.status in ("committing", "committed") and latest + REVEAL_MARGIN >= batch.deadline:
+            # A reveal mined after the deadline reverts having published every content hash: never sent.
+            _fail(register, db, batch, "the signed message expired (or is too close to its deadline) before the "
+                                       "reveal; register the images again (one new signature)")
+        elif batch.status == "committed" and latest + REVEAL_MARGIN >= batch.commit_time + MAX_COMMITMENT_AGE:
+            _fail(register, db, batch, "the commitment is too old to reveal (the register accepts a day); "
+                                       "register the images again (one new signature)")
+        if batch.status == "committing":
+            _settle_commit(register, relayer_key, batch, commitment, db)
+        if batch.status == "committed" and latest > batch.commit_time:
+            _reveal(register, relayer_key, batch, items, db)
         return batch.status
 
 
@@ -390,11 +455,12 @@ def _batch_items(db: Session, batch: RelayBatch) -> list[Item]:
     return [item_for(images[image_id]) for image_id in batch.image_ids]
 
 
-def _sign_commit(register: RegisterContract, relayer_key: str, commitment: bytes, batch: RelayBatch):
+def _sign_commit(register: RegisterContract, relayer_key: str, commitment: bytes, batch: RelayBatch,
+                 then_gas: int = 0):
     """Sign the batch's commit and record it on `batch`; None if the commitment is on-chain already
     (someone copied it from the mempool: theirs serves as well)."""
     try:
-        signed = sign_call(register.w3, operator(relayer_key), register.commit_call(commitment))
+        signed = sign_call(register.w3, operator(relayer_key), register.commit_call(commitment), then_gas=then_gas)
     except ChainRejected:
         committed_at = register.commitment_time(commitment)
         if committed_at == 0:
@@ -414,48 +480,84 @@ def _send(register: RegisterContract, raw: bytes) -> None:
         log.warning("relay: a recorded transaction was not sent (%s); the chain job retries", exc.message)
 
 
+def _rebroadcast(register: RegisterContract, raw: str) -> bool:
+    """Send a recorded transaction again, as it was signed (same hash); False if the node refuses it
+    (its account nonce went to another transaction): then it is signed anew."""
+    try:
+        send_signed(register.w3, bytes.fromhex(raw.removeprefix("0x")))
+    except ChainRejected:
+        return False
+    return True
+
+
+def _settled_state(register: RegisterContract, tx_hash: str) -> str:
+    """`_tx_state`, after waiting at most SETTLE_WAIT seconds for a pending transaction: a batch's
+    step never holds the batches' lock long (the next round looks again)."""
+    state = _tx_state(register, tx_hash)
+    if state != "pending":
+        return state
+    try:
+        wait_for(register.w3, bytes.fromhex(tx_hash[2:]), timeout=SETTLE_WAIT)
+    except ChainRejected:
+        return "reverted"
+    except ChainUnavailable:
+        return _tx_state(register, tx_hash)
+    return "mined"
+
+
 def _tx_state(register: RegisterContract, tx_hash: str) -> str:
     """'mined', 'reverted', 'pending' or 'unknown' (the node never got it, or dropped it)."""
     try:
-        receipt = register.w3.eth.get_transaction_receipt(tx_hash)
-    except TransactionNotFound:
         try:
-            register.w3.eth.get_transaction(tx_hash)
+            receipt = register.w3.eth.get_transaction_receipt(tx_hash)
         except TransactionNotFound:
-            return "unknown"
-        return "pending"
+            try:
+                register.w3.eth.get_transaction(tx_hash)
+            except TransactionNotFound:
+                return "unknown"
+            return "pending"
+    except Exception as exc:
+        raise ChainUnavailable(f"the chain node does not answer ({type(exc).__name__}); retry later") from None
     return "mined" if receipt["status"] == 1 else "reverted"
 
 
 def _settle_commit(register: RegisterContract, relayer_key: str, batch: RelayBatch, commitment: bytes,
                    db: Session) -> None:
-    """`committing`: done when the commitment is on-chain. A commit the node never got (a crash
-    before the send, a restarted node) or refused (its account nonce went to another transaction)
-    is signed, recorded and sent again, once per round."""
-    for attempt in (1, 2):
-        if batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending":
-            try:
-                wait_for(register.w3, bytes.fromhex(batch.commit_tx_hash[2:]), timeout=RECEIPT_TIMEOUT)
-            except (ChainRejected, ChainUnavailable):
-                pass  # the commitment's state decides
-        committed_at = register.commitment_time(commitment)
-        if committed_at:
-            batch.status, batch.commit_time, batch.last_error = "committed", committed_at, None
-            db.commit()
-            return
-        if attempt == 2 or (batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending"):
-            return
-        with _relayer_lock:
-            if register.commitment_time(commitment) or (
-                    batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending"):
-                continue  # sent meanwhile by the request that recorded it: the next pass settles it
+    """`committing`: done when the commitment is on-chain. A commit still pending is looked at again
+    next round (no lock waits for a receipt). A commit the node never got (a crash before the send,
+    a restarted node) or refused (its account nonce went to another transaction) is signed,
+    recorded and sent again."""
+    if batch.commit_tx_hash:
+        _settled_state(register, batch.commit_tx_hash)
+    if _note_commitment(register, batch, commitment, db):
+        return
+    with _relayer_lock:
+        if register.commitment_time(commitment) or (
+                batch.commit_tx_hash and _tx_state(register, batch.commit_tx_hash) == "pending"):
+            return  # pending, or sent meanwhile by the request that recorded it: the next round settles it
+        # The recorded commit is sent again as it was signed; signed anew only if the node refuses it.
+        if not (batch.commit_tx and _rebroadcast(register, batch.commit_tx)):
             lost = batch.commit_tx_hash
-            signed = _sign_commit(register, relayer_key, commitment, batch)
+            signed = _sign_commit(register, relayer_key, commitment, batch,
+                                  then_gas=_reveal_gas(len(batch.image_ids)))
             db.commit()
             if signed is not None:
                 _send(register, signed.raw_transaction)
-        log.info("relay: batch %d's commit %s is not on-chain; sent again as %s", batch.id, lost,
-                 batch.commit_tx_hash)
+            log.info("relay: batch %d's commit %s was refused; signed again as %s", batch.id, lost,
+                     batch.commit_tx_hash)
+    _note_commitment(register, batch, commitment, db)
+
+
+def _note_commitment(register: RegisterContract, batch: RelayBatch, commitment: bytes, db: Session) -> bool:
+    committed_at = register.commitment_time(commitment)
+    if committed_at:
+        batch.status, batch.commit_time, batch.last_error = "committed", committed_at, None
+        db.commit()
+    return bool(committed_at)
+
+
+def _reveal_gas(items: int) -> int:
+    return REVEAL_GAS_BASE + REVEAL_GAS_PER_ITEM * items
 
 
 def _reveal(register: RegisterContract, relayer_key: str, batch: RelayBatch, items: list[Item],
@@ -481,19 +583,14 @@ def _reveal(register: RegisterContract, relayer_key: str, batch: RelayBatch, ite
 
 
 def _settle_reveal(register: RegisterContract, batch: RelayBatch, items: list[Item], db: Session) -> None:
-    """`revealing`: done when the reveal is mined; a reveal that never made it is signed again."""
-    try:
-        wait_for(register.w3, bytes.fromhex(batch.reveal_tx_hash[2:]), timeout=RECEIPT_TIMEOUT)
-    except ChainUnavailable:
-        state = _tx_state(register, batch.reveal_tx_hash)
-        if state == "pending":
-            return
-    except ChainRejected:
-        state = "reverted"
-    else:
-        _finish(db, batch, batch.reveal_tx_hash)
+    """`revealing`: done when the reveal is mined; one still pending is looked at again next round;
+    a reveal that never made it is signed again."""
+    state = _settled_state(register, batch.reveal_tx_hash)
+    if state == "pending" or (state == "unknown" and _rebroadcast(register, batch.reveal_tx)):
         return
-    if _owned_by(register, batch.owner, items):
+    if state == "mined":
+        _finish(db, batch, batch.reveal_tx_hash)
+    elif _owned_by(register, batch.owner, items):
         _finish(db, batch, None)
     elif state == "unknown":
         batch.status = "committed"  # the reveal is signed again in this round or the next

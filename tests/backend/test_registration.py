@@ -8,6 +8,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from backend.chain.register import RegisterContract
 from backend.models import Image
 from backend.registry.relay import complete_reveals, item_for
 from tests.backend.test_images_api import upload
@@ -187,7 +188,9 @@ def test_gasless__inputs_the_contract_would_refuse__cost_the_relayer_nothing(cli
     assert _relayer_balance(services, chain) == before
 
 
-def test_gasless__bytes_already_registered_on_chain__refused_before_committing(client, auth, wallet, chain, services):
+def test_gasless__bytes_registered_elsewhere_not_yet_indexed__node_not_asked_before_the_commit_and_reveal_refused(
+    client, auth, wallet, chain, services, monkeypatch
+):
     headers = auth.headers(wallet)
     body = upload(client, headers, jpeg(45)).get_json()
     copycat = Account.create()
@@ -195,11 +198,22 @@ def test_gasless__bytes_already_registered_on_chain__refused_before_committing(c
     with services.db.session() as db:
         item = item_for(db.get(Image, body["image"]["id"]))
     services.register().register_with_key(copycat.key.to_0x_hex(), [item])  # not yet indexed
-    before = _relayer_balance(services, chain)
+    relayer = Account.from_key(services.settings.relayer_key).address
+    sent_before = chain.w3.eth.get_transaction_count(relayer)
+    asked = []  # registration ids the backend looked up on the node
+    registration = RegisterContract.registration
+    monkeypatch.setattr(RegisterContract, "registration",
+                        lambda self, reg_id: (asked.append(reg_id), registration(self, reg_id))[1])
     answer = relay(client, headers, body["image"]["id"], body["registration_request"]["typed_data"], wallet)
-    assert answer.status_code == 409
-    assert copycat.address in answer.get_json()["error"]["message"]
-    assert _relayer_balance(services, chain) == before
+    assert answer.status_code == 202, answer.get_json()
+    assert asked == []  # the content hash did not go to the node before the commitment
+    monkeypatch.undo()
+
+    assert reveal(services, chain) == 0
+
+    image = image_status(client, auth, wallet, body["image"]["id"])
+    assert image["status"] == "uploaded" and "already registered" in image["last_error"]
+    assert chain.w3.eth.get_transaction_count(relayer) == sent_before + 1  # the commit; no reveal
 
 
 def test_gasless__commitment_copied_into_the_chain_first__still_works(client, auth, wallet, chain, services):

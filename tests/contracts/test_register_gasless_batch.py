@@ -49,8 +49,8 @@ def sign_batch(chain, copyright_register):
 def commit_batch(copyright_register, relayer, chain):
     """Factory: the relayer commits to a batch; the next block is a second later. Returns (salt, time)."""
 
-    def commit(owner, items):
-        salt = secrets.token_bytes(32)
+    def commit(owner, items, salt=None):
+        salt = salt or secrets.token_bytes(32)
         tx = copyright_register.commit(copyright_register.batch_commitment_of(owner, items, salt), sender=relayer)
         chain.pending_timestamp = tx.timestamp + 1
         return salt, tx.timestamp
@@ -116,6 +116,51 @@ def test_reveal_batch_by_sig__batches_signed_together__reveal_in_any_order(
     assert copyright_register.registration_count() == 6
     assert all(copyright_register.nonce_used(creator, nonce) for _, _, nonce, _ in batches)
     assert not copyright_register.nonce_used(creator, 6)
+
+
+@pytest.mark.parametrize("low, high", [(0, 256), (255, 256), (7, 263), (511, 512), (255, 511)])
+def test_reveal_batch_by_sig__nonces_in_different_words_or_bits__are_spent_independently(
+    copyright_register, creator, relayer, sign_batch, commit_batch, deadline, low, high
+):
+    items = [make_register_item()]
+    salt, _ = commit_batch(creator, items)
+    signature = sign_batch(creator, items, salt, low, deadline)
+
+    copyright_register.reveal_batch_by_sig(creator, items, salt, low, deadline, signature, sender=relayer)
+
+    assert copyright_register.nonce_bitmap(creator, low >> 8) == 1 << (low & 255)
+    assert copyright_register.nonce_bitmap(creator, high >> 8) == (1 << (low & 255) if high >> 8 == low >> 8 else 0)
+    assert copyright_register.nonce_used(creator, low) and not copyright_register.nonce_used(creator, high)
+    others = [make_register_item()]
+    salt, _ = commit_batch(creator, others)
+    signature = sign_batch(creator, others, salt, high, deadline)
+    copyright_register.reveal_batch_by_sig(creator, others, salt, high, deadline, signature, sender=relayer)
+    assert copyright_register.nonce_used(creator, high)
+    assert copyright_register.registration_count() == 2
+
+
+def test_invalidate_nonces__a_signed_batch_not_yet_revealed__can_never_be_revealed(
+    copyright_register, creator, relayer, sign_batch, commit_batch, deadline
+):
+    items = [make_register_item()]
+    salt, _ = commit_batch(creator, items)
+    signature = sign_batch(creator, items, salt, 300, deadline)
+
+    tx = copyright_register.invalidate_nonces(1, 1 << 44, sender=creator)
+
+    [event] = tx.events.filter(copyright_register.NoncesInvalidated)
+    assert (event.owner, event.word, event.mask) == (creator.address, 1, 1 << 44)
+    assert copyright_register.nonce_used(creator, 300) and not copyright_register.nonce_used(creator, 44)
+    with ape.reverts("register: nonce already used"):
+        copyright_register.reveal_batch_by_sig(creator, items, salt, 300, deadline, signature, sender=relayer)
+    assert copyright_register.registration_count() == 0
+
+
+def test_invalidate_nonces__spends_only_the_callers_nonces(copyright_register, creator, relayer):
+    copyright_register.invalidate_nonces(0, 0b101, sender=relayer)
+
+    assert copyright_register.nonce_bitmap(relayer, 0) == 0b101
+    assert copyright_register.nonce_bitmap(creator, 0) == 0
 
 
 def test_reveal_batch_by_sig__item_may_name_an_earlier_item_as_parent(
@@ -185,7 +230,7 @@ def test_reveal_batch_by_sig__batch_tampered_after_signing__reverts(
         "added item": [*items, make_register_item()],
         "reordered": [items[1], items[0], items[2]],
     }[tamper]
-    salt, _ = commit_batch(creator, tampered)
+    commit_batch(creator, tampered, signed_salt)  # committed as revealed: only the signature can refuse it
 
     with ape.reverts("register: invalid signature"):
         copyright_register.reveal_batch_by_sig(creator, tampered, signed_salt, 1, deadline, signature,

@@ -9,14 +9,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import httpx
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from web3 import HTTPProvider, Web3
 
 from backend.chain.node import AnvilNode
 from backend.cli import ApiClient, CliError
+from backend.config import ANVIL_RELAYER_KEY
 from tests.e2e.test_stack import USER_KEY, Stack, free_port
 from tests.images import jpeg
 
@@ -108,6 +111,26 @@ def assert_killed(stack: Stack) -> None:
     assert stack.process.wait(timeout=90) == -signal.SIGKILL, stack.log.read_text()
 
 
+ITEM = "(bytes32,uint64,uint16,bytes32,uint256)"
+REGISTER_CALLS = {
+    Web3.keccak(text=signature)[:4]: name for name, signature in (
+        ("commit", "commit(bytes32)"),
+        ("reveal_batch_by_sig", f"reveal_batch_by_sig(address,{ITEM}[],bytes32,uint256,uint256,bytes)"),
+        ("reveal_by_sig", f"reveal_by_sig(address,{ITEM},bytes32,uint256,bytes)"),
+    )
+}
+
+
+def relayer_calls(rpc_url: str) -> Counter:
+    """How often the relayer's mined transactions called each register function."""
+    w3 = Web3(HTTPProvider(rpc_url))
+    relayer = Account.from_key(ANVIL_RELAYER_KEY).address
+    return Counter(REGISTER_CALLS.get(bytes(tx["input"][:4]), "other")
+                   for number in range(w3.eth.block_number + 1)
+                   for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]
+                   if tx["from"] == relayer)
+
+
 def relay_one_image(client: ApiClient, account, path: str) -> None:
     """The single-image gasless path, as a browser wallet uses it."""
     with open(path, "rb") as handle:
@@ -155,4 +178,6 @@ def test_relay__killed_between_its_steps__every_registration_completes_after_the
     images = wait_for_statuses(client, "registered", 7)
     assert [i["status"] for i in images] == ["registered"] * 7, images
     assert {i["owner"] for i in images} == {account.address}
+    # Nothing paid twice across the kills: one commit and one reveal per batch and for the single image.
+    assert relayer_calls(external_chain.url) == {"commit": 3, "reveal_batch_by_sig": 2, "reveal_by_sig": 1}
     stack.stop()
