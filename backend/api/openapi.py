@@ -30,6 +30,46 @@ GROUP_NAME = {"type": "string", "maxLength": 200, "pattern": NAME_TEXT}
 GROUP_FILTER = {"anyOf": [GROUP_NAME, {"const": ""}], "description": "a name of yours; empty: any"}
 BEARER = [{"bearer": []}]
 
+# -- shared input schemas: each says exactly what the handlers accept ---------------------------
+# An account: 0x and 40 hex digits, in one case or with a right EIP-55 checksum (the format
+# "eth-address"; mixed case with a wrong checksum is refused, as a typo may be).
+ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$", "format": "eth-address",
+           "description": "0x and 40 hex digits: all lower case, all upper case, or EIP-55 checksummed"}
+HASH32 = {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$", "description": "32 bytes as 0x and 64 hex digits"}
+OFFER_HASH_SCHEMA = {**HASH32, "description": "an offer's EIP-712 digest, 0x and 64 hex digits"}
+# A registration's id is the file's SHA-256; the market also takes it as the uint256 it is on-chain.
+REGISTRATION_ID = {**HASH32, "description": "the registered file's SHA-256, 0x and 64 hex digits"}
+REGISTRATION_REF = {"type": "string", "pattern": "^(0x[0-9a-fA-F]{64}|[0-9]{1,77})$",
+                    "description": "a registration id: the file's SHA-256 as 0x and 64 hex digits, or that "
+                                   "number in decimal"}
+SIGNATURE = {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$", "description": "65 bytes as 0x and 130 hex digits"}
+# Unsigned integers as decimal strings, bounded by the digits that surely fit (10^77 < 2^256, 10^19 < 2^64).
+UINT256 = {"type": "string", "pattern": "^[0-9]{1,77}$", "description": "an unsigned 256-bit integer in decimal"}
+UINT64 = {"type": "string", "pattern": "^[0-9]{1,19}$", "description": "an unsigned 64-bit integer in decimal"}
+SAFE_INT = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+ETHER = {"type": "string", "pattern": "^(0*[1-9][0-9]{0,58}(\\.[0-9]{1,18})?|0*\\.[0-9]{0,17}[1-9]0*)( ?ETH)?$",
+         "description": "a positive amount of ETH in decimal, at most 18 decimals, e.g. 1.5 (or '1.5 ETH')"}
+CURRENCY = {"enum": ["ETH", "CPY"]}
+LICENCE_TYPE = {"enum": ["standard", "extended", "editorial", "exclusive"]}
+COUNTRY = {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "an ISO 3166-1 alpha-2 country code"}
+# A host name as licences record it (labels of letters, digits, '-' and '_'), bare or in an http(s) URL.
+_HOST_LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST = f"{_HOST_LABEL}(?:\\.{_HOST_LABEL})*\\.?"
+DOMAIN = {"type": "string", "maxLength": 2000,
+          "pattern": f"^(?:{_HOST}|https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?)$",
+          "description": "a host name, or an http(s) URL whose host counts"}
+# A page to crawl: an http(s) URL whose host is a valid (IDNA) name or an IPv4 address. Labels of
+# four or more characters have no '--' in 3rd and 4th place (IDNA reserves that for xn-- names).
+_IDNA_LABEL = ("(?:[A-Za-z0-9]{1,2}|[A-Za-z0-9][A-Za-z0-9-][A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?"
+               "|[A-Za-z0-9][A-Za-z0-9-]-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?)")
+_PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL = {"type": "string", "format": "uri", "maxLength": 680,
+       "pattern": f"^https?://{_IDNA_LABEL}(?:\\.{_IDNA_LABEL}){{0,2}}(?::{_PORT})?(?:/[!-~]*)?$",
+       "description": "an http(s) URL (at most 2048 characters once normalised, and percent-encoding can "
+                      "triple a character)"}
+PAGE = {"type": "integer", "minimum": 1, "maximum": 10_000}
+PER_PAGE = {"type": "integer", "minimum": 1, "maximum": 100}
+
 
 def _json(schema: dict | None = None) -> dict:
     return {"application/json": {"schema": schema or {"type": "object"}}}
@@ -64,8 +104,8 @@ def _path_param(name: str, schema: dict) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _query(name: str, schema: dict) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
+def _query(name: str, schema: dict, *, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
 IMAGE_FILE = {
@@ -137,39 +177,43 @@ SCHEMAS = {
     },
 }
 # -- the offer book, licences and the sale (no sign-in: signatures and on-chain state decide) -----
-TX_LIST = {"type": "object", "properties": {"transactions": {"type": "array", "items": {
+TX_LIST = {"type": "object", "required": ["transactions"], "properties": {"transactions": {"type": "array", "items": {
     "type": "object", "description": "a transaction for the user's wallet; value is wei as a decimal string",
-    "properties": {"step": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
-                   "data": {"type": "string"}, "value": {"type": "string"}, "chainId": {"type": "integer"}}}}}}
+    "required": ["step", "from", "to", "data", "value", "chainId"],
+    "properties": {"step": {"type": "string"}, "from": ADDRESS, "to": ADDRESS,
+                   "data": {"type": "string", "pattern": "^0x[0-9a-f]*$"}, "value": DECIMAL,
+                   "chainId": {"type": "integer"}}}}}}
+# uint64 and wider travel as decimal strings; a JSON number is accepted while it is exact (below 2^53).
+_WIDE = lambda text, schema: {"anyOf": [schema, SAFE_INT], "description": text}  # noqa: E731
 OFFER_TERMS = {
-    "type": "object", "required": ["seller", "registration_id", "price", "expiry"],
+    "type": "object", "required": ["seller", "registration_id", "price", "expiry"], "additionalProperties": False,
     "properties": {
-        "seller": {"type": "string"}, "registration_id": {"type": "string", "description": "0x SHA-256 or decimal"},
-        "price": {"type": "string", "description": "wei (or CPY base units) as a decimal string"},
-        "currency": {"type": "string", "enum": ["ETH", "CPY"]},
-        "licence_type": {"type": "string", "enum": ["standard", "extended", "editorial", "exclusive"]},
-        "countries": {"type": "array", "items": {"type": "string"}, "maxItems": 16,
-                      "description": "ISO 3166-1 alpha-2 codes; none = worldwide"},
-        "duration": {"type": ["integer", "string"], "description": "seconds; 0 = perpetual"},
-        "seats": {"type": "integer"}, "max_sales": {"type": "integer"},
-        "domains": {"type": "array", "items": {"type": "string"}, "maxItems": 8,
+        "seller": ADDRESS, "registration_id": REGISTRATION_REF,
+        "price": _WIDE("wei (or CPY base units)", UINT256),
+        "currency": CURRENCY, "licence_type": LICENCE_TYPE,
+        "countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}, "maxItems": 16,
+                      "uniqueItems": True, "description": "ISO 3166-1 alpha-2 codes; none = worldwide"},
+        "duration": _WIDE("seconds; 0 = perpetual", UINT64),
+        "seats": {"type": "integer", "minimum": 1, "maximum": 2**16 - 1},
+        "max_sales": {"type": "integer", "minimum": 1, "maximum": 2**32 - 1},
+        "domains": {"type": "array", "items": DOMAIN, "maxItems": 8,
                     "description": "host names the licence covers; none = the buyer names them"},
-        "expiry": {"type": ["integer", "string"], "description": "unix time the offer lapses"},
-        "buyer": {"type": "string", "description": "reserve the offer for one account"},
-        "max_fee_bps": {"type": "integer"},
+        "expiry": _WIDE("unix time the offer lapses: later than the chain's clock", {**UINT64, "pattern": "^[0-9]{1,18}$"}),
+        "buyer": {**ADDRESS, "description": "reserve the offer for one account"},
+        "max_fee_bps": {"type": "integer", "minimum": 0, "maximum": 2000,
+                        "description": "at least the market's fee (default: the fee now)"},
     },
 }
 OFFER_FILTERS = [_query(name, schema) for name, schema in (
-    ("registration", {"type": "string"}), ("owner", {"type": "string"}), ("collection", {"type": "string"}),
-    ("licence_type", {"type": "string"}), ("territory", {"type": "string", "description": "a country code"}),
-    ("currency", {"enum": ["ETH", "CPY"]}), ("min_price", {"type": "string"}), ("max_price", {"type": "string"}),
+    ("registration", REGISTRATION_REF), ("owner", ADDRESS), ("collection", GROUP_FILTER),
+    ("licence_type", LICENCE_TYPE), ("territory", COUNTRY), ("currency", CURRENCY),
+    ("min_price", UINT256), ("max_price", UINT256),
     ("q", {"type": "string", "maxLength": 200, "description": "words in image titles and collection names"}),
-    ("sort", {"enum": ["newest", "price", "-price", "expiry"]}), ("page", {"type": "integer"}),
-    ("per_page", {"type": "integer", "maximum": 100}),
+    ("sort", {"enum": ["newest", "price", "-price", "expiry"]}), ("page", PAGE), ("per_page", PER_PAGE),
 )]
-OFFER_HASH = _path_param("offer_hash", {"type": "string"})
+OFFER_HASH = _path_param("offer_hash", OFFER_HASH_SCHEMA)
 LICENCE_ID = _path_param("licence_id", ID)
-INVESTOR = {"type": "object", "required": ["investor"], "properties": {"investor": {"type": "string"}}}
+INVESTOR = {"type": "object", "required": ["investor"], "properties": {"investor": ADDRESS}}
 MARKET_PATHS = {
     "/api/v1/offers/draft": {"post": _op(
         "The EIP-712 Offer to sign for the terms given, checked as the market contract would",
@@ -178,7 +222,8 @@ MARKET_PATHS = {
         "post": _op("Put a signed Offer into the book (checked as the contract would); answers with its hash",
                     auth=False, ok=201, errors=(400, 403, 404, 429, 503),
                     body={"type": "object", "required": ["typed_data", "signature"],
-                          "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
+                          "properties": {"typed_data": {"type": "object", "description": "the Offer as drafted"},
+                                         "signature": SIGNATURE}}),
         "get": _op("Search the live offers (filters, text, price range; paginated, sorted)", auth=False,
                    params=OFFER_FILTERS, errors=(400, 503)),
     },
@@ -188,23 +233,26 @@ MARKET_PATHS = {
         "The transactions to buy a licence from the offer (a CPY approve first where needed)", auth=False,
         params=[OFFER_HASH], result=TX_LIST, errors=(400, 404, 422, 429, 503),
         body={"type": "object", "required": ["buyer"], "properties": {
-            "buyer": {"type": "string"}, "domains": {"type": "array", "items": {"type": "string"}}}})},
+            "buyer": ADDRESS, "domains": {"type": "array", "items": DOMAIN, "maxItems": 8,
+                                          "description": "required exactly when the offer names none"}}})},
     "/api/v1/offers/{offer_hash}/cancel": {"post": _op(
         "The transaction for the seller to cancel the offer", auth=False, params=[OFFER_HASH], result=TX_LIST,
         errors=(400, 403, 404), body={"type": "object", "required": ["seller"],
-                                      "properties": {"seller": {"type": "string"}}})},
+                                      "properties": {"seller": ADDRESS}})},
     "/api/v1/images/{registration_id}/offers": {"get": _op(
         "The live offers of one registration", auth=False, errors=(400, 503),
-        params=[_path_param("registration_id", {"type": "string"}), *OFFER_FILTERS])},
+        params=[_path_param("registration_id", REGISTRATION_REF),
+                *[p for p in OFFER_FILTERS if p["name"] != "registration"]])},
     "/api/v1/licences": {"get": _op("Licences by licensee, seller or registration", auth=False, errors=(400,),
-                                    params=[_query("licensee", {"type": "string"}), _query("seller", {"type": "string"}),
-                                            _query("registration", {"type": "string"}),
-                                            _query("page", {"type": "integer"}), _query("per_page", {"type": "integer"})])},
+                                    params=[_query("licensee", ADDRESS), _query("seller", ADDRESS),
+                                            _query("registration", REGISTRATION_REF),
+                                            _query("page", PAGE), _query("per_page", PER_PAGE)])},
     "/api/v1/licences/check": {"get": _op(
         "Does anyone hold a licence for the registration on this domain (now, or at `at`)? Asks is_licensed on-chain",
-        auth=False, errors=(400, 503), params=[_query("registration", {"type": "string"}),
-                                               _query("domain", {"type": "string"}),
-                                               _query("licensee", {"type": "string"}), _query("at", {"type": "string"})])},
+        auth=False, errors=(400, 503), params=[_query("registration", REGISTRATION_REF, required=True),
+                                               _query("domain", DOMAIN, required=True),
+                                               _query("licensee", ADDRESS),
+                                               _query("at", {**UINT64, "description": "unix time; default: the chain's now"})])},
     "/api/v1/licences/{licence_id}": {"get": _op("One licence and its escrow's state", auth=False,
                                                  params=[LICENCE_ID], errors=(400, 404))},
     "/api/v1/licences/{licence_id}/certificate": {"get": _op(
@@ -215,26 +263,28 @@ MARKET_PATHS = {
         "The transaction for the licensee to dispute within the dispute window", auth=False, params=[LICENCE_ID],
         result=TX_LIST, errors=(400, 403, 404, 422),
         body={"type": "object", "required": ["buyer", "reason"],
-              "properties": {"buyer": {"type": "string"}, "reason": {"type": "string", "maxLength": 200}}})},
+              "properties": {"buyer": ADDRESS, "reason": {
+                  "type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S",
+                  "description": "for the arbiter: 1 to 200 bytes of UTF-8, not only spaces"}}})},
     "/api/v1/licences/{licence_id}/release": {"post": _op(
         "The transaction to release an escrow after its window (anyone may send it)", auth=False,
         params=[LICENCE_ID], result=TX_LIST, errors=(400, 404, 422),
-        body={"type": "object", "required": ["sender"], "properties": {"sender": {"type": "string"}}})},
+        body={"type": "object", "required": ["sender"], "properties": {"sender": ADDRESS}})},
     "/api/v1/market/withdraw": {"post": _op(
         "The transaction to withdraw what the market credited an account", auth=False, result=TX_LIST,
         errors=(400,), body={"type": "object", "required": ["account"], "properties": {
-            "account": {"type": "string"}, "asset": {"enum": ["ETH", "CPY"]}}})},
+            "account": ADDRESS, "asset": {"anyOf": [CURRENCY, ADDRESS], "description": "default ETH"}}})},
     "/api/v1/sale": {"get": _op(
         "The CPY sale: rate and tranche, caps, sold, raised, soft cap, window, paused, finalized, burned",
         auth=False, errors=(503,))},
     "/api/v1/sale/investors/{address}": {"get": _op(
         "An investor's standing: allow-listed (and by which list), Merkle proof, contributed, owed, allowance, "
         "claimable, refundable, and the vesting schedules", auth=False, errors=(400, 503),
-        params=[_path_param("address", {"type": "string"})])},
+        params=[_path_param("address", ADDRESS)])},
     "/api/v1/sale/contribute": {"post": _op(
         "The transaction to contribute ETH (with the investor's Merkle proof where needed)", auth=False,
         result=TX_LIST, errors=(400, 422), body={"type": "object", "required": ["investor", "amount"], "properties": {
-            "investor": {"type": "string"}, "amount": {"type": "string", "description": "ETH, e.g. 1.5"}}})},
+            "investor": ADDRESS, "amount": ETHER}})},
     "/api/v1/sale/claim": {"post": _op("The transaction to claim CPY after a successful sale", auth=False,
                                        body=INVESTOR, result=TX_LIST, errors=(400, 422))},
     "/api/v1/sale/refund": {"post": _op("The transaction to withdraw ETH the sale owes back", auth=False,
@@ -250,13 +300,16 @@ _REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"
 ENFORCEMENT_PATHS = {
     "/api/v1/mandates/typed-data": {
         "get": _op("The EIP-712 mandate for one of your registrations (integers as decimal strings), for your wallet to sign",
-                   errors=(400, 403, 404), params=[_query("registration_id", {"type": "string"}), _query("days", {"type": "integer"})]),
+                   errors=(400, 403, 404), params=[_query("registration_id", REGISTRATION_ID, required=True),
+                                                    _query("days", {"type": "integer", "minimum": 1, "maximum": 5 * 365,
+                                                                    "description": "how long the mandate runs; default 365"})]),
     },
     "/api/v1/mandates": {
         "post": _op("Record your signed mandate on the settlement escrow (the platform pays the gas)", ok=201,
                     errors=(400, 403, 422),
                     body={"type": "object", "required": ["typed_data", "signature"],
-                          "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
+                          "properties": {"typed_data": {"type": "object", "description": "the mandate as handed out"},
+                                         "signature": SIGNATURE}}),
     },
     "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=())},
     "/api/v1/lawyer/case": {
@@ -330,7 +383,7 @@ LOGOUT = {"type": "object", "properties": {"signed_out": {"type": "boolean"},
 IMG = {"$ref": "#/components/schemas/Image"}
 
 # -- gasless registration of many images under one signature (relay batches) ------------------
-IMAGE_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 100,
+IMAGE_IDS = {"type": "array", "items": ID, "minItems": 1, "maxItems": 100,
              "uniqueItems": True, "description": "your images still 'uploaded', in the order they are signed"}
 RELAY_BATCH = {
     "type": "object",
@@ -341,7 +394,7 @@ RELAY_BATCH = {
                    "description": "committing → committed (on-chain) → revealing → revealed; or failed "
                                   "(last_error says why, and each image too)"},
         "nonce": DECIMAL,
-        "deadline": {"type": "integer"},
+        "deadline": {**DECIMAL, "description": "unix time, as a decimal string"},
         "commit_tx_hash": {"type": ["string", "null"]},
         "reveal_tx_hash": {"type": ["string", "null"]},
         "last_error": {"type": ["string", "null"]},
@@ -360,9 +413,10 @@ def relay_batch_paths() -> dict:
                 "Gasless registration of up to 100 images: the EIP-712 RevealBatch message to sign once "
                 "(typed_data), with its salt, unordered nonce and deadline",
                 body={"type": "object", "required": ["image_ids"], "properties": {"image_ids": IMAGE_IDS}},
-                result={"type": "object", "properties": {
-                    "image_ids": IMAGE_IDS, "salt": {"type": "string"}, "nonce": DECIMAL,
-                    "deadline": {"type": "integer"}, "typed_data": {"type": "object"}}},
+                result={"type": "object", "required": ["image_ids", "salt", "nonce", "deadline", "typed_data"],
+                        "properties": {"image_ids": IMAGE_IDS, "salt": HASH32, "nonce": DECIMAL,
+                                       "deadline": {**DECIMAL, "description": "unix time, as a decimal string"},
+                                       "typed_data": {"type": "object"}}},
                 errors=(400, 404, 409, 503),
             )
         },
@@ -371,9 +425,10 @@ def relay_batch_paths() -> dict:
                 "Relay a signed RevealBatch: the relayer commits to the batch now and reveals it a block "
                 "later; every image ends registered or says why in last_error",
                 body={"type": "object", "required": ["image_ids", "signature", "salt", "nonce", "deadline"],
-                      "properties": {"image_ids": IMAGE_IDS, "signature": {"type": "string"},
-                                     "salt": {"type": "string"}, "nonce": DECIMAL,
-                                     "deadline": {"type": "integer"}}},
+                      "properties": {"image_ids": IMAGE_IDS, "signature": SIGNATURE, "salt": HASH32,
+                                     "nonce": UINT256,
+                                     "deadline": {"anyOf": [UINT64, SAFE_INT],
+                                                  "description": "typed_data.message.deadline as handed out"}}},
                 ok=202, result=batch, errors=(400, 403, 404, 409, 503),
             )
         },
@@ -523,7 +578,7 @@ HIT = {"type": "object", "properties": {
     "status": {"enum": ["active", "gone"]}, "found_at": {"type": "string"}, "last_seen_at": {"type": "string"},
     "gone_at": {"type": ["string", "null"]},
     "evidence": {"type": "object", "description": "WARC and screenshot: CID, SHA-256 and /ipfs/{cid} link"}}}
-URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}
+URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": URL}}
 
 
 def crawler_paths() -> dict:
@@ -532,11 +587,16 @@ def crawler_paths() -> dict:
             "Copies of your registered images the crawler found, newest first",
             result={"type": "object", "properties": {"hits": {"type": "array", "items": HIT},
                                                      "total": {"type": "integer"}}},
-            params=[_query("domain", {"type": "string"}), _query("registration", {"type": "string"}),
-                    _query("collection", {"type": "string"}), _query("since", {"type": "string"}),
-                    _query("until", {"type": "string"}), _query("min_score", {"type": "number"}),
-                    _query("status", {"enum": ["active", "gone"]}), _query("limit", {"type": "integer"}),
-                    _query("offset", {"type": "integer"})], errors=(400, 404))},
+            params=[_query("domain", {"type": "string", "maxLength": 253,
+                                      "description": "a host name: hits on it and its subdomains"}),
+                    _query("registration", REGISTRATION_ID),
+                    _query("collection", {**GROUP_NAME, "description": "a collection of yours"}),
+                    _query("since", {"type": "string", "format": "date-time", "description": "ISO 8601"}),
+                    _query("until", {"type": "string", "format": "date-time", "description": "ISO 8601"}),
+                    _query("min_score", {"type": "number", "minimum": 0, "maximum": 1}),
+                    _query("status", {"enum": ["active", "gone"]}),
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                    _query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9})], errors=(400, 404))},
         "/api/v1/hits/{hit_id}": {"get": _op(
             "One of your hits with its evidence (WARC, screenshot) through /ipfs/{cid}", result=HIT,
             errors=(404,), params=[_path_param("hit_id", ID)])},
