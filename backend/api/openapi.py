@@ -214,82 +214,148 @@ OFFER_FILTERS = [_query(name, schema) for name, schema in (
 OFFER_HASH = _path_param("offer_hash", OFFER_HASH_SCHEMA)
 LICENCE_ID = _path_param("licence_id", ID)
 INVESTOR = {"type": "object", "required": ["investor"], "properties": {"investor": ADDRESS}}
+_STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_NULLABLE_STR = {"type": ["string", "null"]}
+
+
+def _object(properties: dict) -> dict:
+    """A response object: every property is always present."""
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+OFFER = _object({
+    "hash": HASH32, "seller": ADDRESS, "buyer": {"anyOf": [ADDRESS, {"type": "null"}]},
+    "registration_id": REGISTRATION_ID, "title": _NULLABLE_STR, "collection": _NULLABLE_STR,
+    "licence_type": LICENCE_TYPE, "countries": {"type": "array", "items": _STR}, "duration": DECIMAL,
+    "seats": _INT, "domains": {"type": "array", "items": HASH32, "description": "keccak256 of the host names"},
+    "currency": CURRENCY, "currency_address": ADDRESS, "price": DECIMAL, "max_sales": _INT, "sold": _INT,
+    "expiry": DECIMAL, "signature": SIGNATURE,
+    "message": {"type": "object", "description": "the signed Offer (uint64 and wider as decimal strings)"}})
+OFFER_PAGE = _object({"offers": {"type": "array", "items": OFFER}, "page": _INT, "per_page": _INT, "total": _INT})
+LICENCE = _object({
+    "id": _INT, "registration_id": REGISTRATION_ID, "licensee": ADDRESS, "seller": ADDRESS, "offer_hash": HASH32,
+    "licence_type": LICENCE_TYPE, "countries": {"type": "array", "items": _STR}, "seats": _INT,
+    "starts_at": DECIMAL, "ends_at": {"anyOf": [DECIMAL, {"type": "null"}], "description": "null: perpetual"},
+    "domain_hashes": {"type": "array", "items": HASH32}, "currency": CURRENCY, "price": DECIMAL, "fee": DECIMAL,
+    "escrow": _object({"status": _STR, "release_at": DECIMAL, "dispute_reason": _NULLABLE_STR,
+                       "refunded": {"anyOf": [DECIMAL, {"type": "null"}]},
+                       "released_to_seller": {"anyOf": [DECIMAL, {"type": "null"}]}}),
+    "revoked": _BOOL, "revocation_reason": _NULLABLE_STR, "tx_hash": HASH32, "block_number": _INT})
+CERTIFICATE = _object({
+    "licence": LICENCE,
+    "image": _object({"registration_id": REGISTRATION_ID, "title": _NULLABLE_STR, "cid": _NULLABLE_STR,
+                      "registered_at": {"type": ["integer", "null"]},
+                      "owner": {"anyOf": [ADDRESS, {"type": "null"}]}}),
+    "verify_url": _STR, "valid": _BOOL})
+LICENCE_CHECK = _object({"registration_id": REGISTRATION_ID, "domain": _STR, "at": DECIMAL, "licensed": _BOOL,
+                         "licensees": {"type": "array", "items": ADDRESS}})
+SALE = _object({
+    "address": ADDRESS, "token": ADDRESS, "rate": DECIMAL, "base_rate": DECIMAL, "tranche": _INT,
+    "tranches": {"type": "array", "items": _object({"until_sold": DECIMAL, "rate": DECIMAL})},
+    "next_boundary": {"anyOf": [DECIMAL, {"type": "null"}], "description": "null past the last tranche"},
+    "hard_cap": DECIMAL, "soft_cap": DECIMAL, "soft_cap_reached": _BOOL, "tokens_sold": DECIMAL,
+    "wei_raised": DECIMAL, "min_contribution": DECIMAL, "max_contribution": DECIMAL, "opening_time": DECIMAL,
+    "closing_time": DECIMAL, "open": _BOOL, "paused": _BOOL, "finalized": _BOOL, "burned": DECIMAL,
+    "allow_list_root": HASH32})
+VESTING = _object({"name": _STR, "address": ADDRESS, "beneficiary": ADDRESS, "start": DECIMAL,
+                   "cliff_duration": DECIMAL, "duration": DECIMAL, "total": DECIMAL, "released": DECIMAL,
+                   "releasable": DECIMAL})
+SALE_INVESTOR = _object({
+    "address": ADDRESS, "allow_listed": _BOOL,
+    "allow_listed_by": {"enum": ["direct", "merkle", "removed", None]},
+    "merkle_proof": {"anyOf": [{"type": "array", "items": HASH32}, {"type": "null"}]},
+    "contributed": DECIMAL, "tokens_owed": DECIMAL, "remaining_allowance": DECIMAL, "min_contribution": DECIMAL,
+    "claimable": DECIMAL, "refundable": DECIMAL, "vesting": {"type": "array", "items": VESTING}})
 MARKET_PATHS = {
     "/api/v1/offers/draft": {"post": _op(
         "The EIP-712 Offer to sign for the terms given, checked as the market contract would",
-        auth=False, body=OFFER_TERMS, errors=(400, 403, 404, 429, 503))},
+        auth=False, body=OFFER_TERMS, errors=(400, 403, 404, 429, 503),
+        result=_object({"typed_data": {"type": "object"}, "offer_hash": HASH32}))},
     "/api/v1/offers": {
-        "post": _op("Put a signed Offer into the book (checked as the contract would); answers with its hash",
+        "post": _op("Put a signed Offer into the book (checked as the contract would); answers with its hash "
+                    "(201; 200 when the book holds it already)",
                     auth=False, ok=201, errors=(400, 403, 404, 429, 503),
+                    result=_object({"offer_hash": HASH32, "offer": OFFER}),
                     body={"type": "object", "required": ["typed_data", "signature"],
                           "properties": {"typed_data": {"type": "object", "description": "the Offer as drafted"},
                                          "signature": SIGNATURE}}),
         "get": _op("Search the live offers (filters, text, price range; paginated, sorted)", auth=False,
-                   params=OFFER_FILTERS, errors=(400, 503)),
+                   params=OFFER_FILTERS, errors=(400, 503), result=OFFER_PAGE),
     },
     "/api/v1/offers/{offer_hash}": {"get": _op("One offer, and whether it is still live", auth=False,
-                                               params=[OFFER_HASH], errors=(400, 404))},
+                                               params=[OFFER_HASH], errors=(400, 404),
+                                               result={**OFFER, "required": [*OFFER["required"], "live"],
+                                                       "properties": {**OFFER["properties"], "live": _BOOL}})},
     "/api/v1/offers/{offer_hash}/buy": {"post": _op(
         "The transactions to buy a licence from the offer (a CPY approve first where needed)", auth=False,
-        params=[OFFER_HASH], result=TX_LIST, errors=(400, 404, 422, 429, 503),
+        params=[OFFER_HASH], result={**TX_LIST, "properties": {**TX_LIST["properties"], "offer_hash": HASH32}},
+        errors=(400, 404, 422, 429, 503),
         body={"type": "object", "required": ["buyer"], "properties": {
             "buyer": ADDRESS, "domains": {"type": "array", "items": DOMAIN, "maxItems": 8,
                                           "description": "required exactly when the offer names none"}}})},
     "/api/v1/offers/{offer_hash}/cancel": {"post": _op(
         "The transaction for the seller to cancel the offer", auth=False, params=[OFFER_HASH], result=TX_LIST,
-        errors=(400, 403, 404), body={"type": "object", "required": ["seller"],
+        errors=(400, 403, 404, 503), body={"type": "object", "required": ["seller"],
                                       "properties": {"seller": ADDRESS}})},
     "/api/v1/images/{registration_id}/offers": {"get": _op(
-        "The live offers of one registration", auth=False, errors=(400, 503),
+        "The live offers of one registration", auth=False, errors=(400, 503), result=OFFER_PAGE,
         params=[_path_param("registration_id", REGISTRATION_REF),
                 *[p for p in OFFER_FILTERS if p["name"] != "registration"]])},
     "/api/v1/licences": {"get": _op("Licences by licensee, seller or registration", auth=False, errors=(400,),
+                                    result=_object({"licences": {"type": "array", "items": LICENCE},
+                                                    "page": _INT, "per_page": _INT}),
                                     params=[_query("licensee", ADDRESS), _query("seller", ADDRESS),
                                             _query("registration", REGISTRATION_REF),
                                             _query("page", PAGE), _query("per_page", PER_PAGE)])},
     "/api/v1/licences/check": {"get": _op(
         "Does anyone hold a licence for the registration on this domain (now, or at `at`)? Asks is_licensed on-chain",
-        auth=False, errors=(400, 503), params=[_query("registration", REGISTRATION_REF, required=True),
+        auth=False, errors=(400, 503), result=LICENCE_CHECK,
+        params=[_query("registration", REGISTRATION_REF, required=True),
                                                _query("domain", DOMAIN, required=True),
                                                _query("licensee", ADDRESS),
                                                _query("at", {**UINT64, "description": "unix time; default: the chain's now"})])},
     "/api/v1/licences/{licence_id}": {"get": _op("One licence and its escrow's state", auth=False,
-                                                 params=[LICENCE_ID], errors=(400, 404))},
+                                                 params=[LICENCE_ID], errors=(400, 404), result=LICENCE)},
     "/api/v1/licences/{licence_id}/certificate": {"get": _op(
         "A public licence certificate: image, terms, parties, transaction, verification link; a PDF with a QR "
         "code to it with ?format=pdf", auth=False,
-        params=[LICENCE_ID, _query("format", {"enum": ["json", "pdf"]})], errors=(400, 404))},
+        params=[LICENCE_ID, _query("format", {"enum": ["json", "pdf"]})], errors=(400, 404), result=CERTIFICATE)},
     "/api/v1/licences/{licence_id}/dispute": {"post": _op(
         "The transaction for the licensee to dispute within the dispute window", auth=False, params=[LICENCE_ID],
-        result=TX_LIST, errors=(400, 403, 404, 422),
+        result=TX_LIST, errors=(400, 403, 404, 422, 503),
         body={"type": "object", "required": ["buyer", "reason"],
               "properties": {"buyer": ADDRESS, "reason": {
                   "type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S",
                   "description": "for the arbiter: 1 to 200 bytes of UTF-8, not only spaces"}}})},
     "/api/v1/licences/{licence_id}/release": {"post": _op(
         "The transaction to release an escrow after its window (anyone may send it)", auth=False,
-        params=[LICENCE_ID], result=TX_LIST, errors=(400, 404, 422),
+        params=[LICENCE_ID], result=TX_LIST, errors=(400, 404, 422, 503),
         body={"type": "object", "required": ["sender"], "properties": {"sender": ADDRESS}})},
     "/api/v1/market/withdraw": {"post": _op(
-        "The transaction to withdraw what the market credited an account", auth=False, result=TX_LIST,
-        errors=(400,), body={"type": "object", "required": ["account"], "properties": {
+        "The transaction to withdraw what the market credited an account", auth=False,
+        result={**TX_LIST, "properties": {**TX_LIST["properties"], "credit": DECIMAL}}, errors=(400, 503), body={"type": "object", "required": ["account"], "properties": {
             "account": ADDRESS, "asset": {"anyOf": [CURRENCY, ADDRESS], "description": "default ETH"}}})},
     "/api/v1/sale": {"get": _op(
         "The CPY sale: rate and tranche, caps, sold, raised, soft cap, window, paused, finalized, burned",
-        auth=False, errors=(503,))},
+        auth=False, errors=(503,), result=SALE)},
     "/api/v1/sale/investors/{address}": {"get": _op(
         "An investor's standing: allow-listed (and by which list), Merkle proof, contributed, owed, allowance, "
-        "claimable, refundable, and the vesting schedules", auth=False, errors=(400, 503),
+        "claimable, refundable, and the vesting schedules", auth=False, errors=(400, 503), result=SALE_INVESTOR,
         params=[_path_param("address", ADDRESS)])},
     "/api/v1/sale/contribute": {"post": _op(
         "The transaction to contribute ETH (with the investor's Merkle proof where needed)", auth=False,
-        result=TX_LIST, errors=(400, 422), body={"type": "object", "required": ["investor", "amount"], "properties": {
+        result=TX_LIST, errors=(400, 422, 503), body={"type": "object", "required": ["investor", "amount"], "properties": {
             "investor": ADDRESS, "amount": ETHER}})},
     "/api/v1/sale/claim": {"post": _op("The transaction to claim CPY after a successful sale", auth=False,
-                                       body=INVESTOR, result=TX_LIST, errors=(400, 422))},
+                                       body=INVESTOR, result=TX_LIST, errors=(400, 422, 503))},
     "/api/v1/sale/refund": {"post": _op("The transaction to withdraw ETH the sale owes back", auth=False,
-                                        body=INVESTOR, result=TX_LIST, errors=(400, 422))},
+                                        body=INVESTOR, result=TX_LIST, errors=(400, 422, 503))},
 }
+
+MARKET_PATHS["/api/v1/offers"]["post"]["responses"]["200"] = {
+    "description": "the book holds this offer already", "content": _json(_object({"offer_hash": HASH32, "offer": OFFER}))}
+MARKET_PATHS["/api/v1/licences/{licence_id}/certificate"]["get"]["responses"]["200"]["content"]["application/pdf"] = {
+    "schema": {"type": "string", "format": "binary"}}
 
 
 # enforcement: the letter recipient's side (case code in the path, secret in X-Case-Secret)
@@ -571,13 +637,32 @@ def document() -> dict:
     }
 
 
-HIT = {"type": "object", "properties": {
+HIT = {"type": "object", "required": ["id", "registration_id", "owner", "page_url", "image_url", "domain",
+                                     "image_sha256", "match", "kind", "score", "status", "found_at",
+                                     "last_seen_at", "gone_at"], "properties": {
     "id": {"type": "integer"}, "registration_id": {"type": "string"}, "owner": {"type": "string"},
     "page_url": {"type": "string"}, "image_url": {"type": "string"}, "domain": {"type": "string"},
+    "image_sha256": {"type": ["string", "null"]},
     "match": {"enum": ["exact", "perceptual"]}, "kind": {"type": "string"}, "score": {"type": "number"},
-    "status": {"enum": ["active", "gone"]}, "found_at": {"type": "string"}, "last_seen_at": {"type": "string"},
-    "gone_at": {"type": ["string", "null"]},
-    "evidence": {"type": "object", "description": "WARC and screenshot: CID, SHA-256 and /ipfs/{cid} link"}}}
+    "status": {"enum": ["active", "gone"]}, "found_at": {"type": "string", "format": "date-time"},
+    "last_seen_at": {"type": ["string", "null"], "format": "date-time"},
+    "gone_at": {"type": ["string", "null"], "format": "date-time"},
+    "http_status": {"type": ["integer", "null"], "description": "one hit only"},
+    "headers": {"type": ["object", "null"], "description": "one hit only"},
+    "evidence": {"type": "object", "description": "one hit only: WARC and screenshot, CID, SHA-256 and /ipfs/{cid} link",
+                 "properties": {"warc": {"type": ["object", "null"]}, "screenshot": {"type": ["object", "null"]}}}}}
+WATCHED = {"type": "object", "required": ["id", "url", "scope", "created_at"], "properties": {
+    "id": {"type": "integer"}, "url": {"type": "string"}, "scope": {"enum": ["page", "domain"]},
+    "created_at": {"type": ["string", "null"], "format": "date-time"}}}
+PORTFOLIO = {"type": "object", "required": ["id", "domain", "url"], "properties": {
+    "id": {"type": "integer"}, "domain": {"type": "string"}, "url": {"type": "string"},
+    "created_at": {"type": ["string", "null"], "format": "date-time"}}}
+PORTFOLIO_IMAGES = {**PORTFOLIO, "required": ["id", "domain", "url", "images"], "properties": {
+    **PORTFOLIO["properties"], "images": {"type": "array", "items": {
+        "type": "object", "required": ["image_url", "page_url", "sha256", "registered", "registration_id"],
+        "properties": {"image_url": {"type": "string"}, "page_url": {"type": "string"}, "sha256": {"type": "string"},
+                       "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+                       "registered": {"type": "boolean"}, "registration_id": {"type": ["string", "null"]}}}}}}
 URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": URL}}
 
 
@@ -585,8 +670,9 @@ def crawler_paths() -> dict:
     return {
         "/api/v1/hits": {"get": _op(
             "Copies of your registered images the crawler found, newest first",
-            result={"type": "object", "properties": {"hits": {"type": "array", "items": HIT},
-                                                     "total": {"type": "integer"}}},
+            result={"type": "object", "required": ["hits", "total", "limit", "offset"],
+                    "properties": {"hits": {"type": "array", "items": HIT}, "total": {"type": "integer"},
+                                   "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
             params=[_query("domain", {"type": "string", "maxLength": 253,
                                       "description": "a host name: hits on it and its subdomains"}),
                     _query("registration", REGISTRATION_ID),
@@ -603,15 +689,19 @@ def crawler_paths() -> dict:
         "/api/v1/watch": {
             "post": _op("Watch a page (scope page) or a site (scope domain, the default)", ok=201,
                         body={**URL_BODY, "properties": {**URL_BODY["properties"],
-                                                         "scope": {"enum": ["page", "domain"]}}},
-                        errors=(400, 409)),
-            "get": _op("The pages and sites you watch", errors=()),
+                                                         "scope": {"enum": ["page", "domain"],
+                                                                   "description": "default domain"}}},
+                        result=WATCHED, errors=(400, 409)),
+            "get": _op("The pages and sites you watch", errors=(),
+                       result={"type": "object", "required": ["watch"],
+                               "properties": {"watch": {"type": "array", "items": WATCHED}}}),
         },
         "/api/v1/portfolios": {"post": _op(
             "Your own site: its images are catalogued, and copies there are never hits", body=URL_BODY, ok=201,
-            errors=(400, 409))},
+            result=PORTFOLIO, errors=(400, 409))},
         "/api/v1/portfolios/{portfolio_id}": {"get": _op(
             "The images found on your site so far, the registered ones marked", errors=(404,),
+            result=PORTFOLIO_IMAGES,
             params=[_path_param("portfolio_id", ID)])},
     }
 _WEBAPP_PAGE = {
