@@ -379,11 +379,11 @@ ENFORCEMENT_PATHS = {
     },
     "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=())},
     "/api/v1/lawyer/case": {
-        "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401,),
+        "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401, 429),
                    params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}]),
     },
     "/api/v1/lawyer/case/messages": {
-        "post": _op("A partner lawyer writes in the case conversation", auth=False, ok=201, errors=(400, 401),
+        "post": _op("A partner lawyer writes in the case conversation", auth=False, ok=201, errors=(400, 401, 429),
                     params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}],
                     body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
     },
@@ -408,7 +408,7 @@ ENFORCEMENT_PATHS = {
     },
     "/api/v1/responses/{reference}/licence-proof": {
         "post": _op("Upload a licence you hold (field `file`, optional `note`); the case pauses for the owner's review",
-                    auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
+                    auth=False, ok=201, errors=(400, 401, 409, 413, 429), params=[_CASE_CODE, _CASE_SECRET],
                     multipart={"type": "object", "required": ["file"],
                                "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}}),
     },
@@ -418,6 +418,10 @@ ENFORCEMENT_PATHS = {
                     body={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}),
     },
 }
+# Every enforcement view asks the chain node first (the escrow is on-chain): 503 while it is down.
+for _operations in ENFORCEMENT_PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"]["503"] = {"description": ERROR_MEANING[503], "content": _json(ERROR)}
 
 SCHEMAS["RegistrationRequest"] = {
     "type": "object",
