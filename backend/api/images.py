@@ -172,7 +172,7 @@ def batch_view(db, batch) -> dict:
         "reveal_tx_hash": batch.reveal_tx_hash,
         "last_error": batch.last_error,
         "images": [image_view(db, images[i]) for i in batch.image_ids],
-        "created_at": batch.created_at.isoformat(),
+        "created_at": iso_time(batch.created_at),
     }
 
 

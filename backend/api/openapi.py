@@ -362,60 +362,107 @@ MARKET_PATHS["/api/v1/licences/{licence_id}/certificate"]["get"]["responses"]["2
 _CASE_SECRET = {"name": "X-Case-Secret", "in": "header", "required": True, "schema": {"type": "string"}}
 _CASE_CODE = _path_param("reference", {"type": "string", "example": "CT-1A2B3C4D"})
 _CASE_ID = _path_param("case_id", ID)
-_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
+_REASON = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string", "pattern": "\\S", "description": "not only spaces"}}}
+_MESSAGE_BODY = {"type": "object", "required": ["body"], "properties": {
+    "body": {"type": "string", "pattern": "\\S", "description": "not only spaces; kept up to 5000 characters"}}}
+# What the enforcement views answer (times as ISO 8601 strings; amounts as decimal strings).
+CASE_SUMMARY = {"type": "object", "required": ["id", "reference", "registration_id", "domain", "country", "stage",
+                                               "status", "deadline", "claim", "commission_bps", "hit_ids"],
+                "properties": {"id": {"type": "integer"}, "reference": {"type": "string"},
+                               "registration_id": {"type": "string"}, "domain": {"type": "string"},
+                               "country": {"type": "string"}, "stage": {"type": "string"},
+                               "status": {"type": "string"}, "deadline": {"type": ["string", "null"]},
+                               "claim": {"type": ["object", "null"]}, "commission_bps": {"type": "integer"},
+                               "hit_ids": {"type": "array", "items": {"type": "integer"}}}}
+CASE_DETAIL = {**CASE_SUMMARY,
+               "required": [*CASE_SUMMARY["required"], "evidence", "recipient", "escrow", "timeline", "documents",
+                            "messages"],
+               "properties": {**CASE_SUMMARY["properties"], "evidence": {"type": "object"},
+                              "recipient": {"type": "object"},
+                              "escrow": {"type": ["object", "null"], "description": "null while the escrow is not reachable"},
+                              "timeline": {"type": "array", "items": {"type": "object"}},
+                              "documents": {"type": "array", "items": {"type": "object"}},
+                              "messages": {"type": "array", "items": {"type": "object"}}}}
+PAUSED = {"type": "object", "required": ["status"], "properties": {"status": {"const": "paused"}}}
 ENFORCEMENT_PATHS = {
     "/api/v1/mandates/typed-data": {
         "get": _op("The EIP-712 mandate for one of your registrations (integers as decimal strings), for your wallet to sign",
-                   errors=(400, 403, 404), params=[_query("registration_id", REGISTRATION_ID, required=True),
+                   errors=(400, 403, 404), result={"type": "object", "required": ["typed_data"],
+                                                   "properties": {"typed_data": {"type": "object"}}}, params=[_query("registration_id", REGISTRATION_ID, required=True),
                                                     _query("days", {"type": "integer", "minimum": 1, "maximum": 5 * 365,
                                                                     "description": "how long the mandate runs; default 365"})]),
     },
     "/api/v1/mandates": {
         "post": _op("Record your signed mandate on the settlement escrow (the platform pays the gas)", ok=201,
-                    errors=(400, 403, 422),
+                    errors=(400, 403, 422), result={"type": "object", "required": ["mandate"], "properties": {
+                        "mandate": {"type": "object", "required": ["typed_data", "signature"]}}},
                     body={"type": "object", "required": ["typed_data", "signature"],
                           "properties": {"typed_data": {"type": "object", "description": "the mandate as handed out"},
                                          "signature": SIGNATURE}}),
     },
-    "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=())},
+    "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=(), result={
+        "type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": CASE_SUMMARY}}})},
     "/api/v1/lawyer/case": {
         "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401, 429),
+                   result={**CASE_DETAIL, "properties": {**CASE_DETAIL["properties"], "lawyer": {"type": "string"}}},
                    params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}]),
     },
     "/api/v1/lawyer/case/messages": {
         "post": _op("A partner lawyer writes in the case conversation", auth=False, ok=201, errors=(400, 401, 429),
                     params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}],
-                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+                    body=_MESSAGE_BODY,
+                    result={**CASE_DETAIL, "properties": {**CASE_DETAIL["properties"], "lawyer": {"type": "string"}}}),
     },
     "/api/v1/cases/{case_id}": {
-        "get": _op("A case: evidence, claim, escrow state, timeline, documents, conversation", errors=(404,), params=[_CASE_ID]),
+        "get": _op("A case: evidence, claim, escrow state, timeline, documents, conversation", errors=(404,),
+                   params=[_CASE_ID], result=CASE_DETAIL),
     },
-    "/api/v1/cases/{case_id}/hold": {"post": _op("Stop the case's clock", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID])},
-    "/api/v1/cases/{case_id}/resume": {"post": _op("Restart a held or paused case", errors=(403, 404, 409), params=[_CASE_ID])},
+    "/api/v1/cases/{case_id}/hold": {"post": _op("Stop the case's clock", body=_REASON, errors=(400, 403, 404, 409),
+                                                 params=[_CASE_ID], result=CASE_DETAIL)},
+    "/api/v1/cases/{case_id}/resume": {"post": _op("Restart a held or paused case", errors=(403, 404, 409),
+                                                   params=[_CASE_ID], result=CASE_DETAIL)},
     "/api/v1/cases/{case_id}/close": {
-        "post": _op("Close the case (logged on the escrow)", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID]),
+        "post": _op("Close the case (logged on the escrow)", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID],
+                    result=CASE_DETAIL),
     },
     "/api/v1/cases/{case_id}/messages": {
         "post": _op("Write in the case conversation", ok=201, errors=(400, 404), params=[_CASE_ID],
-                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+                    body=_MESSAGE_BODY, result=CASE_DETAIL),
     },
     "/api/v1/responses/{reference}": {
         "get": _op("A letter's case as its recipient sees it: evidence, registration proof, mandate, the claim "
                    "with its calculation, what is paid and outstanding (decimal strings), and the transaction "
                    "that pays `amount` (default: everything outstanding) into the settlement escrow",
                    auth=False, errors=(400, 401, 429),
-                   params=[_CASE_CODE, _CASE_SECRET, _query("amount", {"type": "string", "pattern": "^[0-9]+$"})]),
+                   params=[_CASE_CODE, _CASE_SECRET, _query("amount", {**UINT256, "description": "wei, above 0 and at "
+                                                                       "most what is outstanding"})],
+                   result={"type": "object", "required": ["reference", "stage", "status", "deadline", "evidence",
+                                                          "registration", "mandate", "claim", "paid", "outstanding",
+                                                          "documents"],
+                           "properties": {"reference": {"type": "string"}, "stage": {"type": "string"},
+                                          "status": {"type": "string"}, "deadline": {"type": ["string", "null"]},
+                                          "evidence": {"type": "object"}, "registration": {"type": "object"},
+                                          "mandate": {"type": ["object", "null"]}, "claim": {"type": ["object", "null"]},
+                                          "paid": DECIMAL, "outstanding": DECIMAL,
+                                          "documents": {"type": "array", "items": {"type": "object"}},
+                                          "payment": {"type": "object", "description": "while something is outstanding: "
+                                                                                       "the transaction that pays"}}}),
     },
     "/api/v1/responses/{reference}/licence-proof": {
         "post": _op("Upload a licence you hold (field `file`, optional `note`); the case pauses for the owner's review",
                     auth=False, ok=201, errors=(400, 401, 409, 413, 429), params=[_CASE_CODE, _CASE_SECRET],
                     multipart={"type": "object", "required": ["file"],
-                               "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}}),
+                               "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}},
+                    result={"type": "object", "required": ["sha256", "status"],
+                            "properties": {"sha256": {"type": "string"}, "status": {"const": "paused"}}}),
     },
     "/api/v1/responses/{reference}/dispute": {
         "post": _op("Dispute the claim with a message; the case pauses until the owner or operator answers",
                     auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
-                    body={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}),
+                    body={"type": "object", "required": ["message"], "properties": {"message": {
+                        "type": "string", "maxLength": 5000, "pattern": "\\S", "description": "why; not only spaces"}}},
+                    result=PAUSED),
     },
 }
 # Every enforcement view asks the chain node first (the escrow is on-chain): 503 while it is down.
