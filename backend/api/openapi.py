@@ -120,7 +120,8 @@ UPLOAD = {
         "title": {"type": "string", "maxLength": 300, "pattern": VISIBLE_TEXT},
         "collection": {**GROUP_NAME, "description": "name of an existing collection of yours"},
         "category": {**GROUP_NAME, "description": "name of an existing category of yours"},
-        "parent": {"type": "string", "description": "for a derivative work: the id of the registration it derives from"},
+        "parent": {"anyOf": [REGISTRATION_ID, {"const": ""}],
+                   "description": "for a derivative work: the id of the (final) registration it derives from; empty: none"},
     },
 }
 def _name(limit: int) -> dict:
@@ -640,7 +641,7 @@ def document() -> dict:
         },
         "/api/v1/registrations/{reg_id}": {
             "get": _op("A final registration by id (the file's SHA-256)", auth=False, result=REG, errors=(400, 404),
-                       params=[_path_param("reg_id", {"type": "string"})])
+                       params=[_path_param("reg_id", REGISTRATION_ID)])
         },
         "/api/v1/status": {"get": _op("Chain, contracts, database and indexer status", auth=False, errors=(429,))},
         "/api/v1/openapi.json": {"get": _op("This document", auth=False, errors=())},

@@ -32,7 +32,6 @@ SEMANTIC = {
     ("POST", "/api/v1/lookup"),
     ("POST", "/api/v1/images/{image_id}/submitted"),
     ("POST", "/api/v1/images/{image_id}/relay"),
-    ("GET", "/api/v1/registrations/{reg_id}"),
     ("GET", "/ipfs/{cid}"),
     # The typed data must be exactly what the API handed out, and the signature must verify over it.
     ("POST", "/api/v1/offers"),
