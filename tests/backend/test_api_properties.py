@@ -24,8 +24,9 @@ EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 # Operations whose valid-looking input is judged beyond what a schema can say: a signature must
-# verify, bytes must be an image, a transaction or CID must exist. For them a 400 is the answer
-# to well-formed nonsense; every other operation must accept what its document allows.
+# verify, bytes must be an image, a transaction or CID must exist, the chain's state must allow
+# it. For them a 400 (or the chain's 422) is the answer to well-formed nonsense; every other
+# operation must accept what its document allows.
 SEMANTIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/images"),
