@@ -167,13 +167,21 @@ def batch_view(db, batch) -> dict:
         "owner": batch.owner,
         "status": batch.status,
         "nonce": batch.nonce,
-        "deadline": batch.deadline,
+        "deadline": str(batch.deadline),  # a browser-exact integer: a decimal string
         "commit_tx_hash": batch.commit_tx_hash,
         "reveal_tx_hash": batch.reveal_tx_hash,
         "last_error": batch.last_error,
         "images": [image_view(db, images[i]) for i in batch.image_ids],
-        "created_at": batch.created_at.isoformat(),
+        "created_at": iso_time(batch.created_at),
     }
+
+
+def _image_ids(value):
+    """The ids of a batch: JSON has one kind of number, so 7.0 is the id 7, as the document's
+    `integer` allows; anything else is left for the batch to refuse."""
+    if isinstance(value, list):
+        return [int(i) if isinstance(i, float) and i.is_integer() else i for i in value]
+    return value
 
 
 @bp.post("/images/relay-batch/draft")
@@ -181,7 +189,7 @@ def batch_view(db, batch) -> dict:
 def relay_batch_draft():
     register = services().register()
     with services().db.session() as db:
-        return jsonify(draft_batch(db, register, g.address, json_body().get("image_ids"),
+        return jsonify(draft_batch(db, register, g.address, _image_ids(json_body().get("image_ids")),
                                    deadline_seconds=services().settings.registration_deadline))
 
 
@@ -194,7 +202,7 @@ def relay_batch_submit():
         services().register(),
         services().settings.relayer_key,
         g.address,
-        body.get("image_ids"),
+        _image_ids(body.get("image_ids")),
         signature=body.get("signature"),
         salt=body.get("salt"),
         nonce=body.get("nonce"),

@@ -30,6 +30,46 @@ GROUP_NAME = {"type": "string", "maxLength": 200, "pattern": NAME_TEXT}
 GROUP_FILTER = {"anyOf": [GROUP_NAME, {"const": ""}], "description": "a name of yours; empty: any"}
 BEARER = [{"bearer": []}]
 
+# -- shared input schemas: each says exactly what the handlers accept ---------------------------
+# An account: 0x and 40 hex digits, in one case or with a right EIP-55 checksum (the format
+# "eth-address"; mixed case with a wrong checksum is refused, as a typo may be).
+ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$", "format": "eth-address",
+           "description": "0x and 40 hex digits: all lower case, all upper case, or EIP-55 checksummed"}
+HASH32 = {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$", "description": "32 bytes as 0x and 64 hex digits"}
+OFFER_HASH_SCHEMA = {**HASH32, "description": "an offer's EIP-712 digest, 0x and 64 hex digits"}
+# A registration's id is the file's SHA-256; the market also takes it as the uint256 it is on-chain.
+REGISTRATION_ID = {**HASH32, "description": "the registered file's SHA-256, 0x and 64 hex digits"}
+REGISTRATION_REF = {"type": "string", "pattern": "^(0x[0-9a-fA-F]{64}|[0-9]{1,77})$",
+                    "description": "a registration id: the file's SHA-256 as 0x and 64 hex digits, or that "
+                                   "number in decimal"}
+SIGNATURE = {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$", "description": "65 bytes as 0x and 130 hex digits"}
+# Unsigned integers as decimal strings, bounded by the digits that surely fit (10^77 < 2^256, 10^19 < 2^64).
+UINT256 = {"type": "string", "pattern": "^[0-9]{1,77}$", "description": "an unsigned 256-bit integer in decimal"}
+UINT64 = {"type": "string", "pattern": "^[0-9]{1,19}$", "description": "an unsigned 64-bit integer in decimal"}
+SAFE_INT = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+ETHER = {"type": "string", "pattern": "^(0*[1-9][0-9]{0,58}(\\.[0-9]{1,18})?|0*\\.[0-9]{0,17}[1-9]0*)( ?ETH)?$",
+         "description": "a positive amount of ETH in decimal, at most 18 decimals, e.g. 1.5 (or '1.5 ETH')"}
+CURRENCY = {"enum": ["ETH", "CPY"]}
+LICENCE_TYPE = {"enum": ["standard", "extended", "editorial", "exclusive"]}
+COUNTRY = {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "an ISO 3166-1 alpha-2 country code"}
+# A host name as licences record it (labels of letters, digits, '-' and '_'), bare or in an http(s) URL.
+_HOST_LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST = f"{_HOST_LABEL}(?:\\.{_HOST_LABEL})*\\.?"
+DOMAIN = {"type": "string", "maxLength": 2000,
+          "pattern": f"^(?:{_HOST}|https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?)$",
+          "description": "a host name, or an http(s) URL whose host counts"}
+# A page to crawl: an http(s) URL whose host is a valid (IDNA) name or an IPv4 address. Labels of
+# four or more characters have no '--' in 3rd and 4th place (IDNA reserves that for xn-- names).
+_IDNA_LABEL = ("(?:[A-Za-z0-9]{1,2}|[A-Za-z0-9][A-Za-z0-9-][A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?"
+               "|[A-Za-z0-9][A-Za-z0-9-]-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?)")
+_PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL = {"type": "string", "format": "uri", "maxLength": 680,
+       "pattern": f"^https?://{_IDNA_LABEL}(?:\\.{_IDNA_LABEL}){{0,2}}(?::{_PORT})?(?:/[!-~]*)?$",
+       "description": "an http(s) URL (at most 2048 characters once normalised, and percent-encoding can "
+                      "triple a character)"}
+PAGE = {"type": "integer", "minimum": 1, "maximum": 10_000}
+PER_PAGE = {"type": "integer", "minimum": 1, "maximum": 100}
+
 
 def _json(schema: dict | None = None) -> dict:
     return {"application/json": {"schema": schema or {"type": "object"}}}
@@ -64,8 +104,8 @@ def _path_param(name: str, schema: dict) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _query(name: str, schema: dict) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
+def _query(name: str, schema: dict, *, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
 IMAGE_FILE = {
@@ -80,7 +120,8 @@ UPLOAD = {
         "title": {"type": "string", "maxLength": 300, "pattern": VISIBLE_TEXT},
         "collection": {**GROUP_NAME, "description": "name of an existing collection of yours"},
         "category": {**GROUP_NAME, "description": "name of an existing category of yours"},
-        "parent": {"type": "string", "description": "for a derivative work: the id of the registration it derives from"},
+        "parent": {"anyOf": [REGISTRATION_ID, {"const": ""}],
+                   "description": "for a derivative work: the id of the (final) registration it derives from; empty: none"},
     },
 }
 def _name(limit: int) -> dict:
@@ -137,168 +178,298 @@ SCHEMAS = {
     },
 }
 # -- the offer book, licences and the sale (no sign-in: signatures and on-chain state decide) -----
-TX_LIST = {"type": "object", "properties": {"transactions": {"type": "array", "items": {
+TX_LIST = {"type": "object", "required": ["transactions"], "properties": {"transactions": {"type": "array", "items": {
     "type": "object", "description": "a transaction for the user's wallet; value is wei as a decimal string",
-    "properties": {"step": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
-                   "data": {"type": "string"}, "value": {"type": "string"}, "chainId": {"type": "integer"}}}}}}
+    "required": ["step", "from", "to", "data", "value", "chainId"],
+    "properties": {"step": {"type": "string"}, "from": ADDRESS, "to": ADDRESS,
+                   "data": {"type": "string", "pattern": "^0x[0-9a-f]*$"}, "value": DECIMAL,
+                   "chainId": {"type": "integer"}}}}}}
+# uint64 and wider travel as decimal strings; a JSON number is accepted while it is exact (below 2^53).
+_WIDE = lambda text, schema: {"anyOf": [schema, SAFE_INT], "description": text}  # noqa: E731
 OFFER_TERMS = {
-    "type": "object", "required": ["seller", "registration_id", "price", "expiry"],
+    "type": "object", "required": ["seller", "registration_id", "price", "expiry"], "additionalProperties": False,
     "properties": {
-        "seller": {"type": "string"}, "registration_id": {"type": "string", "description": "0x SHA-256 or decimal"},
-        "price": {"type": "string", "description": "wei (or CPY base units) as a decimal string"},
-        "currency": {"type": "string", "enum": ["ETH", "CPY"]},
-        "licence_type": {"type": "string", "enum": ["standard", "extended", "editorial", "exclusive"]},
-        "countries": {"type": "array", "items": {"type": "string"}, "maxItems": 16,
-                      "description": "ISO 3166-1 alpha-2 codes; none = worldwide"},
-        "duration": {"type": ["integer", "string"], "description": "seconds; 0 = perpetual"},
-        "seats": {"type": "integer"}, "max_sales": {"type": "integer"},
-        "domains": {"type": "array", "items": {"type": "string"}, "maxItems": 8,
+        "seller": ADDRESS, "registration_id": REGISTRATION_REF,
+        "price": _WIDE("wei (or CPY base units)", UINT256),
+        "currency": CURRENCY, "licence_type": LICENCE_TYPE,
+        "countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}, "maxItems": 16,
+                      "uniqueItems": True, "description": "ISO 3166-1 alpha-2 codes; none = worldwide"},
+        "duration": _WIDE("seconds; 0 = perpetual", UINT64),
+        "seats": {"type": "integer", "minimum": 1, "maximum": 2**16 - 1},
+        "max_sales": {"type": "integer", "minimum": 1, "maximum": 2**32 - 1},
+        "domains": {"type": "array", "items": DOMAIN, "maxItems": 8,
                     "description": "host names the licence covers; none = the buyer names them"},
-        "expiry": {"type": ["integer", "string"], "description": "unix time the offer lapses"},
-        "buyer": {"type": "string", "description": "reserve the offer for one account"},
-        "max_fee_bps": {"type": "integer"},
+        "expiry": _WIDE("unix time the offer lapses: later than the chain's clock", {**UINT64, "pattern": "^[0-9]{1,18}$"}),
+        "buyer": {**ADDRESS, "description": "reserve the offer for one account"},
+        "max_fee_bps": {"type": "integer", "minimum": 0, "maximum": 2000,
+                        "description": "at least the market's fee (default: the fee now)"},
     },
 }
 OFFER_FILTERS = [_query(name, schema) for name, schema in (
-    ("registration", {"type": "string"}), ("owner", {"type": "string"}), ("collection", {"type": "string"}),
-    ("licence_type", {"type": "string"}), ("territory", {"type": "string", "description": "a country code"}),
-    ("currency", {"enum": ["ETH", "CPY"]}), ("min_price", {"type": "string"}), ("max_price", {"type": "string"}),
+    ("registration", REGISTRATION_REF), ("owner", ADDRESS), ("collection", GROUP_FILTER),
+    ("licence_type", LICENCE_TYPE), ("territory", COUNTRY), ("currency", CURRENCY),
+    ("min_price", UINT256), ("max_price", UINT256),
     ("q", {"type": "string", "maxLength": 200, "description": "words in image titles and collection names"}),
-    ("sort", {"enum": ["newest", "price", "-price", "expiry"]}), ("page", {"type": "integer"}),
-    ("per_page", {"type": "integer", "maximum": 100}),
+    ("sort", {"enum": ["newest", "price", "-price", "expiry"]}), ("page", PAGE), ("per_page", PER_PAGE),
 )]
-OFFER_HASH = _path_param("offer_hash", {"type": "string"})
+OFFER_HASH = _path_param("offer_hash", OFFER_HASH_SCHEMA)
 LICENCE_ID = _path_param("licence_id", ID)
-INVESTOR = {"type": "object", "required": ["investor"], "properties": {"investor": {"type": "string"}}}
+INVESTOR = {"type": "object", "required": ["investor"], "properties": {"investor": ADDRESS}}
+_STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_NULLABLE_STR = {"type": ["string", "null"]}
+
+
+def _object(properties: dict) -> dict:
+    """A response object: every property is always present."""
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+OFFER = _object({
+    "hash": HASH32, "seller": ADDRESS, "buyer": {"anyOf": [ADDRESS, {"type": "null"}]},
+    "registration_id": REGISTRATION_ID, "title": _NULLABLE_STR, "collection": _NULLABLE_STR,
+    "licence_type": LICENCE_TYPE, "countries": {"type": "array", "items": _STR}, "duration": DECIMAL,
+    "seats": _INT, "domains": {"type": "array", "items": HASH32, "description": "keccak256 of the host names"},
+    "currency": CURRENCY, "currency_address": ADDRESS, "price": DECIMAL, "max_sales": _INT, "sold": _INT,
+    "expiry": DECIMAL, "signature": SIGNATURE,
+    "message": {"type": "object", "description": "the signed Offer (uint64 and wider as decimal strings)"}})
+OFFER_PAGE = _object({"offers": {"type": "array", "items": OFFER}, "page": _INT, "per_page": _INT, "total": _INT})
+LICENCE = _object({
+    "id": _INT, "registration_id": REGISTRATION_ID, "licensee": ADDRESS, "seller": ADDRESS, "offer_hash": HASH32,
+    "licence_type": LICENCE_TYPE, "countries": {"type": "array", "items": _STR}, "seats": _INT,
+    "starts_at": DECIMAL, "ends_at": {"anyOf": [DECIMAL, {"type": "null"}], "description": "null: perpetual"},
+    "domain_hashes": {"type": "array", "items": HASH32}, "currency": CURRENCY, "price": DECIMAL, "fee": DECIMAL,
+    "escrow": _object({"status": _STR, "release_at": DECIMAL, "dispute_reason": _NULLABLE_STR,
+                       "refunded": {"anyOf": [DECIMAL, {"type": "null"}]},
+                       "released_to_seller": {"anyOf": [DECIMAL, {"type": "null"}]}}),
+    "revoked": _BOOL, "revocation_reason": _NULLABLE_STR, "tx_hash": HASH32, "block_number": _INT})
+CERTIFICATE = _object({
+    "licence": LICENCE,
+    "image": _object({"registration_id": REGISTRATION_ID, "title": _NULLABLE_STR, "cid": _NULLABLE_STR,
+                      "registered_at": {"type": ["integer", "null"]},
+                      "owner": {"anyOf": [ADDRESS, {"type": "null"}]}}),
+    "verify_url": _STR, "valid": _BOOL})
+LICENCE_CHECK = _object({"registration_id": REGISTRATION_ID, "domain": _STR, "at": DECIMAL, "licensed": _BOOL,
+                         "licensees": {"type": "array", "items": ADDRESS}})
+SALE = _object({
+    "address": ADDRESS, "token": ADDRESS, "rate": DECIMAL, "base_rate": DECIMAL, "tranche": _INT,
+    "tranches": {"type": "array", "items": _object({"until_sold": DECIMAL, "rate": DECIMAL})},
+    "next_boundary": {"anyOf": [DECIMAL, {"type": "null"}], "description": "null past the last tranche"},
+    "hard_cap": DECIMAL, "soft_cap": DECIMAL, "soft_cap_reached": _BOOL, "tokens_sold": DECIMAL,
+    "wei_raised": DECIMAL, "min_contribution": DECIMAL, "max_contribution": DECIMAL, "opening_time": DECIMAL,
+    "closing_time": DECIMAL, "open": _BOOL, "paused": _BOOL, "finalized": _BOOL, "burned": DECIMAL,
+    "allow_list_root": HASH32})
+VESTING = _object({"name": _STR, "address": ADDRESS, "beneficiary": ADDRESS, "start": DECIMAL,
+                   "cliff_duration": DECIMAL, "duration": DECIMAL, "total": DECIMAL, "released": DECIMAL,
+                   "releasable": DECIMAL})
+SALE_INVESTOR = _object({
+    "address": ADDRESS, "allow_listed": _BOOL,
+    "allow_listed_by": {"enum": ["direct", "merkle", "removed", None]},
+    "merkle_proof": {"anyOf": [{"type": "array", "items": HASH32}, {"type": "null"}]},
+    "contributed": DECIMAL, "tokens_owed": DECIMAL, "remaining_allowance": DECIMAL, "min_contribution": DECIMAL,
+    "claimable": DECIMAL, "refundable": DECIMAL, "vesting": {"type": "array", "items": VESTING}})
 MARKET_PATHS = {
     "/api/v1/offers/draft": {"post": _op(
         "The EIP-712 Offer to sign for the terms given, checked as the market contract would",
-        auth=False, body=OFFER_TERMS, errors=(400, 403, 404, 429, 503))},
+        auth=False, body=OFFER_TERMS, errors=(400, 403, 404, 429, 503),
+        result=_object({"typed_data": {"type": "object"}, "offer_hash": HASH32}))},
     "/api/v1/offers": {
-        "post": _op("Put a signed Offer into the book (checked as the contract would); answers with its hash",
+        "post": _op("Put a signed Offer into the book (checked as the contract would); answers with its hash "
+                    "(201; 200 when the book holds it already)",
                     auth=False, ok=201, errors=(400, 403, 404, 429, 503),
+                    result=_object({"offer_hash": HASH32, "offer": OFFER}),
                     body={"type": "object", "required": ["typed_data", "signature"],
-                          "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
+                          "properties": {"typed_data": {"type": "object", "description": "the Offer as drafted"},
+                                         "signature": SIGNATURE}}),
         "get": _op("Search the live offers (filters, text, price range; paginated, sorted)", auth=False,
-                   params=OFFER_FILTERS, errors=(400, 503)),
+                   params=OFFER_FILTERS, errors=(400, 503), result=OFFER_PAGE),
     },
     "/api/v1/offers/{offer_hash}": {"get": _op("One offer, and whether it is still live", auth=False,
-                                               params=[OFFER_HASH], errors=(400, 404))},
+                                               params=[OFFER_HASH], errors=(400, 404),
+                                               result={**OFFER, "required": [*OFFER["required"], "live"],
+                                                       "properties": {**OFFER["properties"], "live": _BOOL}})},
     "/api/v1/offers/{offer_hash}/buy": {"post": _op(
         "The transactions to buy a licence from the offer (a CPY approve first where needed)", auth=False,
-        params=[OFFER_HASH], result=TX_LIST, errors=(400, 404, 422, 429, 503),
+        params=[OFFER_HASH], result={**TX_LIST, "properties": {**TX_LIST["properties"], "offer_hash": HASH32}},
+        errors=(400, 404, 422, 429, 503),
         body={"type": "object", "required": ["buyer"], "properties": {
-            "buyer": {"type": "string"}, "domains": {"type": "array", "items": {"type": "string"}}}})},
+            "buyer": ADDRESS, "domains": {"type": "array", "items": DOMAIN, "maxItems": 8,
+                                          "description": "required exactly when the offer names none"}}})},
     "/api/v1/offers/{offer_hash}/cancel": {"post": _op(
         "The transaction for the seller to cancel the offer", auth=False, params=[OFFER_HASH], result=TX_LIST,
-        errors=(400, 403, 404), body={"type": "object", "required": ["seller"],
-                                      "properties": {"seller": {"type": "string"}}})},
+        errors=(400, 403, 404, 503), body={"type": "object", "required": ["seller"],
+                                      "properties": {"seller": ADDRESS}})},
     "/api/v1/images/{registration_id}/offers": {"get": _op(
-        "The live offers of one registration", auth=False, errors=(400, 503),
-        params=[_path_param("registration_id", {"type": "string"}), *OFFER_FILTERS])},
+        "The live offers of one registration", auth=False, errors=(400, 503), result=OFFER_PAGE,
+        params=[_path_param("registration_id", REGISTRATION_REF),
+                *[p for p in OFFER_FILTERS if p["name"] != "registration"]])},
     "/api/v1/licences": {"get": _op("Licences by licensee, seller or registration", auth=False, errors=(400,),
-                                    params=[_query("licensee", {"type": "string"}), _query("seller", {"type": "string"}),
-                                            _query("registration", {"type": "string"}),
-                                            _query("page", {"type": "integer"}), _query("per_page", {"type": "integer"})])},
+                                    result=_object({"licences": {"type": "array", "items": LICENCE},
+                                                    "page": _INT, "per_page": _INT}),
+                                    params=[_query("licensee", ADDRESS), _query("seller", ADDRESS),
+                                            _query("registration", REGISTRATION_REF),
+                                            _query("page", PAGE), _query("per_page", PER_PAGE)])},
     "/api/v1/licences/check": {"get": _op(
         "Does anyone hold a licence for the registration on this domain (now, or at `at`)? Asks is_licensed on-chain",
-        auth=False, errors=(400, 503), params=[_query("registration", {"type": "string"}),
-                                               _query("domain", {"type": "string"}),
-                                               _query("licensee", {"type": "string"}), _query("at", {"type": "string"})])},
+        auth=False, errors=(400, 503), result=LICENCE_CHECK,
+        params=[_query("registration", REGISTRATION_REF, required=True),
+                                               _query("domain", DOMAIN, required=True),
+                                               _query("licensee", ADDRESS),
+                                               _query("at", {**UINT64, "description": "unix time; default: the chain's now"})])},
     "/api/v1/licences/{licence_id}": {"get": _op("One licence and its escrow's state", auth=False,
-                                                 params=[LICENCE_ID], errors=(400, 404))},
+                                                 params=[LICENCE_ID], errors=(400, 404), result=LICENCE)},
     "/api/v1/licences/{licence_id}/certificate": {"get": _op(
         "A public licence certificate: image, terms, parties, transaction, verification link; a PDF with a QR "
         "code to it with ?format=pdf", auth=False,
-        params=[LICENCE_ID, _query("format", {"enum": ["json", "pdf"]})], errors=(400, 404))},
+        params=[LICENCE_ID, _query("format", {"enum": ["json", "pdf"]})], errors=(400, 404), result=CERTIFICATE)},
     "/api/v1/licences/{licence_id}/dispute": {"post": _op(
         "The transaction for the licensee to dispute within the dispute window", auth=False, params=[LICENCE_ID],
-        result=TX_LIST, errors=(400, 403, 404, 422),
+        result=TX_LIST, errors=(400, 403, 404, 422, 503),
         body={"type": "object", "required": ["buyer", "reason"],
-              "properties": {"buyer": {"type": "string"}, "reason": {"type": "string", "maxLength": 200}}})},
+              "properties": {"buyer": ADDRESS, "reason": {
+                  "type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S",
+                  "description": "for the arbiter: 1 to 200 bytes of UTF-8, not only spaces"}}})},
     "/api/v1/licences/{licence_id}/release": {"post": _op(
         "The transaction to release an escrow after its window (anyone may send it)", auth=False,
-        params=[LICENCE_ID], result=TX_LIST, errors=(400, 404, 422),
-        body={"type": "object", "required": ["sender"], "properties": {"sender": {"type": "string"}}})},
+        params=[LICENCE_ID], result=TX_LIST, errors=(400, 404, 422, 503),
+        body={"type": "object", "required": ["sender"], "properties": {"sender": ADDRESS}})},
     "/api/v1/market/withdraw": {"post": _op(
-        "The transaction to withdraw what the market credited an account", auth=False, result=TX_LIST,
-        errors=(400,), body={"type": "object", "required": ["account"], "properties": {
-            "account": {"type": "string"}, "asset": {"enum": ["ETH", "CPY"]}}})},
+        "The transaction to withdraw what the market credited an account", auth=False,
+        result={**TX_LIST, "properties": {**TX_LIST["properties"], "credit": DECIMAL}}, errors=(400, 503), body={"type": "object", "required": ["account"], "properties": {
+            "account": ADDRESS, "asset": {"anyOf": [CURRENCY, ADDRESS], "description": "default ETH"}}})},
     "/api/v1/sale": {"get": _op(
         "The CPY sale: rate and tranche, caps, sold, raised, soft cap, window, paused, finalized, burned",
-        auth=False, errors=(503,))},
+        auth=False, errors=(503,), result=SALE)},
     "/api/v1/sale/investors/{address}": {"get": _op(
         "An investor's standing: allow-listed (and by which list), Merkle proof, contributed, owed, allowance, "
-        "claimable, refundable, and the vesting schedules", auth=False, errors=(400, 503),
-        params=[_path_param("address", {"type": "string"})])},
+        "claimable, refundable, and the vesting schedules", auth=False, errors=(400, 503), result=SALE_INVESTOR,
+        params=[_path_param("address", ADDRESS)])},
     "/api/v1/sale/contribute": {"post": _op(
         "The transaction to contribute ETH (with the investor's Merkle proof where needed)", auth=False,
-        result=TX_LIST, errors=(400, 422), body={"type": "object", "required": ["investor", "amount"], "properties": {
-            "investor": {"type": "string"}, "amount": {"type": "string", "description": "ETH, e.g. 1.5"}}})},
+        result=TX_LIST, errors=(400, 422, 503), body={"type": "object", "required": ["investor", "amount"], "properties": {
+            "investor": ADDRESS, "amount": ETHER}})},
     "/api/v1/sale/claim": {"post": _op("The transaction to claim CPY after a successful sale", auth=False,
-                                       body=INVESTOR, result=TX_LIST, errors=(400, 422))},
+                                       body=INVESTOR, result=TX_LIST, errors=(400, 422, 503))},
     "/api/v1/sale/refund": {"post": _op("The transaction to withdraw ETH the sale owes back", auth=False,
-                                        body=INVESTOR, result=TX_LIST, errors=(400, 422))},
+                                        body=INVESTOR, result=TX_LIST, errors=(400, 422, 503))},
 }
+
+MARKET_PATHS["/api/v1/offers"]["post"]["responses"]["200"] = {
+    "description": "the book holds this offer already", "content": _json(_object({"offer_hash": HASH32, "offer": OFFER}))}
+MARKET_PATHS["/api/v1/licences/{licence_id}/certificate"]["get"]["responses"]["200"]["content"]["application/pdf"] = {
+    "schema": {"type": "string", "format": "binary"}}
 
 
 # enforcement: the letter recipient's side (case code in the path, secret in X-Case-Secret)
 _CASE_SECRET = {"name": "X-Case-Secret", "in": "header", "required": True, "schema": {"type": "string"}}
 _CASE_CODE = _path_param("reference", {"type": "string", "example": "CT-1A2B3C4D"})
 _CASE_ID = _path_param("case_id", ID)
-_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
+_REASON = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string", "pattern": "\\S", "description": "not only spaces"}}}
+_MESSAGE_BODY = {"type": "object", "required": ["body"], "properties": {
+    "body": {"type": "string", "pattern": "\\S", "description": "not only spaces; kept up to 5000 characters"}}}
+# What the enforcement views answer (times as ISO 8601 strings; amounts as decimal strings).
+CASE_SUMMARY = {"type": "object", "required": ["id", "reference", "registration_id", "domain", "country", "stage",
+                                               "status", "deadline", "claim", "commission_bps", "hit_ids"],
+                "properties": {"id": {"type": "integer"}, "reference": {"type": "string"},
+                               "registration_id": {"type": "string"}, "domain": {"type": "string"},
+                               "country": {"type": "string"}, "stage": {"type": "string"},
+                               "status": {"type": "string"}, "deadline": {"type": ["string", "null"]},
+                               "claim": {"type": ["object", "null"]}, "commission_bps": {"type": "integer"},
+                               "hit_ids": {"type": "array", "items": {"type": "integer"}}}}
+CASE_DETAIL = {**CASE_SUMMARY,
+               "required": [*CASE_SUMMARY["required"], "evidence", "recipient", "escrow", "timeline", "documents",
+                            "messages"],
+               "properties": {**CASE_SUMMARY["properties"], "evidence": {"type": "object"},
+                              "recipient": {"type": "object"},
+                              "escrow": {"type": ["object", "null"], "description": "null while the escrow is not reachable"},
+                              "timeline": {"type": "array", "items": {"type": "object"}},
+                              "documents": {"type": "array", "items": {"type": "object"}},
+                              "messages": {"type": "array", "items": {"type": "object"}}}}
+PAUSED = {"type": "object", "required": ["status"], "properties": {"status": {"const": "paused"}}}
 ENFORCEMENT_PATHS = {
     "/api/v1/mandates/typed-data": {
         "get": _op("The EIP-712 mandate for one of your registrations (integers as decimal strings), for your wallet to sign",
-                   errors=(400, 403, 404), params=[_query("registration_id", {"type": "string"}), _query("days", {"type": "integer"})]),
+                   errors=(400, 403, 404), result={"type": "object", "required": ["typed_data"],
+                                                   "properties": {"typed_data": {"type": "object"}}}, params=[_query("registration_id", REGISTRATION_ID, required=True),
+                                                    _query("days", {"type": "integer", "minimum": 1, "maximum": 5 * 365,
+                                                                    "description": "how long the mandate runs; default 365"})]),
     },
     "/api/v1/mandates": {
         "post": _op("Record your signed mandate on the settlement escrow (the platform pays the gas)", ok=201,
-                    errors=(400, 403, 422),
+                    errors=(400, 403, 422), result={"type": "object", "required": ["mandate"], "properties": {
+                        "mandate": {"type": "object", "required": ["typed_data", "signature"]}}},
                     body={"type": "object", "required": ["typed_data", "signature"],
-                          "properties": {"typed_data": {"type": "object"}, "signature": {"type": "string"}}}),
+                          "properties": {"typed_data": {"type": "object", "description": "the mandate as handed out"},
+                                         "signature": SIGNATURE}}),
     },
-    "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=())},
+    "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=(), result={
+        "type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": CASE_SUMMARY}}})},
     "/api/v1/lawyer/case": {
-        "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401,),
+        "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401, 429),
+                   result={**CASE_DETAIL, "properties": {**CASE_DETAIL["properties"], "lawyer": {"type": "string"}}},
                    params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}]),
     },
     "/api/v1/lawyer/case/messages": {
-        "post": _op("A partner lawyer writes in the case conversation", auth=False, ok=201, errors=(400, 401),
+        "post": _op("A partner lawyer writes in the case conversation", auth=False, ok=201, errors=(400, 401, 429),
                     params=[{"name": "X-Lawyer-Token", "in": "header", "required": True, "schema": {"type": "string"}}],
-                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+                    body=_MESSAGE_BODY,
+                    result={**CASE_DETAIL, "properties": {**CASE_DETAIL["properties"], "lawyer": {"type": "string"}}}),
     },
     "/api/v1/cases/{case_id}": {
-        "get": _op("A case: evidence, claim, escrow state, timeline, documents, conversation", errors=(404,), params=[_CASE_ID]),
+        "get": _op("A case: evidence, claim, escrow state, timeline, documents, conversation", errors=(404,),
+                   params=[_CASE_ID], result=CASE_DETAIL),
     },
-    "/api/v1/cases/{case_id}/hold": {"post": _op("Stop the case's clock", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID])},
-    "/api/v1/cases/{case_id}/resume": {"post": _op("Restart a held or paused case", errors=(403, 404, 409), params=[_CASE_ID])},
+    "/api/v1/cases/{case_id}/hold": {"post": _op("Stop the case's clock", body=_REASON, errors=(400, 403, 404, 409),
+                                                 params=[_CASE_ID], result=CASE_DETAIL)},
+    "/api/v1/cases/{case_id}/resume": {"post": _op("Restart a held or paused case", errors=(403, 404, 409),
+                                                   params=[_CASE_ID], result=CASE_DETAIL)},
     "/api/v1/cases/{case_id}/close": {
-        "post": _op("Close the case (logged on the escrow)", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID]),
+        "post": _op("Close the case (logged on the escrow)", body=_REASON, errors=(400, 403, 404, 409), params=[_CASE_ID],
+                    result=CASE_DETAIL),
     },
     "/api/v1/cases/{case_id}/messages": {
         "post": _op("Write in the case conversation", ok=201, errors=(400, 404), params=[_CASE_ID],
-                    body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}),
+                    body=_MESSAGE_BODY, result=CASE_DETAIL),
     },
     "/api/v1/responses/{reference}": {
         "get": _op("A letter's case as its recipient sees it: evidence, registration proof, mandate, the claim "
                    "with its calculation, what is paid and outstanding (decimal strings), and the transaction "
                    "that pays `amount` (default: everything outstanding) into the settlement escrow",
                    auth=False, errors=(400, 401, 429),
-                   params=[_CASE_CODE, _CASE_SECRET, _query("amount", {"type": "string", "pattern": "^[0-9]+$"})]),
+                   params=[_CASE_CODE, _CASE_SECRET, _query("amount", {**UINT256, "description": "wei, above 0 and at "
+                                                                       "most what is outstanding"})],
+                   result={"type": "object", "required": ["reference", "stage", "status", "deadline", "evidence",
+                                                          "registration", "mandate", "claim", "paid", "outstanding",
+                                                          "documents"],
+                           "properties": {"reference": {"type": "string"}, "stage": {"type": "string"},
+                                          "status": {"type": "string"}, "deadline": {"type": ["string", "null"]},
+                                          "evidence": {"type": "object"}, "registration": {"type": "object"},
+                                          "mandate": {"type": ["object", "null"]}, "claim": {"type": ["object", "null"]},
+                                          "paid": DECIMAL, "outstanding": DECIMAL,
+                                          "documents": {"type": "array", "items": {"type": "object"}},
+                                          "payment": {"type": "object", "description": "while something is outstanding: "
+                                                                                       "the transaction that pays"}}}),
     },
     "/api/v1/responses/{reference}/licence-proof": {
         "post": _op("Upload a licence you hold (field `file`, optional `note`); the case pauses for the owner's review",
-                    auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
+                    auth=False, ok=201, errors=(400, 401, 409, 413, 429), params=[_CASE_CODE, _CASE_SECRET],
                     multipart={"type": "object", "required": ["file"],
-                               "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}}),
+                               "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}},
+                    result={"type": "object", "required": ["sha256", "status"],
+                            "properties": {"sha256": {"type": "string"}, "status": {"const": "paused"}}}),
     },
     "/api/v1/responses/{reference}/dispute": {
         "post": _op("Dispute the claim with a message; the case pauses until the owner or operator answers",
                     auth=False, ok=201, errors=(400, 401, 409, 429), params=[_CASE_CODE, _CASE_SECRET],
-                    body={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}),
+                    body={"type": "object", "required": ["message"], "properties": {"message": {
+                        "type": "string", "maxLength": 5000, "pattern": "\\S", "description": "why; not only spaces"}}},
+                    result=PAUSED),
     },
 }
+# Every enforcement view asks the chain node first (the escrow is on-chain): 503 while it is down.
+for _operations in ENFORCEMENT_PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"]["503"] = {"description": ERROR_MEANING[503], "content": _json(ERROR)}
 
 SCHEMAS["RegistrationRequest"] = {
     "type": "object",
@@ -330,7 +501,7 @@ LOGOUT = {"type": "object", "properties": {"signed_out": {"type": "boolean"},
 IMG = {"$ref": "#/components/schemas/Image"}
 
 # -- gasless registration of many images under one signature (relay batches) ------------------
-IMAGE_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 100,
+IMAGE_IDS = {"type": "array", "items": ID, "minItems": 1, "maxItems": 100,
              "uniqueItems": True, "description": "your images still 'uploaded', in the order they are signed"}
 RELAY_BATCH = {
     "type": "object",
@@ -341,7 +512,7 @@ RELAY_BATCH = {
                    "description": "committing → committed (on-chain) → revealing → revealed; or failed "
                                   "(last_error says why, and each image too)"},
         "nonce": DECIMAL,
-        "deadline": {"type": "integer"},
+        "deadline": {**DECIMAL, "description": "unix time, as a decimal string"},
         "commit_tx_hash": {"type": ["string", "null"]},
         "reveal_tx_hash": {"type": ["string", "null"]},
         "last_error": {"type": ["string", "null"]},
@@ -360,9 +531,10 @@ def relay_batch_paths() -> dict:
                 "Gasless registration of up to 100 images: the EIP-712 RevealBatch message to sign once "
                 "(typed_data), with its salt, unordered nonce and deadline",
                 body={"type": "object", "required": ["image_ids"], "properties": {"image_ids": IMAGE_IDS}},
-                result={"type": "object", "properties": {
-                    "image_ids": IMAGE_IDS, "salt": {"type": "string"}, "nonce": DECIMAL,
-                    "deadline": {"type": "integer"}, "typed_data": {"type": "object"}}},
+                result={"type": "object", "required": ["image_ids", "salt", "nonce", "deadline", "typed_data"],
+                        "properties": {"image_ids": IMAGE_IDS, "salt": HASH32, "nonce": DECIMAL,
+                                       "deadline": {**DECIMAL, "description": "unix time, as a decimal string"},
+                                       "typed_data": {"type": "object"}}},
                 errors=(400, 404, 409, 503),
             )
         },
@@ -371,9 +543,10 @@ def relay_batch_paths() -> dict:
                 "Relay a signed RevealBatch: the relayer commits to the batch now and reveals it a block "
                 "later; every image ends registered or says why in last_error",
                 body={"type": "object", "required": ["image_ids", "signature", "salt", "nonce", "deadline"],
-                      "properties": {"image_ids": IMAGE_IDS, "signature": {"type": "string"},
-                                     "salt": {"type": "string"}, "nonce": DECIMAL,
-                                     "deadline": {"type": "integer"}}},
+                      "properties": {"image_ids": IMAGE_IDS, "signature": SIGNATURE, "salt": HASH32,
+                                     "nonce": UINT256,
+                                     "deadline": {"anyOf": [UINT64, SAFE_INT],
+                                                  "description": "typed_data.message.deadline as handed out"}}},
                 ok=202, result=batch, errors=(400, 403, 404, 409, 503),
             )
         },
@@ -468,7 +641,7 @@ def document() -> dict:
         },
         "/api/v1/registrations/{reg_id}": {
             "get": _op("A final registration by id (the file's SHA-256)", auth=False, result=REG, errors=(400, 404),
-                       params=[_path_param("reg_id", {"type": "string"})])
+                       params=[_path_param("reg_id", REGISTRATION_ID)])
         },
         "/api/v1/status": {"get": _op("Chain, contracts, database and indexer status", auth=False, errors=(429,))},
         "/api/v1/openapi.json": {"get": _op("This document", auth=False, errors=())},
@@ -516,42 +689,71 @@ def document() -> dict:
     }
 
 
-HIT = {"type": "object", "properties": {
+HIT = {"type": "object", "required": ["id", "registration_id", "owner", "page_url", "image_url", "domain",
+                                     "image_sha256", "match", "kind", "score", "status", "found_at",
+                                     "last_seen_at", "gone_at"], "properties": {
     "id": {"type": "integer"}, "registration_id": {"type": "string"}, "owner": {"type": "string"},
     "page_url": {"type": "string"}, "image_url": {"type": "string"}, "domain": {"type": "string"},
+    "image_sha256": {"type": ["string", "null"]},
     "match": {"enum": ["exact", "perceptual"]}, "kind": {"type": "string"}, "score": {"type": "number"},
-    "status": {"enum": ["active", "gone"]}, "found_at": {"type": "string"}, "last_seen_at": {"type": "string"},
-    "gone_at": {"type": ["string", "null"]},
-    "evidence": {"type": "object", "description": "WARC and screenshot: CID, SHA-256 and /ipfs/{cid} link"}}}
-URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}
+    "status": {"enum": ["active", "gone"]}, "found_at": {"type": "string", "format": "date-time"},
+    "last_seen_at": {"type": ["string", "null"], "format": "date-time"},
+    "gone_at": {"type": ["string", "null"], "format": "date-time"},
+    "http_status": {"type": ["integer", "null"], "description": "one hit only"},
+    "headers": {"type": ["object", "null"], "description": "one hit only"},
+    "evidence": {"type": "object", "description": "one hit only: WARC and screenshot, CID, SHA-256 and /ipfs/{cid} link",
+                 "properties": {"warc": {"type": ["object", "null"]}, "screenshot": {"type": ["object", "null"]}}}}}
+WATCHED = {"type": "object", "required": ["id", "url", "scope", "created_at"], "properties": {
+    "id": {"type": "integer"}, "url": {"type": "string"}, "scope": {"enum": ["page", "domain"]},
+    "created_at": {"type": ["string", "null"], "format": "date-time"}}}
+PORTFOLIO = {"type": "object", "required": ["id", "domain", "url"], "properties": {
+    "id": {"type": "integer"}, "domain": {"type": "string"}, "url": {"type": "string"},
+    "created_at": {"type": ["string", "null"], "format": "date-time"}}}
+PORTFOLIO_IMAGES = {**PORTFOLIO, "required": ["id", "domain", "url", "images"], "properties": {
+    **PORTFOLIO["properties"], "images": {"type": "array", "items": {
+        "type": "object", "required": ["image_url", "page_url", "sha256", "registered", "registration_id"],
+        "properties": {"image_url": {"type": "string"}, "page_url": {"type": "string"}, "sha256": {"type": "string"},
+                       "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+                       "registered": {"type": "boolean"}, "registration_id": {"type": ["string", "null"]}}}}}}
+URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": URL}}
 
 
 def crawler_paths() -> dict:
     return {
         "/api/v1/hits": {"get": _op(
             "Copies of your registered images the crawler found, newest first",
-            result={"type": "object", "properties": {"hits": {"type": "array", "items": HIT},
-                                                     "total": {"type": "integer"}}},
-            params=[_query("domain", {"type": "string"}), _query("registration", {"type": "string"}),
-                    _query("collection", {"type": "string"}), _query("since", {"type": "string"}),
-                    _query("until", {"type": "string"}), _query("min_score", {"type": "number"}),
-                    _query("status", {"enum": ["active", "gone"]}), _query("limit", {"type": "integer"}),
-                    _query("offset", {"type": "integer"})], errors=(400, 404))},
+            result={"type": "object", "required": ["hits", "total", "limit", "offset"],
+                    "properties": {"hits": {"type": "array", "items": HIT}, "total": {"type": "integer"},
+                                   "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
+            params=[_query("domain", {"type": "string", "maxLength": 253,
+                                      "description": "a host name: hits on it and its subdomains"}),
+                    _query("registration", REGISTRATION_ID),
+                    _query("collection", {**GROUP_NAME, "description": "a collection of yours"}),
+                    _query("since", {"type": "string", "format": "date-time", "description": "ISO 8601"}),
+                    _query("until", {"type": "string", "format": "date-time", "description": "ISO 8601"}),
+                    _query("min_score", {"type": "number", "minimum": 0, "maximum": 1}),
+                    _query("status", {"enum": ["active", "gone"]}),
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                    _query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9})], errors=(400, 404))},
         "/api/v1/hits/{hit_id}": {"get": _op(
             "One of your hits with its evidence (WARC, screenshot) through /ipfs/{cid}", result=HIT,
             errors=(404,), params=[_path_param("hit_id", ID)])},
         "/api/v1/watch": {
             "post": _op("Watch a page (scope page) or a site (scope domain, the default)", ok=201,
                         body={**URL_BODY, "properties": {**URL_BODY["properties"],
-                                                         "scope": {"enum": ["page", "domain"]}}},
-                        errors=(400, 409)),
-            "get": _op("The pages and sites you watch", errors=()),
+                                                         "scope": {"enum": ["page", "domain"],
+                                                                   "description": "default domain"}}},
+                        result=WATCHED, errors=(400, 409)),
+            "get": _op("The pages and sites you watch", errors=(),
+                       result={"type": "object", "required": ["watch"],
+                               "properties": {"watch": {"type": "array", "items": WATCHED}}}),
         },
         "/api/v1/portfolios": {"post": _op(
             "Your own site: its images are catalogued, and copies there are never hits", body=URL_BODY, ok=201,
-            errors=(400, 409))},
+            result=PORTFOLIO, errors=(400, 409))},
         "/api/v1/portfolios/{portfolio_id}": {"get": _op(
             "The images found on your site so far, the registered ones marked", errors=(404,),
+            result=PORTFOLIO_IMAGES,
             params=[_path_param("portfolio_id", ID)])},
     }
 _WEBAPP_PAGE = {

@@ -9,6 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings as hypothesis_settings
 from hypothesis import given
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -17,22 +18,42 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from web3 import Web3
 
 EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 # Operations whose valid-looking input is judged beyond what a schema can say: a signature must
-# verify, bytes must be an image, a transaction or CID must exist. For them a 400 is the answer
-# to well-formed nonsense; every other operation must accept what its document allows.
+# verify, bytes must be an image, a transaction or CID must exist, the chain's state must allow
+# it. For them a 400 (or the chain's 422) is the answer to well-formed nonsense; every other
+# operation must accept what its document allows.
 SEMANTIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/images"),
     ("POST", "/api/v1/lookup"),
     ("POST", "/api/v1/images/{image_id}/submitted"),
     ("POST", "/api/v1/images/{image_id}/relay"),
-    ("GET", "/api/v1/registrations/{reg_id}"),
     ("GET", "/ipfs/{cid}"),
+    # The typed data must be exactly what the API handed out, and the signature must verify over it.
+    ("POST", "/api/v1/offers"),
+    ("POST", "/api/v1/mandates"),
+    ("POST", "/api/v1/images/relay-batch"),
+    # Checked against the chain: the expiry against its clock, the seller's counter, the fee, the
+    # registration's owner and claim window.
+    ("POST", "/api/v1/offers/draft"),
+    # Checked against the chain: the investor's balance and remaining allowance.
+    ("POST", "/api/v1/sale/contribute"),
+    # Checked against the chain: the account must have something credited to withdraw.
+    ("POST", "/api/v1/market/withdraw"),
+    # Simulated on the chain first: claiming needs a finalized, successful sale and tokens owed;
+    # a refund needs a failed sale and a contribution (else 422, the sale would refuse it).
+    ("POST", "/api/v1/sale/claim"),
+    ("POST", "/api/v1/sale/refund"),
 }
+# An address as the API takes it: one case, or EIP-55 mixed case with a right checksum (the
+# document's format "eth-address"; a keccak checksum is beyond what a pattern can say).
+schemathesis.openapi.format("eth-address", st.tuples(st.binary(min_size=20, max_size=20), st.booleans()).map(
+    lambda drawn: Web3.to_checksum_address(drawn[0]) if drawn[1] else "0x" + drawn[0].hex()))
 LIMITS = {"rate_limit_public": "100000/minute", "rate_limit_sign_in": "100000/minute"}
 
 
