@@ -269,7 +269,7 @@ def test_relay_batch__reveal_would_land_close_to_the_deadline__not_sent_and_ever
     drafted = draft(client, headers, ids)
     batch = submit(client, headers, drafted, wallet).get_json()
     latest = chain.w3.eth.get_block("latest")["timestamp"]
-    chain.w3.provider.make_request("evm_increaseTime", [drafted["deadline"] - latest - REVEAL_MARGIN // 2])
+    chain.w3.provider.make_request("evm_increaseTime", [int(drafted["deadline"]) - latest - REVEAL_MARGIN // 2])
     sent_before = relayer_sent(services, chain)
 
     assert chain_job(services, chain) == 0
