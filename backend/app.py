@@ -27,15 +27,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["copytrack"] = services
     app.url_map.converters["id"] = IdConverter
     errors.init_app(app)
-    for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp):
+    for blueprint in (auth.bp, groups.bp, images.bp, public.bp, openapi.bp, gateway.bp, market.bp, sale.bp,
+                      hits.bp, enforcement_cases.bp, enforcement_responses.bp, enforcement_lawyers.bp, webapp.bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(market.bp)
-    app.register_blueprint(sale.bp)
-    app.register_blueprint(enforcement_responses.bp)
-    app.register_blueprint(enforcement_cases.bp)
-    app.register_blueprint(enforcement_lawyers.bp)
-    app.register_blueprint(hits.bp)
     limits.init_app(app, settings)
-    app.register_blueprint(webapp.bp)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

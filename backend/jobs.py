@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -83,12 +85,11 @@ def deliver_mail(services: Services) -> None:
     smtp = services.smtp()
     sweep_interrupted(services.db, smtp)
     deliver_due(services.db, smtp)
+
+
 def crawl_continuously(services: Services) -> None:
     """One crawler worker in the backend process, until shutdown (the scheduler restarts it if it
     ever fails). The seeds of the settings are queued once; they are recrawled like any page."""
-    import os
-    import socket
-
     settings = services.settings
     crawler = services.crawler(f"{socket.gethostname()}-{os.getpid()}-run")
     try:
