@@ -160,6 +160,7 @@ def run(settings: Settings, echo=print) -> None:
         server = start_server(settings)
         echo(f"backend   http://{settings.host}:{settings.port}/api/v1/status  (gunicorn, {settings.workers} "
              f"worker(s) x {settings.threads} threads; Ctrl-C stops everything)")
+        echo(f"web app   http://{settings.host}:{settings.port}/")
         while not stop.wait(1.0):
             if server.poll() is not None:
                 echo(f"the web server exited with code {server.returncode}; stopping")
