@@ -6,12 +6,9 @@ the restart without the user doing anything."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
-import httpx
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -90,21 +87,11 @@ def launch(stack: Stack, kill_at: str | None) -> None:
     stack.env.pop("COPYTRACK_TEST_KILL_AT", None)
     if kill_at:
         stack.env["COPYTRACK_TEST_KILL_AT"] = kill_at
-    stack.process = subprocess.Popen([sys.executable, "-m", "backend.cli", "run"], env=stack.env,
-                                     stdout=stack.log.open("ab"), stderr=subprocess.STDOUT)
+    stack.launch()
 
 
 def wait_up(stack: Stack) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert stack.process.poll() is None, stack.log.read_text()
-        try:
-            if httpx.get(stack.url + "/api/v1/status", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the stack did not come up:\n" + stack.log.read_text())
+    stack.wait_up(seconds=90)
 
 
 def assert_killed(stack: Stack) -> None:

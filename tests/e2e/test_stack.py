@@ -45,11 +45,18 @@ class Stack:
         return f"http://127.0.0.1:{self.env['COPYTRACK_PORT']}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_up()
+
+    def launch(self) -> None:
+        """Start `copytrack run` without waiting for it to answer."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backend.cli", "run"], env=self.env,
             stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+
+    def wait_up(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
             try:
