@@ -118,9 +118,39 @@ class Hit(Base):
     evidence_cid: Mapped[str | None] = mapped_column(String(100))
     evidence_sha256: Mapped[str | None] = mapped_column(String(64))
     screenshot_cid: Mapped[str | None] = mapped_column(String(100))
+    copy_cid: Mapped[str | None] = mapped_column(String(100))  # the copy's bytes as fetched, in the IPFS store
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # triage: None (not yet looked at) | legal | illegal | unsure | not_a_match; `verdict_by` says
+    # who decided: the owner, or one of the automatic rules (whitelist, own_domain, licence)
+    verdict: Mapped[str | None] = mapped_column(String(20), index=True)
+    verdict_by: Mapped[str | None] = mapped_column(String(20))
+    verdict_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NegativePair(Base):
+    """An owner said "not a match": this registration and these copy bytes are never a hit again.
+    Only the owner's own pair is suppressed; the matcher's decision stays as it is for others."""
+
+    __tablename__ = "negative_pairs"
+    __table_args__ = (UniqueConstraint("registration_id", "image_sha256"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[str] = mapped_column(HASH, index=True)
+    image_sha256: Mapped[str] = mapped_column(HASH)
+    owner: Mapped[str] = mapped_column(ADDRESS, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WhitelistedDomain(Base):
+    """A domain an owner allows to use their images: its hits are legal and never become a case."""
+
+    __tablename__ = "whitelisted_domains"
+    __table_args__ = (UniqueConstraint("owner", "domain"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(ADDRESS, index=True)
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class WatchTarget(Base):
