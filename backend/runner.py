@@ -60,17 +60,25 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return environ
 
 
+GRACEFUL_TIMEOUT = 10  # seconds gunicorn gives the requests in flight when it is stopped
+
+
 def start_server(settings: Settings, timeout: float = 60.0) -> subprocess.Popen:
     """gunicorn serving `backend.app:create_app()` on host:port, once it answers."""
-    if port_in_use(settings.host, settings.port):
-        raise ConfigError(f"port {settings.port} is already in use; stop what runs there or set COPYTRACK_PORT")
+    # A run that was killed leaves its gunicorn finishing the requests in flight (SIGTERM, up to
+    # its graceful timeout) before the port is free: a restart right away waits for that.
+    deadline = time.monotonic() + GRACEFUL_TIMEOUT + 5
+    while port_in_use(settings.host, settings.port):
+        if time.monotonic() > deadline:
+            raise ConfigError(f"port {settings.port} is already in use; stop what runs there or set COPYTRACK_PORT")
+        time.sleep(0.2)
     args = [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{settings.host}:{settings.port}",
         "--workers", str(settings.workers),
         "--threads", str(settings.threads),
         "--worker-class", "gthread",
-        "--graceful-timeout", "10",
+        "--graceful-timeout", str(GRACEFUL_TIMEOUT),
         "--log-level", "warning",
         "backend.app:create_app()",
     ]
