@@ -47,8 +47,9 @@ test: setup
 test-contracts: setup
 	$(BIN)/ape test tests/contracts --network ethereum:local:foundry
 
+# Two workers, each test file kept on one (module-scoped stacks are started once per file).
 test-python: setup
-	$(BIN)/pytest -p no:ape_test tests --ignore=tests/contracts
+	$(BIN)/pytest -p no:ape_test -n 2 --dist loadfile tests --ignore=tests/contracts
 
 bench: setup
 	for b in bench/gas_*.py bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
