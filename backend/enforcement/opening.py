@@ -40,7 +40,7 @@ from backend.enforcement.owner import _as_json
 from backend.enforcement.pricing import Claim, owner_price, price_claim
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.marketplace.models import Mandate
-from backend.marketplace.typed_data import LICENCE_TYPES, mandate_typed_data, normalise_domain
+from backend.marketplace.typed_data import LICENCE_TYPES, MANDATE_FIELDS, mandate_typed_data, normalise_domain
 from backend.matching import InvalidImage, fingerprint
 from backend.registry.lookup import find_registrations
 
@@ -156,8 +156,8 @@ def recorded_mandate(env: Enforcement, db: Session, owner: str, registration_id:
         return None
     if function.fn_name != "submit_mandate":
         return None
-    owner_, agent, registration, expiry, nonce = arguments["mandate"]
-    message = {"owner": owner_, "agent": agent, "registration_id": registration, "expiry": expiry, "nonce": nonce}
+    raw = arguments["mandate"]  # a dict of the struct's fields, or a tuple in their order
+    message = dict(raw) if isinstance(raw, dict) else {f["name"]: v for f, v in zip(MANDATE_FIELDS, raw)}
     typed = mandate_typed_data(env.escrow.w3.eth.chain_id, env.escrow.address, message)
     return {"typed_data": _as_json(typed), "signature": "0x" + bytes(arguments["signature"]).hex()}
 
