@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 import zipfile
 from datetime import datetime, timedelta, timezone
 
@@ -20,7 +19,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from backend.app import create_app
-from backend.crawler.models import Hit, WhitelistedDomain
+from backend.crawler.models import WhitelistedDomain
 from backend.enforcement.cases import escalate_due
 from backend.enforcement.mail import deliver_due
 from backend.enforcement.models import Case, OutboxMessage
@@ -28,22 +27,14 @@ from backend.enforcement.owner import _from_json
 from backend.marketplace import LicenseMarket, domain_hash
 from tests.backend.conftest import Auth
 from tests.backend.crawl_site import Site
-from tests.backend.test_crawler import CRAWL_SETTINGS, html, image
+from tests.backend.test_crawler import CRAWL_SETTINGS
 from tests.backend.test_market import PRICE, publish
+from tests.enforcement.hits import copy_of, crawl_and_mark_illegal, site_pages
 from tests.enforcement.ladder import open_test_case, register_image, register_with_mandate
-from tests.images import encode, picture
 
 OWNER_MAIL, OPERATOR_MAIL = "owner@rights.test", "operator@copytrack.test"
 SETTINGS = {**CRAWL_SETTINGS, "enforcement_operator_email": OPERATOR_MAIL}
 SEED = 131
-
-
-def mark_illegal(services, owner: str, hit_id: int) -> None:
-    """The owner's verdict on a hit, as the triage API will record it."""
-    with services.db.session() as db:
-        hit = db.get(Hit, hit_id)
-        assert hit.owner == owner
-        hit.verdict, hit.verdict_by, hit.verdict_at = "illegal", "owner", datetime.now(timezone.utc)
 
 
 def squeezed_pdf_text(data: bytes) -> str:
@@ -57,14 +48,6 @@ def pdf_images(data: bytes) -> int:
 
 def attachments(mail) -> dict[str, bytes]:
     return {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
-
-
-def site_pages(copy: bytes, email: str) -> dict:
-    return {
-        "/": html('<h1>Blog</h1><img src="/img/alps.jpg"><a href="/impressum">Impressum</a>'),
-        "/impressum": html(f"<p>Beispiel GmbH</p><p>Musterstraße 1, 10115 Berlin, Deutschland</p><p>{email}</p>"),
-        "/img/alps.jpg": image(copy),
-    }
 
 
 @pytest.fixture
@@ -93,19 +76,13 @@ def test_done_when__crawled_copy_to_a_settlement_paid_on_chain(services, chain, 
     publish(client, chain, owner, registration_id, countries=[])  # the owner's price for a standard licence
 
     # the copy on three sites: an infringer, a licensee and a friend the owner whitelisted
-    copy = encode(picture(SEED, (320, 240)).resize((200, 150)), "JPEG")
-    for host, address in (("copier.test", "127.0.0.2"), ("licensed.test", "127.0.0.3"), ("friend.test", "127.0.0.4")):
-        site.host(host, address, site_pages(copy, f"recht@{host}"))
+    hosts = {"copier.test": "127.0.0.2", "licensed.test": "127.0.0.3", "friend.test": "127.0.0.4"}
+    for host, address in hosts.items():
+        site.host(host, address, site_pages(copy_of(SEED), f"recht@{host}"))
     site.start()
     services.site_resolver = site.resolver
-    crawler = services.crawler("done-when", resolver=site.resolver)
-    crawler.seed([site.url(host) for host in ("copier.test", "licensed.test", "friend.test")])
-    crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
-    with services.db.session() as db:
-        hits = {h.domain: h.id for h in db.scalars(select(Hit).where(Hit.owner == owner.address))}
-    assert set(hits) == {"copier.test", "licensed.test", "friend.test"}
-    for hit_id in hits.values():
-        mark_illegal(services, owner.address, hit_id)
+    hits = crawl_and_mark_illegal(services, site, owner.address, [site.url(host) for host in hosts])
+    assert set(hits) == set(hosts)
     with services.db.session() as db:
         db.add(WhitelistedDomain(owner=owner.address, domain="friend.test"))
     market = LicenseMarket(services.w3, services.deployment().address("LicenseMarket"))
