@@ -183,7 +183,7 @@ def viability_failures(env: Enforcement, db: Session, *, registration_id: str, r
     if open_case is not None:
         failures.append(f"case {open_case} already exists for {domain} and this image")
     if not still_online:
-        failures.append("the copy is no longer online (the re-fetch found nothing)")
+        failures.append("the copy is no longer online, or what is there now is no copy of the image (re-fetched just now)")
     if env.is_licensed(registration_id, domain):
         failures.append(f"{domain} holds a licence for this image on the marketplace")
     allowed = allowed_domain(db, rights_holder, domain)
