@@ -146,6 +146,69 @@ def close(case_id: int, reason: str) -> None:
     console.print(f"case {case_id} closed")
 
 
+def _registration_owner(services, registration_id: str) -> str:
+    from backend.models import Registration
+
+    with services.db.session() as db:
+        registration = db.get(Registration, registration_id.lower())
+    if registration is None:
+        raise CliError(f"no final registration {registration_id}; the id is 0x and the file's SHA-256 (64 hex digits)")
+    return registration.owner
+
+
+def _assessed(registration_id: str, domain: str, act):
+    services = _services()
+    services.db.migrate()
+    owner = _registration_owner(services, registration_id)
+    try:
+        with services.case_opening() as opening:
+            return act(opening, owner)
+    except DomainError as exc:
+        failures = exc.details.get("failures")
+        raise CliError("\n".join([exc.message.split(": ", 1)[0] + ":", *(f"- {f}" for f in failures)])
+                       if failures else exc.message) from None
+
+
+@cases.command()
+@click.argument("registration_id")
+@click.argument("domain")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a summary")
+def viability(registration_id: str, domain: str, as_json: bool) -> None:
+    """What a case for the owner's illegal hits of REGISTRATION_ID on DOMAIN would pass and fail."""
+    from backend.enforcement.opening import assess
+
+    result = _assessed(registration_id, domain, lambda opening, owner: assess(opening, owner, registration_id, domain))
+    body = result.as_dict()
+    if as_json:
+        click.echo(json.dumps(body, indent=2))
+        return
+    console.print(f"{body['domain']}: {'viable' if body['viable'] else 'not viable'} "
+                  f"(country {body['country']['country'] or '?'}, contact {body['recipient']['email'] or '-'}, "
+                  f"claim {body['claim']['total'] if body['claim'] else '-'})")
+    for failure in body["failures"]:
+        console.print(f"- {failure}")
+
+
+@cases.command("open")
+@click.argument("registration_id")
+@click.argument("domain")
+@click.option("--licence-type", default="standard", show_default=True,
+              type=click.Choice(["standard", "extended", "editorial", "exclusive"]), help="the use the claim prices")
+@click.option("--damages-factor", default="1", show_default=True, help="times the licence fee, at most the country's bound")
+@click.option("--minimum", type=click.IntRange(min=1), help="the least the owner accepts (the asset's smallest unit)")
+@click.option("--notify-email", help="where the owner hears of the case (default: as for their newest case)")
+def open_(registration_id: str, domain: str, licence_type: str, damages_factor: str, minimum: int | None,
+          notify_email: str | None) -> None:
+    """Open the case against DOMAIN from the owner's hits of REGISTRATION_ID marked illegal there
+    (on the owner's behalf: the viability checks run first, then the first letter goes out)."""
+    from backend.enforcement.opening import Terms, open_from_hits
+
+    terms = Terms(licence_type, damages_factor, minimum, notify_email)
+    opened = _assessed(registration_id, domain,
+                       lambda opening, owner: open_from_hits(opening, owner, registration_id, domain, terms))
+    console.print(f"case {opened.case_id} ({opened.public_code}) opened; the post-licensing letter is queued")
+
+
 @cases.command()
 def escalate() -> None:
     """Run the escalation job once (what the scheduler does every 10 minutes)."""

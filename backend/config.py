@@ -69,6 +69,7 @@ class Settings:
     enforcement_stage_days: int = 14
     enforcement_min_verification_level: int = 0  # the owner's level (register attestations) a case needs
     enforcement_operators: str = ""  # comma-separated addresses that may act on every case
+    enforcement_operator_email: str = ""  # the operator's mailbox for case news (opened, letters, answers, payments)
     public_url: str = ""  # default: http://host:port
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -37,6 +37,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unprocessable(DomainError):
+    """The request is well-formed but what it asks cannot be done now; `details` say every reason."""
+
+    code = "unprocessable"
+
+
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 

@@ -41,6 +41,9 @@ class Services:
         self.stopping = threading.Event()  # set at shutdown: long jobs stop between steps
         self._status_lock = threading.Lock()
         self._status: tuple[float, dict] | None = None  # (time.monotonic() read, what was read)
+        # how other people's host names are resolved when the backend reads their sites (None: DNS);
+        # tests point names at their own servers on 127.0.0.x
+        self.site_resolver = None
 
     @cached_property
     def store(self):
@@ -176,11 +179,22 @@ class Services:
             stage_days=self.settings.enforcement_stage_days,
             min_verification_level=self.settings.enforcement_min_verification_level,
             signing_key=self.secret_key,
+            operator_email=self.settings.enforcement_operator_email,
             read_content=read_content,
             is_licensed=lambda registration_id, domain: licensed_on_marketplace(
                 market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"]),
             sender_domain=self.settings.resolved_public_url.split("://", 1)[-1].split(":", 1)[0].split("/", 1)[0],
         )
+
+    def case_opening(self):
+        """What opening a case from hits needs: the ladder, the crawler's fetcher (same SSRF rules
+        and politeness), the matcher and the IPFS store. A context manager: it closes the fetcher."""
+        from backend.crawler import Fetcher, system_resolver
+        from backend.enforcement.opening import Opening
+
+        env = self.enforcement()
+        return Opening(env, Fetcher(self.fetch_policy(), resolver=self.site_resolver or system_resolver), self.matcher,
+                       self.store)
 
     def smtp(self):
         from backend.enforcement.mail import SmtpSettings

@@ -6,14 +6,18 @@ on their own cases only.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, g, jsonify, request
 
 from backend.api.common import int_arg, json_body, require_auth, services
 from backend.enforcement import cases as ladder
-from backend.enforcement import owner
+from backend.enforcement import opening, owner
 from backend.errors import InvalidInput
+from backend.marketplace.typed_data import LICENCE_TYPES
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}")
 
 
 def _operators() -> frozenset[str]:
@@ -45,6 +49,53 @@ def submit_mandate():
         raise InvalidInput("send the 'typed_data' you were given and the wallet's 'signature'")
     mandate = owner.submit_mandate(services().enforcement(), g.address, body["typed_data"], _text(body, "signature"))
     return jsonify({"mandate": mandate}), 201
+
+
+def _registration_id(raw) -> str:
+    if not isinstance(raw, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", raw):
+        raise InvalidInput(f"registration_id must be the registration's id, 0x and 64 hex digits, got {str(raw)[:80]!r}")
+    return raw.lower()
+
+
+def _domain(raw) -> str:
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 2000:
+        raise InvalidInput("domain must be the host name the hits are on, such as shop.example.de")
+    return raw
+
+
+def _terms(body: dict) -> opening.Terms:
+    licence_type = body.get("licence_type", "standard")
+    factor = body.get("damages_factor", "1")
+    minimum = body.get("minimum")
+    email = body.get("notify_email")
+    if not isinstance(licence_type, str) or licence_type not in LICENCE_TYPES:
+        raise InvalidInput(f"licence_type must be one of {', '.join(LICENCE_TYPES)}, got {str(licence_type)[:40]!r}")
+    if not isinstance(factor, str) or not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,4})?", factor):
+        raise InvalidInput(f"damages_factor must be a decimal string such as \"1.5\", got {str(factor)[:40]!r}")
+    if minimum is not None and (not isinstance(minimum, str) or not re.fullmatch(r"[1-9][0-9]{0,76}", minimum)):
+        raise InvalidInput("minimum must be a whole number of the asset's smallest unit (wei) as a decimal string")
+    if email is not None and (not isinstance(email, str) or len(email) > 320 or not EMAIL.fullmatch(email)):
+        raise InvalidInput(f"notify_email must be one e-mail address such as you@example.org, got {str(email)[:80]!r}")
+    return opening.Terms(licence_type, factor, int(minimum) if minimum else None, email.strip() if email else None)
+
+
+@bp.get("/cases/viability")
+@require_auth
+def viability():
+    registration_id = _registration_id(request.args.get("registration_id"))
+    domain = _domain(request.args.get("domain"))
+    with services().case_opening() as opened:
+        return jsonify(opening.assess(opened, g.address, registration_id, domain).as_dict())
+
+
+@bp.post("/cases")
+@require_auth
+def open_case():
+    body = json_body()
+    registration_id, domain, terms = _registration_id(body.get("registration_id")), _domain(body.get("domain")), _terms(body)
+    with services().case_opening() as opened:
+        case = opening.open_from_hits(opened, g.address, registration_id, domain, terms)
+    return jsonify(owner.case_detail(services().enforcement(), case.case_id, g.address, _operators())), 201
 
 
 @bp.get("/cases")

@@ -18,6 +18,7 @@ STATUS = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
+    errors.Unprocessable: 422,
     errors.UnsupportedMedia: 415,
     errors.ChainRejected: 422,
     errors.ChainUnavailable: 503,

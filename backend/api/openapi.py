@@ -15,7 +15,7 @@ ERROR_MEANING = {
     409: "conflicts with what exists",
     413: "the body is larger than allowed",
     415: "not an image type we accept",
-    422: "the chain refused it",
+    422: "the chain refused it; for a case: a check failed (details.failures lists every one)",
     429: "too many requests; see Retry-After",
     503: "the chain node is unavailable; nothing was lost, retry later",
 }
@@ -386,6 +386,29 @@ CASE_DETAIL = {**CASE_SUMMARY,
                               "documents": {"type": "array", "items": {"type": "object"}},
                               "messages": {"type": "array", "items": {"type": "object"}}}}
 PAUSED = {"type": "object", "required": ["status"], "properties": {"status": {"const": "paused"}}}
+NOTIFY_EMAIL = {"type": "string", "maxLength": 320,
+                "pattern": "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})*\\.[A-Za-z]{2,24}$",
+                "description": "where you hear of the case (opened, letters, answers, payments); default: the "
+                               "address you gave for your newest case"}
+OPEN_CASE = {"type": "object", "required": ["registration_id", "domain"], "properties": {
+    "registration_id": REGISTRATION_ID,
+    "domain": {**DOMAIN, "description": "the host your hits marked illegal are on (a host name, or a URL whose host counts)"},
+    "licence_type": {**LICENCE_TYPE, "description": "the use the claim prices; default standard"},
+    "damages_factor": {"type": "string", "pattern": "^[0-9]{1,3}(\\.[0-9]{1,4})?$",
+                       "description": "times the licence fee, from 1 to the country's bound; default 1"},
+    "minimum": {"type": "string", "pattern": "^[1-9][0-9]{0,76}$",
+                "description": "the least you accept, in the asset's smallest unit; default: your collection's "
+                               "minimum, else the licence fee"},
+    "notify_email": NOTIFY_EMAIL}}
+VIABILITY = {"type": "object", "required": ["registration_id", "domain", "viable", "failures", "country", "contacts",
+                                            "recipient", "claim", "copy"],
+             "properties": {"registration_id": {"type": "string"}, "domain": {"type": "string"},
+                            "viable": {"type": "boolean"},
+                            "failures": {"type": "array", "items": {"type": "string"}},
+                            "country": {"type": "object", "description": "the country found and each source's evidence"},
+                            "contacts": {"type": "array", "items": {"type": "object"}},
+                            "recipient": {"type": "object"}, "claim": {"type": ["object", "null"]},
+                            "copy": {"type": "object"}}}
 ENFORCEMENT_PATHS = {
     "/api/v1/mandates/typed-data": {
         "get": _op("The EIP-712 mandate for one of your registrations (integers as decimal strings), for your wallet to sign",
@@ -402,8 +425,23 @@ ENFORCEMENT_PATHS = {
                           "properties": {"typed_data": {"type": "object", "description": "the mandate as handed out"},
                                          "signature": SIGNATURE}}),
     },
-    "/api/v1/cases": {"get": _op("Your enforcement cases (an operator's: all)", errors=(), result={
-        "type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": CASE_SUMMARY}}})},
+    "/api/v1/cases": {
+        "get": _op("Your enforcement cases (an operator's: all)", errors=(), result={
+            "type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": CASE_SUMMARY}}}),
+        "post": _op("Open one case against a domain from your hits of a registration marked illegal there: the "
+                    "viability checks run first (422 case_not_viable lists every failure), then the "
+                    "post-licensing letter goes out", ok=201, body=OPEN_CASE, errors=(400, 404, 422, 503),
+                    result=CASE_DETAIL),
+    },
+    "/api/v1/cases/viability": {
+        "get": _op("The checks a case for your illegal hits of a registration on a domain would pass and fail, "
+                   "without opening anything: mandate, registration final and out of its claim window, "
+                   "verification level, the site's country among the jurisdictions, a contact address, no case yet, "
+                   "the copy still online, no licence or whitelist; with the priced claim", errors=(400, 404, 503),
+                   params=[_query("registration_id", REGISTRATION_ID, required=True),
+                           _query("domain", {**DOMAIN, "description": "the host the hits are on"}, required=True)],
+                   result=VIABILITY),
+    },
     "/api/v1/lawyer/case": {
         "get": _op("The case a partner lawyer's signed link names (token in X-Lawyer-Token)", auth=False, errors=(401, 429),
                    result={**CASE_DETAIL, "properties": {**CASE_DETAIL["properties"], "lawyer": {"type": "string"}}},

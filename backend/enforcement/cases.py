@@ -45,7 +45,10 @@ from backend.enforcement.jurisdictions import Jurisdictions
 from backend.enforcement.mail import Attachment, build_email, enqueue
 from backend.enforcement.models import Case, CaseDocument, CaseMessage, OutboxMessage, TimelineEntry
 from backend.enforcement.pricing import Claim
-from backend.errors import ChainUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from backend.crawler.models import OwnDomain, WhitelistedDomain
+from backend.crawler.urls import on_domain
+from backend.errors import ChainUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unprocessable
+from backend.marketplace.models import CasePayment, EscrowCase
 from backend.marketplace.settlement import SettlementError, SettlementEscrow
 from backend.marketplace.typed_data import domain_hash, normalise_domain
 from backend.models import Registration, Verification
@@ -70,7 +73,7 @@ OPEN_STATUSES = ("active", "held", "paused")
 CHAIN_FAILURES = (DomainError, SettlementError, OSError)
 
 
-class CaseNotViable(InvalidInput):
+class CaseNotViable(Unprocessable):
     """The case cannot be opened; `details["failures"]` lists every check that failed."""
 
     code = "case_not_viable"
@@ -112,6 +115,7 @@ class Enforcement:
     min_verification_level: int = 0
     sender_domain: str = "copytrack.invalid"
     signing_key: str = ""  # signs the partner lawyers' links (the backend's secret key)
+    operator_email: str = ""  # the operator hears of every case's news here (none if empty)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,24 @@ def _aware(moment: datetime) -> datetime:
 
 def _timeline(db: Session, case: Case, actor: str, event: str, at: datetime, **detail) -> None:
     db.add(TimelineEntry(case_id=case.id, actor=actor, event=event, at=at, detail=detail))
+
+
+def allowed_domain(db: Session, owner: str, domain: str) -> str | None:
+    """Why `owner` allows `domain` to show their images (whitelisted, or their own), or None."""
+    if any(on_domain(domain, d) for d in db.scalars(select(WhitelistedDomain.domain).where(WhitelistedDomain.owner == owner))):
+        return f"{domain} is on your whitelist: its copies are legal and never a case"
+    if any(on_domain(domain, d) for d in db.scalars(select(OwnDomain.domain).where(OwnDomain.owner == owner))):
+        return f"{domain} is one of your own domains (a portfolio you imported)"
+    return None
+
+
+def notify_owner(env: Enforcement, db: Session, case: Case, event: str, subject: str, body: str) -> None:
+    """Case news for the rights-holder and the operator, through the outbox: at most once per
+    event and address (the idempotency key names both)."""
+    for to in dict.fromkeys(a for a in (case.owner_email, env.operator_email) if a):
+        enqueue(db, key=f"case:{case.id}:notify:{event}:to:{to}", to=to, case_id=case.id,
+                subject=f"Copytrack case {case.public_code} ({case.domain}): {subject}",
+                body=f"{body}\n\nThe case: {env.public_url}/cases/{case.id}\n", sender_domain=env.sender_domain)
 
 
 def viability_failures(env: Enforcement, db: Session, *, registration_id: str, rights_holder: str, domain: str,
@@ -161,17 +183,22 @@ def viability_failures(env: Enforcement, db: Session, *, registration_id: str, r
     if open_case is not None:
         failures.append(f"case {open_case} already exists for {domain} and this image")
     if not still_online:
-        failures.append("the copy is no longer online (the re-fetch found nothing)")
+        failures.append("the copy is no longer online, or what is there now is no copy of the image (re-fetched just now)")
     if env.is_licensed(registration_id, domain):
         failures.append(f"{domain} holds a licence for this image on the marketplace")
+    allowed = allowed_domain(db, rights_holder, domain)
+    if allowed:
+        failures.append(allowed)
     return failures
 
 
 def open_case(env: Enforcement, *, registration_id: str, rights_holder: str, copy: FoundCopy, recipient: Recipient,
-              country: str | None, claim: Claim, mandate: dict, still_online: bool) -> OpenedCase:
+              country: str | None, claim: Claim, mandate: dict, still_online: bool,
+              owner_email: str | None = None) -> OpenedCase:
     """Opens the case (database, then escrow) and sends the post-licensing letter.
 
-    `mandate` is the signed EIP-712 mandate as submitted (`typed_data` and `signature`)."""
+    `mandate` is the signed EIP-712 mandate as submitted (`typed_data` and `signature`);
+    `owner_email` is where the rights-holder hears of the case (with the operator)."""
     domain = normalise_domain(copy.page_url)
     now = env.clock()
     with env.database.session() as db:
@@ -191,12 +218,17 @@ def open_case(env: Enforcement, *, registration_id: str, rights_holder: str, cop
             hit_ids=list(copy.hit_ids), page_url=copy.page_url, image_url=copy.image_url, warc_cid=copy.warc_cid,
             copy_cid=copy.copy_cid, found_at=copy.found_at, recipient_name=recipient.name,
             recipient_email=recipient.email,
-            recipient_address=recipient.address, claim=claim.as_dict(), mandate=mandate, stage="opened",
+            recipient_address=recipient.address, owner_email=owner_email, claim=claim.as_dict(), mandate=mandate,
+            stage="opened",
             status="active", pending_step="opened", commission_bps=jurisdiction.commission_bps,
         )
         db.add(case)
         db.flush()
         _timeline(db, case, rights_holder, "opened", now, claim=claim.as_dict(), country=case.country)
+        notify_owner(env, db, case, "opened", "case opened",
+                     f"A case was opened against {domain} for the copy at {copy.page_url}.\n"
+                     f"Claim: {claim.total} ({claim.asset}), the least you accept {claim.minimum}; "
+                     f"the post-licensing letter goes to {recipient.email}.")
         case_id = case.id
     try:
         _settle_chain(env, case_id)
@@ -303,9 +335,13 @@ def advance(env: Enforcement, case_id: int, stage: str, *, actor: str, secret: s
             raise Conflict(f"case {case.public_code} is {case.status}; resume it before it moves on")
         if stage in LEGAL_STAGES and not env.jurisdictions[case.country].legal_stages:
             raise Conflict(f"the legal stages are not available in {case.country}; the case ends at the invoice")
-        if env.is_licensed(case.registration_id, case.domain):
+        allowed = allowed_domain(db, case.rights_holder, case.domain)
+        if allowed or env.is_licensed(case.registration_id, case.domain):
             case.status, case.deadline, case.pending_step = "closed", None, "closed"
-            _timeline(db, case, "marketplace", "closed_licensed", now, reason=f"{case.domain} holds a licence")
+            if allowed:
+                _timeline(db, case, "owner", "closed_allowed", now, reason=allowed)
+            else:
+                _timeline(db, case, "marketplace", "closed_licensed", now, reason=f"{case.domain} holds a licence")
             closed = True
         else:
             closed = False
@@ -338,6 +374,9 @@ def advance(env: Enforcement, case_id: int, stage: str, *, actor: str, secret: s
             case.deadline = None if stage == LADDER[-1] else now + timedelta(days=env.stage_days)
             _timeline(db, case, actor, stage, now, document=kind, sha256=document_hash or pdf_hash, to=to,
                       deadline=case.deadline.isoformat() if case.deadline else None)
+            notify_owner(env, db, case, stage, f"{stage.replace('_', ' ')} sent",
+                         f"The {stage.replace('_', ' ')} of case {case.public_code} went to {to}"
+                         + (f"; it is due by {case.deadline:%Y-%m-%d}." if case.deadline else "."))
     _settle_chain(env, case_id)
     return not closed
 
@@ -411,25 +450,46 @@ def _settle_chain(env: Enforcement, case_id: int) -> None:
             _timeline(db, case, env.case_manager, "chain_logged", env.clock(), **detail)
 
 
+def payment_views(db: Session, reference: str) -> list[dict]:
+    """Each payment towards a case as the indexer recorded it, with its on-chain split."""
+    payments = db.scalars(select(CasePayment).where(CasePayment.reference == reference)
+                          .order_by(CasePayment.block_number, CasePayment.id))
+    return [{"amount": p.amount, "commission": p.commission, "to_rights_holder": p.to_rights_holder,
+             "outstanding": p.outstanding, "payer": p.payer, "tx_hash": p.tx_hash, "block_number": p.block_number}
+            for p in payments]
+
+
 def record_settlements(env: Enforcement) -> int:
-    """Marks open cases the escrow shows fully paid as settled (the escrow's own state is the
-    truth; the multi-contract indexer will deliver the same as events)."""
+    """Brings open cases up to the payments the chain indexer recorded from the escrow's events:
+    each new payment goes into the timeline and the owner's mail, and a case the escrow shows
+    settled is settled here. Each payment is known by what was outstanding after it (it only
+    falls), so a re-run, or a reorg that replays the same events, adds nothing twice."""
     settled = 0
+    now = env.clock()
     with env.database.session() as db:
-        open_cases = db.execute(select(Case.id, Case.reference).where(Case.status.in_(OPEN_STATUSES))).all()
-    for case_id, reference in open_cases:
-        try:
-            on_chain = env.escrow.case(bytes.fromhex(reference[2:]))
-        except SettlementError:
-            continue  # not opened on the escrow yet: the pending step will do it
-        if on_chain.step != "settled":
-            continue
-        with env.database.session() as db:
-            case = db.get(Case, case_id)
-            if case.status in OPEN_STATUSES:
+        open_cases = db.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES)).order_by(Case.id)).all()
+        for case in open_cases:
+            on_chain = db.get(EscrowCase, case.reference)
+            if on_chain is None:
+                continue  # not opened on the escrow yet, or the indexer has not seen it
+            known = {e.detail.get("outstanding") for e in case.timeline if e.event == "paid"}
+            for payment in payment_views(db, case.reference):
+                if payment["outstanding"] in known:
+                    continue
+                _timeline(db, case, payment["payer"], "paid", now, **payment)
+                notify_owner(env, db, case, f"paid:{payment['outstanding']}", "payment received",
+                             f"{payment['payer']} paid {payment['amount']} ({case.claim['asset']}) towards case "
+                             f"{case.public_code} in transaction {payment['tx_hash']}.\nYour share: "
+                             f"{payment['to_rights_holder']}; commission: {payment['commission']}; "
+                             f"still outstanding: {payment['outstanding']}.")
+            if on_chain.step == "settled":
                 case.status, case.deadline = "settled", None
-                _timeline(db, case, "escrow", "settled", env.clock(), amount_paid=str(on_chain.amount_paid),
+                _timeline(db, case, "escrow", "settled", now, amount_paid=on_chain.amount_paid,
                           commission_bps=on_chain.commission_bps)
+                notify_owner(env, db, case, "settled", "settled",
+                             f"Case {case.public_code} against {case.domain} is paid in full ({on_chain.amount_paid}, "
+                             f"commission {on_chain.commission_bps / 100:g}%). Your share is credited on the settlement "
+                             "escrow; withdraw it from there.")
                 settled += 1
     return settled
 

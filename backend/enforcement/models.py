@@ -60,6 +60,7 @@ class Case(Base):
     recipient_name: Mapped[str] = mapped_column(String(300))
     recipient_email: Mapped[str] = mapped_column(String(320))
     recipient_address: Mapped[str] = mapped_column(Text, default="")
+    owner_email: Mapped[str | None] = mapped_column(String(320))  # where the owner hears of the case
     claim: Mapped[dict] = mapped_column(JSON)
     mandate: Mapped[dict] = mapped_column(JSON)
     stage: Mapped[str] = mapped_column(String(30), default="opened", index=True)

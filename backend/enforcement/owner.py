@@ -12,9 +12,10 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from sqlalchemy import select
 
-from backend.enforcement.cases import Enforcement, notify_partner
+from backend.enforcement.cases import Enforcement, notify_partner, payment_views
 from backend.enforcement.models import Case, CaseMessage
 from backend.errors import ChainRejected, Forbidden, InvalidInput, NotFound
+from backend.marketplace.models import EscrowCase
 from backend.marketplace.settlement import SettlementError
 from backend.marketplace.typed_data import MANDATE_FIELDS
 from backend.models import Registration
@@ -96,12 +97,11 @@ def case_detail(env: Enforcement, case_id: int, actor: str, operators: frozenset
         if case is None or not _visible(case, actor, operators):
             raise NotFound(f"no case {case_id} of yours")
         messages = db.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id))
-        try:
-            on_chain = env.escrow.case(bytes.fromhex(case.reference[2:]))
-            chain = {"step": on_chain.step, "amount_due": str(on_chain.amount_due), "amount_paid": str(on_chain.amount_paid),
-                     "commission_bps": on_chain.commission_bps}
-        except SettlementError:
-            chain = None
+        # what the chain indexer recorded from the escrow's events (None until it saw the case open)
+        on_chain = db.get(EscrowCase, case.reference)
+        chain = None if on_chain is None else {
+            "step": on_chain.step, "amount_due": on_chain.amount_due, "amount_paid": on_chain.amount_paid,
+            "commission_bps": on_chain.commission_bps, "payments": payment_views(db, case.reference)}
         return {
             **summary(case),
             "evidence": {"page_url": case.page_url, "image_url": case.image_url, "warc_cid": case.warc_cid,

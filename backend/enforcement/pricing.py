@@ -142,3 +142,27 @@ def collection_price(db: Session, registration_id: str, owner: str, licence_type
         return None
     name = db.get(Collection, image.collection_id).name
     return LicencePrice(int(row.amount), row.asset, licence_type, "collection", name), int(row.minimum)
+
+
+def offer_price(db: Session, registration_id: str, owner: str, licence_type: str, now: int) -> LicencePrice | None:
+    """The owner's cheapest live public marketplace offer of `licence_type` for the image."""
+    from backend.marketplace.models import Offer
+    from backend.marketplace.offers import live_condition
+    from backend.models import Registration
+
+    offer = db.scalar(
+        select(Offer).join(Registration, Registration.id == Offer.registration_id)
+        .where(Offer.registration_id == registration_id, Offer.seller == owner, Offer.buyer == ETH,
+               Offer.licence_type == licence_type, live_condition(now))
+        .order_by(Offer.price_key.asc()).limit(1)
+    )
+    return LicencePrice.from_offer(offer.message, offer.hash) if offer is not None else None
+
+
+def owner_price(db: Session, registration_id: str, owner: str, licence_type: str, now: int) -> tuple[LicencePrice, int | None] | None:
+    """The price a claim starts from, and the least the owner set (None: the price itself): their
+    published marketplace offer first, else the price set for the image's collection."""
+    offer = offer_price(db, registration_id, owner, licence_type, now)
+    if offer is not None:
+        return offer, None
+    return collection_price(db, registration_id, owner, licence_type)

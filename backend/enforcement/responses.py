@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from backend.enforcement.cases import Enforcement, _timeline, notify_partner
+from backend.enforcement.cases import Enforcement, _timeline, notify_owner, notify_partner
 from backend.enforcement.models import Case, CaseDocument, CaseMessage
 from backend.errors import Conflict, InvalidInput, Unauthenticated
-from backend.marketplace.settlement import SettlementError
+from backend.marketplace.models import EscrowCase
 from backend.models import Registration
 
 MAX_PROOF_BYTES = 10 * 1024 * 1024
@@ -37,17 +37,18 @@ def _authenticated(db, code: str, secret: str | None) -> Case:
     return case
 
 
-def _outstanding(env: Enforcement, case: Case) -> tuple[int, int]:
-    try:
-        on_chain = env.escrow.case(bytes.fromhex(case.reference[2:]))
-    except SettlementError:
+def _outstanding(db, case: Case) -> tuple[int, int]:
+    """(outstanding, paid) as the chain indexer recorded the escrow's events; before it has seen
+    the case open, the whole claim."""
+    on_chain = db.get(EscrowCase, case.reference)
+    if on_chain is None:
         return int(case.claim["total"]), 0
-    return on_chain.outstanding, on_chain.amount_paid
+    return int(on_chain.amount_due) - int(on_chain.amount_paid), int(on_chain.amount_paid)
 
 
-def payment_transaction(env: Enforcement, case: Case, amount: int) -> dict:
+def payment_transaction(env: Enforcement, db, case: Case, amount: int) -> dict:
     """The unsigned transaction that pays `amount` towards the case (ETH as value)."""
-    outstanding, _ = _outstanding(env, case)
+    outstanding, _ = _outstanding(db, case)
     if not 0 < amount <= outstanding:
         raise InvalidInput(f"a payment must be above 0 and at most the {outstanding} outstanding, got {amount}",
                            outstanding=str(outstanding))
@@ -63,7 +64,7 @@ def view(env: Enforcement, code: str, secret: str | None, amount: int | None = N
     with env.database.session() as db:
         case = _authenticated(db, code, secret)
         registration = db.get(Registration, case.registration_id)
-        outstanding, paid = _outstanding(env, case)
+        outstanding, paid = _outstanding(db, case)
         body = {
             "reference": case.public_code,
             "stage": case.stage,
@@ -81,7 +82,7 @@ def view(env: Enforcement, code: str, secret: str | None, amount: int | None = N
             "documents": [{"kind": d.kind, "sha256": d.sha256} for d in case.documents],
         }
         if outstanding and case.status in ("active", "held", "paused"):
-            body["payment"] = payment_transaction(env, case, amount or outstanding)
+            body["payment"] = payment_transaction(env, db, case, amount or outstanding)
         return body
 
 
@@ -109,6 +110,10 @@ def submit_licence_proof(env: Enforcement, code: str, secret: str | None, filena
         if note:
             db.add(CaseMessage(case_id=case.id, author_role="recipient", author=case.recipient_email, body=note[:MAX_MESSAGE_CHARS]))
         _pause(db, case, "licence_proof", now, filename=filename[:200], sha256=digest)
+        notify_owner(env, db, case, f"licence_proof:{digest[:16]}", "the recipient sent a licence proof",
+                     f"The recipient of case {case.public_code} uploaded a licence proof ({filename[:200]}, SHA-256 "
+                     f"{digest}). The case is paused until you review it: resume it, or close it if the licence holds."
+                     + (f"\n\nTheir note: {note[:MAX_MESSAGE_CHARS]}" if note else ""))
     return digest
 
 
@@ -126,3 +131,7 @@ def dispute(env: Enforcement, code: str, secret: str | None, message: str) -> No
         db.add(entry)
         _pause(db, case, "disputed", now)
         notify_partner(env, db, case, entry)
+        db.flush()  # the message's id names the mail
+        notify_owner(env, db, case, f"dispute:{entry.id}", "the recipient disputes the claim",
+                     f"The recipient of case {case.public_code} disputes the claim; the case is paused until you "
+                     f"answer (resume or close it).\n\nTheir message:\n{message}")

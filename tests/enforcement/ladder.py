@@ -27,7 +27,8 @@ class Setup:
     now: list  # [datetime]: the clock the ladder reads, moved by the test
 
 
-def register_with_mandate(services, chain, seed: int = 61) -> Setup:
+def register_image(services, chain, seed: int = 61) -> tuple[Account, str]:
+    """A fresh owner's picture registered on-chain, indexed and out of its claim window."""
     services.db.migrate()
     owner = Account.create()
     chain.fund(owner.address)
@@ -38,15 +39,20 @@ def register_with_mandate(services, chain, seed: int = 61) -> Setup:
     chain.w3.provider.make_request("evm_increaseTime", [CLAIM_WINDOW + 1])
     chain.mine()
     services.indexer().poll()
+    return owner, id_hex(int(facts.sha256, 16))
+
+
+def register_with_mandate(services, chain, seed: int = 61) -> Setup:
+    owner, registration_id = register_image(services, chain, seed)
     env = services.enforcement()
     chain_now = chain.w3.eth.get_block("latest")["timestamp"]
-    typed = env.escrow.mandate_typed_data(owner.address, chain_now + 365 * 86_400, int(facts.sha256, 16))
+    typed = env.escrow.mandate_typed_data(owner.address, chain_now + 365 * 86_400, int(registration_id, 16))
     signature = Account.sign_message(encode_typed_data(full_message=typed), owner.key).signature
     env.escrow.submit_mandate(typed, bytes(signature), sender=env.case_manager)
     now = [datetime.fromtimestamp(chain_now, timezone.utc)]
     env.clock = lambda: now[0]
     mandate = {"typed_data": typed, "signature": signature.to_0x_hex()}
-    return Setup(env, owner, id_hex(int(facts.sha256, 16)), mandate, now)
+    return Setup(env, owner, registration_id, mandate, now)
 
 
 def open_test_case(setup: Setup, origin: str = "https://shop.beispiel.de", country: str = "DE", factor: str = "1.5",

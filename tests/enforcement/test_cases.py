@@ -112,8 +112,11 @@ def test_ladder__from_letter_to_court_claim_then_paid_on_chain(services, chain, 
 
     payer = chain.w3.eth.accounts[3]
     env.escrow.pay(reference, 5 * 10**16, payer)  # instalments
+    services.indexer().poll()  # the payments reach the ladder through the chain indexer
     assert escalate_due(env)["settled"] == 0  # an instalment does not settle
     assert env.escrow.pay(reference, 10 * 10**16, payer).step == "settled"
+    assert escalate_due(env)["settled"] == 0  # not before the indexer has seen it
+    services.indexer().poll()
     assert escalate_due(env)["settled"] == 1
     assert escalate_due(env)["settled"] == 0
     with services.db.session() as db:

@@ -34,6 +34,7 @@ def test_recipient__sees_the_case_and_pays_an_instalment_with_the_given_transact
     payer = chain.w3.eth.accounts[4]
     tx = chain.w3.eth.send_transaction({"from": payer, "to": payment["to"], "data": payment["data"], "value": int(payment["value"])})
     assert chain.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    services.indexer().poll()  # what is paid is what the chain indexer recorded
     after = client.get(url, headers=headers).get_json()
     assert (after["paid"], after["outstanding"]) == (str(5 * 10**16), str(10 * 10**16))
     too_much = client.get(url, query_string={"amount": str(10**18)}, headers=headers)
