@@ -28,7 +28,7 @@ export function LicenceTerms({ certificate }: { certificate: Certificate }) {
         <dt>Valid</dt>
         <dd>from {utc(BigInt(licence.starts_at))} {licence.ends_at ? `until ${utc(BigInt(licence.ends_at))}` : "for ever (perpetual)"}</dd>
         <dt>Domains</dt>
-        <dd>{licence.domain_hashes.length} (recorded on the chain as hashes; check one below)</dd>
+        <dd>{licence.domain_hashes.length} (kept on the chain as hashes: the verification page checks a domain against them)</dd>
         <dt>Licensee</dt>
         <dd className="mono wrap">{licence.licensee}</dd>
         <dt>Seller</dt>
