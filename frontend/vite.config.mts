@@ -4,7 +4,7 @@ import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
 
 // The contracts the app talks to; their ABIs come from ape's build artifacts at build time.
-const CONTRACTS = ["CopyrightRegister", "CPYSale", "CPYToken"];
+const CONTRACTS = ["CopyrightRegister", "CPYSale", "CPYToken", "LicenseMarket"];
 // ape's ethPM manifest, the same file the backend reads its ABIs from.
 const MANIFEST = resolve(import.meta.dirname, "../.build/__local__.json");
 

@@ -226,7 +226,9 @@ def _object(properties: dict) -> dict:
 
 OFFER = _object({
     "hash": HASH32, "seller": ADDRESS, "buyer": {"anyOf": [ADDRESS, {"type": "null"}]},
-    "registration_id": REGISTRATION_ID, "title": _NULLABLE_STR, "collection": _NULLABLE_STR,
+    "registration_id": REGISTRATION_ID,
+    "cid": {**_NULLABLE_STR, "description": "the registered image's IPFS CID (served at /ipfs/{cid})"},
+    "title": _NULLABLE_STR, "collection": _NULLABLE_STR,
     "licence_type": LICENCE_TYPE, "countries": {"type": "array", "items": _STR}, "duration": DECIMAL,
     "seats": _INT, "domains": {"type": "array", "items": HASH32, "description": "keccak256 of the host names"},
     "currency": CURRENCY, "currency_address": ADDRESS, "price": DECIMAL, "max_sales": _INT, "sold": _INT,

@@ -299,7 +299,7 @@ def live_condition(now: int):
 def _book(now: int):
     """Live offers with the seller's title and collection of the image, if they uploaded it here."""
     return (
-        select(Offer, Image.title, Collection.name, _sold().label("sold"))
+        select(Offer, Image.title, Collection.name, _sold().label("sold"), Registration.cid)
         .join(Registration, Registration.id == Offer.registration_id)
         .outerjoin(Image, and_(Image.sha256 == Offer.registration_id, Image.owner == Offer.seller))
         .outerjoin(Collection, Collection.id == Image.collection_id)
@@ -374,7 +374,7 @@ def search_offers(db: Session, market_cpy: str, now: int, filters: dict, *, page
     total = db.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.execute(query.order_by(*SORTS[sort]).offset((page - 1) * per_page).limit(per_page)).all()
     return {
-        "offers": [offer_view(db, offer, title, collection, sold) for offer, title, collection, sold in rows],
+        "offers": [offer_view(db, offer, title, collection, sold, cid) for offer, title, collection, sold, cid in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -382,15 +382,18 @@ def search_offers(db: Session, market_cpy: str, now: int, filters: dict, *, page
 
 
 def offer_view(db: Session, offer: Offer, title: str | None = None, collection: str | None = None,
-               sold: int | None = None) -> dict:
+               sold: int | None = None, cid: str | None = None) -> dict:
     message = offer.message
     if sold is None:
         sold = db.scalar(select(func.count(Licence.id)).where(Licence.offer_hash == offer.hash))
+    if cid is None:
+        cid = db.scalar(select(Registration.cid).where(Registration.id == offer.registration_id))
     return {
         "hash": offer.hash,
         "seller": offer.seller,
         "buyer": None if int(offer.buyer, 16) == 0 else offer.buyer,
         "registration_id": offer.registration_id,
+        "cid": cid,
         "title": title,
         "collection": collection,
         "licence_type": offer.licence_type,
@@ -415,10 +418,10 @@ def live_offers(db: Session, registration_ids: list[str], now: int, per_registra
     if not registration_ids:
         return found
     query = _book(now).where(Offer.registration_id.in_(registration_ids)).order_by(Offer.price_key.asc())
-    for offer, title, collection, sold in db.execute(query):
+    for offer, title, collection, sold, cid in db.execute(query):
         views = found.setdefault(offer.registration_id, [])
         if len(views) < per_registration:
-            views.append(offer_view(db, offer, title, collection, sold))
+            views.append(offer_view(db, offer, title, collection, sold, cid))
     return found
 
 

@@ -2,11 +2,14 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { WalletBar } from "./components/WalletBar";
+import { Licences } from "./pages/Licences";
 import { Lookup } from "./pages/Lookup";
+import { Market } from "./pages/Market";
 import { MyImages } from "./pages/MyImages";
 import { NotFound } from "./pages/NotFound";
 import { Sale } from "./pages/Sale";
 import { Verify } from "./pages/Verify";
+import { VerifyLicence } from "./pages/VerifyLicence";
 import "./styles.css";
 import { AppProvider } from "./wallet";
 
@@ -20,6 +23,8 @@ function App() {
           <NavLink to="/" end>Look up</NavLink>
           <NavLink to="/images">My images</NavLink>
           <NavLink to="/sale">CPY sale</NavLink>
+          <NavLink to="/market">Marketplace</NavLink>
+          <NavLink to="/licences">My licences</NavLink>
         </nav>
         <WalletBar />
       </header>
@@ -29,6 +34,9 @@ function App() {
           <Route path="/verify/:id" element={<Verify />} />
           <Route path="/images" element={<MyImages />} />
           <Route path="/sale" element={<Sale />} />
+          <Route path="/market" element={<Market />} />
+          <Route path="/licences" element={<Licences />} />
+          <Route path="/verify/licence/:id" element={<VerifyLicence />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -4,6 +4,14 @@ export interface PendingTransaction {
   imageIds: number[];
   sentAt: number;
   reported: boolean; // the backend was told (POST /images/{id}/submitted)
+  market?: MarketStep; // a licence market transaction (buy, dispute, ...); absent for registrations
+}
+
+/** A market transaction the buyer's pages follow until the indexer shows its effect. */
+export interface MarketStep {
+  step: "approve" | "buy" | "dispute" | "release";
+  label: string; // what it does, in words ("buy the standard licence for Matterhorn")
+  licenceId?: number; // dispute and release: the licence they change
 }
 
 const KEY = "copytrack.pending";

@@ -1,7 +1,7 @@
 // Registering uploaded images from the user's own wallet: their own transactions (many images in
 // one `register_batch`), or gasless (they sign an EIP-712 message, the platform's relayer pays).
 import { CopyrightRegister } from "virtual:abis";
-import { decodeFunctionData, type PublicClient, type WalletClient } from "viem";
+import { decodeFunctionData, type Abi, type PublicClient, type WalletClient } from "viem";
 import { api, post } from "./api";
 import { revertReason } from "./errors";
 import { addPending, updatePending } from "./pending";
@@ -49,14 +49,16 @@ export async function registerOwn(
 }
 
 /**
- * Why a mined registration transaction reverted: the same call replayed on the state its block
- * left behind (where whatever made it fail, such as someone else's registration, is visible).
+ * Why a mined transaction reverted: the same call replayed on the state its block left behind
+ * (where whatever made it fail, such as someone else's registration, is visible).
  */
-export async function revertReasonOf(publicClient: PublicClient, hash: `0x${string}`, blockNumber: bigint): Promise<string | null> {
+export async function revertReasonOf(
+  publicClient: PublicClient, hash: `0x${string}`, blockNumber: bigint, abi: Abi = CopyrightRegister,
+): Promise<string | null> {
   const tx = await publicClient.getTransaction({ hash });
-  const { functionName, args } = decodeFunctionData({ abi: CopyrightRegister, data: tx.input });
+  const { functionName, args } = decodeFunctionData({ abi, data: tx.input });
   try {
-    await publicClient.simulateContract({ address: tx.to!, abi: CopyrightRegister, functionName, args, account: tx.from, blockNumber });
+    await publicClient.simulateContract({ address: tx.to!, abi, functionName, args, account: tx.from, value: tx.value, blockNumber });
   } catch (error) {
     return revertReason(error);
   }

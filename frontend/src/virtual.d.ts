@@ -3,4 +3,5 @@ declare module "virtual:abis" {
   export const CopyrightRegister: Abi;
   export const CPYSale: Abi;
   export const CPYToken: Abi;
+  export const LicenseMarket: Abi;
 }

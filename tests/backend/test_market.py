@@ -125,11 +125,14 @@ def test_offer__published_found_by_filters_text_and_picture(client, chain, servi
     assert [o["hash"] for o in per_image["offers"]] == [offer_hash]
     offer = per_image["offers"][0]
     assert offer["price"] == str(PRICE) and offer["countries"] == ["DE", "AT"] and offer["title"] == "Matterhorn at dawn"
+    # Each offer names the image's CID, so a page can show the picture it licenses without another request.
+    cid = client.get(f"/api/v1/registrations/{registration}").get_json()["cid"]
+    assert offer["cid"] == cid and client.get(f"/api/v1/offers/{offer_hash}").get_json()["cid"] == cid
     # Searching by picture: a re-encoded copy finds the registration and its offers in one request.
     copy = jpeg(71, quality=60)
     found = client.post("/api/v1/lookup", data={"file": (__import__("io").BytesIO(copy), "copy.jpg")},
                         content_type="multipart/form-data").get_json()
-    assert [o["hash"] for o in found["matches"][0]["offers"]] == [offer_hash]
+    assert [(o["hash"], o["cid"]) for o in found["matches"][0]["offers"]] == [(offer_hash, cid)]
 
 
 def test_buy__licence_indexed_checked_on_chain_and_certified(client, chain, services, seller, buyer, registration):

@@ -8,14 +8,16 @@ import { useApp } from "../wallet";
 
 type State = { text: string; error?: boolean };
 
+const registrations = () => pendingTransactions().filter((t) => !t.market);
+
 /** Registration transactions sent from this browser and not final yet; they survive a reload. */
 export function PendingList({ onChange }: { onChange(): void }) {
   const { publicClient } = useApp();
-  const [pending, setPending] = useState<PendingTransaction[]>(pendingTransactions());
+  const [pending, setPending] = useState<PendingTransaction[]>(registrations());
   const [states, setStates] = useState<Record<string, State>>({});
 
   useEffect(() => {
-    const refresh = () => setPending(pendingTransactions());
+    const refresh = () => setPending(registrations());
     window.addEventListener("copytrack-pending", refresh);
     return () => window.removeEventListener("copytrack-pending", refresh);
   }, []);
