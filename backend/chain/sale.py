@@ -9,13 +9,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from backend.chain import artifacts
 from backend.chain.allow_list import MerkleAllowList, verify
-from backend.chain.client import revert_reason
+from backend.chain.client import unsigned_transaction
 from backend.chain.deploy import Deployment
-from backend.errors import ChainRejected, InvalidInput
+from backend.errors import InvalidInput
 from backend.chain.indexer import EventSource
 from backend.marketplace.models import SaleAllowListEntry, SaleInvestor
 from backend.models import ChainEvent, KeyValue
@@ -182,12 +181,7 @@ class Sale:
 
     # -- transactions to send ----------------------------------------------------------------
     def _transaction(self, sender: str, call, value: int = 0) -> dict:
-        try:
-            call.call({"from": sender, "value": value})
-        except (ContractLogicError, ContractCustomError) as exc:
-            raise ChainRejected(f"the sale would refuse this: {revert_reason(exc).removeprefix('sale: ')}") from None
-        return {"from": sender, "to": self.address, "data": call._encode_transaction_data(), "value": str(value),
-                "chainId": self.w3.eth.chain_id}
+        return unsigned_transaction(self.w3, sender, call, value=value, refusal="the sale would refuse this: ")
 
     def contribute_transaction(self, db: Session, investor, amount) -> dict:
         investor = _address("investor", investor)
