@@ -250,17 +250,18 @@ CERTIFICATE = _object({
     "verify_url": _STR, "valid": _BOOL})
 LICENCE_CHECK = _object({"registration_id": REGISTRATION_ID, "domain": _STR, "at": DECIMAL, "licensed": _BOOL,
                          "licensees": {"type": "array", "items": ADDRESS}})
+VESTING = _object({"name": _STR, "address": ADDRESS, "beneficiary": ADDRESS, "start": DECIMAL,
+                   "cliff_duration": DECIMAL, "duration": DECIMAL, "total": DECIMAL, "released": DECIMAL,
+                   "releasable": DECIMAL})
 SALE = _object({
-    "address": ADDRESS, "token": ADDRESS, "rate": DECIMAL, "base_rate": DECIMAL, "tranche": _INT,
+    "address": ADDRESS, "token": ADDRESS, "token_symbol": _STR, "token_decimals": _INT, "rate": DECIMAL,
+    "base_rate": DECIMAL, "tranche": _INT,
     "tranches": {"type": "array", "items": _object({"until_sold": DECIMAL, "rate": DECIMAL})},
     "next_boundary": {"anyOf": [DECIMAL, {"type": "null"}], "description": "null past the last tranche"},
     "hard_cap": DECIMAL, "soft_cap": DECIMAL, "soft_cap_reached": _BOOL, "tokens_sold": DECIMAL,
     "wei_raised": DECIMAL, "min_contribution": DECIMAL, "max_contribution": DECIMAL, "opening_time": DECIMAL,
     "closing_time": DECIMAL, "open": _BOOL, "paused": _BOOL, "finalized": _BOOL, "burned": DECIMAL,
-    "allow_list_root": HASH32})
-VESTING = _object({"name": _STR, "address": ADDRESS, "beneficiary": ADDRESS, "start": DECIMAL,
-                   "cliff_duration": DECIMAL, "duration": DECIMAL, "total": DECIMAL, "released": DECIMAL,
-                   "releasable": DECIMAL})
+    "allow_list_root": HASH32, "vesting": {"type": "array", "items": VESTING}, "chain_time": DECIMAL})
 SALE_INVESTOR = _object({
     "address": ADDRESS, "allow_listed": _BOOL,
     "allow_listed_by": {"enum": ["direct", "merkle", "removed", None]},

@@ -111,6 +111,8 @@ class Sale:
         return {
             "address": self.address,
             "token": self.token.address,
+            "token_symbol": self.token.functions.symbol().call(),
+            "token_decimals": self.token.functions.decimals().call(),
             "rate": str(f.rate().call()),
             "base_rate": str(f.base_rate().call()),
             "tranche": tranche,
@@ -131,6 +133,9 @@ class Sale:
             "finalized": f.finalized().call(),
             "burned": burned.value if burned else "0",
             "allow_list_root": "0x" + bytes(f.allow_list_root().call()).hex(),
+            "vesting": self.vesting(),
+            # the sale's window runs on the chain's clock, which a test chain may have moved ahead
+            "chain_time": str(self.w3.eth.get_block("latest")["timestamp"]),
         }
 
     def investor(self, db: Session, address) -> dict:
@@ -160,8 +165,12 @@ class Sale:
             "min_contribution": str(f.min_contribution().call()),
             "claimable": str(owed if finalized and succeeded else 0),
             "refundable": str(f.refundable(investor).call()),
-            "vesting": [self._vesting(name) for name in VESTING if name in self.deployment.addresses],
+            "vesting": self.vesting(),
         }
+
+    def vesting(self) -> list[dict]:
+        """The business-development and founders' vesting schedules, with what is releasable now."""
+        return [self._vesting(name) for name in VESTING if name in self.deployment.addresses]
 
     def _vesting(self, name: str) -> dict:
         vesting = self.w3.eth.contract(address=self.deployment.address(name), abi=artifacts.abi("TokenVesting"))
