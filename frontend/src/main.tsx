@@ -5,10 +5,18 @@ import { WalletBar } from "./components/WalletBar";
 import { Lookup } from "./pages/Lookup";
 import { MyImages } from "./pages/MyImages";
 import { NotFound } from "./pages/NotFound";
+import { Operator, useOperator } from "./pages/Operator";
+import { Respond } from "./pages/Respond";
 import { Sale } from "./pages/Sale";
 import { Verify } from "./pages/Verify";
 import "./styles.css";
 import { AppProvider } from "./wallet";
+
+/** The operator's link, only for an address the API knows as an operator. */
+function OperatorLink() {
+  const operator = useOperator();
+  return operator && operator !== "not-operator" ? <NavLink to="/operator">Operator</NavLink> : null;
+}
 
 function App() {
   return (
@@ -20,6 +28,8 @@ function App() {
           <NavLink to="/" end>Look up</NavLink>
           <NavLink to="/images">My images</NavLink>
           <NavLink to="/sale">CPY sale</NavLink>
+          <NavLink to="/respond">Answer a letter</NavLink>
+          <OperatorLink />
         </nav>
         <WalletBar />
       </header>
@@ -29,6 +39,9 @@ function App() {
           <Route path="/verify/:id" element={<Verify />} />
           <Route path="/images" element={<MyImages />} />
           <Route path="/sale" element={<Sale />} />
+          <Route path="/respond" element={<Respond />} />
+          <Route path="/respond/:reference" element={<Respond />} />
+          <Route path="/operator" element={<Operator />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>
