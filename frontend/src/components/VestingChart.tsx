@@ -17,7 +17,7 @@ const LABELS: Record<string, string> = {
   FoundersVesting: "Founders",
 };
 const label = (name: string) => LABELS[name] ?? name;
-const W = 640, H = 240, PAD = { left: 12, right: 12, top: 12, bottom: 28 };
+const W = 640, H = 220, PAD = { left: 12, right: 12, top: 24, bottom: 28 };
 
 /** TokenVesting's schedule: nothing before the cliff, then linear from the start to the end. */
 function vestedAt(v: Vesting, t: number): bigint {
@@ -30,7 +30,8 @@ function vestedAt(v: Vesting, t: number): bigint {
 /** The two vesting contracts' schedules drawn over time, with today's line, and each one's figures. */
 export function VestingChart({ vesting, now, decimals, symbol }: { vesting: Vesting[]; now: number; decimals: number; symbol: string }) {
   if (vesting.length === 0) return <p className="muted">This deployment has no vesting contracts.</p>;
-  const from = Math.min(...vesting.map((v) => Number(v.start)));
+  // From now (or the earliest start) to the last schedule's end, so the wait until the cliff shows too.
+  const from = Math.min(now, ...vesting.map((v) => Number(v.start)));
   const to = Math.max(...vesting.map((v) => Number(v.start) + Number(v.duration)));
   const top = vesting.reduce((m, v) => (BigInt(v.total) > m ? BigInt(v.total) : m), 1n);
   const x = (t: number) => PAD.left + ((t - from) / Math.max(to - from, 1)) * (W - PAD.left - PAD.right);
@@ -54,6 +55,7 @@ export function VestingChart({ vesting, now, decimals, symbol }: { vesting: Vest
             <text x={x(now) + 4} y={PAD.top + 10}>now</text>
           </g>
         )}
+        <text x={PAD.left} y={PAD.top - 8}>{cpy(top)}</text>
         <text x={PAD.left} y={H - 8}>{utc(from).slice(0, 10)}</text>
         <text x={W - PAD.right} y={H - 8} textAnchor="end">{utc(to).slice(0, 10)}</text>
       </svg>

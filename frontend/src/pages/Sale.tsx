@@ -49,7 +49,7 @@ interface Investor {
 
 const ALLOW_LIST: Record<string, string> = {
   direct: "you are on the allow-list",
-  merkle: "you are on the allow-list (your Merkle proof goes with your first contribution)",
+  merkle: "you are on the allow-list (the operator's Merkle list; the API adds your proof where it is needed)",
   removed: "you were removed from the allow-list; ask the sale's operator why",
 };
 
