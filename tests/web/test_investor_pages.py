@@ -6,6 +6,7 @@ schedules are drawn."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from backend.chain import artifacts
@@ -13,7 +14,7 @@ from backend.chain.client import connect
 from tests.web.conftest import check_page
 from tests.web.test_webapp import dev_account
 
-INVESTOR = dev_account(7)
+INVESTOR, LATE_SWITCHER = dev_account(7), dev_account(6)
 RATE = 1554  # CPY per ETH in the first tranche of `copytrack run`'s sale
 
 
@@ -21,12 +22,29 @@ def connect_wallet(page) -> None:
     page.get_by_role("button", name="Connect Test Wallet").click()
 
 
-def test_investor__contributes__above_maximum_refused__claims_after_finalization(open_page, stack, tmp_path):
-    investors = tmp_path / "investors.csv"
-    investors.write_text(f"address\n{INVESTOR.address}\n")
+@pytest.fixture(scope="module")
+def allow_list(stack, tmp_path_factory):
+    """The operator's Merkle allow-list of both investors, published as `copytrack sale admin allowlist` does."""
+    investors = tmp_path_factory.mktemp("sale") / "investors.csv"
+    investors.write_text(f"address\n{INVESTOR.address}\n{LATE_SWITCHER.address}\n")
     allow_listed = stack.cli("sale", "admin", "allowlist", str(investors))
     assert allow_listed.returncode == 0, allow_listed.stderr
 
+
+def test_investor_on_another_network__is_told_to_switch__then_contributes(open_page, allow_list):
+    page = open_page("/sale", account=LATE_SWITCHER.address, chain_id=1)
+    connect_wallet(page)
+    page.get_by_label("Amount in ETH").fill("0.2")
+    page.get_by_role("button", name="Contribute").click()
+    expect(page.get_by_role("alert").filter(has_text="but this transaction is for chain 31337")).to_contain_text(
+        "Switch the network with the button at the top, then try again.")
+    page.get_by_role("button", name="Switch to Copytrack local chain").click()
+    page.get_by_role("button", name="Contribute").click()
+    expect(page.get_by_role("status").filter(has_text="Contributed 0.2 ETH")).to_be_visible()
+    expect(page.get_by_test_id("contributed")).to_have_text("0.2 ETH")
+
+
+def test_investor__contributes__above_maximum_refused__claims_after_finalization(open_page, stack, allow_list):
     page = open_page("/sale", account=INVESTOR.address)
     expect(page.get_by_text("Connect your wallet to see your allow-list status")).to_be_visible()
     # The vesting schedules are public: drawn before any wallet is connected, nothing releasable yet.
