@@ -17,7 +17,7 @@ from tests.backend.conftest import Chain
 from tests.e2e.test_stack import Stack
 from tests.enforcement.ladder import open_test_case, register_with_mandate
 from tests.web.conftest import check_page
-from tests.web.test_webapp import dev_account, stack_rpc
+from tests.web.test_webapp import anvil_rpc, dev_account, stack_rpc
 
 OPERATOR = dev_account(0)  # `copytrack run`'s deployer: the register's first attestor
 PAYER = dev_account(9)
@@ -93,8 +93,18 @@ def test_recipient__reads_with_the_secret__pays_an_instalment__uploads_a_licence
 
     page.get_by_role("button", name="Connect Test Wallet").click()
     page.get_by_label("Amount in ETH (empty: everything outstanding)").fill("0.05")
-    page.get_by_role("button", name="Pay from my wallet").click()
-    expect(page.get_by_role("status").filter(has_text="Paid 0.05 ETH")).to_be_visible()
+    # Mining paused: the payment stays pending across a reload (the secret kept for the tab), then lands.
+    anvil_rpc(stack, "evm_setIntervalMining", 0)
+    try:
+        page.get_by_role("button", name="Pay from my wallet").click()
+        pending = page.locator("section.card", has=page.get_by_role("heading", name="Pending transactions"))
+        expect(pending).to_contain_text(f"pay 0.05 ETH towards case {opened.public_code}, sent, waiting for a block")
+        page.reload()
+        expect(pending).to_contain_text(f"pay 0.05 ETH towards case {opened.public_code}, sent, waiting for a block")
+        expect(page.get_by_test_id("paid")).to_have_text("0 ETH")
+    finally:
+        anvil_rpc(stack, "evm_setIntervalMining", 1)
+    expect(pending).to_have_count(0)
     expect(page.get_by_test_id("paid")).to_have_text("0.05 ETH")
     expect(page.get_by_test_id("outstanding")).to_have_text("0.1 ETH")
 
