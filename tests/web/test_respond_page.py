@@ -146,3 +146,8 @@ def test_operator__sees_the_paused_case_and_partners__records_a_verification_lev
     page.get_by_role("button", name=f"Record the new level for {setup.owner.address}").click()
     expect(page.get_by_role("status").filter(has_text="verified creator")).to_be_visible()
     expect(level).to_have_text("verified creator", timeout=30_000)
+
+    page.get_by_role("button", name=f"Resume case {opened.public_code}").click()
+    expect(page.get_by_role("status").filter(has_text=f"Case {opened.public_code} resumed")).to_be_visible()
+    expect(row).to_have_count(0)
+    expect(page.get_by_text("No case is waiting.")).to_be_visible()

@@ -53,3 +53,24 @@ export function OutcomeLine({ outcome }: { outcome: Outcome | null }) {
     ? <p role="alert" className="error">{outcome.text}</p>
     : <p role="status" className="ok">{outcome.text}</p>;
 }
+
+/** An API call without a wallet (an answer, a resume): busy while it runs, then its outcome, then `reload`. */
+export function useAction(reload: () => unknown) {
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const run = async (action: () => Promise<unknown>, done: string) => {
+    setBusy(true);
+    try {
+      await action();
+      setOutcome({ text: done, error: false });
+      await reload();
+      return true;
+    } catch (e) {
+      setOutcome({ text: explain(e), error: true });
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, outcome, run };
+}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, post } from "../api";
-import { OutcomeLine, useSendPrepared } from "../components/SendPrepared";
+import { OutcomeLine, useAction, useSendPrepared } from "../components/SendPrepared";
 import { SignInGate } from "../components/SignInGate";
 import { explain } from "../errors";
 import { amount, shortHex, utc, VERIFICATION } from "../format";
@@ -96,7 +96,7 @@ function OperatorWorkspace() {
       {error && <p role="alert" className="error">{error}</p>}
       {!view ? <p role="status">Loading…</p> : (
         <>
-          <ReviewQueue cases={view.review} />
+          <ReviewQueue cases={view.review} reload={load} />
           <Verifications levels={view.verifications} reload={load} />
           <Partners countries={view.partners} />
         </>
@@ -105,7 +105,10 @@ function OperatorWorkspace() {
   );
 }
 
-function ReviewQueue({ cases }: { cases: ReviewCase[] }) {
+function ReviewQueue({ cases, reload }: { cases: ReviewCase[]; reload(): void }) {
+  const { busy, outcome, run } = useAction(reload);
+  const resume = (c: ReviewCase) => run(() => post(`/api/v1/cases/${c.id}/resume`, {}),
+    `Case ${c.reference} resumed; a new deadline runs for its stage.`);
   return (
     <div className="card">
       <h2>Cases waiting for review</h2>
@@ -115,7 +118,7 @@ function ReviewQueue({ cases }: { cases: ReviewCase[] }) {
         <div className="table-scroll">
           <table className="stacked">
             <caption className="sr-only">Held and paused cases, oldest first</caption>
-            <thead><tr><th scope="col">Case</th><th scope="col">Site</th><th scope="col">Stage</th><th scope="col">Status</th><th scope="col">Why</th><th scope="col">Claim</th></tr></thead>
+            <thead><tr><th scope="col">Case</th><th scope="col">Site</th><th scope="col">Stage</th><th scope="col">Status</th><th scope="col">Why</th><th scope="col">Claim</th><th scope="col">Action</th></tr></thead>
             <tbody>
               {cases.map((c) => (
                 <tr key={c.id}>
@@ -128,12 +131,14 @@ function ReviewQueue({ cases }: { cases: ReviewCase[] }) {
                       <span className="small muted">{utc(Date.parse(c.why.at) / 1000)}</span></> : "—"}
                   </td>
                   <td data-label="Claim">{c.claim ? amount(BigInt(c.claim.total), 18, /^0x0{40}$/i.test(c.claim.asset) ? "ETH" : "CPY") : "—"}</td>
+                  <td><button className="secondary" onClick={() => resume(c)} disabled={busy} aria-label={`Resume case ${c.reference}`}>Resume</button></td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
+      <OutcomeLine outcome={outcome} />
     </div>
   );
 }

@@ -4,7 +4,7 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { encodeFunctionData, parseEther } from "viem";
 import { api } from "../api";
 import { PendingList } from "../components/PendingList";
-import { OutcomeLine, useSendPrepared, type Outcome } from "../components/SendPrepared";
+import { OutcomeLine, useAction, useSendPrepared } from "../components/SendPrepared";
 import { explain } from "../errors";
 import { amount, shortHex, utc } from "../format";
 import type { ApiTransaction } from "../transactions";
@@ -255,28 +255,8 @@ function PayForm({ view, secret, reload, symbol, decimals, connected }: {
   );
 }
 
-function useAnswer(reload: () => Promise<void>) {
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
-  const run = async (action: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    try {
-      await action();
-      setOutcome({ text: done, error: false });
-      await reload();
-      return true;
-    } catch (e) {
-      setOutcome({ text: explain(e), error: true });
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, outcome, run };
-}
-
 function LicenceProofForm({ reference, secret, reload }: { reference: string; secret: string; reload(): Promise<void> }) {
-  const { busy, outcome, run } = useAnswer(reload);
+  const { busy, outcome, run } = useAction(reload);
   const [file, setFile] = useState<File | null>(null);
   const [note, setNote] = useState("");
   const submit = async (event: React.FormEvent) => {
@@ -305,7 +285,7 @@ function LicenceProofForm({ reference, secret, reload }: { reference: string; se
 }
 
 function DisputeForm({ reference, secret, reload }: { reference: string; secret: string; reload(): Promise<void> }) {
-  const { busy, outcome, run } = useAnswer(reload);
+  const { busy, outcome, run } = useAction(reload);
   const [message, setMessage] = useState("");
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
