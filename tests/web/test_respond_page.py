@@ -151,3 +151,10 @@ def test_operator__sees_the_paused_case_and_partners__records_a_verification_lev
     expect(page.get_by_role("status").filter(has_text=f"Case {opened.public_code} resumed")).to_be_visible()
     expect(row).to_have_count(0)
     expect(page.get_by_text("No case is waiting.")).to_be_visible()
+
+
+def test_respond_form__dark_colour_scheme__passes_axe(open_page):
+    page = open_page("/respond", dark=True)
+    expect(page.get_by_label("Case reference")).to_be_visible()
+    expect(page.get_by_text("You need no account and no wallet to read the case")).to_be_visible()
+    check_page(page, "respond-form-dark")
