@@ -252,17 +252,18 @@ CERTIFICATE = _object({
     "verify_url": _STR, "valid": _BOOL})
 LICENCE_CHECK = _object({"registration_id": REGISTRATION_ID, "domain": _STR, "at": DECIMAL, "licensed": _BOOL,
                          "licensees": {"type": "array", "items": ADDRESS}})
+VESTING = _object({"name": _STR, "address": ADDRESS, "beneficiary": ADDRESS, "start": DECIMAL,
+                   "cliff_duration": DECIMAL, "duration": DECIMAL, "total": DECIMAL, "released": DECIMAL,
+                   "releasable": DECIMAL})
 SALE = _object({
-    "address": ADDRESS, "token": ADDRESS, "rate": DECIMAL, "base_rate": DECIMAL, "tranche": _INT,
+    "address": ADDRESS, "token": ADDRESS, "token_symbol": _STR, "token_decimals": _INT, "rate": DECIMAL,
+    "base_rate": DECIMAL, "tranche": _INT,
     "tranches": {"type": "array", "items": _object({"until_sold": DECIMAL, "rate": DECIMAL})},
     "next_boundary": {"anyOf": [DECIMAL, {"type": "null"}], "description": "null past the last tranche"},
     "hard_cap": DECIMAL, "soft_cap": DECIMAL, "soft_cap_reached": _BOOL, "tokens_sold": DECIMAL,
     "wei_raised": DECIMAL, "min_contribution": DECIMAL, "max_contribution": DECIMAL, "opening_time": DECIMAL,
     "closing_time": DECIMAL, "open": _BOOL, "paused": _BOOL, "finalized": _BOOL, "burned": DECIMAL,
-    "allow_list_root": HASH32})
-VESTING = _object({"name": _STR, "address": ADDRESS, "beneficiary": ADDRESS, "start": DECIMAL,
-                   "cliff_duration": DECIMAL, "duration": DECIMAL, "total": DECIMAL, "released": DECIMAL,
-                   "releasable": DECIMAL})
+    "allow_list_root": HASH32, "vesting": {"type": "array", "items": VESTING}, "chain_time": DECIMAL})
 SALE_INVESTOR = _object({
     "address": ADDRESS, "allow_listed": _BOOL,
     "allow_listed_by": {"enum": ["direct", "merkle", "removed", None]},
@@ -506,6 +507,30 @@ ENFORCEMENT_PATHS = {
                     result=PAUSED),
     },
 }
+ENFORCEMENT_PATHS.update({
+    "/api/v1/operator": {
+        "get": _op("The operator's page (addresses in the setting enforcement_operators; 404 for anyone else): "
+                   "held and paused cases with the event that stopped them, the partner law firms per country, "
+                   "and every rights-holder's verification level", errors=(404,), result=_object({
+                       "address": ADDRESS,
+                       "review": {"type": "array", "items": {**CASE_SUMMARY, "required": [*CASE_SUMMARY["required"], "why"],
+                                                             "properties": {**CASE_SUMMARY["properties"],
+                                                                            "why": {"type": ["object", "null"]}}}},
+                       "partners": {"type": "array", "items": {"type": "object", "required": ["country", "name", "partners"]}},
+                       "verifications": {"type": "array", "items": _object({
+                           "address": ADDRESS, "level": {"type": "integer", "enum": [0, 1, 2]},
+                           "registrations": {"type": "integer", "minimum": 0}})}})),
+    },
+    "/api/v1/operator/verifications": {
+        "post": _op("The transaction that records a rights-holder's verification level, for the signed-in "
+                    "operator's wallet (it must hold the register's ATTESTOR_ROLE, else 422); 404 for non-operators",
+                    errors=(400, 404, 422), result=TX_LIST, body={
+                        "type": "object", "required": ["account", "level"], "properties": {
+                            "account": ADDRESS, "level": {"type": "integer", "enum": [0, 1, 2],
+                                                          "description": "0 not verified, 1 identity checked, "
+                                                                         "2 verified creator"}}}),
+    },
+})
 # Every enforcement view asks the chain node first (the escrow is on-chain): 503 while it is down.
 for _operations in ENFORCEMENT_PATHS.values():
     for _operation in _operations.values():

@@ -17,6 +17,7 @@ from backend.errors import ChainRejected, ChainUnavailable
 log = logging.getLogger(__name__)
 
 _REASON = re.compile(r"(?:revert(?:ed)?:?\s*)(.+)$")
+_MODULE_PREFIX = re.compile(r"^[a-z_]+: ")  # "sale: below minimum": the contract's module names itself
 
 
 def connect(url: str, timeout: float = 10.0) -> Web3:
@@ -40,6 +41,17 @@ def revert_reason(exc: Exception) -> str:
         message = message[0]
     match = _REASON.search(str(message))
     return (match.group(1) if match else str(message)).strip().strip("'\"")
+
+
+def unsigned_transaction(w3: Web3, sender: str, call: Any, *, value: int = 0, refusal: str = "") -> dict:
+    """The transaction `sender` is to sign and send for `call`, after a dry run: a call the contract
+    would refuse raises ChainRejected with its reason (`refusal` first, without the module prefix)."""
+    try:
+        call.call({"from": sender, "value": value})
+    except (ContractLogicError, ContractCustomError) as exc:
+        raise ChainRejected(refusal + _MODULE_PREFIX.sub("", revert_reason(exc))) from None
+    return {"from": sender, "to": call.address, "data": call._encode_transaction_data(), "value": str(value),
+            "chainId": w3.eth.chain_id}
 
 
 def operator(private_key: str) -> LocalAccount:

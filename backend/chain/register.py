@@ -16,7 +16,7 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
 from backend.chain import artifacts
-from backend.chain.client import operator, transact
+from backend.chain.client import operator, transact, unsigned_transaction
 from backend.chain.eip712 import typed_message
 from backend.errors import ChainRejected, ChainUnavailable, InvalidInput
 
@@ -275,6 +275,17 @@ class RegisterContract:
 
     def verification_level(self, address: str) -> int:
         return self.contract.functions.verification_level(Web3.to_checksum_address(address)).call()
+
+    def verification_transaction(self, attestor: str, account: str, level: int) -> dict:
+        """The transaction an attestor's wallet sends to record `account`'s verification level."""
+        attestor = Web3.to_checksum_address(attestor)
+        f = self.contract.functions
+        if not f.hasRole(f.ATTESTOR_ROLE().call(), attestor).call():
+            raise ChainRejected(f"{attestor} does not hold the register's ATTESTOR_ROLE, so the register would refuse "
+                                "this; the register's admin grants it (scripts/deploy.py --attestor)")
+        call = f.set_verification(Web3.to_checksum_address(account), level)
+        return unsigned_transaction(self.w3, attestor, call,
+                                    refusal="the register would refuse this: ")
 
     def registration_count(self) -> int:
         return self.contract.functions.registration_count().call()

@@ -9,13 +9,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from backend.chain import artifacts
 from backend.chain.allow_list import MerkleAllowList, verify
-from backend.chain.client import revert_reason
+from backend.chain.client import unsigned_transaction
 from backend.chain.deploy import Deployment
-from backend.errors import ChainRejected, InvalidInput
+from backend.errors import InvalidInput
 from backend.chain.indexer import EventSource
 from backend.marketplace.models import SaleAllowListEntry, SaleInvestor
 from backend.models import ChainEvent, KeyValue
@@ -112,6 +111,8 @@ class Sale:
         return {
             "address": self.address,
             "token": self.token.address,
+            "token_symbol": self.token.functions.symbol().call(),
+            "token_decimals": self.token.functions.decimals().call(),
             "rate": str(f.rate().call()),
             "base_rate": str(f.base_rate().call()),
             "tranche": tranche,
@@ -132,6 +133,9 @@ class Sale:
             "finalized": f.finalized().call(),
             "burned": burned.value if burned else "0",
             "allow_list_root": "0x" + bytes(f.allow_list_root().call()).hex(),
+            "vesting": self.vesting(),
+            # the sale's window runs on the chain's clock, which a test chain may have moved ahead
+            "chain_time": str(self.w3.eth.get_block("latest")["timestamp"]),
         }
 
     def investor(self, db: Session, address) -> dict:
@@ -161,8 +165,12 @@ class Sale:
             "min_contribution": str(f.min_contribution().call()),
             "claimable": str(owed if finalized and succeeded else 0),
             "refundable": str(f.refundable(investor).call()),
-            "vesting": [self._vesting(name) for name in VESTING if name in self.deployment.addresses],
+            "vesting": self.vesting(),
         }
+
+    def vesting(self) -> list[dict]:
+        """The business-development and founders' vesting schedules, with what is releasable now."""
+        return [self._vesting(name) for name in VESTING if name in self.deployment.addresses]
 
     def _vesting(self, name: str) -> dict:
         vesting = self.w3.eth.contract(address=self.deployment.address(name), abi=artifacts.abi("TokenVesting"))
@@ -182,12 +190,7 @@ class Sale:
 
     # -- transactions to send ----------------------------------------------------------------
     def _transaction(self, sender: str, call, value: int = 0) -> dict:
-        try:
-            call.call({"from": sender, "value": value})
-        except (ContractLogicError, ContractCustomError) as exc:
-            raise ChainRejected(f"the sale would refuse this: {revert_reason(exc).removeprefix('sale: ')}") from None
-        return {"from": sender, "to": self.address, "data": call._encode_transaction_data(), "value": str(value),
-                "chainId": self.w3.eth.chain_id}
+        return unsigned_transaction(self.w3, sender, call, value=value, refusal="the sale would refuse this: ")
 
     def contribute_transaction(self, db: Session, investor, amount) -> dict:
         investor = _address("investor", investor)

@@ -7,11 +7,19 @@ import { Lookup } from "./pages/Lookup";
 import { Market } from "./pages/Market";
 import { MyImages } from "./pages/MyImages";
 import { NotFound } from "./pages/NotFound";
+import { Operator, useOperator } from "./pages/Operator";
+import { Respond } from "./pages/Respond";
 import { Sale } from "./pages/Sale";
 import { Verify } from "./pages/Verify";
 import { VerifyLicence } from "./pages/VerifyLicence";
 import "./styles.css";
 import { AppProvider } from "./wallet";
+
+/** The operator's link, only for an address the API knows as an operator. */
+function OperatorLink() {
+  const operator = useOperator();
+  return operator && operator !== "not-operator" ? <NavLink to="/operator">Operator</NavLink> : null;
+}
 
 function App() {
   return (
@@ -25,6 +33,8 @@ function App() {
           <NavLink to="/sale">CPY sale</NavLink>
           <NavLink to="/market">Marketplace</NavLink>
           <NavLink to="/licences">My licences</NavLink>
+          <NavLink to="/respond">Answer a letter</NavLink>
+          <OperatorLink />
         </nav>
         <WalletBar />
       </header>
@@ -37,6 +47,9 @@ function App() {
           <Route path="/market" element={<Market />} />
           <Route path="/licences" element={<Licences />} />
           <Route path="/verify/licence/:id" element={<VerifyLicence />} />
+          <Route path="/respond" element={<Respond />} />
+          <Route path="/respond/:reference" element={<Respond />} />
+          <Route path="/operator" element={<Operator />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -4,6 +4,7 @@ export interface PendingTransaction {
   imageIds: number[];
   sentAt: number;
   reported: boolean; // the backend was told (POST /images/{id}/submitted)
+  label?: string; // what a transaction other than a registration does ("contribute 1 ETH to the sale")
   market?: MarketStep; // a licence market transaction (buy, dispute, ...); absent for registrations
 }
 

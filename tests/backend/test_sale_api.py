@@ -37,6 +37,11 @@ def test_status__rate_caps_window_and_state(client, chain, services):
     assert int(status["max_contribution"]) == 2_500 * 10**18
     assert int(status["closing_time"]) - int(status["opening_time"]) == 30 * DAY
     assert status["tranches"] and status["rate"] == status["tranches"][0]["rate"]
+    assert (status["token_symbol"], status["token_decimals"]) == ("CPY", 18)
+    assert int(status["opening_time"]) <= int(status["chain_time"]) < int(status["closing_time"])
+    # the vesting schedules are public: a page shows them before any wallet is connected
+    assert [v["name"] for v in status["vesting"]] == ["BusinessDevelopmentVesting", "FoundersVesting"]
+    assert all(int(v["total"]) > 0 and v["released"] == "0" for v in status["vesting"])
 
 
 def test_investor_journey__proof_contribute_limit_finalize_claim(client, chain, services, investor):

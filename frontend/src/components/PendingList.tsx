@@ -4,20 +4,22 @@ import { explain } from "../errors";
 import { shortHex } from "../format";
 import { pendingTransactions, removePending, type PendingTransaction } from "../pending";
 import { reportSubmitted, revertReasonOf } from "../registration";
+import { replayReason } from "../transactions";
 import { useApp } from "../wallet";
 
 type State = { text: string; error?: boolean };
 
-const registrations = () => pendingTransactions().filter((t) => !t.market);
+// The buyer's market transactions have their own list (MarketPending), which follows them until the indexer shows their effect.
+const ours = () => pendingTransactions().filter((t) => !t.market);
 
-/** Registration transactions sent from this browser and not final yet; they survive a reload. */
+/** Transactions sent from this browser (registrations, and others with a label) and not final yet; they survive a reload. */
 export function PendingList({ onChange }: { onChange(): void }) {
   const { publicClient } = useApp();
-  const [pending, setPending] = useState<PendingTransaction[]>(registrations());
+  const [pending, setPending] = useState<PendingTransaction[]>(ours());
   const [states, setStates] = useState<Record<string, State>>({});
 
   useEffect(() => {
-    const refresh = () => setPending(registrations());
+    const refresh = () => setPending(ours());
     window.addEventListener("copytrack-pending", refresh);
     return () => window.removeEventListener("copytrack-pending", refresh);
   }, []);
@@ -32,9 +34,9 @@ export function PendingList({ onChange }: { onChange(): void }) {
         show(tx.hash, { text: "sent, waiting for a block" });
         const receipt = await publicClient.waitForTransactionReceipt({ hash: tx.hash, pollingInterval: 1000 });
         if (receipt.status === "reverted") {
-          const reason = await revertReasonOf(publicClient, tx.hash, receipt.blockNumber);
+          const reason = await (tx.label ? replayReason : revertReasonOf)(publicClient, tx.hash, receipt.blockNumber);
           show(tx.hash, {
-            text: `the transaction was reverted${reason ? `; the contract refused it: ${reason}` : ""}. Nothing was registered.`,
+            text: `the transaction was reverted${reason ? `; the contract refused it: ${reason}` : ""}. ${tx.label ? "Nothing was changed" : "Nothing was registered"}.`,
             error: true,
           });
           return;
@@ -66,7 +68,7 @@ export function PendingList({ onChange }: { onChange(): void }) {
       <ul>
         {pending.map((tx) => (
           <li key={tx.hash}>
-            <span className="mono" title={tx.hash}>{shortHex(tx.hash, 8)}</span>: {tx.imageIds.length} image(s),{" "}
+            <span className="mono" title={tx.hash}>{shortHex(tx.hash, 8)}</span>: {tx.label ?? `${tx.imageIds.length} image(s)`},{" "}
             <span className={states[tx.hash]?.error ? "error" : ""}>{states[tx.hash]?.text ?? "checking…"}</span>
             {states[tx.hash]?.error && <button className="secondary" onClick={() => removePending(tx.hash)}>Dismiss</button>}
           </li>
