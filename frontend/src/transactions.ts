@@ -2,6 +2,7 @@
 // and `value`, and the user's wallet signs). Each is kept as pending until its receipt, so a
 // reload shows it again (components/PendingList.tsx).
 import { BaseError, decodeErrorResult, type Hex, type PublicClient, type WalletClient } from "viem";
+import { api } from "./api";
 import { addPending, removePending } from "./pending";
 
 export interface ApiTransaction {
@@ -26,8 +27,23 @@ export async function replayReason(publicClient: PublicClient, hash: Hex, blockN
 }
 
 /**
+ * Waits (up to a minute) until the backend's chain indexer has read the block `blockNumber`: what
+ * the API answers about escrows, cases and payments comes from the indexer, which reads a block
+ * only once it is final, so a page reloaded at the receipt would still show the state before it.
+ */
+export async function waitIndexed(blockNumber: bigint): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const status = await api("/api/v1/status");
+    if (status.indexer_cursor !== undefined && BigInt(status.indexer_cursor) >= blockNumber) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
  * Signs and sends `tx` from `account`, then waits for its receipt. `label` says what it does in
- * the pending list. Throws with the contract's reason if it reverted.
+ * the pending list. Throws with the contract's reason if it reverted; returns once the backend has
+ * indexed its block.
  */
 export async function sendPrepared(
   publicClient: PublicClient, walletClient: WalletClient, account: `0x${string}`, tx: ApiTransaction, label: string,
@@ -48,5 +64,6 @@ export async function sendPrepared(
     const reason = await replayReason(publicClient, hash, receipt.blockNumber);
     throw new Error(`The transaction was reverted${reason ? `: the contract refused it (${reason})` : ""}. Nothing was changed on the chain.`);
   }
+  await waitIndexed(receipt.blockNumber);
   return hash;
 }

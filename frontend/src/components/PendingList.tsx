@@ -4,7 +4,7 @@ import { explain } from "../errors";
 import { shortHex } from "../format";
 import { pendingTransactions, removePending, type PendingTransaction } from "../pending";
 import { reportSubmitted, revertReasonOf } from "../registration";
-import { replayReason } from "../transactions";
+import { replayReason, waitIndexed } from "../transactions";
 import { useApp } from "../wallet";
 
 type State = { text: string; error?: boolean };
@@ -42,6 +42,7 @@ export function PendingList({ onChange }: { onChange(): void }) {
           return;
         }
         show(tx.hash, { text: `in block ${receipt.blockNumber}, waiting for confirmations` });
+        if (tx.label) await waitIndexed(receipt.blockNumber); // its effect is read from the indexer
         while (!stopped) {
           const images = await Promise.all(tx.imageIds.map((id) => api(`/api/v1/images/${id}`)));
           if (images.every((i) => i.status === "registered" || i.status === "conflict")) {
