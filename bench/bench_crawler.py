@@ -235,6 +235,8 @@ def main() -> None:
     for name, r in (("Copytrack (fingerprints)", ours), ("Scrapy (downloads only)", theirs)):
         print(f"{name:28}{r['pages']:>8}{r['images']:>8}{r['seconds']:>9.1f}{r['pages'] / r['seconds']:>9.1f}"
               f"{r['images'] / r['seconds']:>9.1f}{r['max_rss_mib']:>12.0f}")
+    if ours.get("pool_max_rss_mib"):
+        print(f"Copytrack's {args.fingerprint_processes} fingerprint process(es): max RSS {ours['pool_max_rss_mib']:.0f} MiB each")
     print(f"pages/s ratio Copytrack/Scrapy: {ours['pages'] / ours['seconds'] / (theirs['pages'] / theirs['seconds']):.2f}")
     print(f"images fingerprinted by Copytrack: {ours['fingerprinted']}; "
           f"fingerprints/s per core (one thread, these images): {per_core:.1f}")

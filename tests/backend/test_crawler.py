@@ -394,3 +394,23 @@ def test_page_write_meets_a_lock_once__written_again__page_not_fetched_twice(app
     with services.db.session() as db:
         assert {u.url: u.status for u in db.scalars(select(CrawlUrl))} == {
             site.url("a.test"): "done", site.url("a.test", "/b"): "done"}
+
+
+@pytest.mark.parametrize("settings", [{**CRAWL_SETTINGS, "crawler_fingerprint_processes": 1}], indirect=True)
+def test_crawl__fingerprints_in_a_process_pool__same_hit_each_print_once(app, services, site):
+    reg = add_registration(services, 4)
+    copy = encode(ImageOps.grayscale(photo(4)).resize((320, 240)), "PNG")
+    site.host("a.test", "127.0.0.2", {
+        "/": html('<img src="/copy.png"><img src="/again.png"><img src="/other.jpg">'),
+        "/copy.png": image(copy), "/again.png": image(copy), "/other.jpg": image(original(9)),
+    })
+    site.start()
+    crawler = services.crawler("w", resolver=site.resolver)
+    crawler.seed([site.url("a.test")])
+    crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
+    assert services.fingerprint_pool is not None
+    with services.db.session() as db:
+        hits = sorted(db.execute(select(Hit.registration_id, Hit.image_url)).all())
+        prints = db.scalars(select(CrawlPrint.sha256)).all()
+    assert hits == [(reg, site.url("a.test", "/again.png")), (reg, site.url("a.test", "/copy.png"))]
+    assert len(prints) == 2 and crawler.stats.fingerprinted == 2  # the same bytes under two URLs: once
