@@ -38,9 +38,12 @@ def _services():
 @click.option("--threads", type=int, help="Hosts crawled at once (default: the setting crawler_threads).")
 def crawler(threads: int | None) -> None:
     """Run one crawler worker until Ctrl-C or SIGTERM; start as many as you like, on any machine
-    sharing the database (PostgreSQL) and the IPFS store."""
+    sharing the database (PostgreSQL) and the IPFS store. Like `copytrack run`'s, it also searches
+    new registrations among the images crawled so far."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     from backend.cli import err_console
-    from backend.jobs import crawl_continuously
+    from backend.jobs import add_crawler_jobs
 
     services = _services()
     if threads:
@@ -48,9 +51,15 @@ def crawler(threads: int | None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: services.stopping.set())
     err_console.print(f"crawler worker {os.getpid()}: {services.settings.crawler_threads} thread(s); Ctrl-C stops it")
+    scheduler = BackgroundScheduler(daemon=True)
+    add_crawler_jobs(scheduler, services)
+    scheduler.start()
     try:
-        crawl_continuously(services)
+        while not services.stopping.wait(1.0):
+            pass
     finally:
+        services.stopping.set()
+        scheduler.shutdown(wait=True)  # the crawling threads finish the URL in hand
         services.close()
 
 

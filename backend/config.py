@@ -110,6 +110,7 @@ class Settings:
     crawler_screenshots: str = "auto"  # on | off | auto (on where Chromium is installed)
     crawler_watch_limit: int = 100  # pages and domains one rights-holder may watch
     crawler_idle_wait: float = 5.0  # seconds a worker waits when nothing is due
+    crawler_fingerprint_processes: int = 0  # processes fingerprinting crawled images (0: the crawling threads)
     # the HTTP edge and credentials: how far ahead of the server's clock a SIWE issued-at may be
     siwe_clock_skew: int = 60
 

@@ -114,6 +114,15 @@ def search_crawled_images(services: Services) -> None:
                   "database at the next start", exc)
 
 
+def add_crawler_jobs(scheduler: BackgroundScheduler, services: Services) -> None:
+    """The crawler's jobs, the same in `copytrack run` and in each `copytrack crawler` worker: the
+    worker itself, and the search of new registrations among the images crawled so far."""
+    scheduler.add_job(crawl_continuously, args=[services], id="crawler")  # once: it runs until shutdown
+    scheduler.add_job(search_crawled_images, "interval", args=[services], id="crawled-images",
+                      seconds=max(services.settings.indexer_interval, 5.0), max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(timezone.utc))
+
+
 def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
     for job, name in ((poll_chain, "chain"), (follow_registrations, "matcher")):
@@ -124,8 +133,6 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler.add_job(escalate_cases, "interval", args=[services], minutes=10, id="enforcement", max_instances=1, coalesce=True)
     scheduler.add_job(deliver_mail, "interval", args=[services], seconds=30, id="mail", max_instances=1, coalesce=True)
     if services.settings.crawler_enabled:
-        scheduler.add_job(crawl_continuously, args=[services], id="crawler")  # once: it runs until shutdown
-        scheduler.add_job(search_crawled_images, "interval", args=[services], id="crawled-images",
-                          seconds=max(services.settings.indexer_interval, 5.0), max_instances=1, coalesce=True)
+        add_crawler_jobs(scheduler, services)
     scheduler.start()
     return scheduler

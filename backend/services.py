@@ -36,7 +36,7 @@ class Services:
     def __init__(self, settings: Settings):
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(settings.resolved_database_url)
+        self.db = Database(settings.resolved_database_url, pool_size=max(5, settings.crawler_threads + 2))
         relay.use_lock_directory(settings.data_dir.resolve())  # `run` and its web workers share it
         self.stopping = threading.Event()  # set at shutdown: long jobs stop between steps
         self._status_lock = threading.Lock()
@@ -257,7 +257,23 @@ class Services:
             software=self.fetch_policy().user_agent,
         )
         fetcher = Fetcher(self.fetch_policy(allow_private=allow_private), resolver=resolver or system_resolver)
-        return Crawler(self.db, self.store, self.matcher, fetcher, config, worker, on_hit=on_hit)
+        return Crawler(self.db, self.store, self.matcher, fetcher, config, worker, on_hit=on_hit,
+                       fingerprints=self.fingerprint_pool)
+
+    @cached_property
+    def fingerprint_pool(self):
+        """Processes that fingerprint crawled images beside the crawling threads (fingerprinting is
+        CPU work that holds the GIL), or None to fingerprint in those threads."""
+        processes = self.settings.crawler_fingerprint_processes
+        if processes <= 0:
+            return None
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the process has threads (a forked child would inherit their locks held)
+        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
     def close(self) -> None:
+        if self.__dict__.get("fingerprint_pool") is not None:
+            self.fingerprint_pool.shutdown(wait=True, cancel_futures=True)
         self.db.dispose()

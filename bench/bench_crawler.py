@@ -16,6 +16,7 @@ import argparse
 import io
 import json
 import multiprocessing
+import os
 import random
 import resource
 import socket
@@ -111,6 +112,7 @@ def run_copytrack(args) -> dict:
         "crawler_allow_networks": "127.0.0.0/8", "crawler_delay": args.delay, "crawler_screenshots": "off",
         "crawler_threads": args.hosts, "crawler_concurrency": args.hosts, "crawler_max_depth": 10_000,
         "crawler_max_urls_per_host": 10**9, "crawler_max_urls_per_shape": 10**9, "crawler_min_image_side": 64,
+        "crawler_fingerprint_processes": args.fingerprint_processes,
     }, environ={})
     services = Services(settings)
     create_app(services=services)
@@ -119,9 +121,11 @@ def run_copytrack(args) -> dict:
     started = time.perf_counter()
     crawler.run(threading.Event(), threads=args.hosts, until_done=True, idle_wait=0.05)
     seconds = time.perf_counter() - started
+    services.close()  # the fingerprint processes end: their peak memory is counted below
     return {"pages": crawler.stats.pages, "images": crawler.stats.images,
             "fingerprinted": crawler.stats.fingerprinted, "seconds": seconds,
-            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "pool_max_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def run_scrapy(args) -> dict:
@@ -172,7 +176,8 @@ def fingerprints_per_second(samples: int = 200) -> float:
 
 def in_process(role: str, args) -> dict:
     command = [sys.executable, __file__, "--role", role, "--port", str(args.port), "--hosts", str(args.hosts),
-               "--delay", str(args.delay)] + (["--database-url", args.database_url] if args.database_url else [])
+               "--delay", str(args.delay), "--fingerprint-processes", str(args.fingerprint_processes)] + (
+                  ["--database-url", args.database_url] if args.database_url else [])
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{role} failed:\n{done.stderr[-3000:]}")
@@ -201,6 +206,8 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--fingerprint-processes", type=int, default=os.cpu_count() or 1,
+                        help="the setting crawler_fingerprint_processes (default: one per core)")
     parser.add_argument("--role", choices=["copytrack", "scrapy"])
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
@@ -228,6 +235,8 @@ def main() -> None:
     for name, r in (("Copytrack (fingerprints)", ours), ("Scrapy (downloads only)", theirs)):
         print(f"{name:28}{r['pages']:>8}{r['images']:>8}{r['seconds']:>9.1f}{r['pages'] / r['seconds']:>9.1f}"
               f"{r['images'] / r['seconds']:>9.1f}{r['max_rss_mib']:>12.0f}")
+    if ours.get("pool_max_rss_mib"):
+        print(f"Copytrack's {args.fingerprint_processes} fingerprint process(es): max RSS {ours['pool_max_rss_mib']:.0f} MiB each")
     print(f"pages/s ratio Copytrack/Scrapy: {ours['pages'] / ours['seconds'] / (theirs['pages'] / theirs['seconds']):.2f}")
     print(f"images fingerprinted by Copytrack: {ours['fingerprinted']}; "
           f"fingerprints/s per core (one thread, these images): {per_core:.1f}")

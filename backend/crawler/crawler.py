@@ -12,16 +12,18 @@ import logging
 import threading
 import time
 import zlib
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend.crawler import frontier
 from backend.crawler.evidence import read_response, store_evidence, warc
 from backend.crawler.fetch import FetchFailed, Fetcher, FetchRefused, FetchResult
-from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, now
+from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, insert_into, now
 from backend.crawler.html import extract, sitemap_urls
 from backend.crawler.images import dimensions, image_format, too_small
 from backend.crawler.models import CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain
@@ -32,6 +34,16 @@ from backend.registry.lookup import find_registrations
 log = logging.getLogger(__name__)
 
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemaps protocol's own limit (uncompressed)
+WRITE_ATTEMPTS = 5  # a write that meets a lock (SQLite) or a deadlock (PostgreSQL) is run again
+
+
+def fingerprint_bytes(data: bytes) -> bytes | str:
+    """The fingerprint of image bytes, serialised, or why there is none: what a worker process
+    of the fingerprint pool sends back (and what the crawling thread computes without a pool)."""
+    try:
+        return fingerprint(data).to_bytes()
+    except InvalidImage as exc:
+        return f"cannot fingerprint: {exc}"[:200]
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,10 @@ class Stats:
 
 
 class Crawler:
-    def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str, on_hit=None):
+    def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str, on_hit=None,
+                 fingerprints: Executor | None = None):
         self.db = db
+        self.fingerprints = fingerprints  # a process pool, or None: fingerprinted in the crawling thread
         self.store = store
         self.matcher = matcher
         self.fetcher = fetcher
@@ -204,9 +218,11 @@ class Crawler:
                 links, image_urls = parsed.links, parsed.images[:self.config.max_images_per_page]
         # Images are fetched and matched, and evidence stored, before the transaction that records
         # the page: no write transaction stays open across network requests.
-        seen = [img for u in image_urls or () if (img := self._image(u, held.get(u))) is not None]
+        seen = self._images(image_urls or [], held)
         found = self._hits_of(url, result, seen)
-        with self.db.session() as db:
+
+        def record(db: Session) -> list[dict]:
+            new_hits = []
             if unchanged:
                 db.execute(update(Hit).where(Hit.page_url == url, Hit.status == "active").values(last_seen_at=now()))
             elif result.status >= 400:
@@ -214,14 +230,34 @@ class Crawler:
             elif kind == "sitemap":
                 self._read_sitemap(db, result)
             elif image_urls is not None:
-                for link in links:
-                    frontier.add_url(db, link, self.config.budget, depth=depth + 1)
-                self._record_page(db, url_id, url, seen, found)
+                frontier.add_urls(db, links, self.config.budget, depth=depth + 1)
+                new_hits = self._record_page(db, url_id, url, seen, found)
             self._finish(url_id, status="done", db=db, http_status=result.status,
                          next_at=now() + timedelta(seconds=self.config.recrawl_interval),
                          etag=result.header("etag") or (etag if unchanged else None),
                          last_modified=result.header("last-modified") or (last_modified if unchanged else None),
                          content_sha256=content_sha256 if result.status == 304 else digest)
+            return new_hits
+
+        for values in self._write(record):
+            self.stats.add(hits=1)
+            if self.on_hit is not None:
+                self.on_hit(values)
+
+    def _write(self, work):
+        """`work(db)` in one transaction. One that fails on a lock (SQLite's busy timeout) or a
+        deadlock (PostgreSQL) is run again with the data in hand: giving up would leave the URL due,
+        and the site would be asked for the same page again."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.db.session() as db:
+                    return work(db)
+            except OperationalError as exc:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                log.warning("crawler: a write failed (%s); trying again", str(exc.orig).splitlines()[0])
+                time.sleep(0.05 * 2 ** attempt)
+        raise AssertionError("unreachable")
 
     def _finish(self, url_id: int, *, status: str, next_at, db: Session | None = None, **values) -> None:
         values = {"status": status, "next_crawl_at": next_at, "fetched_at": now(), **values}
@@ -240,86 +276,143 @@ class Crawler:
             decompressor = zlib.decompressobj(wbits=31)
             body = decompressor.decompress(body, SITEMAP_MAX_BYTES)
         pages, nested = sitemap_urls(body)
-        for url in nested:
-            frontier.add_url(db, url, self.config.budget, kind="sitemap")
-        for url in pages:
-            frontier.add_url(db, url, self.config.budget, depth=0)
+        frontier.add_urls(db, nested, self.config.budget, kind="sitemap")
+        frontier.add_urls(db, pages, self.config.budget, depth=0)
 
     # -- images and hits ------------------------------------------------------------------
-    def _record_page(self, db: Session, page_id: int, page_url: str, seen: list[SeenImage], found: list) -> None:
+    def _record_page(self, db: Session, page_id: int, page_url: str, seen: list[SeenImage], found: list) -> list[dict]:
+        """The page's images and hits as of this fetch; returns the hits recorded for the first time."""
         db.execute(delete(CrawlEmbed).where(CrawlEmbed.page_url_id == page_id))
-        for image in seen:
-            insert_ignore(db, CrawlEmbed, {"page_url_id": page_id, "image_id": image.id}, ["page_url_id", "image_id"])
+        embeds = sorted({image.id for image in seen})
+        if embeds:
+            db.execute(insert_into(db, CrawlEmbed).on_conflict_do_nothing(index_elements=["page_url_id", "image_id"]),
+                       [{"page_url_id": page_id, "image_id": i} for i in embeds])
+        new_hits = []
         for registration_id, image_url, values in found:
             if values is None:
                 db.execute(update(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
                                              Hit.image_url == image_url)
                            .values(last_seen_at=now(), status="active", gone_at=None))
             elif insert_ignore(db, Hit, values, ["registration_id", "page_url", "image_url"]):
-                self.stats.add(hits=1)
-                if self.on_hit is not None:
-                    self.on_hit(values)
+                new_hits.append(values)
             else:
                 evidence = {k: values[k] for k in ("evidence_cid", "evidence_sha256", "screenshot_cid",
                                                    "http_status", "headers", "last_seen_at", "status")}
                 db.execute(update(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
                                              Hit.image_url == image_url).values(gone_at=None, **evidence))
         self._mark_gone(db, page_url, keep={(r, u) for r, u, _ in found})
+        return new_hits
 
-    def _image(self, url: str, response: FetchResult | None) -> SeenImage | None:
-        """The image at `url`: fetched and fingerprinted once per recrawl interval."""
-        digest = url_hash(url)
+    def _images(self, urls: list[str], held: dict[str, FetchResult]) -> list[SeenImage]:
+        """The images at `urls` worth matching, in page order. Each URL is fetched and fingerprinted
+        once per recrawl interval and the same bytes once ever; a page's images are looked up in
+        one query and recorded in one transaction, and fingerprinted in the pool when there is one."""
+        if not urls:
+            return []
+        digests = {url: url_hash(url) for url in urls}
         with self.db.session() as db:
-            known = db.scalar(select(CrawlImage).where(CrawlImage.url_hash == digest))
-            fresh = known is not None and now() - aware(known.checked_at) < timedelta(seconds=self.config.recrawl_interval)
-            if fresh and response is None:
-                if known.sha256 is None:
-                    return None
-                stored = db.scalar(select(CrawlPrint).where(CrawlPrint.sha256 == known.sha256))
-                return SeenImage(known.id, url, known.sha256, Fingerprint.from_bytes(stored.fingerprint), None)
-        if response is None:
-            try:
-                response = self.fetcher.fetch(url, max_bytes=self.config.image_max_bytes)
-            except (FetchRefused, FetchFailed) as exc:
-                log.info("crawler: image %s not fetched: %s", url, exc.message)
-                return None
-        self.stats.add(images=1)
-        sha, print_, note, new_print = self._recognise(response)
-        with self.db.session() as db:  # one write transaction per image
-            if new_print is not None:
-                insert_ignore(db, CrawlPrint, new_print, ["sha256"])
-            values = {"url": url, "sha256": sha, "checked_at": now(), "note": note}
-            if not insert_ignore(db, CrawlImage, {"url_hash": digest, **values}, ["url_hash"]):
-                db.execute(update(CrawlImage).where(CrawlImage.url_hash == digest).values(**values))
-            image_id = db.scalar(select(CrawlImage.id).where(CrawlImage.url_hash == digest))
-        return None if sha is None else SeenImage(image_id, url, sha, print_, response)
+            known = {row.url_hash: row for row in db.execute(
+                select(CrawlImage.url_hash, CrawlImage.id, CrawlImage.sha256, CrawlImage.checked_at,
+                       CrawlPrint.fingerprint)
+                .outerjoin(CrawlPrint, CrawlPrint.sha256 == CrawlImage.sha256)
+                .where(CrawlImage.url_hash.in_(list(digests.values()))))}
+        seen: dict[str, SeenImage | None] = {}
+        responses: dict[str, FetchResult] = {}
+        for url in urls:
+            row = known.get(digests[url])
+            if url not in held and row is not None and self._fresh(row.checked_at):
+                seen[url] = None if row.fingerprint is None else SeenImage(
+                    row.id, url, row.sha256, Fingerprint.from_bytes(row.fingerprint), None)
+                continue
+            response = held.get(url)
+            if response is None:
+                try:
+                    response = self.fetcher.fetch(url, max_bytes=self.config.image_max_bytes)
+                except (FetchRefused, FetchFailed) as exc:
+                    log.info("crawler: image %s not fetched: %s", url, exc.message)
+                    continue
+            self.stats.add(images=1)
+            responses[url] = response
+        if responses:
+            recognised = self._recognise(responses)
+            ids = self._write(lambda db: self._record_images(db, recognised, digests))
+            for url, (sha, print_, _, _) in recognised.items():
+                seen[url] = None if sha is None else SeenImage(ids[digests[url]], url, sha, print_, responses[url])
+        return [image for url in urls if (image := seen.get(url)) is not None]
 
-    def _recognise(self, response: FetchResult) -> tuple:
-        """(0x SHA-256, fingerprint, None, the crawl_prints row to add if the bytes are new) for an
-        image worth matching; else (None, None, why not, None)."""
+    def _fresh(self, checked_at) -> bool:
+        return now() - aware(checked_at) < timedelta(seconds=self.config.recrawl_interval)
+
+    def _recognise(self, responses: dict[str, FetchResult]) -> dict[str, tuple]:
+        """For each image URL: (0x SHA-256, fingerprint, None, the crawl_prints row to add if the
+        bytes are new) for an image worth matching, else (None, None, why not, None)."""
+        verdicts: dict[str, tuple] = {}
+        sizes: dict[str, tuple[bytes, tuple[int, int]]] = {}  # SHA-256 -> (bytes, size)
+        for url, response in responses.items():
+            note, size = self._unusable(response)
+            if note is not None:
+                verdicts[url] = (None, None, note, None)
+                continue
+            sha = "0x" + hashlib.sha256(response.body).hexdigest()
+            sizes.setdefault(sha, (response.body, size))
+            verdicts[url] = (sha,)
+        with self.db.session() as db:
+            stored = dict(db.execute(select(CrawlPrint.sha256, CrawlPrint.fingerprint)
+                                     .where(CrawlPrint.sha256.in_(list(sizes)))).all()) if sizes else {}
+        new = [sha for sha in sizes if sha not in stored]
+        bodies = [sizes[sha][0] for sha in new]
+        computed = dict(zip(new, self.fingerprints.map(fingerprint_bytes, bodies) if self.fingerprints
+                            else map(fingerprint_bytes, bodies)))
+        self.stats.add(fingerprinted=sum(isinstance(value, bytes) for value in computed.values()))
+        for url, verdict in verdicts.items():
+            if verdict[0] is None:
+                continue
+            sha = verdict[0]
+            if sha in stored:
+                verdicts[url] = (sha, Fingerprint.from_bytes(stored[sha]), None, None)
+            elif isinstance(computed[sha], str):
+                verdicts[url] = (None, None, computed[sha], None)
+            else:
+                (width, height) = sizes[sha][1]
+                verdicts[url] = (sha, Fingerprint.from_bytes(computed[sha]), None,
+                                 {"sha256": sha, "fingerprint": computed[sha], "width": width, "height": height})
+        return verdicts
+
+    def _unusable(self, response: FetchResult) -> tuple[str | None, tuple[int, int] | None]:
+        """(why this response is no image worth matching, or None; its size)."""
         if response.status != 200:
-            return None, None, f"HTTP {response.status}", None
+            return f"HTTP {response.status}", None
         if response.truncated:
-            return None, None, f"larger than {self.config.image_max_bytes} bytes", None
+            return f"larger than {self.config.image_max_bytes} bytes", None
         if image_format(response.body) is None:
-            return None, None, "not an image", None
+            return "not an image", None
         size = dimensions(response.body)
         if size is None:
-            return None, None, "unreadable image", None
+            return "unreadable image", None
         if too_small(size, self.config.min_image_side):
-            return None, None, f"tiny ({size[0]}×{size[1]})", None
-        sha = "0x" + hashlib.sha256(response.body).hexdigest()
-        with self.db.session() as db:
-            stored = db.scalar(select(CrawlPrint.fingerprint).where(CrawlPrint.sha256 == sha))
-        if stored is not None:
-            return sha, Fingerprint.from_bytes(stored), None, None
-        try:
-            print_ = fingerprint(response.body)
-        except InvalidImage as exc:
-            return None, None, f"cannot fingerprint: {exc}"[:200], None
-        self.stats.add(fingerprinted=1)
-        return sha, print_, None, {"sha256": sha, "fingerprint": print_.to_bytes(), "width": size[0],
-                                   "height": size[1]}
+            return f"tiny ({size[0]}×{size[1]})", None
+        return None, size
+
+    @staticmethod
+    def _record_images(db: Session, recognised: dict[str, tuple], digests: dict[str, str]) -> dict[str, int]:
+        """Store the new fingerprints and each image URL's check (one statement each); returns the
+        image rows' ids by URL hash. An image whose bytes changed drops the response kept for
+        hits (it showed the old bytes)."""
+        prints = sorted({p["sha256"]: p for _, _, _, p in recognised.values() if p is not None}.values(),
+                        key=lambda p: p["sha256"])
+        if prints:
+            db.execute(insert_into(db, CrawlPrint).on_conflict_do_nothing(index_elements=["sha256"]), prints)
+        checked = now()
+        rows = sorted(({"url_hash": digests[url], "url": url, "sha256": sha, "checked_at": checked, "note": note}
+                       for url, (sha, _, note, _) in recognised.items()), key=lambda row: row["url_hash"])
+        table = CrawlImage.__table__
+        statement = insert_into(db, CrawlImage)
+        statement = statement.on_conflict_do_update(index_elements=["url_hash"], set_={
+            "url": statement.excluded.url, "sha256": statement.excluded.sha256, "note": statement.excluded.note,
+            "checked_at": statement.excluded.checked_at,
+            "warc_cid": case((table.c.sha256 == statement.excluded.sha256, table.c.warc_cid), else_=None),
+        }).returning(table.c.url_hash, table.c.id)
+        return dict(db.execute(statement, rows).all())
 
     def _hits_of(self, page_url: str, page: FetchResult, seen: list[SeenImage]) -> list[tuple]:
         """(registration id, image URL, the new hit's row or None if recorded before) for every

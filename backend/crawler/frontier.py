@@ -45,14 +45,23 @@ class Lease:
 
 def insert_ignore(db: Session, model, values: dict, conflict: list[str]) -> bool:
     """INSERT unless a row with the same `conflict` columns exists; True if inserted."""
+    return db.execute(insert_into(db, model).values(**values).on_conflict_do_nothing(index_elements=conflict)).rowcount == 1
+
+
+def insert_into(db: Session, model):
+    """The dialect's INSERT on the model's table (Core: no ORM bookkeeping per statement). Executed
+    with a list of rows, SQLAlchemy sends them as multi-row INSERTs of one cached shape."""
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    return db.execute(statement).rowcount == 1
+    return dialect.insert(model.__table__)
 
 
-def host_id(db: Session, key: str) -> int:
-    insert_ignore(db, CrawlHost, {"origin": key, "next_fetch_at": now(), "pages_fetched": 0}, ["origin"])
-    return db.scalar(select(CrawlHost.id).where(CrawlHost.origin == key))
+def host_ids(db: Session, origins: set[str]) -> dict[str, int]:
+    """The host row of each origin, made where missing."""
+    found = dict(db.execute(select(CrawlHost.origin, CrawlHost.id).where(CrawlHost.origin.in_(origins))).all())
+    for key in sorted(origins - found.keys()):
+        insert_ignore(db, CrawlHost, {"origin": key, "next_fetch_at": now(), "pages_fetched": 0}, ["origin"])
+        found[key] = db.scalar(select(CrawlHost.id).where(CrawlHost.origin == key))
+    return found
 
 
 def shape_key(url: str) -> str:
@@ -63,30 +72,66 @@ def add_url(db: Session, url: str, budget: Budget, *, depth: int = 0, kind: str 
             owner: str | None = None, base: str | None = None) -> str | None:
     """Put `url` in the frontier (due now) unless it is there already or over a budget; returns
     why it was not added ("duplicate", "depth", "host-budget", "trap", "url") or None."""
-    try:
-        url = normalise(url, base)
-    except BadUrl:
-        return "url"
-    if depth > budget.max_depth:
-        return "depth"
-    digest = url_hash(url)
-    if db.scalar(select(CrawlUrl.id).where(CrawlUrl.url_hash == digest)) is not None:
-        return "duplicate"
-    host = host_id(db, origin(url))
-    if kind == "page":
-        counts = db.execute(
-            select(func.count(), func.count().filter(CrawlUrl.shape == shape_key(url)))
-            .where(CrawlUrl.host_id == host, CrawlUrl.kind == "page")
-        ).one()
-        if counts[0] >= budget.max_urls_per_host:
-            return "host-budget"
-        if counts[1] >= budget.max_urls_per_shape:
-            return "trap"
-    inserted = insert_ignore(db, CrawlUrl, {
-        "url_hash": digest, "url": url, "host_id": host, "kind": kind, "depth": depth, "status": "queued",
-        "next_crawl_at": now(), "attempts": 0, "seed_owner": owner, "shape": shape_key(url),
-    }, ["url_hash"])
-    return None if inserted else "duplicate"
+    return add_urls(db, [url], budget, depth=depth, kind=kind, owner=owner, base=base)[0]
+
+
+def add_urls(db: Session, urls: list[str], budget: Budget, *, depth: int = 0, kind: str = "page",
+             owner: str | None = None, base: str | None = None) -> list[str | None]:
+    """`add_url` for many URLs in a few statements (a page's links): one look-up of those known,
+    one count per host for the budgets, one INSERT. Returns the reason for each URL, in order."""
+    reasons: list[str | None] = []
+    wanted: dict[str, tuple[str, str]] = {}  # URL hash -> (normalised URL, its origin)
+    for raw in urls:
+        try:
+            url = normalise(raw, base)
+        except BadUrl:
+            reasons.append("url")
+            continue
+        if depth > budget.max_depth:
+            reasons.append("depth")
+            continue
+        digest = url_hash(url)
+        reasons.append("duplicate" if digest in wanted else digest)  # the hash stands in until decided
+        wanted.setdefault(digest, (url, origin(url)))
+    known = set(db.scalars(select(CrawlUrl.url_hash).where(CrawlUrl.url_hash.in_(wanted)))) if wanted else set()
+    new = {digest: entry for digest, entry in wanted.items() if digest not in known}
+    decided = {digest: "duplicate" for digest in known}
+    rows = []
+    if new:
+        hosts = host_ids(db, {key for _, key in new.values()})
+        counts = _page_counts(db, hosts.values(), {shape_key(url) for url, _ in new.values()}) if kind == "page" else {}
+        for digest, (url, key) in new.items():
+            host, shaped = hosts[key], shape_key(url)
+            if kind == "page":
+                if counts.get((host, None), 0) >= budget.max_urls_per_host:
+                    decided[digest] = "host-budget"
+                    continue
+                if counts.get((host, shaped), 0) >= budget.max_urls_per_shape:
+                    decided[digest] = "trap"
+                    continue
+                counts[host, None] = counts.get((host, None), 0) + 1
+                counts[host, shaped] = counts.get((host, shaped), 0) + 1
+            rows.append({"url_hash": digest, "url": url, "host_id": host, "kind": kind, "depth": depth,
+                         "status": "queued", "next_crawl_at": now(), "attempts": 0, "seed_owner": owner,
+                         "shape": shaped})
+    if rows:
+        # In one order everywhere, so two workers inserting overlapping links cannot deadlock.
+        rows.sort(key=lambda row: row["url_hash"])
+        inserted = set(db.scalars(insert_into(db, CrawlUrl).on_conflict_do_nothing(index_elements=["url_hash"])
+                                  .returning(CrawlUrl.__table__.c.url_hash), rows))
+        decided.update({row["url_hash"]: None if row["url_hash"] in inserted else "duplicate" for row in rows})
+    return [decided[reason] if reason in decided else reason for reason in reasons]
+
+
+def _page_counts(db: Session, hosts, shapes: set[str]) -> dict[tuple[int, str | None], int]:
+    """Page URLs per host ((host, None)) and per host and shape, for the budgets."""
+    pages = and_(CrawlUrl.host_id.in_(list(hosts)), CrawlUrl.kind == "page")
+    counts = {(host, None): n for host, n in db.execute(
+        select(CrawlUrl.host_id, func.count()).where(pages).group_by(CrawlUrl.host_id))}
+    counts.update({(host, shaped): n for host, shaped, n in db.execute(
+        select(CrawlUrl.host_id, CrawlUrl.shape, func.count()).where(pages, CrawlUrl.shape.in_(shapes))
+        .group_by(CrawlUrl.host_id, CrawlUrl.shape))})
+    return counts
 
 
 def take_host(db: Session, worker: str, lease_seconds: float) -> Lease | None:

@@ -363,3 +363,54 @@ def test_hit_evidence__full_page_screenshot_from_the_held_responses_only(app, se
     assert shot.format == "PNG" and shot.width >= 320 and shot.height >= 240
     # The browser asked the site for nothing: the page and the image came from the crawler's fetches.
     assert sorted(site.fetched("a.test")) == ["/", "/copy.png", "/other.png", "/robots.txt"]
+
+
+@pytest.mark.parametrize("settings", [CRAWL_SETTINGS], indirect=True)
+def test_page_write_meets_a_lock_once__written_again__page_not_fetched_twice(app, services, site):
+    """What fetched 4 of 2,020 pages twice in the SQLite benchmark: a page's write that failed on
+    the database's lock left the URL due, so the next lease asked the site for it again."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    site.host("a.test", "127.0.0.2", {"/": html('<a href="/b">b</a><img src="/i.png">'), "/b": html("<p>b</p>"),
+                                      "/i.png": image(encode(photo(3).resize((320, 240)), "PNG"))})
+    site.start()
+    failed = []
+
+    def lock_once(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE crawl_urls SET status") and not failed:
+            failed.append(statement)
+            raise OperationalError(statement, parameters, Exception("database is locked"))
+
+    event.listen(services.db.engine, "before_cursor_execute", lock_once)
+    try:
+        crawler = services.crawler("w", resolver=site.resolver)
+        crawler.seed([site.url("a.test")])
+        crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", lock_once)
+    assert failed  # the lock was met
+    assert sorted(p for p in site.fetched("a.test") if p != "/robots.txt") == ["/", "/b", "/i.png"]
+    with services.db.session() as db:
+        assert {u.url: u.status for u in db.scalars(select(CrawlUrl))} == {
+            site.url("a.test"): "done", site.url("a.test", "/b"): "done"}
+
+
+@pytest.mark.parametrize("settings", [{**CRAWL_SETTINGS, "crawler_fingerprint_processes": 1}], indirect=True)
+def test_crawl__fingerprints_in_a_process_pool__same_hit_each_print_once(app, services, site):
+    reg = add_registration(services, 4)
+    copy = encode(ImageOps.grayscale(photo(4)).resize((320, 240)), "PNG")
+    site.host("a.test", "127.0.0.2", {
+        "/": html('<img src="/copy.png"><img src="/again.png"><img src="/other.jpg">'),
+        "/copy.png": image(copy), "/again.png": image(copy), "/other.jpg": image(original(9)),
+    })
+    site.start()
+    crawler = services.crawler("w", resolver=site.resolver)
+    crawler.seed([site.url("a.test")])
+    crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
+    assert services.fingerprint_pool is not None
+    with services.db.session() as db:
+        hits = sorted(db.execute(select(Hit.registration_id, Hit.image_url)).all())
+        prints = db.scalars(select(CrawlPrint.sha256)).all()
+    assert hits == [(reg, site.url("a.test", "/again.png")), (reg, site.url("a.test", "/copy.png"))]
+    assert len(prints) == 2 and crawler.stats.fingerprinted == 2  # the same bytes under two URLs: once

@@ -124,6 +124,30 @@ def test_worker_killed_with_sigkill__restart_resumes__nothing_lost__no_hit_twice
     assert sorted(hits) == sorted(expected)  # each once
 
 
+def test_worker_alone__new_registration_found_among_crawled_images__without_a_recrawl(app, services, settings,
+                                                                                    site):
+    copy = encode(photo(5).resize((320, 240)), "PNG")
+    site.host("127.0.0.2", "127.0.0.2", {"/": html('<img src="/later.png">'), "/later.png": image(copy)})
+    site.start()
+    env = environment(settings, crawler_seeds=site.url("127.0.0.2"), indexer_interval=1)
+    worker = subprocess.Popen([COPYTRACK, "crawler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: frontier_done(services), 120, "the worker to crawl the page")
+        reg = add_registration(services, 5)  # registered after the page was crawled; no recrawl is due
+
+        def evidenced_hit():
+            with services.db.session() as db:
+                return db.execute(select(Hit.registration_id, Hit.page_url, Hit.evidence_cid)).all()
+
+        wait_for(lambda: [(r, p) for r, p, cid in evidenced_hit() if cid] == [(reg, site.url("127.0.0.2"))], 60,
+                 "the worker to search the new registration among what it crawled and fetch the evidence")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(30)
+    assert code == 0, worker.stderr.read().decode()
+    assert site.fetched("127.0.0.2").count("/") == 2  # once crawled, once again for the hit's evidence
+
+
 @pytest.fixture
 def pg_services(postgres_url, tmp_path):
     """Services on the session's PostgreSQL database (emptied afterwards, as `database_url` does)."""
