@@ -1,9 +1,10 @@
 """Gas of the licence market and the settlement escrow on a local anvil chain.
 
 Run: `python bench/gas_market.py` (from the project root, after `ape compile`). Prints a
-Markdown table, beside the figures of the contracts before the storage of a licence was packed
-(issue 12), and whether the purchase aims are met. Offers are signed off-chain, so publishing one
-costs no gas at all.
+Markdown table, beside the figures of main before the signature check read no code (9cea94d) and
+of the contracts before the storage of a licence was packed (72aaea1, issue 12), and whether the
+purchase aims are met, then the market's deployed size. Offers are signed off-chain, so publishing
+one costs no gas at all.
 """
 
 import hashlib
@@ -57,6 +58,28 @@ BEFORE = {
     "pay a case in CPY (in full)": 167_832,
     "withdraw settlement share (ETH)": 30_918,
 }
+# The same bench on main at 9cea94d (licence packed in two words, snekmate's signature check),
+# measured on 5 December 2026.
+BEFORE_MAIN = {
+    "buy a licence in ETH (first of the registration)": 178_050,
+    "buy a licence in ETH (same offer again)": 126_969,
+    "buy a licence in CPY": 185_346,
+    "release escrow once it may be released": 84_474,
+    "withdraw (ETH)": 31_057,
+    "withdraw (CPY)": 56_856,
+    "seller refunds a held purchase": 84_349,
+    "arbiter revokes a licence for fraud (refunds the held price)": 70_917,
+    "recount licensed_until over 5 licences": 49_639,
+    "cancel all offers (bump counter)": 45_007,
+    "record a mandate": 60_330,
+    "open a case": 186_741,
+    "log an escalation step": 75_809,
+    "pay a case in ETH (instalment)": 109_804,
+    "raise the commission after a legal letter": 101_989,
+    "pay a case in ETH (final, settles)": 68_684,
+    "pay a case in CPY (in full)": 168_309,
+    "withdraw settlement share (ETH)": 30_918,
+}
 # The aims of issue 12 for a whole purchase transaction.
 AIMS = {
     "buy a licence in ETH (first of the registration)": 150_000,
@@ -91,7 +114,7 @@ def offer(market, seller, registration_id, **fields) -> tuple[tuple, bytes]:
     return as_tuple(OFFER_FIELDS, typed["message"]), sign(typed, seller)
 
 
-def measure() -> list[tuple[str, int]]:
+def measure() -> tuple[list[tuple[str, int]], int]:
     project = Project(ROOT)
     owner, seller, buyer, treasury, infringer, agent = accounts.test_accounts[:6]
     register = owner.deploy(project.MockRegister)
@@ -143,20 +166,21 @@ def measure() -> list[tuple[str, int]]:
     cpy.approve(escrow, 10**18, sender=infringer)
     rows.append(("pay a case in CPY (in full)", escrow.pay(cpy_reference, 10**18, sender=infringer).gas_used))
     rows.append(("withdraw settlement share (ETH)", escrow.withdraw(ETH, sender=seller).gas_used))
-    return rows
+    return rows, len(chain.provider.web3.eth.get_code(market.address))
 
 
 def main() -> None:
     with networks.parse_network_choice("ethereum:local:foundry"):
-        rows = measure()
-    print("| action | gas | before (72aaea1) | aim |")
-    print("|---|---:|---:|---|")
+        rows, market_size = measure()
+    print("| action | gas | before (main, 9cea94d) | before (72aaea1) | aim |")
+    print("|---|---:|---:|---:|---|")
     for action, gas in rows:
-        before = f"{BEFORE[action]:,}" if action in BEFORE else ""
+        before = " | ".join(f"{figures[action]:,}" if action in figures else "" for figures in (BEFORE_MAIN, BEFORE))
         aim = ""
         if action in AIMS:
             aim = f"≤ {AIMS[action]:,}: {'met' if gas <= AIMS[action] else 'missed'}"
         print(f"| {action} | {gas:,} | {before} | {aim} |")
+    print(f"\nLicenseMarket deployed: {market_size:,} bytes (limit 24,576)")
 
 
 if __name__ == "__main__":

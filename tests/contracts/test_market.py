@@ -174,6 +174,27 @@ def test_buy__offer_signed_by_someone_else__reverts(market, market_offer, buyer,
         buy(market, typed, signature, buyer)
 
 
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def test_buy__compact_eip2098_signature__is_accepted(market, market_offer, buyer):
+    typed, signature = market_offer(market)
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    compact = r + ((v - 27) << 255 | s).to_bytes(32, "big")
+    licence_id = buy(market, typed, compact, buyer).return_value
+    assert market.licence(licence_id).licensee == buyer
+
+
+def test_buy__malleable_high_s_signature__reverts(market, market_offer, buyer):
+    typed, signature = market_offer(market)
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    # The same point's other signature (n - s, the other v) recovers to the seller too; it is refused.
+    twin = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
+    with ape.reverts("market: invalid offer signature"):
+        buy(market, typed, twin, buyer)
+    assert market.licence_count() == 0
+
+
 def test_buy__tampered_price__reverts(market, market_offer, buyer):
     typed, signature = market_offer(market)
     typed["message"]["price"] = 1
