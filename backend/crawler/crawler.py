@@ -24,7 +24,9 @@ from backend.crawler.fetch import FetchFailed, Fetcher, FetchRefused, FetchResul
 from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, now
 from backend.crawler.html import extract, sitemap_urls
 from backend.crawler.images import dimensions, image_format, too_small
-from backend.crawler.models import CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain
+from backend.crawler.models import (
+    CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, NegativePair, OwnDomain, WhitelistedDomain,
+)
 from backend.crawler.urls import domain, normalise, on_domain, url_hash
 from backend.matching import Fingerprint, InvalidImage, fingerprint
 from backend.registry.lookup import find_registrations
@@ -324,12 +326,12 @@ class Crawler:
     def _hits_of(self, page_url: str, page: FetchResult, seen: list[SeenImage]) -> list[tuple]:
         """(registration id, image URL, the new hit's row or None if recorded before) for every
         registration an image on the page is a copy of, by the lookup's own rules; no hits on
-        the registration owner's own domains."""
+        the registration owner's own domains, nor for copies its owner said are not a match."""
         host, found, new = domain(page_url), [], []
         with self.db.session() as db:
             for image in seen:
                 for match in find_registrations(db, self.matcher, image.sha256, image.print_):
-                    if own_domain(db, match["owner"], host):
+                    if own_domain(db, match["owner"], host) or negative_pair(db, match["id"], image.sha256):
                         continue
                     known = db.execute(select(Hit.id, Hit.evidence_cid).where(
                         Hit.registration_id == match["id"], Hit.page_url == page_url,
@@ -339,12 +341,14 @@ class Crawler:
                     (found if known and known.evidence_cid else new).append((image, match))
         found = [(match["id"], image.url, None) for image, match in found]
         for image, match in new:
-            values = self._new_hit(page_url, page, image, match)
+            values = self.new_hit(page_url, page, image, match)
             if values is not None:
                 found.append((match["id"], image.url, values))
         return found
 
-    def _new_hit(self, page_url: str, page: FetchResult, image: SeenImage, match: dict) -> dict | None:
+    def new_hit(self, page_url: str, page: FetchResult, image: SeenImage, match: dict) -> dict | None:
+        """The row of a new hit of `image` on `page_url`: WARC evidence of the page and the image,
+        the copy's bytes in the store, and the whitelist's verdict; None if the image is gone."""
         kept = None if image.response is not None else self._kept_response(image.id)
         response = image.response or kept
         if response is None:  # matched from an earlier fetch: evidence needs the response itself
@@ -359,13 +363,16 @@ class Crawler:
             self._keep_response(image.id, response)
         evidence = store_evidence(self.store, page, response, software=self.config.software,
                                   with_screenshot=self.config.screenshots)
+        with self.db.session() as db:
+            allowed = whitelisted(db, match["owner"], domain(page_url))
         return dict(
             registration_id=match["id"], owner=match["owner"], page_url=page_url, image_url=image.url,
             domain=domain(page_url), image_sha256=image.sha256, match=match["match"], kind=match["kind"],
             score=match["score"], status="active", http_status=response.status,
             headers={"page": dict(page.headers), "image": dict(response.headers)},
             evidence_cid=evidence.cid, evidence_sha256=evidence.sha256, screenshot_cid=evidence.screenshot_cid,
-            found_at=now(), last_seen_at=now(),
+            found_at=now(), last_seen_at=now(), copy_cid=self.store.add(response.body),
+            **({"verdict": "legal", "verdict_by": "whitelist", "verdict_at": now()} if allowed else {}),
         )
 
     def _kept_response(self, image_id: int) -> FetchResult | None:
@@ -390,3 +397,15 @@ def own_domain(db: Session, owner: str, host: str) -> bool:
     """`host` is on a domain `owner` publishes on (a portfolio): their images there are no hits."""
     return any(on_domain(host, d) for d in db.scalars(select(OwnDomain.domain).where(OwnDomain.owner == owner)))
 
+
+
+def whitelisted(db: Session, owner: str, host: str) -> bool:
+    """`owner` allows `host` (or a domain it is under) to use their images: its hits are legal."""
+    return any(on_domain(host, d) for d in db.scalars(
+        select(WhitelistedDomain.domain).where(WhitelistedDomain.owner == owner)))
+
+
+def negative_pair(db: Session, registration_id: str, image_sha256: str) -> bool:
+    """The registration's owner said these copy bytes are not a match for it."""
+    return db.scalar(select(NegativePair.id).where(NegativePair.registration_id == registration_id,
+                                                   NegativePair.image_sha256 == image_sha256)) is not None
