@@ -737,7 +737,8 @@ HIT_FILTER_SCHEMAS = {
 }
 HIT_FILTERS = [_query(name, schema) for name, schema in HIT_FILTER_SCHEMAS.items()]
 VERDICT = {"enum": ["legal", "illegal", "unsure", "not_a_match"]}
-TRIAGE_BODY = {"type": "object", "required": ["verdict"], "additionalProperties": False, "properties": {
+TRIAGE_BODY = {"type": "object", "required": ["verdict"], "additionalProperties": False,
+               "oneOf": [{"required": ["hit_ids"]}, {"required": ["filter"]}], "properties": {
     "verdict": VERDICT,
     "hit_ids": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ID},
     "filter": {"type": "object", "additionalProperties": False, "properties": HIT_FILTER_SCHEMAS,
@@ -746,7 +747,8 @@ TRIAGED = {"type": "object", "required": ["updated", "skipped"], "properties": {
     "updated": {"type": "integer"},
     "skipped": {"type": "array", "items": {"type": "object", "required": ["id", "reason"],
                                            "properties": {"id": {"type": "integer"}, "reason": {"type": "string"}}}}}}
-HOST = {"type": "string", "minLength": 1, "maxLength": 253, "description": "a host name such as example.org"}
+HOST = {"type": "string", "minLength": 1, "maxLength": 253, "description": "a host name such as example.org",
+        "pattern": r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"}
 
 
 def crawler_paths() -> dict:

@@ -37,10 +37,7 @@ def triage(db: Session, owner: str, verdict, *, hit_ids=None, filters: dict | No
         raise InvalidInput("send either 'hit_ids' (a list of hit ids) or 'filter' (the filters of GET /api/v1/hits)")
     skipped = []
     if hit_ids is not None:
-        if (not isinstance(hit_ids, list) or not hit_ids or len(hit_ids) > MAX_IDS
-                or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in hit_ids)):
-            raise InvalidInput(f"'hit_ids' must be a list of 1 to {MAX_IDS} hit ids (positive integers)")
-        wanted = list(dict.fromkeys(hit_ids))
+        wanted = _ids(hit_ids)
         found = {h.id: h for h in db.scalars(select(Hit).where(Hit.id.in_(wanted), Hit.owner == owner))}
         hits = [found[i] for i in wanted if i in found]
         skipped += [{"id": i, "reason": "not found: you have no such hit"} for i in wanted if i not in found]
@@ -65,6 +62,17 @@ def triage(db: Session, owner: str, verdict, *, hit_ids=None, filters: dict | No
         updated += 1
     db.flush()
     return {"updated": updated, "skipped": skipped}
+
+
+def _ids(raw) -> list[int]:
+    """The distinct hit ids of a request, in its order (JSON's 7.0 is the integer 7)."""
+    def whole(i) -> bool:
+        return (isinstance(i, int) and not isinstance(i, bool)) or (isinstance(i, float) and i.is_integer())
+
+    if (not isinstance(raw, list) or not raw or len(raw) > MAX_IDS
+            or not all(whole(i) and 0 < i < 2**31 for i in raw)):
+        raise InvalidInput(f"'hit_ids' must be a list of 1 to {MAX_IDS} hit ids (positive integers)")
+    return list(dict.fromkeys(int(i) for i in raw))
 
 
 def automatically_legal(db: Session, hit: Hit, is_licensed: Callable[[str, str], bool] | None) -> str | None:
