@@ -104,11 +104,11 @@ def whitelist():
         return jsonify({"domains": triage_.list_whitelist(db, g.address)})
 
 
-@bp.delete("/whitelist/<string:host>")
+@bp.delete("/whitelist/<string:domain>")
 @require_auth
-def whitelist_remove(host: str):
+def whitelist_remove(domain: str):
     with services().db.session() as db:
-        return jsonify({"domain": triage_.remove_whitelist(db, g.address, host), "removed": True})
+        return jsonify({"domain": triage_.remove_whitelist(db, g.address, domain), "removed": True})
 
 
 @bp.get("/hits/<id:hit_id>")
