@@ -57,6 +57,13 @@ class ChainRejected(DomainError):
     code = "chain_rejected"
 
 
+class Unprocessable(DomainError):
+    """Well-formed, but what it points at is not what it must be (e.g. a reported image that is
+    no copy of the caller's registrations)."""
+
+    code = "unprocessable"
+
+
 class Overloaded(DomainError):
     """Too much work at once; nothing was done. `retry_after` (seconds) says when to try again."""
 

@@ -20,6 +20,7 @@ STATUS = {
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMedia: 415,
     errors.ChainRejected: 422,
+    errors.Unprocessable: 422,
     errors.ChainUnavailable: 503,
     errors.Overloaded: 503,
 }

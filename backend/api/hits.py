@@ -90,6 +90,15 @@ def triage():
                                       filters=filters, is_licensed=services().licence_check()))
 
 
+@bp.post("/reports")
+@require_auth
+def report():
+    body = json_body()
+    hit_id = services().crawler("report").report(g.address, body.get("page_url"), body.get("image_url"))
+    with services().db.session() as db:
+        return jsonify(service.get_hit(db, g.address, hit_id)), 201
+
+
 @bp.post("/whitelist")
 @require_auth
 def whitelist_add():

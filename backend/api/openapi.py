@@ -776,6 +776,12 @@ def crawler_paths() -> dict:
             "Give a verdict to hits named by id or kept by a filter; illegal is refused (skipped, with the "
             "reason) for whitelisted, own and licensed domains; not_a_match suppresses the copy for good",
             body=TRIAGE_BODY, result=TRIAGED, errors=(400, 404, 503))},
+        "/api/v1/reports": {"post": _op(
+            "Report a copy by hand: the page and the image are fetched (crawler rules), matched against your "
+            "registrations and recorded as a hit with WARC evidence; 422 if it is no copy of yours",
+            body={"type": "object", "required": ["page_url", "image_url"],
+                  "properties": {"page_url": URL, "image_url": URL}},
+            ok=201, result=HIT, errors=(400, 422))},
         "/api/v1/whitelist": {
             "post": _op("Allow a domain: your hits on it become legal, now and when found later", ok=201,
                         body={"type": "object", "required": ["domain"], "properties": {"domain": HOST}},

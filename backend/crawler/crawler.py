@@ -28,6 +28,7 @@ from backend.crawler.models import (
     CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, NegativePair, OwnDomain, WhitelistedDomain,
 )
 from backend.crawler.urls import domain, normalise, on_domain, url_hash
+from backend.errors import InvalidInput, Unprocessable
 from backend.matching import Fingerprint, InvalidImage, fingerprint
 from backend.registry.lookup import find_registrations
 
@@ -374,6 +375,50 @@ class Crawler:
             found_at=now(), last_seen_at=now(), copy_cid=self.store.add(response.body),
             **({"verdict": "legal", "verdict_by": "whitelist", "verdict_at": now()} if allowed else {}),
         )
+
+    # -- a manual report ------------------------------------------------------------------
+    def report(self, owner: str, page_url, image_url) -> int:
+        """Record the image at `image_url` on `page_url` as a hit of `owner`'s registration it is a
+        copy of (fetched, matched and evidenced as the crawl does); the hit's id."""
+        for name, raw in (("page_url", page_url), ("image_url", image_url)):
+            if not isinstance(raw, str) or not raw.strip():
+                raise InvalidInput(f"send {name!r}: an http(s) URL")
+        page_url, image_url = normalise(page_url), normalise(image_url)
+        try:
+            page = self.fetcher.fetch(page_url, max_bytes=self.config.page_max_bytes)
+        except (FetchRefused, FetchFailed) as exc:
+            raise Unprocessable(f"the page {page_url} could not be fetched: {exc.message}") from None
+        if page.status >= 400:
+            raise Unprocessable(f"the page {page_url} answered HTTP {page.status}")
+        try:
+            response = self.fetcher.fetch(image_url, max_bytes=self.config.image_max_bytes)
+        except (FetchRefused, FetchFailed) as exc:
+            raise Unprocessable(f"the image {image_url} could not be fetched: {exc.message}") from None
+        image = self._image(image_url, response)
+        if image is None:
+            raise Unprocessable(f"{image_url} is no image the crawler can match (too small, too large or "
+                                "not an image)")
+        host = domain(page_url)
+        with self.db.session() as db:
+            self.matcher.sync(db)
+            matches = [m for m in find_registrations(db, self.matcher, image.sha256, image.print_)
+                       if m["owner"] == owner and not own_domain(db, owner, host)
+                       and not negative_pair(db, m["id"], image.sha256)]
+            for match in matches:
+                known = db.scalar(select(Hit.id).where(Hit.registration_id == match["id"],
+                                                       Hit.page_url == page_url, Hit.image_url == image_url))
+                if known is not None:
+                    return known
+        if not matches:
+            raise Unprocessable(f"{image_url} is not a copy of one of your registrations (or it is on your "
+                                "own site, or you said it is not a match)")
+        values = self.new_hit(page_url, page, image, matches[0])
+        if values is None:
+            raise Unprocessable(f"the image {image_url} changed while it was fetched; report it again")
+        with self.db.session() as db:
+            insert_ignore(db, Hit, values, ["registration_id", "page_url", "image_url"])
+            return db.scalar(select(Hit.id).where(Hit.registration_id == values["registration_id"],
+                                                  Hit.page_url == page_url, Hit.image_url == image_url))
 
     def _kept_response(self, image_id: int) -> FetchResult | None:
         with self.db.session() as db:

@@ -163,3 +163,33 @@ def test_triage__licensed_domain_refused_as_illegal(app, services, site, wallet)
         assert asked and db.get(Hit, ids[0]).verdict is None
         assert triage.triage(db, wallet.address, "illegal", hit_ids=ids, is_licensed=lambda r, d: False) == {
             "updated": 1, "skipped": []}
+
+
+@pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
+def test_report__a_copy_becomes_a_hit_with_evidence__anything_else_a_clear_422(client, auth, services, site,
+                                                                               wallet, other_wallet):
+    reg = add_registration(services, 1, owner=wallet.address)
+    add_registration(services, 2, owner=other_wallet.address)
+    copier(site, "127.0.0.2", "127.0.0.2")
+    site.start()
+    page, copy, theirs = (site.url("127.0.0.2"), site.url("127.0.0.2", "/a.png"), site.url("127.0.0.2", "/b.jpg"))
+    headers = auth.headers(wallet)
+    answer = client.post("/api/v1/reports", json={"page_url": page, "image_url": copy}, headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    hit = answer.get_json()
+    assert (hit["registration_id"], hit["page_url"], hit["image_url"]) == (reg, page, copy)
+    assert hit["evidence"]["warc"]["url"].startswith("/ipfs/") and hit["copy_url"].startswith("/ipfs/")
+    again = client.post("/api/v1/reports", json={"page_url": page, "image_url": copy}, headers=headers)
+    assert again.status_code == 201 and again.get_json()["id"] == hit["id"]
+    assert client.get("/api/v1/hits", headers=headers).get_json()["total"] == 1
+
+    refused = client.post("/api/v1/reports", json={"page_url": page, "image_url": theirs}, headers=headers)
+    assert refused.status_code == 422 and "not a copy of one of your registrations" in \
+        refused.get_json()["error"]["message"]
+    missing = client.post("/api/v1/reports", json={"page_url": page, "image_url": page + "nothing.png"},
+                          headers=headers)
+    assert missing.status_code == 422
+    for body in ({"page_url": page}, {"page_url": "ftp://x", "image_url": copy}, {"page_url": 5, "image_url": copy}):
+        assert client.post("/api/v1/reports", json=body, headers=headers).status_code == 400, body
+    with services.db.session() as db:
+        assert db.scalar(select(Hit.id).where(Hit.owner == other_wallet.address)) is None
