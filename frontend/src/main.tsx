@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { WalletBar } from "./components/WalletBar";
+import { Hits } from "./pages/Hits";
 import { Lookup } from "./pages/Lookup";
 import { MyImages } from "./pages/MyImages";
 import { NotFound } from "./pages/NotFound";
@@ -19,6 +20,7 @@ function App() {
         <nav aria-label="Main">
           <NavLink to="/" end>Look up</NavLink>
           <NavLink to="/images">My images</NavLink>
+          <NavLink to="/hits">Hits</NavLink>
           <NavLink to="/sale">CPY sale</NavLink>
         </nav>
         <WalletBar />
@@ -28,6 +30,7 @@ function App() {
           <Route path="/" element={<Lookup />} />
           <Route path="/verify/:id" element={<Verify />} />
           <Route path="/images" element={<MyImages />} />
+          <Route path="/hits" element={<Hits />} />
           <Route path="/sale" element={<Sale />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
