@@ -256,7 +256,8 @@ class Services:
             software=self.fetch_policy().user_agent,
         )
         fetcher = Fetcher(self.fetch_policy(allow_private=allow_private), resolver=resolver or system_resolver)
-        return Crawler(self.db, self.store, self.matcher, fetcher, config, worker, on_hit=on_hit)
+        return Crawler(self.db, self.store, self.matcher, fetcher, config, worker, on_hit=on_hit,
+                       is_licensed=self.licence_check())
 
     def close(self) -> None:
         self.db.dispose()

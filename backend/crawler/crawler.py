@@ -78,7 +78,8 @@ class Stats:
 
 
 class Crawler:
-    def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str, on_hit=None):
+    def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str, on_hit=None,
+                 is_licensed=None):
         self.db = db
         self.store = store
         self.matcher = matcher
@@ -86,6 +87,9 @@ class Crawler:
         self.config = config
         self.worker = worker
         self.on_hit = on_hit  # called with each new Hit (the CLI prints them)
+        # (registration id, domain) -> a licence on the marketplace covers it now: such a new hit
+        # is legal at once (`verdict_by: licence`); triage asks again before an `illegal` verdict
+        self.is_licensed = is_licensed
         self.stats = Stats()
 
     # -- seeds ----------------------------------------------------------------------------
@@ -365,7 +369,9 @@ class Crawler:
         evidence = store_evidence(self.store, page, response, software=self.config.software,
                                   with_screenshot=self.config.screenshots)
         with self.db.session() as db:
-            allowed = whitelisted(db, match["owner"], domain(page_url))
+            by = "whitelist" if whitelisted(db, match["owner"], domain(page_url)) else None
+        if by is None and self._licensed(match["id"], domain(page_url)):
+            by = "licence"
         return dict(
             registration_id=match["id"], owner=match["owner"], page_url=page_url, image_url=image.url,
             domain=domain(page_url), image_sha256=image.sha256, match=match["match"], kind=match["kind"],
@@ -373,7 +379,7 @@ class Crawler:
             headers={"page": dict(page.headers), "image": dict(response.headers)},
             evidence_cid=evidence.cid, evidence_sha256=evidence.sha256, screenshot_cid=evidence.screenshot_cid,
             found_at=now(), last_seen_at=now(), copy_cid=self.store.add(response.body),
-            **({"verdict": "legal", "verdict_by": "whitelist", "verdict_at": now()} if allowed else {}),
+            **({"verdict": "legal", "verdict_by": by, "verdict_at": now()} if by else {}),
         )
 
     # -- a manual report ------------------------------------------------------------------
@@ -419,6 +425,15 @@ class Crawler:
             insert_ignore(db, Hit, values, ["registration_id", "page_url", "image_url"])
             return db.scalar(select(Hit.id).where(Hit.registration_id == values["registration_id"],
                                                   Hit.page_url == page_url, Hit.image_url == image_url))
+
+    def _licensed(self, registration_id: str, host: str) -> bool:
+        if self.is_licensed is None:
+            return False
+        try:
+            return self.is_licensed(registration_id, host)
+        except Exception as exc:  # noqa: BLE001 - the chain down must not lose the hit; triage asks again
+            log.info("crawler: licence of %s for %s not checked: %s", registration_id, host, exc)
+            return False
 
     def _kept_response(self, image_id: int) -> FetchResult | None:
         with self.db.session() as db:

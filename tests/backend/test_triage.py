@@ -4,6 +4,8 @@ hit not found, hostile input answered with a 4xx."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -193,3 +195,18 @@ def test_report__a_copy_becomes_a_hit_with_evidence__anything_else_a_clear_422(c
         assert client.post("/api/v1/reports", json=body, headers=headers).status_code == 400, body
     with services.db.session() as db:
         assert db.scalar(select(Hit.id).where(Hit.owner == other_wallet.address)) is None
+
+
+@pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
+def test_crawl__hit_on_a_licensed_domain_is_legal_at_once(app, services, site, wallet):
+    add_registration(services, 1, owner=wallet.address)
+    copier(site)
+    site.start()
+    crawler = services.crawler("licence-test", resolver=site.resolver)
+    asked = []
+    crawler.is_licensed = lambda registration_id, domain: asked.append(domain) or domain == "copier.test"
+    crawler.seed([site.url("copier.test")])
+    crawler.run(threading.Event(), until_done=True, idle_wait=0.1)
+    with services.db.session() as db:
+        hit = db.scalar(select(Hit))
+        assert (hit.verdict, hit.verdict_by) == ("legal", "licence") and asked == ["copier.test"]
