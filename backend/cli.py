@@ -380,11 +380,13 @@ for _command in _MARKET_COMMANDS:
     main.add_command(_command)
 
 from backend.cli_crawler import crawl, crawler  # noqa: E402  (they import this module's helpers)
+from backend.cli_hits import hits  # noqa: E402
 
 main.add_command(crawler)
 main.add_command(crawl)
 main.add_command(images)
 main.add_command(api_key)
+main.add_command(hits)
 
 if __name__ == "__main__":
     main()

@@ -38,7 +38,8 @@ class Conflict(DomainError):
 
 
 class Unprocessable(DomainError):
-    """The request is well-formed but what it asks cannot be done now; `details` say every reason."""
+    """The request is well-formed but what it asks cannot be done (now): a case that is not viable,
+    a reported image that is no copy of the caller's registrations; `details` say every reason."""
 
     code = "unprocessable"
 

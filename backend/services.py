@@ -151,6 +151,19 @@ class Services:
 
         return load_jurisdictions(self.settings.enforcement_partners_file or None)
 
+    def licence_check(self):
+        """(registration id, domain) -> whether a licence on the marketplace covers the domain now;
+        asked lazily, so a request that needs no answer needs no chain."""
+        from backend.enforcement.cases import licensed_on_marketplace
+        from backend.marketplace import LicenseMarket
+
+        def is_licensed(registration_id: str, domain: str) -> bool:
+            require_connection(self.w3)
+            market = LicenseMarket(self.w3, self.deployment().address("LicenseMarket"))
+            return licensed_on_marketplace(market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"])
+
+        return is_licensed
+
     def enforcement(self):
         """The enforcement ladder wired to this deployment: the escrow (the deployer holds its case
         manager role), the marketplace's licence check, the IPFS store and the jurisdictions."""
@@ -258,7 +271,7 @@ class Services:
         )
         fetcher = Fetcher(self.fetch_policy(allow_private=allow_private), resolver=resolver or system_resolver)
         return Crawler(self.db, self.store, self.matcher, fetcher, config, worker, on_hit=on_hit,
-                       fingerprints=self.fingerprint_pool)
+                       fingerprints=self.fingerprint_pool, is_licensed=self.licence_check())
 
     @cached_property
     def fingerprint_pool(self):

@@ -9,7 +9,10 @@ from flask import Blueprint, g, jsonify, request
 from backend.api.common import int_arg, json_body, require_auth, services
 from backend.crawler import service
 from backend.crawler.frontier import Budget
+from backend.enforcement import triage as triage_
 from backend.errors import InvalidInput
+
+FILTERS = ("domain", "registration", "collection", "since", "until", "min_score", "status", "verdict", "country")
 
 bp = Blueprint("hits", __name__, url_prefix="/api/v1")
 
@@ -19,27 +22,39 @@ def _budget() -> Budget:
     return Budget(s.crawler_max_depth, s.crawler_max_urls_per_host, s.crawler_max_urls_per_shape)
 
 
-def _date_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
+def _date_arg(name: str, args=None) -> datetime | None:
+    raw = (request.args if args is None else args).get(name)
     if raw is None:
         return None
     try:
         return datetime.fromisoformat(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         raise InvalidInput(f"query parameter {name!r} must be an ISO 8601 date or time, got {raw!r}") from None
 
 
-def _score_arg() -> float | None:
-    raw = request.args.get("min_score")
+def _score_arg(args=None) -> float | None:
+    raw = (request.args if args is None else args).get("min_score")
     if raw is None:
         return None
     try:
         score = float(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         score = -1.0
     if not 0 <= score <= 1:
         raise InvalidInput(f"query parameter 'min_score' must be a number from 0 to 1, got {raw!r}")
     return score
+
+
+def _filters(args=None) -> dict:
+    """The hit filters of a query string (or of a triage request's `filter` object)."""
+    args = request.args if args is None else args
+    for name in ("domain", "registration", "collection", "status", "verdict", "country"):
+        if args.get(name) is not None and not isinstance(args.get(name), str):
+            raise InvalidInput(f"filter {name!r} must be a string")
+    return dict(domain_=args.get("domain"), registration=args.get("registration"),
+                collection=args.get("collection"), since=_date_arg("since", args), until=_date_arg("until", args),
+                min_score=_score_arg(args), status=args.get("status"), verdict=args.get("verdict"),
+                country=args.get("country"))
 
 
 @bp.get("/hits")
@@ -47,11 +62,62 @@ def _score_arg() -> float | None:
 def hits():
     with services().db.session() as db:
         return jsonify(service.list_hits(
-            db, g.address, domain_=request.args.get("domain"), registration=request.args.get("registration"),
-            collection=request.args.get("collection"), since=_date_arg("since"), until=_date_arg("until"),
-            min_score=_score_arg(), status=request.args.get("status"),
+            db, g.address, **_filters(),
             limit=int_arg("limit", 50, low=1, high=500), offset=int_arg("offset", 0, low=0, high=10**9),
         ))
+
+
+@bp.get("/hits/groups")
+@require_auth
+def hit_groups():
+    with services().db.session() as db:
+        return jsonify(service.hit_groups(db, g.address, request.args.get("by", "registration"), **_filters()))
+
+
+@bp.post("/hits/triage")
+@require_auth
+def triage():
+    body = json_body()
+    unknown = set(body) - {"verdict", "hit_ids", "filter"}
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}; send verdict and hit_ids or filter")
+    raw = body.get("filter")
+    if raw is not None and (not isinstance(raw, dict) or set(raw) - set(FILTERS)):
+        raise InvalidInput(f"'filter' must be an object with some of {', '.join(FILTERS)}")
+    filters = _filters(raw) if raw is not None else None
+    with services().db.session() as db:
+        return jsonify(triage_.triage(db, g.address, body.get("verdict"), hit_ids=body.get("hit_ids"),
+                                      filters=filters, is_licensed=services().licence_check()))
+
+
+@bp.post("/reports")
+@require_auth
+def report():
+    body = json_body()
+    hit_id = services().crawler("report").report(g.address, body.get("page_url"), body.get("image_url"))
+    with services().db.session() as db:
+        return jsonify(service.get_hit(db, g.address, hit_id)), 201
+
+
+@bp.post("/whitelist")
+@require_auth
+def whitelist_add():
+    with services().db.session() as db:
+        return jsonify(triage_.add_whitelist(db, g.address, json_body().get("domain"))), 201
+
+
+@bp.get("/whitelist")
+@require_auth
+def whitelist():
+    with services().db.session() as db:
+        return jsonify({"domains": triage_.list_whitelist(db, g.address)})
+
+
+@bp.delete("/whitelist/<string:domain>")
+@require_auth
+def whitelist_remove(domain: str):
+    with services().db.session() as db:
+        return jsonify({"domain": triage_.remove_whitelist(db, g.address, domain), "removed": True})
 
 
 @bp.get("/hits/<id:hit_id>")

@@ -756,7 +756,8 @@ def document() -> dict:
 
 HIT = {"type": "object", "required": ["id", "registration_id", "owner", "page_url", "image_url", "domain",
                                      "image_sha256", "match", "kind", "score", "status", "found_at",
-                                     "last_seen_at", "gone_at"], "properties": {
+                                     "last_seen_at", "gone_at", "verdict", "verdict_by", "verdict_at",
+                                     "copy_url", "registered_image_url"], "properties": {
     "id": {"type": "integer"}, "registration_id": {"type": "string"}, "owner": {"type": "string"},
     "page_url": {"type": "string"}, "image_url": {"type": "string"}, "domain": {"type": "string"},
     "image_sha256": {"type": ["string", "null"]},
@@ -764,6 +765,11 @@ HIT = {"type": "object", "required": ["id", "registration_id", "owner", "page_ur
     "status": {"enum": ["active", "gone"]}, "found_at": {"type": "string", "format": "date-time"},
     "last_seen_at": {"type": ["string", "null"], "format": "date-time"},
     "gone_at": {"type": ["string", "null"], "format": "date-time"},
+    "verdict": {"enum": [None, "legal", "illegal", "unsure", "not_a_match"], "description": "null: not triaged yet"},
+    "verdict_by": {"enum": [None, "owner", "whitelist", "own_domain", "licence"]},
+    "verdict_at": {"type": ["string", "null"], "format": "date-time"},
+    "copy_url": {"type": ["string", "null"], "description": "/ipfs/{cid} of the copy's bytes as fetched"},
+    "registered_image_url": {"type": ["string", "null"], "description": "/ipfs/{cid} of the registered image"},
     "http_status": {"type": ["integer", "null"], "description": "one hit only"},
     "headers": {"type": ["object", "null"], "description": "one hit only"},
     "evidence": {"type": "object", "description": "one hit only: WARC and screenshot, CID, SHA-256 and /ipfs/{cid} link",
@@ -781,6 +787,33 @@ PORTFOLIO_IMAGES = {**PORTFOLIO, "required": ["id", "domain", "url", "images"], 
                        "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
                        "registered": {"type": "boolean"}, "registration_id": {"type": ["string", "null"]}}}}}}
 URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": URL}}
+HIT_FILTER_SCHEMAS = {
+    "domain": {"type": "string", "maxLength": 253, "description": "a host name: hits on it and its subdomains"},
+    "registration": REGISTRATION_ID,
+    "collection": {**GROUP_NAME, "description": "a collection of yours"},
+    "since": {"type": "string", "format": "date-time", "description": "ISO 8601"},
+    "until": {"type": "string", "format": "date-time", "description": "ISO 8601"},
+    "min_score": {"type": "number", "minimum": 0, "maximum": 1},
+    "status": {"enum": ["active", "gone"]},
+    "verdict": {"enum": ["new", "legal", "illegal", "unsure", "not_a_match"],
+                "description": "new: not triaged yet; without it, hits that are not a match are left out"},
+    "country": {"type": "string", "pattern": "^[A-Za-z]{2}$",
+                "description": "ISO 3166 alpha-2: hits on domains under that country's ccTLD"},
+}
+HIT_FILTERS = [_query(name, schema) for name, schema in HIT_FILTER_SCHEMAS.items()]
+VERDICT = {"enum": ["legal", "illegal", "unsure", "not_a_match"]}
+TRIAGE_BODY = {"type": "object", "required": ["verdict"], "additionalProperties": False,
+               "oneOf": [{"required": ["hit_ids"]}, {"required": ["filter"]}], "properties": {
+    "verdict": VERDICT,
+    "hit_ids": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ID},
+    "filter": {"type": "object", "additionalProperties": False, "properties": HIT_FILTER_SCHEMAS,
+               "description": "the filters of GET /api/v1/hits; at most 1000 hits"}}}
+TRIAGED = {"type": "object", "required": ["updated", "skipped"], "properties": {
+    "updated": {"type": "integer"},
+    "skipped": {"type": "array", "items": {"type": "object", "required": ["id", "reason"],
+                                           "properties": {"id": {"type": "integer"}, "reason": {"type": "string"}}}}}}
+HOST = {"type": "string", "minLength": 1, "maxLength": 253, "description": "a host name such as example.org",
+        "pattern": r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"}
 
 
 def crawler_paths() -> dict:
@@ -790,16 +823,45 @@ def crawler_paths() -> dict:
             result={"type": "object", "required": ["hits", "total", "limit", "offset"],
                     "properties": {"hits": {"type": "array", "items": HIT}, "total": {"type": "integer"},
                                    "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
-            params=[_query("domain", {"type": "string", "maxLength": 253,
-                                      "description": "a host name: hits on it and its subdomains"}),
-                    _query("registration", REGISTRATION_ID),
-                    _query("collection", {**GROUP_NAME, "description": "a collection of yours"}),
-                    _query("since", {"type": "string", "format": "date-time", "description": "ISO 8601"}),
-                    _query("until", {"type": "string", "format": "date-time", "description": "ISO 8601"}),
-                    _query("min_score", {"type": "number", "minimum": 0, "maximum": 1}),
-                    _query("status", {"enum": ["active", "gone"]}),
+            params=[*HIT_FILTERS,
                     _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
                     _query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9})], errors=(400, 404))},
+        "/api/v1/hits/groups": {"get": _op(
+            "Your hits the filters keep, counted per registration or per domain, latest find first",
+            result={"type": "object", "required": ["by", "groups"], "properties": {
+                "by": {"enum": ["registration", "domain"]},
+                "groups": {"type": "array", "items": {
+                    "type": "object", "required": ["key", "count", "new", "latest_found_at"],
+                    "properties": {"key": {"type": "string"}, "count": {"type": "integer"},
+                                   "new": {"type": "integer", "description": "not triaged yet"},
+                                   "latest_found_at": {"type": ["string", "null"], "format": "date-time"}}}}}},
+            params=[_query("by", {"enum": ["registration", "domain"], "description": "default registration"}),
+                    *HIT_FILTERS], errors=(400, 404))},
+        "/api/v1/hits/triage": {"post": _op(
+            "Give a verdict to hits named by id or kept by a filter; illegal is refused (skipped, with the "
+            "reason) for whitelisted, own and licensed domains; not_a_match suppresses the copy for good",
+            body=TRIAGE_BODY, result=TRIAGED, errors=(400, 404, 503))},
+        "/api/v1/reports": {"post": _op(
+            "Report a copy by hand: the page and the image are fetched (crawler rules), matched against your "
+            "registrations and recorded as a hit with WARC evidence; 422 if it is no copy of yours",
+            body={"type": "object", "required": ["page_url", "image_url"],
+                  "properties": {"page_url": URL, "image_url": URL}},
+            ok=201, result=HIT, errors=(400, 422))},
+        "/api/v1/whitelist": {
+            "post": _op("Allow a domain: your hits on it become legal, now and when found later", ok=201,
+                        body={"type": "object", "required": ["domain"], "properties": {"domain": HOST}},
+                        result={"type": "object", "required": ["domain", "hits_made_legal"],
+                                "properties": {"domain": {"type": "string"}, "hits_made_legal": {"type": "integer"}}},
+                        errors=(400,)),
+            "get": _op("The domains you allow", errors=(),
+                       result={"type": "object", "required": ["domains"],
+                               "properties": {"domains": {"type": "array", "items": {"type": "string"}}}}),
+        },
+        "/api/v1/whitelist/{domain}": {"delete": _op(
+            "Stop allowing a domain (hits already legal keep their verdict)", errors=(400, 404),
+            result={"type": "object", "required": ["domain", "removed"],
+                    "properties": {"domain": {"type": "string"}, "removed": {"type": "boolean"}}},
+            params=[_path_param("domain", HOST)])},
         "/api/v1/hits/{hit_id}": {"get": _op(
             "One of your hits with its evidence (WARC, screenshot) through /ipfs/{cid}", result=HIT,
             errors=(404,), params=[_path_param("hit_id", ID)])},

@@ -26,8 +26,11 @@ from backend.crawler.fetch import FetchFailed, Fetcher, FetchRefused, FetchResul
 from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, insert_into, now
 from backend.crawler.html import extract, sitemap_urls
 from backend.crawler.images import dimensions, image_format, too_small
-from backend.crawler.models import CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain
+from backend.crawler.models import (
+    CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, NegativePair, OwnDomain, WhitelistedDomain,
+)
 from backend.crawler.urls import domain, normalise, on_domain, url_hash
+from backend.errors import InvalidInput, Unprocessable
 from backend.matching import Fingerprint, InvalidImage, fingerprint
 from backend.registry.lookup import find_registrations
 
@@ -88,7 +91,7 @@ class Stats:
 
 class Crawler:
     def __init__(self, db, store, matcher, fetcher: Fetcher, config: CrawlConfig, worker: str, on_hit=None,
-                 fingerprints: Executor | None = None):
+                 fingerprints: Executor | None = None, is_licensed=None):
         self.db = db
         self.fingerprints = fingerprints  # a process pool, or None: fingerprinted in the crawling thread
         self.store = store
@@ -97,6 +100,9 @@ class Crawler:
         self.config = config
         self.worker = worker
         self.on_hit = on_hit  # called with each new Hit (the CLI prints them)
+        # (registration id, domain) -> a licence on the marketplace covers it now: such a new hit
+        # is legal at once (`verdict_by: licence`); triage asks again before an `illegal` verdict
+        self.is_licensed = is_licensed
         self.stats = Stats()
 
     # -- seeds ----------------------------------------------------------------------------
@@ -417,12 +423,12 @@ class Crawler:
     def _hits_of(self, page_url: str, page: FetchResult, seen: list[SeenImage]) -> list[tuple]:
         """(registration id, image URL, the new hit's row or None if recorded before) for every
         registration an image on the page is a copy of, by the lookup's own rules; no hits on
-        the registration owner's own domains."""
+        the registration owner's own domains, nor for copies its owner said are not a match."""
         host, found, new = domain(page_url), [], []
         with self.db.session() as db:
             for image in seen:
                 for match in find_registrations(db, self.matcher, image.sha256, image.print_):
-                    if own_domain(db, match["owner"], host):
+                    if own_domain(db, match["owner"], host) or negative_pair(db, match["id"], image.sha256):
                         continue
                     known = db.execute(select(Hit.id, Hit.evidence_cid).where(
                         Hit.registration_id == match["id"], Hit.page_url == page_url,
@@ -432,12 +438,14 @@ class Crawler:
                     (found if known and known.evidence_cid else new).append((image, match))
         found = [(match["id"], image.url, None) for image, match in found]
         for image, match in new:
-            values = self._new_hit(page_url, page, image, match)
+            values = self.new_hit(page_url, page, image, match)
             if values is not None:
                 found.append((match["id"], image.url, values))
         return found
 
-    def _new_hit(self, page_url: str, page: FetchResult, image: SeenImage, match: dict) -> dict | None:
+    def new_hit(self, page_url: str, page: FetchResult, image: SeenImage, match: dict) -> dict | None:
+        """The row of a new hit of `image` on `page_url`: WARC evidence of the page and the image,
+        the copy's bytes in the store, and the whitelist's verdict; None if the image is gone."""
         kept = None if image.response is not None else self._kept_response(image.id)
         response = image.response or kept
         if response is None:  # matched from an earlier fetch: evidence needs the response itself
@@ -452,14 +460,72 @@ class Crawler:
             self._keep_response(image.id, response)
         evidence = store_evidence(self.store, page, response, software=self.config.software,
                                   with_screenshot=self.config.screenshots)
+        with self.db.session() as db:
+            by = "whitelist" if whitelisted(db, match["owner"], domain(page_url)) else None
+        if by is None and self._licensed(match["id"], domain(page_url)):
+            by = "licence"
         return dict(
             registration_id=match["id"], owner=match["owner"], page_url=page_url, image_url=image.url,
             domain=domain(page_url), image_sha256=image.sha256, match=match["match"], kind=match["kind"],
             score=match["score"], status="active", http_status=response.status,
             headers={"page": dict(page.headers), "image": dict(response.headers)},
             evidence_cid=evidence.cid, evidence_sha256=evidence.sha256, screenshot_cid=evidence.screenshot_cid,
-            found_at=now(), last_seen_at=now(),
+            found_at=now(), last_seen_at=now(), copy_cid=self.store.add(response.body),
+            **({"verdict": "legal", "verdict_by": by, "verdict_at": now()} if by else {}),
         )
+
+    # -- a manual report ------------------------------------------------------------------
+    def report(self, owner: str, page_url, image_url) -> int:
+        """Record the image at `image_url` on `page_url` as a hit of `owner`'s registration it is a
+        copy of (fetched, matched and evidenced as the crawl does); the hit's id."""
+        for name, raw in (("page_url", page_url), ("image_url", image_url)):
+            if not isinstance(raw, str) or not raw.strip():
+                raise InvalidInput(f"send {name!r}: an http(s) URL")
+        page_url, image_url = normalise(page_url), normalise(image_url)
+        try:
+            page = self.fetcher.fetch(page_url, max_bytes=self.config.page_max_bytes)
+        except (FetchRefused, FetchFailed) as exc:
+            raise Unprocessable(f"the page {page_url} could not be fetched: {exc.message}") from None
+        if page.status >= 400:
+            raise Unprocessable(f"the page {page_url} answered HTTP {page.status}")
+        try:
+            response = self.fetcher.fetch(image_url, max_bytes=self.config.image_max_bytes)
+        except (FetchRefused, FetchFailed) as exc:
+            raise Unprocessable(f"the image {image_url} could not be fetched: {exc.message}") from None
+        images = self._images([image_url], {image_url: response})
+        if not images:
+            raise Unprocessable(f"{image_url} is no image the crawler can match (too small, too large or "
+                                "not an image)")
+        image, host = images[0], domain(page_url)
+        with self.db.session() as db:
+            self.matcher.sync(db)
+            matches = [m for m in find_registrations(db, self.matcher, image.sha256, image.print_)
+                       if m["owner"] == owner and not own_domain(db, owner, host)
+                       and not negative_pair(db, m["id"], image.sha256)]
+            for match in matches:
+                known = db.scalar(select(Hit.id).where(Hit.registration_id == match["id"],
+                                                       Hit.page_url == page_url, Hit.image_url == image_url))
+                if known is not None:
+                    return known
+        if not matches:
+            raise Unprocessable(f"{image_url} is not a copy of one of your registrations (or it is on your "
+                                "own site, or you said it is not a match)")
+        values = self.new_hit(page_url, page, image, matches[0])
+        if values is None:
+            raise Unprocessable(f"the image {image_url} changed while it was fetched; report it again")
+        with self.db.session() as db:
+            insert_ignore(db, Hit, values, ["registration_id", "page_url", "image_url"])
+            return db.scalar(select(Hit.id).where(Hit.registration_id == values["registration_id"],
+                                                  Hit.page_url == page_url, Hit.image_url == image_url))
+
+    def _licensed(self, registration_id: str, host: str) -> bool:
+        if self.is_licensed is None:
+            return False
+        try:
+            return self.is_licensed(registration_id, host)
+        except Exception as exc:  # noqa: BLE001 - the chain down must not lose the hit; triage asks again
+            log.info("crawler: licence of %s for %s not checked: %s", registration_id, host, exc)
+            return False
 
     def _kept_response(self, image_id: int) -> FetchResult | None:
         with self.db.session() as db:
@@ -483,3 +549,15 @@ def own_domain(db: Session, owner: str, host: str) -> bool:
     """`host` is on a domain `owner` publishes on (a portfolio): their images there are no hits."""
     return any(on_domain(host, d) for d in db.scalars(select(OwnDomain.domain).where(OwnDomain.owner == owner)))
 
+
+
+def whitelisted(db: Session, owner: str, host: str) -> bool:
+    """`owner` allows `host` (or a domain it is under) to use their images: its hits are legal."""
+    return any(on_domain(host, d) for d in db.scalars(
+        select(WhitelistedDomain.domain).where(WhitelistedDomain.owner == owner)))
+
+
+def negative_pair(db: Session, registration_id: str, image_sha256: str) -> bool:
+    """The registration's owner said these copy bytes are not a match for it."""
+    return db.scalar(select(NegativePair.id).where(NegativePair.registration_id == registration_id,
+                                                   NegativePair.image_sha256 == image_sha256)) is not None

@@ -9,26 +9,36 @@ from sqlalchemy.orm import Session
 
 from backend.crawler import frontier
 from backend.crawler.frontier import Budget, aware
-from backend.crawler.models import CrawlEmbed, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain, WatchTarget
+from backend.crawler.models import (
+    CrawlEmbed, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain, WatchTarget,
+)
 from backend.crawler.urls import domain, normalise, on_domain
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.matching import Fingerprint
-from backend.models import Collection, Image
+from backend.models import Collection, Image, Registration
 from backend.registry.lookup import find_registrations
 
 HIT_STATUSES = ("active", "gone")
+VERDICTS = ("legal", "illegal", "unsure", "not_a_match")
+VERDICT_FILTERS = ("new", *VERDICTS)
+GROUPS = ("registration", "domain")
+# ccTLDs whose ISO 3166 alpha-2 code differs from the TLD
+_TLD_OF_COUNTRY = {"GB": "uk"}
 
 
 def _iso(moment: datetime | None) -> str | None:
     return aware(moment).isoformat() if moment is not None else None
 
 
-def hit_view(hit: Hit, *, full: bool = False) -> dict:
+def hit_view(hit: Hit, *, full: bool = False, registered_cid: str | None = None) -> dict:
     view = {
         "id": hit.id, "registration_id": hit.registration_id, "owner": hit.owner, "page_url": hit.page_url,
         "image_url": hit.image_url, "domain": hit.domain, "image_sha256": hit.image_sha256, "match": hit.match,
         "kind": hit.kind, "score": hit.score, "status": hit.status, "found_at": _iso(hit.found_at),
         "last_seen_at": _iso(hit.last_seen_at), "gone_at": _iso(hit.gone_at),
+        "verdict": hit.verdict, "verdict_by": hit.verdict_by, "verdict_at": _iso(hit.verdict_at),
+        "copy_url": f"/ipfs/{hit.copy_cid}" if hit.copy_cid else None,
+        "registered_image_url": f"/ipfs/{registered_cid}" if registered_cid else None,
     }
     if full:
         view.update(http_status=hit.http_status, headers=hit.headers, evidence={
@@ -40,11 +50,12 @@ def hit_view(hit: Hit, *, full: bool = False) -> dict:
     return view
 
 
-def list_hits(db: Session, owner: str, *, domain_: str | None = None, registration: str | None = None,
-              collection: str | None = None, since: datetime | None = None, until: datetime | None = None,
-              min_score: float | None = None, status: str | None = None, limit: int = 50,
-              offset: int = 0) -> dict:
-    """The owner's hits, newest first, filtered; `total` counts every hit the filters keep."""
+def hits_query(db: Session, owner: str, *, domain_: str | None = None, registration: str | None = None,
+               collection: str | None = None, since: datetime | None = None, until: datetime | None = None,
+               min_score: float | None = None, status: str | None = None, verdict: str | None = None,
+               country: str | None = None):
+    """The SELECT of the owner's hits the filters keep. Without a `verdict` filter, hits the owner
+    said are not a match are left out."""
     query = select(Hit).where(Hit.owner == owner)
     if domain_:
         query = query.where((Hit.domain == domain_.lower()) | Hit.domain.endswith("." + domain_.lower()))
@@ -65,16 +76,53 @@ def list_hits(db: Session, owner: str, *, domain_: str | None = None, registrati
         if status not in HIT_STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(HIT_STATUSES)}, got {status!r}")
         query = query.where(Hit.status == status)
+    if verdict is None:
+        query = query.where((Hit.verdict.is_(None)) | (Hit.verdict != "not_a_match"))
+    elif verdict == "new":
+        query = query.where(Hit.verdict.is_(None))
+    elif verdict in VERDICTS:
+        query = query.where(Hit.verdict == verdict)
+    else:
+        raise InvalidInput(f"verdict must be one of {', '.join(VERDICT_FILTERS)}, got {verdict!r}")
+    if country:
+        if not (isinstance(country, str) and len(country) == 2 and country.isascii() and country.isalpha()):
+            raise InvalidInput(f"country must be an ISO 3166 alpha-2 code such as DE, got {country!r}")
+        # The country of a hit is its domain's ccTLD: a suffix test, no lookup per hit.
+        query = query.where(Hit.domain.endswith("." + _TLD_OF_COUNTRY.get(country.upper(), country.lower())))
+    return query
+
+
+def list_hits(db: Session, owner: str, *, limit: int = 50, offset: int = 0, **filters) -> dict:
+    """The owner's hits, newest first, filtered; `total` counts every hit the filters keep."""
+    query = hits_query(db, owner, **filters)
     total = db.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.scalars(query.order_by(Hit.found_at.desc(), Hit.id.desc()).limit(limit).offset(offset))
-    return {"hits": [hit_view(h) for h in rows], "total": total, "limit": limit, "offset": offset}
+    rows = list(db.scalars(query.order_by(Hit.found_at.desc(), Hit.id.desc()).limit(limit).offset(offset)))
+    cids = dict(db.execute(select(Registration.id, Registration.cid)
+                           .where(Registration.id.in_({h.registration_id for h in rows}))).all())
+    return {"hits": [hit_view(h, registered_cid=cids.get(h.registration_id)) for h in rows], "total": total,
+            "limit": limit, "offset": offset}
+
+
+def hit_groups(db: Session, owner: str, by: str, **filters) -> dict:
+    """The owner's hits the filters keep, counted per registration or per domain, the group with
+    the latest find first."""
+    if by not in GROUPS:
+        raise InvalidInput(f"by must be one of {', '.join(GROUPS)}, got {by!r}")
+    hits = hits_query(db, owner, **filters).subquery()
+    key = hits.c.registration_id if by == "registration" else hits.c.domain
+    rows = db.execute(select(key, func.count(), func.count().filter(hits.c.verdict.is_(None)),
+                             func.max(hits.c.found_at)).group_by(key)
+                      .order_by(func.max(hits.c.found_at).desc(), key)).all()
+    return {"by": by, "groups": [{"key": k, "count": n, "new": fresh, "latest_found_at": _iso(latest)}
+                                 for k, n, fresh, latest in rows]}
 
 
 def get_hit(db: Session, owner: str, hit_id: int) -> dict:
     hit = db.get(Hit, hit_id)
     if hit is None or hit.owner != owner:  # another owner's hit is none of your business: not found
         raise NotFound(f"you have no hit {hit_id}")
-    return hit_view(hit, full=True)
+    return hit_view(hit, full=True, registered_cid=db.scalar(select(Registration.cid).where(
+        Registration.id == hit.registration_id)))
 
 
 def _url(raw) -> str:

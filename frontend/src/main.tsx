@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { WalletBar } from "./components/WalletBar";
+import { Hits } from "./pages/Hits";
 import { Licences } from "./pages/Licences";
 import { Lookup } from "./pages/Lookup";
 import { Market } from "./pages/Market";
@@ -30,6 +31,7 @@ function App() {
         <nav aria-label="Main">
           <NavLink to="/" end>Look up</NavLink>
           <NavLink to="/images">My images</NavLink>
+          <NavLink to="/hits">Hits</NavLink>
           <NavLink to="/sale">CPY sale</NavLink>
           <NavLink to="/market">Marketplace</NavLink>
           <NavLink to="/licences">My licences</NavLink>
@@ -43,6 +45,7 @@ function App() {
           <Route path="/" element={<Lookup />} />
           <Route path="/verify/:id" element={<Verify />} />
           <Route path="/images" element={<MyImages />} />
+          <Route path="/hits" element={<Hits />} />
           <Route path="/sale" element={<Sale />} />
           <Route path="/market" element={<Market />} />
           <Route path="/licences" element={<Licences />} />

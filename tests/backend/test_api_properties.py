@@ -49,6 +49,8 @@ SEMANTIC = {
     # a refund needs a failed sale and a contribution (else 422, the sale would refuse it).
     ("POST", "/api/v1/sale/claim"),
     ("POST", "/api/v1/sale/refund"),
+    # The page and the image are fetched: an address that answers nothing, or no copy, is a 422.
+    ("POST", "/api/v1/reports"),
 }
 # An address as the API takes it: one case, or EIP-55 mixed case with a right checksum (the
 # document's format "eth-address"; a keccak checksum is beyond what a pattern can say).

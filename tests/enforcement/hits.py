@@ -4,22 +4,20 @@ illegal by their owner: where a case from hits starts."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
-
 from sqlalchemy import select
 
 from backend.crawler.models import Hit
+from backend.enforcement.triage import triage
 from tests.backend.crawl_site import Site
 from tests.backend.test_crawler import html, image
 from tests.images import encode, picture
 
 
 def mark_illegal(services, owner: str, hit_id: int) -> None:
-    """The owner's verdict on a hit, as the triage API will record it."""
+    """The owner's verdict on a hit, through triage's own rules (whitelist, own site, licence)."""
     with services.db.session() as db:
-        hit = db.get(Hit, hit_id)
-        assert hit.owner == owner
-        hit.verdict, hit.verdict_by, hit.verdict_at = "illegal", "owner", datetime.now(timezone.utc)
+        answer = triage(db, owner, "illegal", hit_ids=[hit_id], is_licensed=services.licence_check())
+    assert answer == {"updated": 1, "skipped": []}, answer
 
 
 def copy_of(seed: int) -> bytes:
