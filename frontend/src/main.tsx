@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { WalletBar } from "./components/WalletBar";
+import { Cases } from "./pages/Cases";
 import { Hits } from "./pages/Hits";
 import { Licences } from "./pages/Licences";
 import { Lookup } from "./pages/Lookup";
@@ -32,6 +33,7 @@ function App() {
           <NavLink to="/" end>Look up</NavLink>
           <NavLink to="/images">My images</NavLink>
           <NavLink to="/hits">Hits</NavLink>
+          <NavLink to="/cases">Cases</NavLink>
           <NavLink to="/sale">CPY sale</NavLink>
           <NavLink to="/market">Marketplace</NavLink>
           <NavLink to="/licences">My licences</NavLink>
@@ -46,6 +48,8 @@ function App() {
           <Route path="/verify/:id" element={<Verify />} />
           <Route path="/images" element={<MyImages />} />
           <Route path="/hits" element={<Hits />} />
+          <Route path="/cases" element={<Cases />} />
+          <Route path="/cases/:id" element={<Cases />} />
           <Route path="/sale" element={<Sale />} />
           <Route path="/market" element={<Market />} />
           <Route path="/licences" element={<Licences />} />

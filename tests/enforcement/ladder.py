@@ -27,10 +27,11 @@ class Setup:
     now: list  # [datetime]: the clock the ladder reads, moved by the test
 
 
-def register_image(services, chain, seed: int = 61) -> tuple[Account, str]:
-    """A fresh owner's picture registered on-chain, indexed and out of its claim window."""
+def register_image(services, chain, seed: int = 61, owner=None) -> tuple[Account, str]:
+    """A picture of `owner` (default: a fresh account) registered on-chain, indexed and out of its
+    claim window."""
     services.db.migrate()
-    owner = Account.create()
+    owner = owner or Account.create()
     chain.fund(owner.address)
     image = encode(picture(seed, (320, 240)), "PNG")
     facts = inspect_image(image, services.image_limits)
@@ -42,8 +43,8 @@ def register_image(services, chain, seed: int = 61) -> tuple[Account, str]:
     return owner, id_hex(int(facts.sha256, 16))
 
 
-def register_with_mandate(services, chain, seed: int = 61) -> Setup:
-    owner, registration_id = register_image(services, chain, seed)
+def register_with_mandate(services, chain, seed: int = 61, owner=None) -> Setup:
+    owner, registration_id = register_image(services, chain, seed, owner)
     env = services.enforcement()
     chain_now = chain.w3.eth.get_block("latest")["timestamp"]
     typed = env.escrow.mandate_typed_data(owner.address, chain_now + 365 * 86_400, int(registration_id, 16))

@@ -1,0 +1,95 @@
+"""The rights-holder's cases in a real browser against the whole stack: a case opened on the
+stack's own chain and database with the enforcement tests' helpers, for an owner whose wallet is
+one of anvil's dev accounts; the owner signs in, finds the case, reads its claim and timeline,
+writes in the conversation, holds and resumes it. Another wallet never sees it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from backend.config import load_settings
+from backend.services import Services
+from tests.backend.conftest import Chain
+from tests.e2e.test_stack import Stack
+from tests.enforcement.ladder import open_test_case, register_with_mandate
+from tests.web.conftest import check_page
+from tests.web.test_respond_page import StackIndexer
+from tests.web.test_webapp import dev_account, stack_rpc
+
+OWNER = dev_account(7)
+STRANGER = dev_account(8)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("cases-stack"))
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def case(stack):
+    """OWNER's registered image with a mandate and an open case (0.15 ETH claimed), in the stack's database."""
+    settings = load_settings({"data_dir": stack.env["COPYTRACK_DATA_DIR"], "rpc_url": stack_rpc(stack)}, environ={})
+    services = Services(settings)
+    waiting = StackIndexer(services)
+    services.indexer = lambda: waiting
+    try:
+        setup = register_with_mandate(services, Chain(stack_rpc(stack)), seed=151, owner=OWNER)
+        yield setup, open_test_case(setup)
+    finally:
+        services.close()
+
+
+def sign_in(page) -> None:
+    page.get_by_role("button", name="Connect Test Wallet").click()
+    page.get_by_role("button", name="Sign in with Ethereum").click()
+
+
+def test_owner__finds_the_case__reads_it__writes__holds_and_resumes(open_page, case):
+    setup, opened = case
+    page = open_page("/cases", account=OWNER.address)
+    expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+    sign_in(page)
+    row = page.get_by_role("row").filter(has_text=opened.public_code)
+    expect(row).to_contain_text("shop.beispiel.de (DE)")
+    expect(row).to_contain_text("1 · post-licensing letter")
+    expect(row).to_contain_text("0.15 ETH")
+    check_page(page, "cases")
+
+    page.get_by_role("link", name=opened.public_code).click()
+    expect(page.get_by_role("heading", name=f"Case {opened.public_code}")).to_be_visible()
+    expect(page.get_by_test_id("stage")).to_have_text("1 · post-licensing letter")
+    expect(page.get_by_test_id("status")).to_have_text("active")
+    expect(page.get_by_role("link", name="https://shop.beispiel.de/blog/post")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="least you accept")).to_be_visible()
+    letter = page.get_by_role("listitem").filter(has_text="SHA-256")
+    expect(letter).to_contain_text("post licensing letter (de), SHA-256 ")  # in the recipient's language
+    expect(page.get_by_role("button", name="Hold")).to_be_disabled()  # a hold needs its reason
+
+    page.get_by_label("Your message").fill("Please check the imprint address before the invoice.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_have_text("Sent; the operator and the partner lawyer are told by mail.")
+    expect(page.get_by_role("listitem").filter(has_text="Please check the imprint address")).to_contain_text("you")
+
+    page.get_by_label("Reason (for hold and close)").fill("talking to the site owner directly")
+    page.get_by_role("button", name="Hold").click()
+    expect(page.get_by_test_id("status")).to_have_text("held")
+    expect(page.get_by_role("listitem").filter(has_text="talking to the site owner directly")).to_be_visible()
+    check_page(page, "case")
+
+    page.get_by_role("button", name="Resume").click()
+    expect(page.get_by_test_id("status")).to_have_text("active")
+    expect(page.get_by_role("button", name="Hold")).to_be_visible()
+
+
+def test_another_wallet__sees_no_case__and_an_empty_state(open_page, case):
+    _, opened = case
+    page = open_page(f"/cases/{opened.case_id}", account=STRANGER.address, dark=True)
+    sign_in(page)
+    expect(page.get_by_role("alert")).to_have_text(f"There is no case {opened.case_id} of yours.")
+    page.get_by_role("link", name="All your cases").click()
+    expect(page.get_by_role("heading", name="No case yet")).to_be_visible()
+    check_page(page, "cases-empty-dark")
