@@ -8,6 +8,7 @@ import { Licences } from "./pages/Licences";
 import { Lookup } from "./pages/Lookup";
 import { Market } from "./pages/Market";
 import { MyImages } from "./pages/MyImages";
+import { MyOffers } from "./pages/MyOffers";
 import { NotFound } from "./pages/NotFound";
 import { Operator, useOperator } from "./pages/Operator";
 import { Respond } from "./pages/Respond";
@@ -34,6 +35,7 @@ function App() {
           <NavLink to="/images">My images</NavLink>
           <NavLink to="/hits">Hits</NavLink>
           <NavLink to="/cases">Cases</NavLink>
+          <NavLink to="/offers/mine">My offers</NavLink>
           <NavLink to="/sale">CPY sale</NavLink>
           <NavLink to="/market">Marketplace</NavLink>
           <NavLink to="/licences">My licences</NavLink>
@@ -50,6 +52,7 @@ function App() {
           <Route path="/hits" element={<Hits />} />
           <Route path="/cases" element={<Cases />} />
           <Route path="/cases/:id" element={<Cases />} />
+          <Route path="/offers/mine" element={<MyOffers />} />
           <Route path="/sale" element={<Sale />} />
           <Route path="/market" element={<Market />} />
           <Route path="/licences" element={<Licences />} />

@@ -65,6 +65,13 @@ export async function revertReasonOf(
   return null;
 }
 
+/** Signs EIP-712 typed data exactly as the API handed it out (its integers as numbers or decimal strings). */
+export async function signTyped(walletClient: WalletClient, account: `0x${string}`, typed: RegistrationRequest["typed_data"]) {
+  const { EIP712Domain: _, ...types } = typed.types;
+  const domain = { ...typed.domain, chainId: BigInt(typed.domain.chainId as number) };
+  return walletClient.signTypedData({ account, domain, types, primaryType: typed.primaryType, message: integersAsBigInt(typed) });
+}
+
 /** EIP-712 integers as BigInt, whether the API sent them as numbers or as decimal strings. */
 function integersAsBigInt(typed: RegistrationRequest["typed_data"]): Record<string, unknown> {
   const fields = typed.types[typed.primaryType];
@@ -79,11 +86,7 @@ function integersAsBigInt(typed: RegistrationRequest["typed_data"]): Record<stri
 /** Gasless: sign each image's EIP-712 `Reveal`; the relayer commits and reveals it for the owner. */
 export async function registerGasless(walletClient: WalletClient, account: `0x${string}`, imageId: number): Promise<void> {
   const { typed_data: typed } = await request(imageId);
-  const { EIP712Domain: _, ...types } = typed.types;
-  const domain = { ...typed.domain, chainId: BigInt(typed.domain.chainId as number) };
-  const signature = await walletClient.signTypedData({
-    account, domain, types, primaryType: typed.primaryType, message: integersAsBigInt(typed),
-  });
+  const signature = await signTyped(walletClient, account, typed);
   // The deadline goes back exactly as the API sent it (a number today, a decimal string after the API's fix).
   await post(`/api/v1/images/${imageId}/relay`, { signature, deadline: typed.message.deadline, salt: typed.message.salt });
 }
