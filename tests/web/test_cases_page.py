@@ -8,14 +8,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from backend.config import load_settings
-from backend.services import Services
-from tests.backend.conftest import Chain
 from tests.e2e.test_stack import Stack
-from tests.enforcement.ladder import open_test_case, register_with_mandate
 from tests.web.conftest import check_page
-from tests.web.test_respond_page import StackIndexer
-from tests.web.test_webapp import dev_account, stack_rpc
+from tests.web.test_respond_page import seeded_case
+from tests.web.test_webapp import dev_account
 
 OWNER = dev_account(7)
 STRANGER = dev_account(8)
@@ -32,15 +28,7 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def case(stack):
     """OWNER's registered image with a mandate and an open case (0.15 ETH claimed), in the stack's database."""
-    settings = load_settings({"data_dir": stack.env["COPYTRACK_DATA_DIR"], "rpc_url": stack_rpc(stack)}, environ={})
-    services = Services(settings)
-    waiting = StackIndexer(services)
-    services.indexer = lambda: waiting
-    try:
-        setup = register_with_mandate(services, Chain(stack_rpc(stack)), seed=151, owner=OWNER)
-        yield setup, open_test_case(setup)
-    finally:
-        services.close()
+    return seeded_case(stack, seed=151, owner=OWNER)
 
 
 def sign_in(page) -> None:

@@ -51,19 +51,23 @@ class StackIndexer:
             time.sleep(0.3)
 
 
-@pytest.fixture(scope="module")
-def case(stack):
-    """A registered image with a mandate and an open case (0.15 ETH claimed), in the stack's own database."""
+def seeded_case(stack, seed: int, owner=None):
+    """A registered image of `owner` (default: a fresh account) with a mandate and an open case
+    (0.15 ETH claimed), in the stack's own chain and database: (setup, opened case)."""
     settings = load_settings({"data_dir": stack.env["COPYTRACK_DATA_DIR"], "rpc_url": stack_rpc(stack)}, environ={})
     services = Services(settings)
     waiting = StackIndexer(services)
     services.indexer = lambda: waiting
     try:
-        setup = register_with_mandate(services, Chain(stack_rpc(stack)), seed=131)
-        opened = open_test_case(setup)
-        yield setup, opened
+        setup = register_with_mandate(services, Chain(stack_rpc(stack)), seed=seed, owner=owner)
+        return setup, open_test_case(setup)
     finally:
         services.close()
+
+
+@pytest.fixture(scope="module")
+def case(stack):
+    return seeded_case(stack, seed=131)
 
 
 def test_recipient__reads_with_the_secret__pays_an_instalment__uploads_a_licence__disputes(open_page, stack, case):
