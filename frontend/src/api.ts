@@ -6,7 +6,7 @@ import { isInteger, isSafeNumber, parse } from "lossless-json";
 export type Json = Record<string, any>;
 
 export class ApiError extends Error {
-  constructor(public status: number, public code: string, message: string) {
+  constructor(public status: number, public code: string, message: string, public details: Json = {}) {
     super(message);
   }
 }
@@ -55,7 +55,7 @@ export async function api(path: string, init: RequestInit = {}): Promise<any> {
       storeSession(null);
       window.dispatchEvent(new Event("copytrack-signed-out"));
     }
-    throw new ApiError(response.status, error.code ?? "error", error.message ?? `The server answered ${response.status}.`);
+    throw new ApiError(response.status, error.code ?? "error", error.message ?? `The server answered ${response.status}.`, error.details ?? {});
   }
   return body;
 }

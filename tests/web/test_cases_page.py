@@ -5,11 +5,15 @@ writes in the conversation, holds and resumes it. Another wallet never sees it."
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_stack import Stack
+from tests.images import jpeg
 from tests.web.conftest import check_page
+from tests.web.test_buyer_pages import cli
 from tests.web.test_respond_page import seeded_case
 from tests.web.test_webapp import dev_account
 
@@ -81,3 +85,21 @@ def test_another_wallet__sees_no_case__and_an_empty_state(open_page, case):
     page.get_by_role("link", name="All your cases").click()
     expect(page.get_by_role("heading", name="No case yet")).to_be_visible()
     check_page(page, "cases-empty-dark")
+
+
+def test_owner__signs_the_mandate_in_the_wallet__is_told_what_stops_a_case(open_page, stack, tmp_path):
+    path = tmp_path / "fjord.jpg"
+    path.write_bytes(jpeg(152, size=(640, 480)))
+    cli(stack, OWNER, "register", str(path))
+    registration = "0x" + hashlib.sha256(path.read_bytes()).hexdigest()
+    page = open_page(f"/cases?registration={registration}&domain=shop.example", account=OWNER.address)
+    sign_in(page)
+    expect(page.get_by_label("Registration id of the image")).to_have_value(registration)  # as the Hits page links
+    expect(page.get_by_label("Site (domain)")).to_have_value("shop.example")
+
+    page.get_by_role("button", name="Sign the enforcement mandate").click()
+    expect(page.get_by_role("status").filter(has_text="mandate")).to_have_text(
+        "The mandate is signed and recorded on the settlement escrow: Copytrack may now claim for this image on your behalf.")
+    page.get_by_role("button", name="Check and open the case").click()
+    expect(page.get_by_role("alert")).to_contain_text("no hit marked illegal")
+    check_page(page, "cases-open")

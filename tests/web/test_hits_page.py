@@ -6,6 +6,7 @@ to do next; accessible, readable at 360 px and in dark mode."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -92,3 +93,7 @@ def test_hits_page__compare_triage_bulk_and_whitelist(open_page, seeded):
     expect(card.get_by_text("verdict: illegal")).to_be_visible()
     page.emulate_media(color_scheme="dark")
     check_page(page, "hits-dark")
+    # An illegal hit leads to opening a case against its site, with the image and the domain filled in.
+    card.get_by_role("link", name="Open a case against copier.de").click()
+    expect(page.get_by_label("Site (domain)")).to_have_value("copier.de")
+    expect(page.get_by_label("Registration id of the image")).to_have_value(re.compile(r"^0x[0-9a-f]{64}$"))

@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, ApiError, post } from "../api";
 import { OutcomeLine, useAction } from "../components/SendPrepared";
 import { SignInGate } from "../components/SignInGate";
 import { explain } from "../errors";
 import { amount, shortHex, utc } from "../format";
+import { signTyped } from "../registration";
+import { useApp } from "../wallet";
 
 interface Claim {
   total: string;
@@ -75,6 +77,7 @@ function CaseList() {
       <h1>Cases</h1>
       {error && <p role="alert" className="error">{error}</p>}
       {!cases && !error && <p role="status">Loading…</p>}
+      <OpenCase />
       {cases && cases.length === 0 && (
         <div className="empty">
           <h2>No case yet</h2>
@@ -102,6 +105,63 @@ function CaseList() {
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * Open a case against a site from the hits marked illegal there: sign the enforcement mandate for
+ * the image (once; the platform records it on the settlement escrow), check the case, open it.
+ * The Hits page links here with the image and the domain filled in.
+ */
+function OpenCase() {
+  const { walletClient, address } = useApp();
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const [registration, setRegistration] = useState(params.get("registration") ?? "");
+  const [domain, setDomain] = useState(params.get("domain") ?? "");
+  const [failures, setFailures] = useState<string[]>([]);
+  const { busy, outcome, run } = useAction(() => undefined);
+  const query = () => new URLSearchParams({ registration_id: registration.trim().toLowerCase(), domain: domain.trim().toLowerCase() });
+
+  const sign = () => run(async () => {
+    const { typed_data: typed } = await api(`/api/v1/mandates/typed-data?registration_id=${encodeURIComponent(registration.trim().toLowerCase())}`);
+    const signature = await signTyped(walletClient!, address!, typed);
+    await post("/api/v1/mandates", { typed_data: typed, signature });
+  }, "The mandate is signed and recorded on the settlement escrow: Copytrack may now claim for this image on your behalf.");
+
+  const open = (event: React.FormEvent) => {
+    event.preventDefault();
+    setFailures([]);
+    run(async () => {
+      try {
+        const opened = await post("/api/v1/cases", Object.fromEntries(query()));
+        navigate(`/cases/${opened.id}`);
+      } catch (e) {
+        if (e instanceof ApiError && Array.isArray(e.details.failures)) setFailures(e.details.failures);
+        throw e;
+      }
+    }, "The case is open; its first letter is on its way.");
+  };
+
+  return (
+    <form className="card stack" onSubmit={open} aria-labelledby="open-case-h">
+      <h2 id="open-case-h">Open a case</h2>
+      <p className="small">From your hits marked illegal on one site. Copytrack checks the site again (contact, country, the copy still there) before anything is sent; this takes a few seconds.</p>
+      <label htmlFor="open-registration">Registration id of the image</label>
+      <input id="open-registration" className="mono" autoComplete="off" spellCheck={false} placeholder="0x…" value={registration} onChange={(e) => setRegistration(e.target.value)} required />
+      <label htmlFor="open-domain">Site (domain)</label>
+      <input id="open-domain" autoComplete="off" spellCheck={false} placeholder="shop.example" value={domain} onChange={(e) => setDomain(e.target.value)} required />
+      <div className="case-actions">
+        <button type="button" className="secondary" onClick={sign} disabled={busy || !registration.trim()}>Sign the enforcement mandate</button>
+        <button type="submit" disabled={busy}>{busy ? "Working…" : "Check and open the case"}</button>
+      </div>
+      <OutcomeLine outcome={outcome} />
+      {failures.length > 0 && (
+        <ul aria-label="What stops this case">
+          {failures.map((f) => <li key={f}>{f}</li>)}
+        </ul>
+      )}
+    </form>
   );
 }
 

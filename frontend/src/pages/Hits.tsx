@@ -257,6 +257,11 @@ function HitCard({ hit, selected, onSelect, onTriage, onWhitelist }: {
         ))}
         <button onClick={onWhitelist}>Whitelist {hit.domain}</button>
       </div>
+      {hit.verdict === "illegal" && (
+        <p className="small">
+          <Link to={`/cases?${new URLSearchParams({ registration: hit.registration_id, domain: hit.domain })}`}>Open a case against {hit.domain}</Link>
+        </p>
+      )}
     </li>
   );
 }
