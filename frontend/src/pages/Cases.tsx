@@ -125,7 +125,8 @@ function OpenCase() {
 
   const sign = () => run(async () => {
     const { typed_data: typed } = await api(`/api/v1/mandates/typed-data?registration_id=${encodeURIComponent(registration.trim().toLowerCase())}`);
-    const signature = await signTyped(walletClient!, address!, typed);
+    if (!walletClient || !address) throw new Error("Connect your wallet first (the button at the top of the page).");
+    const signature = await signTyped(walletClient, address, typed);
     await post("/api/v1/mandates", { typed_data: typed, signature });
   }, "The mandate is signed and recorded on the settlement escrow: Copytrack may now claim for this image on your behalf.");
 

@@ -83,7 +83,8 @@ function PublishForm({ published }: { published(): Promise<void> }) {
         licence_type: form.type, countries, duration: Number(form.days) * DAY, max_sales: Number(form.sales),
         expiry: chainNow + Number(form.expiry) * DAY,
       });
-      const signature = await signTyped(walletClient!, address!, draft.typed_data);
+      if (!walletClient || !address) throw new Error("Connect your wallet first (the button at the top of the page).");
+      const signature = await signTyped(walletClient, address, draft.typed_data);
       await post("/api/v1/offers", { typed_data: draft.typed_data, signature });
     }, "Published: buyers find the offer in the marketplace now.");
   };
