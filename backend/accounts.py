@@ -1,7 +1,9 @@
-"""Who is calling: Sign-In with Ethereum (EIP-4361) sessions and API keys.
+"""Who is calling: Sign-In with Ethereum (EIP-4361) sessions and API keys; and where an account
+hears from Copytrack (its confirmed e-mail address).
 
 Nonces are single use and expire; the message's domain and chain id must be ours; a bearer token
-(session or API key) is stored only as its SHA-256, so a database leak reveals no credential.
+(session or API key) is stored only as its SHA-256, so a database leak reveals no credential; the
+same holds for the token of an e-mail confirmation link.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from email_validator import EmailNotValidError, validate_email
 from eth_utils import to_checksum_address
 from siwe import SiweMessage
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from backend.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from backend.models import ApiKey, AuthSession, LoginNonce, utcnow
+from backend.enforcement.mail import enqueue
+from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from backend.models import AccountEmail, ApiKey, AuthSession, LoginNonce, utcnow
 from backend.text import check_text
 
 API_KEY_PREFIX = "ctk_"
 MAX_MESSAGE_LENGTH = 4096
 KEY_NAME_LIMIT = 100
+CONFIRMATION_TTL = timedelta(days=2)  # how long an e-mail confirmation link works
+CONFIRMATION_RESEND = timedelta(minutes=1)  # at most one confirmation mail a minute per account
 
 
 def _digest(secret: str) -> str:
@@ -185,3 +191,95 @@ def revoke_api_key(db: Session, address: str, key_id: int) -> ApiKey:
         raise NotFound(f"no API key {key_id} of yours")
     key.revoked_at = key.revoked_at or utcnow()
     return key
+
+
+# -- the account's e-mail address ---------------------------------------------------------------
+def account_view(db: Session, address: str) -> dict:
+    """What the account page shows: the e-mail address, whether it is confirmed, the digest."""
+    row = db.get(AccountEmail, address)
+    return {
+        "address": address,
+        "email": row.email if row else None,
+        "email_confirmed": bool(row and row.confirmed_at),
+        "hits_digest": row.hits_digest if row else True,
+    }
+
+
+def confirmed_email(db: Session, address: str) -> str | None:
+    """The account's e-mail address, once confirmed (where case news and digests go)."""
+    row = db.get(AccountEmail, address)
+    return row.email if row and row.confirmed_at else None
+
+
+def set_email(db: Session, caller: Caller, email, *, public_url: str, sender_domain: str) -> dict:
+    """Record `email` for the caller's account, unconfirmed, and mail it a confirmation link.
+
+    Only a wallet session may: a leaked API key must not redirect the account's mail. An address
+    is confirmed again whenever it changes; asking for the same one resends the link (at most
+    once a minute, so nobody can use it to flood a mailbox)."""
+    if caller.api_key_id is not None:
+        raise Forbidden("an API key cannot change the account's e-mail address; sign in with your wallet")
+    if not isinstance(email, str) or len(email) > 254:
+        raise InvalidInput("send 'email': one e-mail address of at most 254 characters")
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{email!r} is not an e-mail address Copytrack can write to: {exc}") from None
+    now = utcnow()
+    row = db.get(AccountEmail, caller.address)
+    if row is None:
+        row = AccountEmail(address=caller.address, email=checked.ascii_email, hits_digest=True)
+        db.add(row)
+    elif row.email == checked.ascii_email and row.confirmed_at:
+        return account_view(db, caller.address)
+    elif row.token_sent_at and now - _aware(row.token_sent_at) < CONFIRMATION_RESEND:
+        raise Conflict(f"a confirmation link was mailed to {row.email} less than a minute ago; "
+                       "wait a minute before asking for another")
+    token = secrets.token_urlsafe(24)
+    row.email, row.confirmed_at, row.token_hash, row.token_sent_at = checked.ascii_email, None, _digest(token), now
+    enqueue(db, key=f"account:{caller.address}:confirm:{row.token_hash}", to=row.email,
+            subject="Copytrack: confirm your e-mail address",
+            body=(f"Someone signed in as {caller.address} asked Copytrack to send that account's news "
+                  f"(cases, new copies of your images) to this address.\n\n"
+                  f"To confirm, open this link within two days:\n{public_url}/account?confirm={token}\n\n"
+                  f"If this was not you, ignore this mail: nothing is sent here until the link is opened.\n"),
+            sender_domain=sender_domain)
+    db.flush()
+    return account_view(db, caller.address)
+
+
+def confirm_email(db: Session, token) -> dict:
+    """Confirm the address a link's token was mailed to (no sign-in needed: the token is the proof)."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 100:
+        raise InvalidInput("send 'token': the code from the confirmation link")
+    row = db.scalar(select(AccountEmail).where(AccountEmail.token_hash == _digest(token)))
+    if row is None or utcnow() - _aware(row.token_sent_at) > CONFIRMATION_TTL:
+        raise InvalidInput("this confirmation link is unknown, used or expired; "
+                           "enter your e-mail address again on your account page to get a new one")
+    row.confirmed_at, row.token_hash = utcnow(), None
+    if row.digest_until is None:
+        row.digest_until = row.confirmed_at  # the first digest reports hits found from now on
+    return account_view(db, row.address)
+
+
+def set_hits_digest(db: Session, address: str, enabled) -> dict:
+    """Turn the digest of new hits on or off for the account; turned on again, it reports the hits
+    found from then on (not those found while it was off)."""
+    if not isinstance(enabled, bool):
+        raise InvalidInput("send 'hits_digest': true or false")
+    row = db.get(AccountEmail, address)
+    if row is None:
+        raise Conflict("the account has no e-mail address yet; set one first")
+    if enabled and not row.hits_digest and row.confirmed_at:
+        row.digest_until = utcnow()
+    row.hits_digest = enabled
+    return account_view(db, address)
+
+
+def remove_email(db: Session, address: str) -> dict:
+    """Forget the account's e-mail address (nothing more is sent to it)."""
+    row = db.get(AccountEmail, address)
+    if row is not None:
+        db.delete(row)
+        db.flush()
+    return account_view(db, address)

@@ -19,7 +19,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from backend.cli_cases import cases
-from backend.cli_account import api_key, images
+from backend.cli_account import account, api_key, images
 from backend.config import ConfigError, load_settings
 from backend.errors import DomainError
 from ipfs import open_store
@@ -386,6 +386,7 @@ main.add_command(crawler)
 main.add_command(crawl)
 main.add_command(images)
 main.add_command(api_key)
+main.add_command(account)
 main.add_command(hits)
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`copytrack images` and `copytrack api-key`: a rights-holder's own things, from the terminal.
+"""`copytrack images`, `copytrack api-key` and `copytrack account`: a rights-holder's own things, from the terminal.
 
 Each command signs in with the user's own key (a keystore or COPYTRACK_PRIVATE_KEY) as
 `copytrack register` does. Tables fit an 80-column terminal: hashes are shortened and long text
@@ -154,3 +154,63 @@ def revoke_key(key_id, keystore, api_url) -> None:
     """Revoke the API key KEY_ID (see `copytrack api-key list`)."""
     key = _signed_in(keystore, api_url).call("DELETE", f"/api/v1/api-keys/{key_id}")
     console.print(f"API key {key['id']} ({key['name']}) is revoked")
+
+
+def _print_account(view: dict) -> None:
+    click.echo(f"account {view['address']}")
+    if not view["email"]:
+        click.echo("no e-mail address; set one with `copytrack account email you@example.org`")
+        return
+    state = "confirmed" if view["email_confirmed"] else "not confirmed yet: open the link mailed to it"
+    click.echo(f"e-mail: {view['email']} ({state})")
+    click.echo(f"mail of new hits: {'on' if view['hits_digest'] else 'off'}")
+
+
+@click.group("account")
+def account() -> None:
+    """Your account's e-mail address (case news, the mail of new hits), signed in with your key."""
+
+
+@account.command("show")
+@_keystore_option
+@_api_option
+def show_account(keystore, api_url) -> None:
+    """Show the account's e-mail address and whether it is confirmed."""
+    _print_account(_signed_in(keystore, api_url).call("GET", "/api/v1/account"))
+
+
+@account.command("email")
+@click.argument("email")
+@_keystore_option
+@_api_option
+def set_account_email(email, keystore, api_url) -> None:
+    """Send the account's news to EMAIL (a confirmation link is mailed to it first)."""
+    view = _signed_in(keystore, api_url).call("PUT", "/api/v1/account/email", json={"email": email})
+    _print_account(view)
+
+
+@account.command("confirm")
+@click.argument("token")
+@_api_option
+def confirm_account_email(token, api_url) -> None:
+    """Confirm the address with TOKEN, the code after `confirm=` in the mailed link (no key needed)."""
+    from backend.cli import ApiClient, _api_url
+
+    _print_account(ApiClient(_api_url(api_url)).call("POST", "/api/v1/account/email/confirm", json={"token": token}))
+
+
+@account.command("digest")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@_keystore_option
+@_api_option
+def account_digest(state, keystore, api_url) -> None:
+    """Turn the mail of new hits (at most one a day) on or off."""
+    _print_account(_signed_in(keystore, api_url).call("PATCH", "/api/v1/account", json={"hits_digest": state == "on"}))
+
+
+@account.command("forget-email")
+@_keystore_option
+@_api_option
+def forget_account_email(keystore, api_url) -> None:
+    """Forget the account's e-mail address: nothing more is mailed to it."""
+    _print_account(_signed_in(keystore, api_url).call("DELETE", "/api/v1/account/email"))

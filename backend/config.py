@@ -76,6 +76,7 @@ class Settings:
     mail_from: str = "Copytrack <enforcement@localhost>"
     mail_max_attempts: int = 5
     mail_retry_seconds: float = 60.0
+    hits_digest_interval: int = 86_400  # seconds between two mails of new hits to an account (0: never)
     # resources (issue 14): what one request may cost, how the stack serves, the embedded chain
     max_image_side: int = 20_000  # longest side, so a 1 x 49,000,000 strip is refused from its header
     max_image_aspect: float = 32.0  # longer side / shorter side
@@ -146,6 +147,11 @@ class Settings:
     @property
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def mail_domain(self) -> str:
+        """The host name of the public address: outgoing mails' Message-IDs end in it."""
+        return self.resolved_public_url.split("://", 1)[-1].split(":", 1)[0].split("/", 1)[0]
 
     @property
     def resolved_crawler_contact_url(self) -> str:

@@ -87,6 +87,19 @@ def deliver_mail(services: Services) -> None:
     deliver_due(services.db, smtp)
 
 
+def send_hit_digests(services: Services) -> None:
+    """Mail each account that asked for it the new hits of its images (at most once per interval)."""
+    from datetime import timedelta
+
+    from backend.enforcement.digest import DigestSettings, send_hit_digests as send
+
+    settings = services.settings
+    sent = send(services.db, DigestSettings(public_url=settings.resolved_public_url, sender_domain=settings.mail_domain,
+                                            interval=timedelta(seconds=settings.hits_digest_interval)))
+    if sent:
+        log.info("digests: %d mail(s) of new hits queued", sent)
+
+
 def crawl_continuously(services: Services) -> None:
     """One crawler worker in the backend process, until shutdown (the scheduler restarts it if it
     ever fails). The seeds of the settings are queued once; they are recrawled like any page."""
@@ -132,6 +145,9 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler.add_job(purge_expired_credentials, "interval", args=[services], hours=1, id="purge", coalesce=True)
     scheduler.add_job(escalate_cases, "interval", args=[services], minutes=10, id="enforcement", max_instances=1, coalesce=True)
     scheduler.add_job(deliver_mail, "interval", args=[services], seconds=30, id="mail", max_instances=1, coalesce=True)
+    if services.settings.hits_digest_interval > 0:
+        scheduler.add_job(send_hit_digests, "interval", args=[services], id="digests", max_instances=1, coalesce=True,
+                          seconds=min(services.settings.hits_digest_interval, 600))
     if services.settings.crawler_enabled:
         add_crawler_jobs(scheduler, services)
     scheduler.start()

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Integer,
@@ -66,6 +67,21 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccountEmail(Base):
+    """Where an account hears from Copytrack (case news, the digest of new hits): an address the
+    account's holder confirmed by following a link mailed to it. Until confirmed, nothing but the
+    confirmation is sent there."""
+
+    __tablename__ = "account_emails"
+    address: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # SHA-256 of the link's token
+    token_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hits_digest: Mapped[bool] = mapped_column(Boolean, default=True)
+    digest_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # hits found before: reported
 
 
 class _OwnedName:

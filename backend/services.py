@@ -196,7 +196,7 @@ class Services:
             read_content=read_content,
             is_licensed=lambda registration_id, domain: licensed_on_marketplace(
                 market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"]),
-            sender_domain=self.settings.resolved_public_url.split("://", 1)[-1].split(":", 1)[0].split("/", 1)[0],
+            sender_domain=self.settings.mail_domain,
         )
 
     def case_opening(self):

@@ -1,9 +1,10 @@
-"""Sign-In with Ethereum and API keys."""
+"""Sign-In with Ethereum, API keys, and the account's e-mail address."""
 
 from flask import Blueprint, g, jsonify
 
 from backend import accounts
 from backend.api.common import bearer_token, iso_time, json_body, require_auth, services
+from backend.errors import InvalidInput
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 
@@ -85,3 +86,45 @@ def list_keys():
 def revoke_key(key_id: int):
     with services().db.session() as db:
         return jsonify(_key_view(accounts.revoke_api_key(db, g.address, key_id)))
+
+
+@bp.get("/account")
+@require_auth
+def account():
+    with services().db.session() as db:
+        return jsonify(accounts.account_view(db, g.address))
+
+
+@bp.patch("/account")
+@require_auth
+def update_account():
+    body = json_body()
+    if set(body) - {"hits_digest"}:
+        raise InvalidInput(f"unknown field(s) {', '.join(sorted(set(body) - {'hits_digest'}))}; "
+                           "the account's e-mail address changes with PUT /api/v1/account/email")
+    with services().db.session() as db:
+        return jsonify(accounts.set_hits_digest(db, g.address, body.get("hits_digest")))
+
+
+@bp.put("/account/email")
+@require_auth
+def set_email():
+    settings = services().settings
+    with services().db.session() as db:
+        view = accounts.set_email(db, accounts.Caller(g.address, g.api_key_id), json_body().get("email"),
+                                  public_url=settings.resolved_public_url, sender_domain=settings.mail_domain)
+    return jsonify({**view, "note": None if view["email_confirmed"] else
+                    f"a confirmation link was mailed to {view['email']}; nothing else is sent there until it is opened"})
+
+
+@bp.delete("/account/email")
+@require_auth
+def remove_email():
+    with services().db.session() as db:
+        return jsonify(accounts.remove_email(db, g.address))
+
+
+@bp.post("/account/email/confirm")
+def confirm_email():
+    with services().db.session() as db:
+        return jsonify(accounts.confirm_email(db, json_body().get("token")))

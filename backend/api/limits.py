@@ -18,7 +18,7 @@ PUBLIC_VIEWS = ("public.lookup", "public.status", "market.draft_offer", "market.
 # a letter's case code and secret must not be guessable by trying: same limit as the public views
 RESPONSE_VIEWS = ("responses.show", "responses.licence_proof", "responses.dispute", "lawyers.show_case",
                   "lawyers.post_message")
-SIGN_IN_VIEWS = ("auth.nonce", "auth.login")
+SIGN_IN_VIEWS = ("auth.nonce", "auth.login", "auth.confirm_email")
 ACCOUNT_VIEWS = ("images.upload",)
 
 

@@ -391,8 +391,14 @@ CASE_DETAIL = {**CASE_SUMMARY,
 PAUSED = {"type": "object", "required": ["status"], "properties": {"status": {"const": "paused"}}}
 NOTIFY_EMAIL = {"type": "string", "maxLength": 320,
                 "pattern": "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})*\\.[A-Za-z]{2,24}$",
-                "description": "where you hear of the case (opened, letters, answers, payments); default: the "
-                               "address you gave for your newest case"}
+                "description": "where you hear of the case (opened, letters, answers, payments); default: your "
+                               "account's confirmed e-mail address (PUT /api/v1/account/email)"}
+ACCOUNT = {"type": "object", "properties": {
+    "address": {"type": "string"},
+    "email": {"type": ["string", "null"], "description": "where the account hears from Copytrack"},
+    "email_confirmed": {"type": "boolean", "description": "nothing but the confirmation link is mailed until true"},
+    "hits_digest": {"type": "boolean", "description": "a mail of the new hits at most once per hits_digest_interval"},
+    "note": {"type": ["string", "null"]}}}
 OPEN_CASE = {"type": "object", "required": ["registration_id", "domain"], "properties": {
     "registration_id": REGISTRATION_ID,
     "domain": {**DOMAIN, "description": "the host your hits marked illegal are on (a host name, or a URL whose host counts)"},
@@ -645,6 +651,27 @@ def document() -> dict:
         },
         "/api/v1/api-keys/{key_id}": {
             "delete": _op("Revoke an API key", errors=(404,), params=[_path_param("key_id", ID)])
+        },
+        "/api/v1/account": {
+            "get": _op("Your account: its e-mail address, whether confirmed, the digest of new hits", errors=(),
+                       result=ACCOUNT),
+            "patch": _op("Turn the mail of new hits on or off", errors=(409,), result=ACCOUNT,
+                         body={"type": "object", "required": ["hits_digest"], "additionalProperties": False,
+                               "properties": {"hits_digest": {"type": "boolean"}}}),
+        },
+        "/api/v1/account/email": {
+            "put": _op("Set the account's e-mail address (case news, the digest of new hits): a confirmation link is "
+                       "mailed to it, at most once a minute; only a wallet session may, not an API key",
+                       errors=(403, 409), result=ACCOUNT,
+                       body={"type": "object", "required": ["email"],
+                             "properties": {"email": {"type": "string", "maxLength": 254, "format": "email"}}}),
+            "delete": _op("Forget the account's e-mail address", errors=(), result=ACCOUNT),
+        },
+        "/api/v1/account/email/confirm": {
+            "post": _op("Confirm an e-mail address with the token from its link (no sign-in: the token is the proof)",
+                        auth=False, errors=(429,), result=ACCOUNT,
+                        body={"type": "object", "required": ["token"],
+                              "properties": {"token": {"type": "string", "minLength": 16, "maxLength": 100}}}),
         },
         "/api/v1/images": {
             "post": _op(

@@ -148,8 +148,12 @@ def allowed_domain(db: Session, owner: str, domain: str) -> str | None:
 
 def notify_owner(env: Enforcement, db: Session, case: Case, event: str, subject: str, body: str) -> None:
     """Case news for the rights-holder and the operator, through the outbox: at most once per
-    event and address (the idempotency key names both)."""
-    for to in dict.fromkeys(a for a in (case.owner_email, env.operator_email) if a):
+    event and address (the idempotency key names both). The rights-holder hears at the address
+    given for the case, else at their account's confirmed address."""
+    from backend.accounts import confirmed_email  # accounts queue their mail through this package
+
+    owner = case.owner_email or confirmed_email(db, case.rights_holder)
+    for to in dict.fromkeys(a for a in (owner, env.operator_email) if a):
         enqueue(db, key=f"case:{case.id}:notify:{event}:to:{to}", to=to, case_id=case.id,
                 subject=f"Copytrack case {case.public_code} ({case.domain}): {subject}",
                 body=f"{body}\n\nThe case: {env.public_url}/cases/{case.id}\n", sender_domain=env.sender_domain)

@@ -236,13 +236,4 @@ def open_from_hits(opening: Opening, owner: str, registration_id: str, domain: s
     return open_case(opening.env, registration_id=assessment.registration_id, rights_holder=owner, copy=copy,
                      recipient=assessment.recipient, country=assessment.country["country"], claim=assessment.claim,
                      mandate=assessment.mandate, still_online=True,
-                     owner_email=terms.notify_email or last_notify_email(opening.env, owner))
-
-
-def last_notify_email(env: Enforcement, owner: str) -> str | None:
-    """The address the owner gave for their newest case: given once, it serves the next ones."""
-    from backend.enforcement.models import Case
-
-    with env.database.session() as db:
-        return db.scalar(select(Case.owner_email).where(Case.rights_holder == owner, Case.owner_email.is_not(None))
-                         .order_by(Case.id.desc()).limit(1))
+                     owner_email=terms.notify_email)

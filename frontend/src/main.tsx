@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { WalletBar } from "./components/WalletBar";
+import { Account } from "./pages/Account";
 import { Cases } from "./pages/Cases";
 import { Hits } from "./pages/Hits";
 import { Licences } from "./pages/Licences";
@@ -40,6 +41,7 @@ function App() {
           <NavLink to="/market">Marketplace</NavLink>
           <NavLink to="/licences">My licences</NavLink>
           <NavLink to="/respond">Answer a letter</NavLink>
+          <NavLink to="/account">Account</NavLink>
           <OperatorLink />
         </nav>
         <WalletBar />
@@ -60,6 +62,7 @@ function App() {
           <Route path="/respond" element={<Respond />} />
           <Route path="/respond/:reference" element={<Respond />} />
           <Route path="/operator" element={<Operator />} />
+          <Route path="/account" element={<Account />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -51,6 +51,10 @@ SEMANTIC = {
     ("POST", "/api/v1/sale/refund"),
     # The page and the image are fetched: an address that answers nothing, or no copy, is a 422.
     ("POST", "/api/v1/reports"),
+    # An e-mail address on a reserved domain (.test, .invalid, …) is well-formed but never delivered.
+    ("PUT", "/api/v1/account/email"),
+    # The token must be one a confirmation link carried, unused and not expired.
+    ("POST", "/api/v1/account/email/confirm"),
 }
 # An address as the API takes it: one case, or EIP-55 mixed case with a right checksum (the
 # document's format "eth-address"; a keccak checksum is beyond what a pattern can say).

@@ -97,3 +97,22 @@ def test_api_key__create_list_revoke(live, user):
     result = CliRunner().invoke(main, ["api-key", "revoke", "999", "--api", live],
                                 env={"COPYTRACK_PRIVATE_KEY": user.key.to_0x_hex()})
     assert result.exit_code == 1 and "no API key 999" in result.output
+
+
+def test_account__sets_confirms_and_turns_off_the_mail_of_new_hits(live, user, services):
+    from sqlalchemy import select
+
+    from backend.enforcement.models import OutboxMessage
+
+    assert "no e-mail address" in cli(live, user, "account", "show")
+    assert "anna@example.org (not confirmed yet" in cli(live, user, "account", "email", "anna@example.org")
+    with services.db.session() as db:
+        body = db.scalar(select(OutboxMessage.body))
+    token = body.split("confirm=", 1)[1].split()[0]
+    result = CliRunner().invoke(main, ["account", "confirm", token, "--api", live])
+    assert result.exit_code == 0 and "e-mail: anna@example.org (confirmed)\nmail of new hits: on" in result.output
+    assert "mail of new hits: off" in cli(live, user, "account", "digest", "off")
+    refused = CliRunner().invoke(main, ["account", "email", "not an address", "--api", live],
+                                 env={"COPYTRACK_PRIVATE_KEY": user.key.to_0x_hex()})
+    assert refused.exit_code != 0 and "is not an e-mail address Copytrack can write to" in refused.output
+    assert "no e-mail address" in cli(live, user, "account", "forget-email")
