@@ -1,9 +1,11 @@
 """Gas of the licence market and the settlement escrow on a local anvil chain.
 
 Run: `python bench/gas_market.py` (from the project root, after `ape compile`). Prints a
-Markdown table, beside the figures of main before the signature check read no code (9cea94d) and
+Markdown table, beside the figures of main before a licence was kept in one word (477daee) and
 of the contracts before the storage of a licence was packed (72aaea1, issue 12), and whether the
-purchase aims are met, then the market's deployed size. Offers are signed off-chain, so publishing
+purchase aims are met, then the market's deployed size. The mock register keeps owner and
+priority time in one word and reads a parent word in `registration`, as the real register does,
+so what a purchase or a case pays for reading it is what it pays on the real one. Offers are signed off-chain, so publishing
 one costs no gas at all.
 """
 
@@ -58,12 +60,12 @@ BEFORE = {
     "pay a case in CPY (in full)": 167_832,
     "withdraw settlement share (ETH)": 30_918,
 }
-# The same bench on main at 9cea94d (licence packed in two words, snekmate's signature check),
-# measured on 5 December 2026.
+# The same bench on main at 477daee (a licence in two words, `_holdings` and `_payments`; the
+# register's whole `registration` read on every purchase), measured on 5 December 2026.
 BEFORE_MAIN = {
-    "buy a licence in ETH (first of the registration)": 178_050,
-    "buy a licence in ETH (same offer again)": 126_969,
-    "buy a licence in CPY": 185_346,
+    "buy a licence in ETH (first of the registration)": 175_356,
+    "buy a licence in ETH (same offer again)": 124_275,
+    "buy a licence in CPY": 182_628,
     "release escrow once it may be released": 84_474,
     "withdraw (ETH)": 31_057,
     "withdraw (CPY)": 56_856,
@@ -114,6 +116,12 @@ def offer(market, seller, registration_id, **fields) -> tuple[tuple, bytes]:
     return as_tuple(OFFER_FIELDS, typed["message"]), sign(typed, seller)
 
 
+def terms(receipt) -> tuple[int, tuple]:
+    """The licence a purchase made and the terms its escrow pays out on, from its event."""
+    event = next(e for e in receipt.events if e.event_name == "LicencePurchased")
+    return event.licence_id, (event.licensee, event.seller, event.currency, event.price)
+
+
 def measure() -> tuple[list[tuple[str, int]], int]:
     project = Project(ROOT)
     owner, seller, buyer, treasury, infringer, agent = accounts.test_accounts[:6]
@@ -129,22 +137,25 @@ def measure() -> tuple[list[tuple[str, int]], int]:
     rows = [("publish a licence offer (EIP-712 signature, off-chain)", 0)]
 
     args, signature = offer(market, seller, registration_id)
-    rows.append(("buy a licence in ETH (first of the registration)", market.buy(args, signature, domains, sender=buyer, value=10**17).gas_used))
+    first = market.buy(args, signature, domains, sender=buyer, value=10**17)
+    rows.append(("buy a licence in ETH (first of the registration)", first.gas_used))
     rows.append(("buy a licence in ETH (same offer again)", market.buy(args, signature, domains, sender=buyer, value=10**17).gas_used))
     cpy.approve(market, 10**24, sender=buyer)
     args, signature = offer(market, seller, registration_id, currency=cpy.address, price=10**18)
-    rows.append(("buy a licence in CPY", market.buy(args, signature, domains, sender=buyer).gas_used))
+    in_cpy = market.buy(args, signature, domains, sender=buyer)
+    rows.append(("buy a licence in CPY", in_cpy.gas_used))
     chain.pending_timestamp += 7 * DAY + market.RELEASE_GRACE_PERIOD()
-    rows.append(("release escrow once it may be released", market.release(1, sender=seller).gas_used))
-    market.release(3, sender=seller)
+    rows.append(("release escrow once it may be released", market.release(*terms(first), sender=seller).gas_used))
+    market.release(*terms(in_cpy), sender=seller)
     rows.append(("withdraw (ETH)", market.withdraw(ETH, sender=seller).gas_used))
     rows.append(("withdraw (CPY)", market.withdraw(cpy, sender=seller).gas_used))
     args, signature = offer(market, seller, registration_id, max_sales=2)
-    market.buy(args, signature, domains, sender=buyer, value=10**17)
-    market.buy(args, signature, domains, sender=buyer, value=10**17)
+    refunded = market.buy(args, signature, domains, sender=buyer, value=10**17)
+    revoked = market.buy(args, signature, domains, sender=buyer, value=10**17)
     count = market.licence_count()
-    rows.append(("seller refunds a held purchase", market.seller_refund(count - 1, sender=seller).gas_used))
-    rows.append(("arbiter revokes a licence for fraud (refunds the held price)", market.revoke(count, "copied image", sender=owner).gas_used))
+    rows.append(("seller refunds a held purchase", market.seller_refund(*terms(refunded), sender=seller).gas_used))
+    rows.append(("arbiter revokes a licence for fraud (refunds the held price)",
+                 market.revoke(*terms(revoked), "copied image", sender=owner).gas_used))
     rows.append((f"recount licensed_until over {count} licences", market.recount_licensed_until(registration_id, 500, sender=seller).gas_used))
     rows.append(("cancel all offers (bump counter)", market.increment_counter(sender=seller).gas_used))
 
@@ -172,7 +183,7 @@ def measure() -> tuple[list[tuple[str, int]], int]:
 def main() -> None:
     with networks.parse_network_choice("ethereum:local:foundry"):
         rows, market_size = measure()
-    print("| action | gas | before (main, 9cea94d) | before (72aaea1) | aim |")
+    print("| action | gas | before (main, 477daee) | before (72aaea1) | aim |")
     print("|---|---:|---:|---:|---|")
     for action, gas in rows:
         before = " | ".join(f"{figures[action]:,}" if action in figures else "" for figures in (BEFORE_MAIN, BEFORE))

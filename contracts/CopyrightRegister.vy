@@ -442,6 +442,21 @@ def registration_of(content_hash: bytes32) -> Registration:
 
 @external
 @view
+def ownership(id: uint256) -> (address, uint256):
+    """
+    @dev Returns the owner and priority time of a registration from one
+         storage word (what the licence market checks on every purchase,
+         without the parent's slot that `registration` also reads).
+    @param id The registration id.
+    @return address The owner; the zero address when not registered.
+    @return uint256 The priority time; 0 when not registered.
+    """
+    packed: uint256 = self._packed[id]
+    return self._owner(packed), self._time(packed)
+
+
+@external
+@view
 def owner_of(id: uint256) -> address:
     """
     @dev Returns the owner of a registration.

@@ -10,11 +10,14 @@
         escrow and the licence is recorded on-chain at once, so
         `is_licensed` answers for it immediately.
 
-        Storage: a licence keeps on-chain only what `is_licensed`,
-        disputes, refunds and releases read, packed into two words (see
-        `_holdings` and `_payments`); every term of the certificate
-        (offer hash, territory, seats, domains, price, fee) is in the
-        `LicencePurchased` event, as the register does with its CID. The
+        Storage: a licence keeps on-chain one word (`_holdings`): what
+        `is_licensed` reads (its times and state) and a 160-bit hash of
+        the terms its escrow pays out on (licensee, seller, currency,
+        price). `dispute`, `seller_refund`, `revoke`, `resolve` and
+        `release` take those `Terms` and check them against the hash;
+        every term of the certificate (offer hash, territory, seats,
+        domains, price, fee) is in the `LicencePurchased` event, as the
+        register does with its CID. The
         domains a licence covers are indexed by keccak256(registration,
         licensee, domain) so `is_licensed` finds them without storing the
         list. The fee, treasury and dispute window in force at purchase
@@ -99,16 +102,8 @@ exports: (
 )
 
 
-# @dev A registration as the register's `registration` returns it.
-struct Registration:
-    owner: address
-    registered_at: uint256
-    phash: uint64
-    parent: uint256
-
-
 interface Register:
-    def registration(id: uint256) -> Registration: view
+    def ownership(id: uint256) -> (address, uint256): view
     def MAX_COMMITMENT_AGE() -> uint256: view
 
 
@@ -210,10 +205,17 @@ struct Offer:
     salt: uint256
 
 
-# @dev What is stored of a licence (the other terms are in its `LicencePurchased` event).
-struct Licence:
+# @dev The terms a purchase's escrow pays out on, as its `LicencePurchased` event carries them;
+#      the licence's word keeps their hash (`_terms_hash`).
+struct Terms:
     licensee: address
     seller: address
+    currency: address  # empty(address) = ETH, else the CPY token
+    price: uint256
+
+
+# @dev What is stored of a licence (the other terms are in its `LicencePurchased` event).
+struct Licence:
     licence_type: uint8
     starts_at: uint256
     ends_at: uint256  # 0 = perpetual
@@ -222,11 +224,10 @@ struct Licence:
     voided: bool  # revoked for fraud: never valid
 
 
-# @dev The money of one purchase until release or refund.
+# @dev The money of one purchase until release or refund (the price is in its `Terms`).
 struct Escrow:
     currency: address
-    price: uint256
-    fee: uint256
+    fee_bps: uint256  # the fee's share of the price, fixed at purchase
     treasury: address  # receives the fee; fixed at purchase
     window_end: uint256  # end of the dispute window (the event's `release_at`)
     releasable_at: uint256  # when anyone may release it: window_end + RELEASE_GRACE_PERIOD if held, the arbitration deadline if disputed or frozen, 0 once paid out
@@ -245,11 +246,9 @@ _config: uint256
 # @dev Epochs of the fee terms: treasury (bits 0-159), fee_bps (160-175), dispute window in seconds (176-207).
 _epochs: HashMap[uint256, uint256]
 
-# @dev Per licence id: licensee (bits 0-159), starts_at (160-195), ends_at (196-231), epoch (232-247),
+# @dev Per licence id: hash of its `Terms` (bits 0-159), starts_at (160-195), ends_at (196-231), epoch (232-247),
 #      licence type (248-249), paid in CPY (250), escrow status (251-253), revoked (254), voided (255).
 _holdings: HashMap[uint256, uint256]
-# @dev Per licence id: seller (bits 0-159) and price (160-255).
-_payments: HashMap[uint256, uint256]
 # @dev When a refunded or revoked licence stopped being valid.
 _revoked_at: HashMap[uint256, uint256]
 # @dev End of the arbitration period of a disputed or frozen escrow.
@@ -420,7 +419,11 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
          Pays `offer.price` into escrow (ETH as msg.value, or CPY via an
          allowance) and records the licence at once.
     @param offer The offer the seller signed.
-    @param signature The seller's signature (65 bytes; ERC-1271 for contracts).
+    @param signature The seller's signature: 65 bytes, or 64 (EIP-2098);
+           ERC-1271 for a contract seller. A seller with code (a
+           contract wallet, or an EIP-7702 delegated account) is accepted
+           on a raw ECDSA signature of its own key whatever its ERC-1271
+           would answer: the key is the account.
     @param domains The domains (keccak256 hashes) to cover when the offer
            leaves them open; must be empty when the offer names them.
     @return uint256 The new licence id.
@@ -455,12 +458,12 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
     release_at: uint256 = block.timestamp + ((terms >> 176) & MASK_32)
     self._config = self._with_escrowed(config + 1, offer.currency, offer.price, True)
 
-    holding: uint256 = convert(msg.sender, uint256) | (block.timestamp << STARTS_AT_SHIFT) | (ends_at << ENDS_AT_SHIFT)
+    holding: uint256 = self._terms_hash(Terms(licensee=msg.sender, seller=offer.seller, currency=offer.currency, price=offer.price))
+    holding |= (block.timestamp << STARTS_AT_SHIFT) | (ends_at << ENDS_AT_SHIFT)
     holding |= (epoch << EPOCH_SHIFT) | (convert(offer.licence_type, uint256) << TYPE_SHIFT) | (convert(HELD, uint256) << STATUS_SHIFT)
     if offer.currency != empty(address):
         holding |= CPY_BIT
     self._holdings[licence_id] = holding
-    self._payments[licence_id] = convert(offer.seller, uint256) | (offer.price << 160)
     self._index_licence(licence_id, offer.registration_id, registration, offer.licence_type, offer.territory, ends_at)
     for d: bytes32 in covered:
         self._add_coverage(keccak256(abi_encode(offer.registration_id, msg.sender, d)), licence_id)
@@ -512,16 +515,17 @@ def increment_counter() -> uint256:
 
 
 @external
-def dispute(licence_id: uint256, reason: String[200]):
+def dispute(licence_id: uint256, terms: Terms, reason: String[200]):
     """
     @dev The buyer disputes a purchase within the dispute window; the
          escrow then waits for the arbiter, at most ARBITRATION_PERIOD
          (after that anyone may release it to the seller).
     @param licence_id The licence bought.
+    @param terms The purchase's terms, as its `LicencePurchased` event says.
     @param reason Why, for the arbiter (for example: the seller is not the author).
     """
-    holding: uint256 = self._existing(licence_id)
-    assert self._licensee(holding) == msg.sender, "market: only the buyer can dispute"
+    holding: uint256 = self._holding_of(licence_id, terms)
+    assert terms.licensee == msg.sender, "market: only the buyer can dispute"
     assert self._status(holding) == HELD, "market: escrow is not held"
     assert block.timestamp < self._window_end(holding), "market: dispute window has closed"
     deadline: uint256 = self._hold_for_arbiter(licence_id, holding, DISPUTED)
@@ -549,26 +553,27 @@ def freeze(licence_id: uint256, reason: String[200]):
 
 
 @external
-def resolve(licence_id: uint256, refund: bool):
+def resolve(licence_id: uint256, terms: Terms, refund: bool):
     """
     @dev The arbiter resolves a dispute or freeze: refund the buyer in full
          (the licence is revoked from now on) or release the escrow to
          seller and treasury.
     @param licence_id The disputed licence.
+    @param terms The purchase's terms, as its `LicencePurchased` event says.
     @param refund True to refund, False to release.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
-    holding: uint256 = self._holdings[licence_id]
+    holding: uint256 = self._holding_of(licence_id, terms)
     status: uint8 = self._status(holding)
     assert status == DISPUTED or status == FROZEN, "market: licence is not disputed"
     if refund:
-        self._refund(licence_id, self._revoke(licence_id, holding, False))
+        self._refund(licence_id, self._revoke(licence_id, holding, False), terms)
     else:
-        self._release(licence_id, holding)
+        self._release(licence_id, holding, terms)
 
 
 @external
-def seller_refund(licence_id: uint256):
+def seller_refund(licence_id: uint256, terms: Terms):
     """
     @dev The seller refunds the buyer in full of their own accord, within
          the dispute window or while the buyer's dispute runs (not once the
@@ -576,18 +581,19 @@ def seller_refund(licence_id: uint256):
          the window); the licence is revoked from now on (it stays valid
          for the time before).
     @param licence_id The licence to take back.
+    @param terms The purchase's terms, as its `LicencePurchased` event says.
     """
-    holding: uint256 = self._existing(licence_id)
-    assert self._seller(licence_id) == msg.sender, "market: only the seller can refund"
+    holding: uint256 = self._holding_of(licence_id, terms)
+    assert terms.seller == msg.sender, "market: only the seller can refund"
     status: uint8 = self._status(holding)
     assert status == HELD or status == DISPUTED, "market: escrow paid out or frozen by the arbiter"
     if status == HELD:
         assert block.timestamp < self._window_end(holding), "market: dispute window has closed, the licence is final"
-    self._refund(licence_id, self._revoke(licence_id, holding, False))
+    self._refund(licence_id, self._revoke(licence_id, holding, False), terms)
 
 
 @external
-def revoke(licence_id: uint256, reason: String[200]):
+def revoke(licence_id: uint256, terms: Terms, reason: String[200]):
     """
     @dev The arbiter revokes a licence sold by fraud (for example by a
          copier who registered the image first), with or without a
@@ -598,10 +604,11 @@ def revoke(licence_id: uint256, reason: String[200]):
          without a second refund, so a seller's refund cannot save a
          fraudulent licence's past.
     @param licence_id The licence to revoke.
+    @param terms The purchase's terms, as its `LicencePurchased` event says.
     @param reason Why, for the record.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
-    holding: uint256 = self._existing(licence_id)
+    holding: uint256 = self._holding_of(licence_id, terms)
     assert holding & VOIDED_BIT == 0, "market: licence already voided"
     refunded: uint256 = 0
     if holding & REVOKED_BIT != 0:
@@ -612,13 +619,13 @@ def revoke(licence_id: uint256, reason: String[200]):
         holding = self._revoke(licence_id, holding, True)
         # Not revoked before, so not refunded: the money is held unless released.
         if self._status(holding) != RELEASED:
-            refunded = self._price(licence_id)
-            self._refund(licence_id, holding)
-    log LicenceRevoked(licence_id=licence_id, licensee=self._licensee(holding), refunded=refunded, reason=reason, arbiter=msg.sender)
+            refunded = terms.price
+            self._refund(licence_id, holding, terms)
+    log LicenceRevoked(licence_id=licence_id, licensee=terms.licensee, refunded=refunded, reason=reason, arbiter=msg.sender)
 
 
 @external
-def release(licence_id: uint256):
+def release(licence_id: uint256, terms: Terms):
     """
     @dev Releases an escrow to seller and treasury; anyone may call it.
          An undisputed escrow once the dispute window and
@@ -626,8 +633,9 @@ def release(licence_id: uint256):
          ARBITRATION_PERIOD has passed since without a decision of the
          arbiter.
     @param licence_id The licence whose escrow to release.
+    @param terms The purchase's terms, as its `LicencePurchased` event says.
     """
-    holding: uint256 = self._existing(licence_id)
+    holding: uint256 = self._holding_of(licence_id, terms)
     status: uint8 = self._status(holding)
     assert status == HELD or status == DISPUTED or status == FROZEN, "market: escrow already paid out"
     if status == HELD:
@@ -636,7 +644,7 @@ def release(licence_id: uint256):
         assert block.timestamp >= window_end + RELEASE_GRACE_PERIOD, "market: grace period for the arbiter still running"
     else:
         assert block.timestamp >= self._arbitration_deadline[licence_id], "market: arbitration period still running"
-    self._release(licence_id, holding)
+    self._release(licence_id, holding, terms)
 
 
 @external
@@ -823,14 +831,12 @@ def licence(licence_id: uint256) -> Licence:
     @dev What is stored of a licence; the other terms are in its
          `LicencePurchased` event (the bindings join both).
     @param licence_id The licence id.
-    @return Licence The licence (licensee empty when unknown).
+    @return Licence The licence (starts_at 0 when unknown).
     """
     holding: uint256 = self._holdings[licence_id]
     if holding == 0:
         return empty(Licence)
     return Licence(
-        licensee=self._licensee(holding),
-        seller=self._seller(licence_id),
         licence_type=self._licence_type(holding),
         starts_at=(holding >> STARTS_AT_SHIFT) & MASK_36,
         ends_at=(holding >> ENDS_AT_SHIFT) & MASK_36,
@@ -852,7 +858,6 @@ def escrow(licence_id: uint256) -> Escrow:
     if holding == 0:
         return empty(Escrow)
     terms: uint256 = self._epochs[(holding >> EPOCH_SHIFT) & MASK_16]
-    price: uint256 = self._price(licence_id)
     status: uint8 = self._status(holding)
     window_end: uint256 = self._window_end(holding)
     releasable_at: uint256 = 0
@@ -862,8 +867,7 @@ def escrow(licence_id: uint256) -> Escrow:
         releasable_at = self._arbitration_deadline[licence_id]
     return Escrow(
         currency=self._currency(holding),
-        price=price,
-        fee=price * ((terms >> 160) & MASK_16) // BPS,
+        fee_bps=(terms >> 160) & MASK_16,
         treasury=self._terms_treasury(terms),
         window_end=window_end,
         releasable_at=releasable_at,
@@ -999,9 +1003,11 @@ def _check_offer(offer: Offer, signature: Bytes[65], fee_bps: uint256) -> (bytes
     assert offer.seller != empty(address), "market: offer has no seller"
     assert offer.buyer == empty(address) or offer.buyer == msg.sender, "market: offer reserved for another buyer"
     assert fee_bps <= convert(offer.max_fee_bps, uint256), "market: platform fee above the offer's max_fee_bps"
-    registration: Registration = staticcall Register(REGISTER).registration(offer.registration_id)
-    assert registration.owner == offer.seller, "market: seller does not own the registration"
-    assert block.timestamp >= registration.registered_at + CLAIM_WINDOW, "market: registration still in its claim window"
+    owner: address = empty(address)
+    registered_at: uint256 = 0
+    owner, registered_at = staticcall Register(REGISTER).ownership(offer.registration_id)
+    assert owner == offer.seller, "market: seller does not own the registration"
+    assert block.timestamp >= registered_at + CLAIM_WINDOW, "market: registration still in its claim window"
     assert self._signed_by(offer.seller, digest, signature), "market: invalid offer signature"
     return digest, offer_state
 
@@ -1011,7 +1017,12 @@ def _check_offer(offer: Offer, signature: Bytes[65], fee_bps: uint256) -> (bytes
 def _signed_by(signer: address, digest: bytes32, signature: Bytes[65]) -> bool:
     # A signature (65 bytes, or 64 in EIP-2098's compact form) that recovers to the signer is valid
     # without reading the signer's code (OpenZeppelin's SignatureChecker order: saves a cold
-    # EXTCODESIZE per purchase); otherwise a contract signer is asked by ERC-1271.
+    # EXTCODESIZE per purchase); otherwise a contract signer is asked by ERC-1271. Compact
+    # signatures are accepted on purpose (OpenZeppelin v5's ECDSA no longer does): some wallets
+    # produce them, and the high-s check below still makes every signature non-malleable.
+    # ecrecover answers the empty address for a signature it cannot recover: never a signer.
+    if signer == empty(address):
+        return False
     if len(signature) >= 64:
         v: uint256 = 0
         s: uint256 = convert(slice(signature, 32, 32), uint256)
@@ -1034,9 +1045,19 @@ def _existing(licence_id: uint256) -> uint256:
 
 
 @internal
+@view
+def _holding_of(licence_id: uint256, terms: Terms) -> uint256:
+    # The licence's word, once `terms` are shown to be the ones it was bought on.
+    holding: uint256 = self._existing(licence_id)
+    assert holding & MASK_160 == self._terms_hash(terms), "market: terms differ from the licence's purchase"
+    return holding
+
+
+@internal
 @pure
-def _licensee(holding: uint256) -> address:
-    return convert(convert(holding & MASK_160, uint160), address)
+def _terms_hash(terms: Terms) -> uint256:
+    # 160 bits of keccak256: finding other terms with the same hash (a second preimage) takes about 2**160 hashes.
+    return convert(keccak256(abi_encode(terms.licensee, terms.seller, terms.currency, terms.price)), uint256) >> 96
 
 
 @internal
@@ -1063,18 +1084,6 @@ def _currency(holding: uint256) -> address:
     if holding & CPY_BIT != 0:
         return CPY
     return empty(address)
-
-
-@internal
-@view
-def _seller(licence_id: uint256) -> address:
-    return convert(convert(self._payments[licence_id] & MASK_160, uint160), address)
-
-
-@internal
-@view
-def _price(licence_id: uint256) -> uint256:
-    return self._payments[licence_id] >> 160
 
 
 @internal
@@ -1106,10 +1115,10 @@ def _revoke(licence_id: uint256, holding: uint256, voided: bool) -> uint256:
 
 
 @internal
-def _refund(licence_id: uint256, holding: uint256):
-    buyer: address = self._licensee(holding)
-    currency: address = self._currency(holding)
-    price: uint256 = self._price(licence_id)
+def _refund(licence_id: uint256, holding: uint256, terms: Terms):
+    buyer: address = terms.licensee
+    currency: address = terms.currency
+    price: uint256 = terms.price
     self._holdings[licence_id] = self._with_status(holding, REFUNDED)
     self._config = self._with_escrowed(self._config, currency, price, False)
     self.credit[buyer][currency] += price
@@ -1117,17 +1126,16 @@ def _refund(licence_id: uint256, holding: uint256):
 
 
 @internal
-def _release(licence_id: uint256, holding: uint256):
-    payment: uint256 = self._payments[licence_id]
-    seller: address = convert(convert(payment & MASK_160, uint160), address)
-    price: uint256 = payment >> 160
-    terms: uint256 = self._epochs[(holding >> EPOCH_SHIFT) & MASK_16]
-    fee: uint256 = price * ((terms >> 160) & MASK_16) // BPS
-    currency: address = self._currency(holding)
+def _release(licence_id: uint256, holding: uint256, terms: Terms):
+    seller: address = terms.seller
+    price: uint256 = terms.price
+    epoch_terms: uint256 = self._epochs[(holding >> EPOCH_SHIFT) & MASK_16]
+    fee: uint256 = price * ((epoch_terms >> 160) & MASK_16) // BPS
+    currency: address = terms.currency
     self._holdings[licence_id] = self._with_status(holding, RELEASED)
     self._config = self._with_escrowed(self._config, currency, price, False)
     self.credit[seller][currency] += price - fee
-    self.credit[self._terms_treasury(terms)][currency] += fee
+    self.credit[self._terms_treasury(epoch_terms)][currency] += fee
     log Released(licence_id=licence_id, seller=seller, seller_amount=price - fee, fee=fee, released_by=msg.sender)
 
 
@@ -1292,13 +1300,12 @@ def _country(territory: bytes32, index: uint256) -> uint256:
 @internal
 @pure
 def _check_territory(territory: bytes32):
-    ended: bool = False
     for i: uint256 in range(MAX_COUNTRIES):
         code: uint256 = self._country(territory, i)
         if code == 0:
-            ended = True
-            continue
-        assert not ended, "market: malformed territory (gap between country codes)"
+            # The codes after the last one (the bits below it) must all be empty.
+            assert convert(territory, uint256) & ((1 << (240 - 16 * i)) - 1) == 0, "market: malformed territory (gap between country codes)"
+            break
         high: uint256 = code >> 8
         low: uint256 = code % 256
         assert high >= 65 and high <= 90 and low >= 65 and low <= 90, "market: malformed territory (codes are upper-case ISO 3166 alpha-2)"

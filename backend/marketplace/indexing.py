@@ -42,7 +42,7 @@ class MarketEvents(EventSource):
     """LicenseMarket: licences and their escrows, cancelled offers, seller counters, withdrawals."""
 
     contract_name = "LicenseMarket"
-    events = ("LicencePurchased", "OfferCancelled", "CounterIncremented", "Disputed", "Refunded",
+    events = ("LicencePurchased", "OfferCancelled", "CounterIncremented", "Disputed", "Frozen", "Refunded",
               "LicenceRevoked", "Released", "Withdrawn")
 
     def apply(self, db: Session, event: ChainEvent) -> None:
@@ -80,8 +80,8 @@ class MarketEvents(EventSource):
             licence = db.get(Licence, int(args["licence_id"]))
             if licence is None:
                 return
-            if event.name == "Disputed":
-                licence.status = "disputed"
+            if event.name in ("Disputed", "Frozen"):  # the buyer's dispute, or the arbiter's freeze
+                licence.status = "disputed" if event.name == "Disputed" else "frozen"
                 licence.dispute_reason = args["reason"]
                 licence.release_at = int(args["arbitration_deadline"])
             elif event.name == "Refunded":

@@ -193,17 +193,24 @@ def dispute_transaction(market: LicenseMarket, licence: Licence, buyer, reason) 
         raise Forbidden(f"only the licensee {licence.licensee} can dispute licence {licence.id}")
     if not isinstance(reason, str) or not reason.strip() or len(reason.encode()) > MAX_REASON_CHARS:
         raise InvalidInput(f"give a 'reason' for the arbiter (1 to {MAX_REASON_CHARS} bytes)")
-    call = market.contract.functions.dispute(licence.id, reason)
-    _simulate(call, buyer)
+    args = [licence.id, escrow_terms(licence), reason]
+    _simulate(market.contract.functions.dispute(*args), buyer)
     return {"transactions": [{"step": "dispute", **_transaction(
-        market, buyer, market.address, market.contract.encode_abi("dispute", args=[licence.id, reason]))}]}
+        market, buyer, market.address, market.contract.encode_abi("dispute", args=args))}]}
 
 
 def release_transaction(market: LicenseMarket, licence: Licence, sender) -> dict:
     sender = parse_address("sender", sender)
-    _simulate(market.contract.functions.release(licence.id), sender)
+    args = [licence.id, escrow_terms(licence)]
+    _simulate(market.contract.functions.release(*args), sender)
     return {"transactions": [{"step": "release", **_transaction(
-        market, sender, market.address, market.contract.encode_abi("release", args=[licence.id]))}]}
+        market, sender, market.address, market.contract.encode_abi("release", args=args))}]}
+
+
+def escrow_terms(licence: Licence) -> tuple:
+    """The `Terms` the market checks before an escrow moves (it keeps only their hash), from the
+    indexed purchase event: licensee, seller, currency, price."""
+    return (licence.licensee, licence.seller, licence.currency, int(licence.price))
 
 
 def withdraw_transaction(market: LicenseMarket, account, asset) -> dict:

@@ -36,8 +36,8 @@ class MarketError(RuntimeError):
 
 @dataclass(frozen=True)
 class Licence:
-    """A licence certificate from chain data: the terms from its `LicencePurchased` event, its state
-    (revocation) from storage. A revoked licence stays valid before `revoked_at` unless `voided`
+    """A licence certificate from chain data: the terms from its `LicencePurchased` event (the
+    contract keeps only their hash), its state (revocation) from storage. A revoked licence stays valid before `revoked_at` unless `voided`
     (revoked for fraud)."""
 
     licence_id: int
@@ -51,9 +51,16 @@ class Licence:
     starts_at: int
     ends_at: int | None
     domain_hashes: list[bytes]
+    currency: str
+    price: int
     revoked: bool
     revoked_at: int | None
     voided: bool
+
+    @property
+    def terms(self) -> tuple:
+        """The `Terms` the contract checks when the escrow moves (dispute, refund, release)."""
+        return (self.licensee, self.seller, self.currency, self.price)
 
 
 class LicenseMarket(ContractBinding):
@@ -142,12 +149,12 @@ class LicenseMarket(ContractBinding):
 
     def dispute(self, licence_id: int, buyer: str, reason: str) -> None:
         """The buyer disputes a purchase within the dispute window."""
-        self._send(self.contract.functions.dispute(licence_id, reason), buyer)
+        self._send(self.contract.functions.dispute(licence_id, self.licence(licence_id).terms, reason), buyer)
 
     def release(self, licence_id: int, sender: str) -> None:
         """Releases an undisputed escrow after the dispute window and the arbiter's grace period
         (`RELEASE_GRACE_PERIOD`)."""
-        self._send(self.contract.functions.release(licence_id), sender)
+        self._send(self.contract.functions.release(licence_id, self.licence(licence_id).terms), sender)
 
     def withdraw(self, account: str, asset: str = ETH) -> None:
         """Withdraws everything credited to `account` in `asset`."""
@@ -165,8 +172,8 @@ class LicenseMarket(ContractBinding):
     def licence(self, licence_id: int, from_block: int = 0) -> Licence:
         """The licence certificate with id `licence_id` (its purchase event is searched from
         `from_block`, the market's deployment block if known)."""
-        licensee, _seller, _type, _starts, _ends, revoked, revoked_at, voided = self.contract.functions.licence(licence_id).call()
-        if int(licensee, 16) == 0:
+        _type, starts_at, _ends, revoked, revoked_at, voided = self.contract.functions.licence(licence_id).call()
+        if starts_at == 0:
             raise MarketError(f"no licence with id {licence_id}")
         logs = self.contract.events.LicencePurchased().get_logs(from_block=from_block, argument_filters={"licence_id": licence_id})
         if not logs:
@@ -185,6 +192,8 @@ class LicenseMarket(ContractBinding):
             starts_at=terms["starts_at"],
             ends_at=terms["ends_at"] or None,
             domain_hashes=[bytes(d) for d in terms["domains"]],
+            currency=terms["currency"],
+            price=terms["price"],
             revoked=revoked,
             revoked_at=revoked_at if revoked else None,
             voided=voided,

@@ -47,7 +47,8 @@ class Offer(Base):
 
 
 class Licence(Base):
-    """A licence sold by the market, with its escrow's state (`held`, `disputed`, `released`, `refunded`)."""
+    """A licence sold by the market, with its escrow's state (`held`, `disputed`, `frozen` by the
+    arbiter, `released`, `refunded`)."""
 
     __tablename__ = "licences"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

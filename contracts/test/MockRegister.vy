@@ -3,7 +3,7 @@
 @title Mock register (test only)
 @license GNU Affero General Public License v3.0 or later
 @notice Stands in for `CopyrightRegister.vy` in the marketplace tests:
-        `owner_of`, `registration` and `MAX_COMMITMENT_AGE`, plus setters
+        `owner_of`, `registration`, `ownership` and `MAX_COMMITMENT_AGE`, plus setters
         so a test can register, transfer or move a registration's
         priority time. A registration set here has priority time 0 (long
         past its claim window) until `set_registered_at` says otherwise.
@@ -20,10 +20,11 @@ struct Registration:
 # @dev The claim window of the real register, in seconds.
 MAX_COMMITMENT_AGE: public(constant(uint256)) = 86400
 
-# @dev Owner of each registration id.
-_owners: HashMap[uint256, address]
-# @dev Priority time of each registration id.
-_registered_at: HashMap[uint256, uint256]
+# @dev Owner (bits 0-159) and priority time (160-255) of each registration id: one word, as the
+#      real register packs them, so that gas measured against this mock is what the register costs.
+_packed: HashMap[uint256, uint256]
+# @dev Never set: read by `registration` as the real register reads a parent, so its gas is the same.
+_parent_of: HashMap[uint256, uint256]
 
 
 # @dev Emitted when a test sets an owner.
@@ -44,7 +45,7 @@ def set_owner(id: uint256, owner: address):
     @param id The registration id.
     @param owner The new owner (empty to unregister).
     """
-    self._owners[id] = owner
+    self._packed[id] = (self._packed[id] & ~convert(max_value(uint160), uint256)) | convert(owner, uint256)
     log OwnerSet(id=id, owner=owner)
 
 
@@ -55,7 +56,7 @@ def set_registered_at(id: uint256, registered_at: uint256):
     @param id The registration id.
     @param registered_at The priority time.
     """
-    self._registered_at[id] = registered_at
+    self._packed[id] = (self._packed[id] & convert(max_value(uint160), uint256)) | (registered_at << 160)
     log RegisteredAtSet(id=id, registered_at=registered_at)
 
 
@@ -67,7 +68,7 @@ def owner_of(id: uint256) -> address:
     @param id The registration id.
     @return address The owner.
     """
-    return self._owners[id]
+    return convert(convert(self._packed[id] & convert(max_value(uint160), uint256), uint160), address)
 
 
 @external
@@ -78,4 +79,19 @@ def registration(id: uint256) -> Registration:
     @param id The registration id.
     @return Registration The registration.
     """
-    return Registration(owner=self._owners[id], registered_at=self._registered_at[id], phash=0, parent=0)
+    packed: uint256 = self._packed[id]
+    return Registration(owner=convert(convert(packed & convert(max_value(uint160), uint256), uint160), address),
+                        registered_at=packed >> 160, phash=0, parent=self._parent_of[id])
+
+
+@external
+@view
+def ownership(id: uint256) -> (address, uint256):
+    """
+    @dev Owner and priority time of `id`, from one word as the real register reads them.
+    @param id The registration id.
+    @return address The owner (empty when unknown).
+    @return uint256 The priority time.
+    """
+    packed: uint256 = self._packed[id]
+    return convert(convert(packed & convert(max_value(uint160), uint256), uint160), address), packed >> 160

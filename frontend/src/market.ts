@@ -41,7 +41,7 @@ export interface Licence {
   currency: "ETH" | "CPY";
   price: string;
   fee: string;
-  escrow: { status: "held" | "disputed" | "released" | "refunded"; release_at: string; dispute_reason: string | null };
+  escrow: { status: "held" | "disputed" | "frozen" | "released" | "refunded"; release_at: string; dispute_reason: string | null };
   revoked: boolean;
   revocation_reason: string | null;
   tx_hash: `0x${string}`;

@@ -4,7 +4,7 @@ import ape
 import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
-from market_signing import offer_args, registration_id_of
+from market_signing import offer_args, registration_id_of, terms_of
 
 from backend.marketplace.typed_data import ETH, domain_hash, encode_territory
 
@@ -52,7 +52,7 @@ def test_buy__eth_offer__records_the_licence_and_holds_the_price_in_escrow(chain
     assert event.seats == 5 and event.territory == encode_territory(["DE", "AT"])
     assert event.offer_hash == market.offer_hash(offer_args(typed))
     lic = market.licence(licence_id)
-    assert lic.licensee == buyer and lic.seller == seller
+    assert terms_of(market, licence_id) == (buyer, seller, ETH, PRICE)
     assert (lic.starts_at, lic.ends_at) == (event.starts_at, event.ends_at)
     assert not lic.revoked
     assert market.escrowed(ETH) == PRICE and chain.provider.get_balance(market.address) == PRICE
@@ -108,7 +108,7 @@ def test_buy_and_withdraw__token_without_return_values__work(market_factory, mar
     no_return_token.approve(market, PRICE, sender=buyer)
     licence_id = buy(market, typed, signature, buyer).return_value
     chain.pending_timestamp += RELEASABLE
-    market.release(licence_id, sender=seller)
+    market.release(licence_id, terms_of(market, licence_id), sender=seller)
     market.withdraw(no_return_token, sender=seller)
     market.withdraw(no_return_token, sender=treasury)
     assert no_return_token.balanceOf(seller) == PRICE - FEE
@@ -182,7 +182,7 @@ def test_buy__compact_eip2098_signature__is_accepted(market, market_offer, buyer
     r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
     compact = r + ((v - 27) << 255 | s).to_bytes(32, "big")
     licence_id = buy(market, typed, compact, buyer).return_value
-    assert market.licence(licence_id).licensee == buyer
+    assert terms_of(market, licence_id)[0] == buyer
 
 
 def test_buy__malleable_high_s_signature__reverts(market, market_offer, buyer):
@@ -246,12 +246,21 @@ def test_buy__open_offer_without_domain__reverts(market, market_offer, buyer):
         buy(market, typed, signature, buyer, domains=[])
 
 
+@pytest.mark.parametrize("countries", [[], ["DE"], [f"A{chr(65 + i)}" for i in range(15)], [f"A{chr(65 + i)}" for i in range(16)]])
+def test_buy__territory_of_none_to_sixteen_countries__is_accepted(market, market_offer, buyer, countries):
+    typed, signature = market_offer(market, territory=encode_territory(countries))
+    event = buy(market, typed, signature, buyer).decode_logs(market.LicencePurchased)[0]
+    assert event.territory == encode_territory(countries)
+
+
 @pytest.mark.parametrize(
     "territory, reason",
     [
         (b"DE\0\0FR".ljust(32, b"\0"), "market: malformed territory (gap between country codes)"),
         (b"de".ljust(32, b"\0"), "market: malformed territory (codes are upper-case ISO 3166 alpha-2)"),
         (b"D1".ljust(32, b"\0"), "market: malformed territory (codes are upper-case ISO 3166 alpha-2)"),
+        (b"\0\0DE".ljust(32, b"\0"), "market: malformed territory (gap between country codes)"),
+        (b"DE".ljust(31, b"\0") + b"\x01", "market: malformed territory (gap between country codes)"),
     ],
 )
 def test_buy__malformed_territory__reverts(market, market_offer, buyer, territory, reason):
@@ -301,8 +310,8 @@ def test_buy__exclusive_while_another_licence_runs__reverts(market, market_offer
 def test_buy__after_refunded_exclusive__succeeds(market, market_offer, buyer, stranger, arbiter):
     exclusive, sig = market_offer(market, licence_type=3)
     licence_id = buy(market, exclusive, sig, buyer).return_value
-    market.dispute(licence_id, "seller is not the author", sender=buyer)
-    market.resolve(licence_id, True, sender=arbiter)
+    market.dispute(licence_id, terms_of(market, licence_id), "seller is not the author", sender=buyer)
+    market.resolve(licence_id, terms_of(market, licence_id), True, sender=arbiter)
     other, sig2 = market_offer(market)
     buy(market, other, sig2, stranger)
 
@@ -319,24 +328,24 @@ def bought(market, market_offer, buyer):
 def test_release__before_dispute_window_ends__reverts(chain, market, bought, seller):
     chain.pending_timestamp += 7 * DAY - 10
     with ape.reverts("market: dispute window still open"):
-        market.release(bought, sender=seller)
+        market.release(bought, terms_of(market, bought), sender=seller)
 
 
 def test_release__after_window__credits_seller_and_treasury(chain, market, bought, seller, treasury, stranger):
     chain.pending_timestamp += RELEASABLE
-    tx = market.release(bought, sender=stranger)
+    tx = market.release(bought, terms_of(market, bought), sender=stranger)
     event = tx.decode_logs(market.Released)[0]
     assert (event.seller, event.seller_amount, event.fee) == (seller, PRICE - FEE, FEE)
     assert market.credit(seller, ETH) == PRICE - FEE
     assert market.credit(treasury, ETH) == FEE
     assert market.escrowed(ETH) == 0
     with ape.reverts("market: escrow already paid out"):
-        market.release(bought, sender=stranger)
+        market.release(bought, terms_of(market, bought), sender=stranger)
 
 
 def test_withdraw__pays_once_then_reverts(chain, market, bought, seller):
     chain.pending_timestamp += RELEASABLE
-    market.release(bought, sender=seller)
+    market.release(bought, terms_of(market, bought), sender=seller)
     before = seller.balance
     tx = market.withdraw(ETH, sender=seller)
     assert tx.decode_logs(market.Withdrawn)[0].amount == PRICE - FEE
@@ -350,28 +359,55 @@ def test_withdraw__unsupported_asset__reverts(market, seller, no_return_token):
         market.withdraw(no_return_token, sender=seller)
 
 
+@pytest.mark.parametrize("forge", [
+    lambda t, who: (t[0], who, t[2], t[3]),  # another seller, to be paid the price
+    lambda t, who: (t[0], t[1], t[2], t[3] * 2),  # a higher price, paid out of others' escrow
+    lambda t, who: (t[0], t[1], ETH if t[2] != ETH else "0x" + "11" * 20, t[3]),  # another currency
+    lambda t, who: (who, t[1], t[2], t[3]),  # another licensee, to be refunded
+])
+def test_escrow_moves__only_on_the_terms_the_licence_was_bought_on(chain, market, bought, seller, buyer, stranger, arbiter, forge):
+    # The market keeps a hash of the terms; whoever calls brings them, and forged ones move nothing.
+    forged = forge(terms_of(market, bought), stranger.address)
+    wrong = "market: terms differ from the licence's purchase"
+    with ape.reverts(wrong):
+        market.dispute(bought, forged, "mine now", sender=stranger)
+    with ape.reverts(wrong):
+        market.seller_refund(bought, forged, sender=stranger)
+    with ape.reverts(wrong):
+        market.revoke(bought, forged, "fraud", sender=arbiter)
+    market.freeze(bought, "a report", sender=arbiter)  # the freeze needs no terms: it moves no money
+    with ape.reverts(wrong):
+        market.resolve(bought, forged, True, sender=arbiter)
+    chain.pending_timestamp += 31 * DAY
+    with ape.reverts(wrong):
+        market.release(bought, forged, sender=stranger)
+    assert market.escrowed(ETH) == PRICE and market.credit(stranger, ETH) == 0
+    market.release(bought, terms_of(market, bought), sender=stranger)
+    assert market.credit(seller, ETH) == PRICE - FEE
+
+
 def test_release__unknown_licence__reverts(market, seller):
     with ape.reverts("market: unknown licence"):
-        market.release(99, sender=seller)
+        market.release(99, terms_of(market, 99), sender=seller)
 
 
 def test_dispute__by_someone_else__reverts(market, bought, stranger):
     with ape.reverts("market: only the buyer can dispute"):
-        market.dispute(bought, "not mine", sender=stranger)
+        market.dispute(bought, terms_of(market, bought), "not mine", sender=stranger)
 
 
 def test_dispute__after_window__reverts(chain, market, bought, buyer):
     chain.pending_timestamp += 7 * DAY
     with ape.reverts("market: dispute window has closed"):
-        market.dispute(bought, "too late", sender=buyer)
+        market.dispute(bought, terms_of(market, bought), "too late", sender=buyer)
 
 
 def test_resolve__refund__revokes_licence_and_credits_buyer(chain, market, bought, buyer, arbiter, market_registration_id, market_domain):
-    tx = market.dispute(bought, "the seller is not the author", sender=buyer)
+    tx = market.dispute(bought, terms_of(market, bought), "the seller is not the author", sender=buyer)
     assert tx.decode_logs(market.Disputed)[0].reason == "the seller is not the author"
     starts_at = market.licence(bought).starts_at
     chain.pending_timestamp += DAY
-    tx = market.resolve(bought, True, sender=arbiter)
+    tx = market.resolve(bought, terms_of(market, bought), True, sender=arbiter)
     assert tx.decode_logs(market.Refunded)[0].amount == PRICE
     lic = market.licence(bought)
     assert lic.revoked and not lic.voided and lic.revoked_at == tx.timestamp
@@ -381,27 +417,27 @@ def test_resolve__refund__revokes_licence_and_credits_buyer(chain, market, bough
     assert market.credit(buyer, ETH) == PRICE
     assert market.escrowed(ETH) == 0
     with ape.reverts("market: licence is not disputed"):
-        market.resolve(bought, True, sender=arbiter)
+        market.resolve(bought, terms_of(market, bought), True, sender=arbiter)
 
 
 def test_resolve__release__credits_seller_before_window_ends(market, bought, buyer, seller, arbiter):
-    market.dispute(bought, "hm", sender=buyer)
+    market.dispute(bought, terms_of(market, bought), "hm", sender=buyer)
     with ape.reverts("market: arbitration period still running"):
-        market.release(bought, sender=seller)
-    market.resolve(bought, False, sender=arbiter)
+        market.release(bought, terms_of(market, bought), sender=seller)
+    market.resolve(bought, terms_of(market, bought), False, sender=arbiter)
     assert market.credit(seller, ETH) == PRICE - FEE
     assert market.escrow(bought).status == market.RELEASED()
 
 
 def test_resolve__by_non_arbiter__reverts(market, bought, buyer):
-    market.dispute(bought, "hm", sender=buyer)
+    market.dispute(bought, terms_of(market, bought), "hm", sender=buyer)
     with ape.reverts("access_control: account is missing role"):
-        market.resolve(bought, True, sender=buyer)
+        market.resolve(bought, terms_of(market, bought), True, sender=buyer)
 
 
 def test_resolve__undisputed__reverts(market, bought, arbiter):
     with ape.reverts("market: licence is not disputed"):
-        market.resolve(bought, False, sender=arbiter)
+        market.resolve(bought, terms_of(market, bought), False, sender=arbiter)
 
 
 def test_fee__is_fixed_at_purchase(chain, market, market_offer, buyer, owner, treasury):
@@ -409,7 +445,7 @@ def test_fee__is_fixed_at_purchase(chain, market, market_offer, buyer, owner, tr
     licence_id = buy(market, typed, signature, buyer).return_value
     market.set_fee_bps(2_000, sender=owner)
     chain.pending_timestamp += RELEASABLE
-    market.release(licence_id, sender=buyer)
+    market.release(licence_id, terms_of(market, licence_id), sender=buyer)
     assert market.credit(treasury, ETH) == FEE
 
 
@@ -469,7 +505,7 @@ def test_licences_of__pages_through_the_licences_of_a_registration(market, marke
 
 
 def test_is_licensed__stays_true_while_disputed(market, bought, buyer, market_registration_id, market_domain):
-    market.dispute(bought, "checking authorship", sender=buyer)
+    market.dispute(bought, terms_of(market, bought), "checking authorship", sender=buyer)
     assert market.is_licensed(market_registration_id, buyer, market_domain, market.licence(bought).starts_at)
 
 
@@ -477,8 +513,8 @@ def test_resolve__refund_of_a_cpy_purchase__credits_cpy(market, market_offer, cp
     typed, signature = market_offer(market, currency=cpy_mock.address)
     cpy_mock.approve(market, PRICE, sender=buyer)
     licence_id = buy(market, typed, signature, buyer).return_value
-    market.dispute(licence_id, "not the author", sender=buyer)
-    market.resolve(licence_id, True, sender=arbiter)
+    market.dispute(licence_id, terms_of(market, licence_id), "not the author", sender=buyer)
+    market.resolve(licence_id, terms_of(market, licence_id), True, sender=arbiter)
     assert market.credit(buyer, cpy_mock) == PRICE and market.credit(buyer, ETH) == 0
     before = cpy_mock.balanceOf(buyer)
     market.withdraw(cpy_mock, sender=buyer)
@@ -493,8 +529,8 @@ def test_set_treasury__pending_escrow_keeps_the_treasury_of_its_purchase(chain, 
     typed, signature = market_offer(market)
     later = buy(market, typed, signature, buyer).return_value
     chain.pending_timestamp += RELEASABLE
-    market.release(bought, sender=stranger)
-    market.release(later, sender=stranger)
+    market.release(bought, terms_of(market, bought), sender=stranger)
+    market.release(later, terms_of(market, later), sender=stranger)
     assert market.credit(treasury, ETH) == FEE and market.credit(stranger, ETH) == FEE
 
 
@@ -505,7 +541,7 @@ def test_buy__offer_reserved_for_another_buyer__reverts(market, market_offer, bu
     typed, signature = market_offer(market, buyer=buyer.address)
     with ape.reverts("market: offer reserved for another buyer"):
         buy(market, typed, signature, stranger)
-    assert market.licence(buy(market, typed, signature, buyer).return_value).licensee == buyer
+    assert terms_of(market, buy(market, typed, signature, buyer).return_value)[0] == buyer
 
 
 def test_buy__platform_fee_above_the_offers_cap__reverts(market, market_offer, owner, buyer):
@@ -530,12 +566,12 @@ def test_buy__exclusive_after_a_perpetual_licence_was_taken_back__succeeds(marke
     assert market.licensed_until(market_registration_id) == 2**256 - 1
 
     if take_back == "arbiter_refund":
-        market.dispute(licence_id, "wrong image", sender=buyer)
-        market.resolve(licence_id, True, sender=arbiter)
+        market.dispute(licence_id, terms_of(market, licence_id), "wrong image", sender=buyer)
+        market.resolve(licence_id, terms_of(market, licence_id), True, sender=arbiter)
     elif take_back == "seller_refund":
-        market.seller_refund(licence_id, sender=seller)
+        market.seller_refund(licence_id, terms_of(market, licence_id), sender=seller)
     else:
-        market.revoke(licence_id, "fraud", sender=arbiter)
+        market.revoke(licence_id, terms_of(market, licence_id), "fraud", sender=arbiter)
 
     assert market.perpetual_licence_count(market_registration_id) == 0
     assert market.licensed_until(market_registration_id) == 0
@@ -548,7 +584,7 @@ def test_recount_licensed_until__after_revoking_the_latest_timed_licence__frees_
     short_end = market.licence(buy(market, short, sig, buyer).return_value).ends_at
     long_id = buy(market, long, sig2, buyer).return_value
     long_end = market.licence(long_id).ends_at
-    market.revoke(long_id, "fraud", sender=arbiter)
+    market.revoke(long_id, terms_of(market, long_id), "fraud", sender=arbiter)
     assert market.licensed_until(market_registration_id) == long_end
 
     assert not market.recount_licensed_until(market_registration_id, 1, sender=stranger).return_value
@@ -574,7 +610,7 @@ def test_licensed_until__revoked_timed_licence__blocks_only_until_its_end(chain,
     timed, sig = market_offer(market, duration=10 * DAY)
     licence_id = buy(market, timed, sig, buyer).return_value
     ends_at = market.licence(licence_id).ends_at
-    market.revoke(licence_id, "fraud", sender=arbiter)
+    market.revoke(licence_id, terms_of(market, licence_id), "fraud", sender=arbiter)
     assert market.licensed_until(market_registration_id) == ends_at
     chain.pending_timestamp = ends_at
     exclusive, sig2 = market_offer(market, licence_type=3)
@@ -585,7 +621,7 @@ def test_licensed_until__revoked_timed_licence__blocks_only_until_its_end(chain,
 
 
 def test_seller_refund__held__refunds_the_buyer_and_revokes(market, bought, seller, buyer, market_registration_id, market_domain):
-    tx = market.seller_refund(bought, sender=seller)
+    tx = market.seller_refund(bought, terms_of(market, bought), sender=seller)
     event = tx.decode_logs(market.Refunded)[0]
     assert (event.licence_id, event.buyer, event.amount, event.refunded_by) == (bought, buyer, PRICE, seller)
     assert market.licence(bought).revoked and market.escrow(bought).status == market.REFUNDED()
@@ -594,27 +630,27 @@ def test_seller_refund__held__refunds_the_buyer_and_revokes(market, bought, sell
 
 
 def test_seller_refund__disputed__refunds_the_buyer(market, bought, seller, buyer):
-    market.dispute(bought, "not as described", sender=buyer)
-    market.seller_refund(bought, sender=seller)
+    market.dispute(bought, terms_of(market, bought), "not as described", sender=buyer)
+    market.seller_refund(bought, terms_of(market, bought), sender=seller)
     assert market.credit(buyer, ETH) == PRICE
 
 
 def test_seller_refund__by_someone_else__reverts(market, bought, buyer):
     with ape.reverts("market: only the seller can refund"):
-        market.seller_refund(bought, sender=buyer)
+        market.seller_refund(bought, terms_of(market, bought), sender=buyer)
 
 
 def test_seller_refund__after_release__reverts(chain, market, bought, seller):
     chain.pending_timestamp += RELEASABLE
-    market.release(bought, sender=seller)
+    market.release(bought, terms_of(market, bought), sender=seller)
     with ape.reverts("market: escrow paid out or frozen by the arbiter"):
-        market.seller_refund(bought, sender=seller)
+        market.seller_refund(bought, terms_of(market, bought), sender=seller)
 
 
 def test_revoke__after_release__revokes_without_refund(chain, market, bought, seller, buyer, arbiter):
     chain.pending_timestamp += RELEASABLE
-    market.release(bought, sender=seller)
-    tx = market.revoke(bought, "sold by a copier", sender=arbiter)
+    market.release(bought, terms_of(market, bought), sender=seller)
+    tx = market.revoke(bought, terms_of(market, bought), "sold by a copier", sender=arbiter)
     assert tx.decode_logs(market.LicenceRevoked)[0].refunded == 0
     assert not tx.decode_logs(market.Refunded)
     assert market.licence(bought).revoked and market.credit(buyer, ETH) == 0
@@ -623,23 +659,23 @@ def test_revoke__after_release__revokes_without_refund(chain, market, bought, se
 
 def test_revoke__twice_or_by_non_arbiter_or_unknown__reverts(market, bought, arbiter, buyer):
     with ape.reverts("access_control: account is missing role"):
-        market.revoke(bought, "fraud", sender=buyer)
+        market.revoke(bought, terms_of(market, bought), "fraud", sender=buyer)
     with ape.reverts("market: unknown licence"):
-        market.revoke(99, "fraud", sender=arbiter)
-    market.revoke(bought, "fraud", sender=arbiter)
+        market.revoke(99, terms_of(market, 99), "fraud", sender=arbiter)
+    market.revoke(bought, terms_of(market, bought), "fraud", sender=arbiter)
     with ape.reverts("market: licence already voided"):
-        market.revoke(bought, "fraud", sender=arbiter)
+        market.revoke(bought, terms_of(market, bought), "fraud", sender=arbiter)
 
 
 def test_release__disputed_after_arbitration_period__pays_the_seller(chain, market, bought, buyer, seller, stranger):
-    tx = market.dispute(bought, "not the author", sender=buyer)
+    tx = market.dispute(bought, terms_of(market, bought), "not the author", sender=buyer)
     deadline = tx.decode_logs(market.Disputed)[0].arbitration_deadline
     assert deadline == tx.timestamp + 30 * DAY == market.escrow(bought).releasable_at
     chain.pending_timestamp = deadline - 1
     with ape.reverts("market: arbitration period still running"):
-        market.release(bought, sender=stranger)
+        market.release(bought, terms_of(market, bought), sender=stranger)
     chain.pending_timestamp = deadline
-    released = market.release(bought, sender=stranger).decode_logs(market.Released)[0]
+    released = market.release(bought, terms_of(market, bought), sender=stranger).decode_logs(market.Released)[0]
     assert (released.seller, released.seller_amount) == (seller, PRICE - FEE)
 
 
@@ -691,9 +727,9 @@ def test_buy__after_2_pow_36_seconds__reverts_instead_of_corrupting_the_packed_s
 def test_seller_refund__after_the_dispute_window__reverts_and_the_licence_is_final(chain, market, bought, seller, buyer, market_registration_id, market_domain):
     chain.pending_timestamp += 7 * DAY
     with ape.reverts("market: dispute window has closed, the licence is final"):
-        market.seller_refund(bought, sender=seller)
+        market.seller_refund(bought, terms_of(market, bought), sender=seller)
     with ape.reverts("market: dispute window has closed"):
-        market.dispute(bought, "too late", sender=buyer)
+        market.dispute(bought, terms_of(market, bought), "too late", sender=buyer)
     # nobody called release, yet the licence holds for now and later
     assert market.escrow(bought).status == market.HELD()
     assert market.is_licensed(market_registration_id, buyer, market_domain, chain.pending_timestamp + 100 * DAY)
@@ -704,7 +740,7 @@ def test_seller_refund__exclusive_licence_after_the_window__cannot_be_taken_back
     exclusive = buy(market, typed, signature, buyer).return_value
     chain.pending_timestamp += 7 * DAY
     with ape.reverts("market: dispute window has closed, the licence is final"):
-        market.seller_refund(exclusive, sender=seller)
+        market.seller_refund(exclusive, terms_of(market, exclusive), sender=seller)
     with ape.reverts("market: an exclusive licence runs in this territory"):
         buy(market, typed, signature, stranger)
 
@@ -712,7 +748,7 @@ def test_seller_refund__exclusive_licence_after_the_window__cannot_be_taken_back
 def test_seller_refund__within_the_window__licence_stays_valid_for_the_time_before(chain, market, bought, seller, buyer, market_registration_id, market_domain):
     starts_at = market.licence(bought).starts_at
     chain.pending_timestamp += DAY
-    tx = market.seller_refund(bought, sender=seller)
+    tx = market.seller_refund(bought, terms_of(market, bought), sender=seller)
     assert tx.decode_logs(market.Refunded)[0].amount == PRICE
     lic = market.licence(bought)
     assert lic.revoked and not lic.voided and lic.revoked_at == tx.timestamp
@@ -724,7 +760,7 @@ def test_seller_refund__within_the_window__licence_stays_valid_for_the_time_befo
 def test_revoke__for_fraud__voids_the_licence_from_the_start(chain, market, bought, buyer, arbiter, market_registration_id, market_domain):
     starts_at = market.licence(bought).starts_at
     chain.pending_timestamp += DAY
-    market.revoke(bought, "sold by a copier", sender=arbiter)
+    market.revoke(bought, terms_of(market, bought), "sold by a copier", sender=arbiter)
     assert market.licence(bought).voided
     assert not market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
 
@@ -737,8 +773,8 @@ def test_freeze__in_the_grace_period__stops_the_seller_releasing_ahead_of_a_revo
     assert market.escrow(bought).status == market.FROZEN()
     chain.pending_timestamp += 3 * DAY
     with ape.reverts("market: arbitration period still running"):
-        market.release(bought, sender=seller)
-    revoked = market.revoke(bought, "copied image", sender=arbiter).decode_logs(market.LicenceRevoked)[0]
+        market.release(bought, terms_of(market, bought), sender=seller)
+    revoked = market.revoke(bought, terms_of(market, bought), "copied image", sender=arbiter).decode_logs(market.LicenceRevoked)[0]
     assert revoked.refunded == PRICE
     assert market.credit(buyer, ETH) == PRICE and market.credit(seller, ETH) == 0
 
@@ -749,7 +785,7 @@ def test_freeze__after_the_grace_period_or_by_non_arbiter__reverts(chain, market
     chain.pending_timestamp += RELEASABLE
     with ape.reverts("market: grace period over, escrow may be released"):
         market.freeze(bought, "late", sender=arbiter)
-    market.release(bought, sender=seller)
+    market.release(bought, terms_of(market, bought), sender=seller)
     with ape.reverts("market: escrow is not held"):
         market.freeze(bought, "late", sender=arbiter)
 
@@ -763,23 +799,23 @@ GRACE = 3 * DAY  # RELEASE_GRACE_PERIOD
 def test_dispute__one_second_before_the_window_end_succeeds__at_it_reverts(chain, market, bought, buyer, offset):
     chain.pending_timestamp = market.escrow(bought).window_end + offset
     if offset < 0:
-        event = market.dispute(bought, "not the author", sender=buyer).decode_logs(market.Disputed)[0]
+        event = market.dispute(bought, terms_of(market, bought), "not the author", sender=buyer).decode_logs(market.Disputed)[0]
         assert (event.licence_id, event.buyer) == (bought, buyer)
         assert market.escrow(bought).status == market.DISPUTED()
     else:
         with ape.reverts("market: dispute window has closed"):
-            market.dispute(bought, "not the author", sender=buyer)
+            market.dispute(bought, terms_of(market, bought), "not the author", sender=buyer)
 
 
 @pytest.mark.parametrize("offset", [-1, 0])
 def test_seller_refund__one_second_before_the_window_end_succeeds__at_it_reverts(chain, market, bought, seller, buyer, offset):
     chain.pending_timestamp = market.escrow(bought).window_end + offset
     if offset < 0:
-        event = market.seller_refund(bought, sender=seller).decode_logs(market.Refunded)[0]
+        event = market.seller_refund(bought, terms_of(market, bought), sender=seller).decode_logs(market.Refunded)[0]
         assert (event.licence_id, event.buyer, event.amount, event.refunded_by) == (bought, buyer, PRICE, seller)
     else:
         with ape.reverts("market: dispute window has closed, the licence is final"):
-            market.seller_refund(bought, sender=seller)
+            market.seller_refund(bought, terms_of(market, bought), sender=seller)
         assert market.escrow(bought).status == market.HELD()
 
 
@@ -802,15 +838,15 @@ def test_release__undisputed__possible_exactly_at_releasable_at_and_not_a_second
     assert escrow.releasable_at == escrow.window_end + GRACE
     chain.pending_timestamp = escrow.window_end - 1
     with ape.reverts("market: dispute window still open"):
-        market.release(bought, sender=stranger)
+        market.release(bought, terms_of(market, bought), sender=stranger)
     chain.pending_timestamp = escrow.window_end
     with ape.reverts("market: grace period for the arbiter still running"):
-        market.release(bought, sender=stranger)
+        market.release(bought, terms_of(market, bought), sender=stranger)
     chain.pending_timestamp = escrow.releasable_at - 1
     with ape.reverts("market: grace period for the arbiter still running"):
-        market.release(bought, sender=stranger)
+        market.release(bought, terms_of(market, bought), sender=stranger)
     chain.pending_timestamp = escrow.releasable_at
-    released = market.release(bought, sender=stranger).decode_logs(market.Released)[0]
+    released = market.release(bought, terms_of(market, bought), sender=stranger).decode_logs(market.Released)[0]
     assert (released.licence_id, released.seller, released.seller_amount, released.fee) == (bought, seller, PRICE - FEE, FEE)
     after = market.escrow(bought)
     assert (after.status, after.window_end, after.releasable_at) == (market.RELEASED(), escrow.window_end, 0)
@@ -824,19 +860,19 @@ def test_seller_refund__escrow_frozen_in_the_grace_period__reverts_and_the_exclu
     assert market.escrow(exclusive).status == market.FROZEN()
     assert market.escrow(exclusive).releasable_at == tx.decode_logs(market.Frozen)[0].arbitration_deadline
     with ape.reverts("market: escrow paid out or frozen by the arbiter"):
-        market.seller_refund(exclusive, sender=seller)
+        market.seller_refund(exclusive, terms_of(market, exclusive), sender=seller)
     assert not market.licence(exclusive).revoked
     with ape.reverts("market: an exclusive licence runs in this territory"):
         buy(market, typed, signature, stranger)
     # the arbiter decides a frozen escrow like a disputed one
-    released = market.resolve(exclusive, False, sender=arbiter).decode_logs(market.Released)[0]
+    released = market.resolve(exclusive, terms_of(market, exclusive), False, sender=arbiter).decode_logs(market.Released)[0]
     assert (released.licence_id, released.seller, released.seller_amount) == (exclusive, seller, PRICE - FEE)
 
 
 def test_resolve__frozen_escrow_refunded__revokes_the_licence_and_refunds_the_buyer(chain, market, bought, buyer, arbiter):
     chain.pending_timestamp = market.escrow(bought).window_end + DAY
     market.freeze(bought, "fraud report", sender=arbiter)
-    event = market.resolve(bought, True, sender=arbiter).decode_logs(market.Refunded)[0]
+    event = market.resolve(bought, terms_of(market, bought), True, sender=arbiter).decode_logs(market.Refunded)[0]
     assert (event.licence_id, event.buyer, event.amount, event.refunded_by) == (bought, buyer, PRICE, arbiter)
     assert market.licence(bought).revoked and market.escrow(bought).status == market.REFUNDED()
 
@@ -846,11 +882,11 @@ def test_revoke__after_the_sellers_refund__voids_the_licence_without_a_second_re
     bought = buy(market, typed, signature, buyer).return_value
     starts_at = market.licence(bought).starts_at
     chain.pending_timestamp = starts_at + DAY
-    market.seller_refund(bought, sender=seller)
+    market.seller_refund(bought, terms_of(market, bought), sender=seller)
     assert market.is_licensed(market_registration_id, buyer, market_domain, starts_at)
     assert market.perpetual_licence_count(market_registration_id) == 0
 
-    tx = market.revoke(bought, "sold by a copier", sender=arbiter)
+    tx = market.revoke(bought, terms_of(market, bought), "sold by a copier", sender=arbiter)
     event = tx.decode_logs(market.LicenceRevoked)[0]
     assert (event.licence_id, event.licensee, event.refunded, event.arbiter) == (bought, buyer, 0, arbiter)
     assert not tx.decode_logs(market.Refunded)
@@ -860,15 +896,15 @@ def test_revoke__after_the_sellers_refund__voids_the_licence_without_a_second_re
     assert market.credit(buyer, ETH) == PRICE and market.escrow(bought).status == market.REFUNDED()
     assert market.perpetual_licence_count(market_registration_id) == 0
     with ape.reverts("market: licence already voided"):
-        market.revoke(bought, "again", sender=arbiter)
+        market.revoke(bought, terms_of(market, bought), "again", sender=arbiter)
 
 
 def test_revoke__held_escrow_in_the_grace_period_without_a_freeze__refunds_the_buyer(chain, market, bought, buyer, seller, arbiter):
     chain.pending_timestamp = market.escrow(bought).window_end + DAY
-    tx = market.revoke(bought, "copied image", sender=arbiter)
+    tx = market.revoke(bought, terms_of(market, bought), "copied image", sender=arbiter)
     assert tx.decode_logs(market.LicenceRevoked)[0].refunded == PRICE
     refunded = tx.decode_logs(market.Refunded)[0]
     assert (refunded.licence_id, refunded.buyer, refunded.amount, refunded.refunded_by) == (bought, buyer, PRICE, arbiter)
     assert market.credit(buyer, ETH) == PRICE and market.escrowed(ETH) == 0
     with ape.reverts("market: escrow already paid out"):
-        market.release(bought, sender=seller)
+        market.release(bought, terms_of(market, bought), sender=seller)

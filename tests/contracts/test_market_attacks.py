@@ -2,7 +2,7 @@
 
 import ape
 import pytest
-from market_signing import offer_args
+from market_signing import offer_args, terms_of
 
 from backend.marketplace.typed_data import ETH, domain_hash
 
@@ -27,7 +27,7 @@ def honest_sale(chain, market, market_offer, stranger, seller):
     typed, signature = market_offer(market)
     licence_id = market.buy(offer_args(typed), signature, [domain_hash("x.org")], sender=stranger, value=PRICE).return_value
     chain.pending_timestamp += RELEASABLE
-    market.release(licence_id, sender=stranger)
+    market.release(licence_id, terms_of(market, licence_id), sender=stranger)
     return market.credit(seller, ETH)
 
 
@@ -37,9 +37,9 @@ def test_reentrant_buyer__refund_withdrawal__pays_once_and_reentry_fails(chain, 
     buy_data = market.buy.encode_input(offer_args(typed), signature, [domain_hash("evil.example")])
     attacker.execute(market, buy_data, PRICE, sender=buyer, value=PRICE)
     licence_id = market.licence_count()
-    assert market.licence(licence_id).licensee == attacker
-    attacker.execute(market, market.dispute.encode_input(licence_id, "refund me"), 0, sender=buyer)
-    market.resolve(licence_id, True, sender=arbiter)
+    assert terms_of(market, licence_id)[0] == attacker
+    attacker.execute(market, market.dispute.encode_input(licence_id, terms_of(market, licence_id), "refund me"), 0, sender=buyer)
+    market.resolve(licence_id, terms_of(market, licence_id), True, sender=arbiter)
 
     withdraw_data = market.withdraw.encode_input(ETH)
     attacker.set_reentry(market, withdraw_data, sender=buyer)
@@ -57,8 +57,8 @@ def test_reentrant_buyer__reentering_buy_during_withdrawal__fails(chain, project
     typed, signature = market_offer(market, max_sales=5)
     buy_data = market.buy.encode_input(offer_args(typed), signature, [domain_hash("evil.example")])
     attacker.execute(market, buy_data, PRICE, sender=buyer, value=PRICE)
-    attacker.execute(market, market.dispute.encode_input(1, "refund me"), 0, sender=buyer)
-    market.resolve(1, True, sender=arbiter)
+    attacker.execute(market, market.dispute.encode_input(1, terms_of(market, 1), "refund me"), 0, sender=buyer)
+    market.resolve(1, terms_of(market, 1), True, sender=arbiter)
     attacker.set_reentry(market, buy_data, sender=buyer)
     attacker.execute(market, market.withdraw.encode_input(ETH), 0, sender=buyer)
     assert attacker.reentries_succeeded() == 0
@@ -72,7 +72,7 @@ def test_reentrant_seller__withdrawal__pays_once_and_reentry_fails(chain, projec
     seller_contract.approve_hash(market.offer_hash(offer_args(typed)), sender=seller)
     market.buy(offer_args(typed), b"", [domain_hash("a.com")], sender=buyer, value=PRICE)
     chain.pending_timestamp += RELEASABLE
-    market.release(1, sender=buyer)
+    market.release(1, terms_of(market, 1), sender=buyer)
 
     withdraw_data = market.withdraw.encode_input(ETH)
     seller_contract.set_reentry(market, withdraw_data, sender=seller)
@@ -100,7 +100,7 @@ def test_eth_rejecting_seller__its_funds_stay_withdrawable_and_nobody_else_is_st
     market.buy(offer_args(typed), b"", [domain_hash("a.com")], sender=buyer, value=PRICE)
     licence_id = market.licence_count()
     chain.pending_timestamp += RELEASABLE
-    market.release(licence_id, sender=buyer)
+    market.release(licence_id, terms_of(market, licence_id), sender=buyer)
 
     with ape.reverts("market: ETH transfer failed"):
         rejecter.execute(market, market.withdraw.encode_input(ETH), sender=seller)

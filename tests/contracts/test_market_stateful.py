@@ -69,6 +69,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
                 dict(
                     licence_id=event.licence_id, buyer=b, seller=sellers[s], asset=asset, price=price, fee=event.fee,
                     window_end=event.release_at, release_at=event.release_at + GRACE, status="held",
+                    terms=(event.licensee, event.seller, event.currency, event.price),
                 )
             )
 
@@ -78,12 +79,12 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             sale = data.draw(st.sampled_from(self.sales))
             now = chain.pending_timestamp
             if sale["status"] == "held" and now + MARGIN < sale["window_end"]:
-                tx = market.dispute(sale["licence_id"], "not the author", sender=sale["buyer"])
+                tx = market.dispute(sale["licence_id"], sale["terms"], "not the author", sender=sale["buyer"])
                 sale["status"] = "disputed"
                 sale["release_at"] = tx.decode_logs(market.Disputed)[0].arbitration_deadline
             elif sale["status"] != "held" or now >= sale["window_end"]:
                 with ape.reverts():
-                    market.dispute(sale["licence_id"], "not the author", sender=sale["buyer"])
+                    market.dispute(sale["licence_id"], sale["terms"], "not the author", sender=sale["buyer"])
 
         @precondition(lambda self: self.sales)
         @rule(data=st.data())
@@ -104,9 +105,9 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             sale = data.draw(st.sampled_from(self.sales))
             if sale["status"] not in ("disputed", "frozen"):
                 with ape.reverts("market: licence is not disputed"):
-                    market.resolve(sale["licence_id"], refund, sender=arbiter)
+                    market.resolve(sale["licence_id"], sale["terms"], refund, sender=arbiter)
                 return
-            market.resolve(sale["licence_id"], refund, sender=arbiter)
+            market.resolve(sale["licence_id"], sale["terms"], refund, sender=arbiter)
             if refund:
                 self.credited[(sale["buyer"].address, sale["asset"])] += sale["price"]
                 sale["status"] = "refunded"
@@ -121,11 +122,11 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             now = chain.pending_timestamp
             pending = sale["status"] in ("held", "disputed", "frozen")
             if pending and now >= sale["release_at"]:
-                market.release(sale["licence_id"], sender=stranger)
+                market.release(sale["licence_id"], sale["terms"], sender=stranger)
                 self._credit_release(sale)
             elif not pending or now + MARGIN < sale["release_at"]:
                 with ape.reverts():
-                    market.release(sale["licence_id"], sender=stranger)
+                    market.release(sale["licence_id"], sale["terms"], sender=stranger)
 
         @precondition(lambda self: self.sales)
         @rule(data=st.data(), by_arbiter=st.booleans())
@@ -139,20 +140,20 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             if by_arbiter:
                 if sale.get("voided"):
                     with ape.reverts("market: licence already voided"):
-                        market.revoke(sale["licence_id"], "fraud", sender=arbiter)
+                        market.revoke(sale["licence_id"], sale["terms"], "fraud", sender=arbiter)
                     return
-                tx = market.revoke(sale["licence_id"], "fraud", sender=arbiter)
+                tx = market.revoke(sale["licence_id"], sale["terms"], "fraud", sender=arbiter)
                 assert tx.decode_logs(market.LicenceRevoked)[0].refunded == (sale["price"] if pending else 0)
             elif sale["status"] == "disputed" or (sale["status"] == "held" and now + MARGIN < sale["window_end"]):
-                market.seller_refund(sale["licence_id"], sender=sale["seller"])
+                market.seller_refund(sale["licence_id"], sale["terms"], sender=sale["seller"])
             elif not pending or sale["status"] == "frozen":
                 with ape.reverts("market: escrow paid out or frozen by the arbiter"):
-                    market.seller_refund(sale["licence_id"], sender=sale["seller"])
+                    market.seller_refund(sale["licence_id"], sale["terms"], sender=sale["seller"])
                 return
             else:
                 if now >= sale["window_end"]:
                     with ape.reverts("market: dispute window has closed, the licence is final"):
-                        market.seller_refund(sale["licence_id"], sender=sale["seller"])
+                        market.seller_refund(sale["licence_id"], sale["terms"], sender=sale["seller"])
                 return
             sale["revoked"] = True
             sale["voided"] = by_arbiter
@@ -185,8 +186,8 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
             statuses = {"held": 1, "disputed": 2, "released": 3, "refunded": 4, "frozen": 5}
             for sale in self.sales:
                 lic = market_view.licence(sale["licence_id"]).call()
-                assert (lic[0], lic[1], lic[5], lic[7]) == (sale["buyer"].address, sale["seller"].address, bool(sale.get("revoked")), bool(sale.get("voided")))
-                window_end, releasable_at, status = market_view.escrow(sale["licence_id"]).call()[4:]
+                assert (lic[3], lic[5]) == (bool(sale.get("revoked")), bool(sale.get("voided")))
+                window_end, releasable_at, status = market_view.escrow(sale["licence_id"]).call()[3:]
                 assert status == statuses[sale["status"]]
                 pending = sale["status"] in ("held", "disputed", "frozen")
                 assert (window_end, releasable_at) == (sale["window_end"], sale["release_at"] if pending else 0)

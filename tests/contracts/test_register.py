@@ -29,6 +29,7 @@ def test_register__original_work__stores_owner_time_phash(copyright_register, cr
     assert record.parent == 0
     assert copyright_register.registration_of(item["content_hash"]) == record
     assert copyright_register.owner_of(register_id(item)) == creator.address
+    assert copyright_register.ownership(register_id(item)) == (creator.address, block_time)
     assert copyright_register.registration_count() == 1
     assert tx.return_value == register_id(item)
 
@@ -81,6 +82,7 @@ def test_views__unknown_id__are_empty(copyright_register):
     assert record.phash == 0
     assert record.parent == 0
     assert copyright_register.owner_of(12345) == ZERO_ADDRESS
+    assert copyright_register.ownership(12345) == (ZERO_ADDRESS, 0)
     assert copyright_register.registration_count() == 0
 
 

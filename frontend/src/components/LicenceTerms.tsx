@@ -6,7 +6,7 @@ import { LICENCE_TYPES, price, territory, type Certificate, type Licence } from 
 export function licenceState(licence: Licence): string {
   if (licence.escrow.status === "refunded") return "refunded (the licence is void)";
   if (licence.revoked) return "revoked";
-  return { held: "held in escrow", disputed: "disputed", released: "released to the seller" }[licence.escrow.status] ?? licence.escrow.status;
+  return { held: "held in escrow", disputed: "disputed", frozen: "held by the arbiter", released: "released to the seller" }[licence.escrow.status] ?? licence.escrow.status;
 }
 
 /** The image, terms, parties and on-chain proof of a licence, as its certificate names them. */

@@ -86,8 +86,9 @@ function LicenceCard({ licence, now, grace }: { licence: Licence; now: number; g
   const releaseAt = Number(licence.escrow.release_at);
   const held = licence.escrow.status === "held";
   const canDispute = held && now < releaseAt;
-  // A held escrow waits a grace period after the window for the arbiter; a disputed one, the arbitration deadline.
-  const releasableAt = held ? (grace === null ? null : releaseAt + grace) : licence.escrow.status === "disputed" ? releaseAt : null;
+  // A held escrow waits a grace period after the window for the arbiter; a disputed or frozen one, the arbitration deadline.
+  const waiting = licence.escrow.status === "disputed" || licence.escrow.status === "frozen";
+  const releasableAt = held ? (grace === null ? null : releaseAt + grace) : waiting ? releaseAt : null;
   const canRelease = releasableAt !== null && now >= releasableAt;
 
   const act = async (step: "dispute" | "release") => {
@@ -118,6 +119,8 @@ function LicenceCard({ licence, now, grace }: { licence: Licence; now: number; g
       : `The dispute window closed at ${utc(releaseAt)}; the payment goes to the seller${releasableAt ? ` from ${utc(releasableAt)}` : ""}.`;
   } else if (licence.escrow.status === "disputed") {
     escrowText = `You disputed it (“${licence.escrow.dispute_reason ?? ""}”). The arbiter decides by ${utc(releaseAt)}; after that the escrow can be released.`;
+  } else if (licence.escrow.status === "frozen") {
+    escrowText = `The arbiter holds the payment while looking into a report (“${licence.escrow.dispute_reason ?? ""}”) and decides by ${utc(releaseAt)}; after that the escrow can be released.`;
   } else if (licence.escrow.status === "released") {
     escrowText = "The escrow was released to the seller: the licence is final.";
   } else {
