@@ -43,6 +43,10 @@ REGISTRATION_REF = {"type": "string", "pattern": "^(0x[0-9a-fA-F]{64}|[0-9]{1,77
                     "description": "a registration id: the file's SHA-256 as 0x and 64 hex digits, or that "
                                    "number in decimal"}
 SIGNATURE = {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$", "description": "65 bytes as 0x and 130 hex digits"}
+OFFER_SIGNATURE = {"type": "string", "pattern": "^0x([0-9a-fA-F]{2}){1,65}$",
+                   "description": "the seller's signature of the offer: 65 bytes (v 27 or 28, low s), or 64 in the compact "
+                                  "form (EIP-2098); for a seller with code, any signature (up to 65 bytes) its ERC-1271 "
+                                  "isValidSignature approves; kept in the 65-byte form"}
 # Unsigned integers as decimal strings, bounded by the digits that surely fit (10^77 < 2^256, 10^19 < 2^64).
 UINT256 = {"type": "string", "pattern": "^[0-9]{1,77}$", "description": "an unsigned 256-bit integer in decimal"}
 UINT64 = {"type": "string", "pattern": "^[0-9]{1,19}$", "description": "an unsigned 64-bit integer in decimal"}
@@ -282,7 +286,7 @@ MARKET_PATHS = {
                     result=_object({"offer_hash": HASH32, "offer": OFFER}),
                     body={"type": "object", "required": ["typed_data", "signature"],
                           "properties": {"typed_data": {"type": "object", "description": "the Offer as drafted"},
-                                         "signature": SIGNATURE}}),
+                                         "signature": OFFER_SIGNATURE}}),
         "get": _op("Search the live offers (filters, text, price range; paginated, sorted)", auth=False,
                    params=OFFER_FILTERS, errors=(400, 503), result=OFFER_PAGE),
     },

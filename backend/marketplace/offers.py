@@ -46,7 +46,14 @@ SORTS = {
     "expiry": (Offer.expiry.asc(), Offer.created_at.desc()),
 }
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
+_SIGNATURE = re.compile(r"^0x(?:[0-9a-fA-F]{2}){1,65}$")
+# secp256k1's group order: a signature's `s` above half of it has a twin (n - s, the other v) that
+# recovers the same signer, so the market refuses it (as OpenZeppelin's ECDSA does).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+_ERC1271_ABI = [{"type": "function", "name": "isValidSignature", "stateMutability": "view",
+                 "inputs": [{"name": "digest", "type": "bytes32"}, {"name": "signature", "type": "bytes"}],
+                 "outputs": [{"name": "", "type": "bytes4"}]}]
 # uint64 and uint256 travel as decimal strings (JavaScript rounds above 2^53); smaller ones as numbers.
 _WIDE = {f["name"] for f in OFFER_FIELDS if f["type"] in ("uint64", "uint256")}
 
@@ -234,25 +241,79 @@ def draft_offer(market: LicenseMarket, terms) -> Checked:
     return check_offer(market, message)
 
 
+def ecdsa_parts(raw: bytes) -> tuple[int, int, int]:
+    """(v, r, s) of a 65-byte or a 64-byte (EIP-2098 compact) signature, as the market contract
+    reads them; `InvalidInput` saying what is wrong when the contract would refuse it."""
+    if len(raw) == 65:
+        r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]
+        if v not in (27, 28):
+            raise InvalidInput(f"the signature's v (its last byte) must be 27 or 28, as the market contract takes it; "
+                               f"got {v}: sign again with a wallet that uses Ethereum's v")
+    elif len(raw) == 64:
+        r, vs = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+        v, s = (vs >> 255) + 27, vs & ((1 << 255) - 1)
+    else:
+        raise InvalidInput(f"a signature is 65 bytes, or 64 in the compact form (EIP-2098); got {len(raw)}")
+    if s > SECP256K1_N // 2:
+        raise InvalidInput("the signature is malleable (its s is in the upper half of the curve order), which the "
+                           "market refuses; use its canonical twin (s' = n - s, the other v) or sign again")
+    return v, r, s
+
+
+def canonical_signature(market: LicenseMarket, typed: dict, signature: str) -> str:
+    """The signature to keep for an offer, accepted exactly when the market's `buy` would accept
+    it: an ECDSA signature by the seller's key (65 bytes with v 27 or 28, or 64 compact; low s),
+    kept in the 65-byte form; else, for a seller with code, whatever its ERC-1271
+    `isValidSignature` approves, kept as given. `Forbidden` when neither holds. `typed` is the
+    offer's full typed data as this market hands it out."""
+    seller = typed["message"]["seller"]
+    raw = bytes.fromhex(signature[2:])
+    refusal = None
+    try:
+        v, r, s = ecdsa_parts(raw)
+        signer = Account.recover_message(encode_typed_data(full_message=signable(typed)), vrs=(v, r, s))
+        if signer == seller:
+            return "0x" + (r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])).hex()
+        refusal = Forbidden(f"the signature is by {signer}, not by the offer's seller {seller}")
+    except InvalidInput as exc:
+        refusal = exc
+    except Exception:  # eth_keys' errors for values that are not on the curve
+        refusal = InvalidInput("the signature is not a valid secp256k1 signature")
+    if market.w3.eth.get_code(seller):
+        wallet = market.w3.eth.contract(address=seller, abi=_ERC1271_ABI)
+        try:
+            approved = wallet.functions.isValidSignature(market.offer_hash(signable(typed)), raw).call() == ERC1271_MAGIC
+        except Exception:  # a contract without the function, or one that reverts: not approved
+            approved = False
+        if approved:
+            return signature.lower()
+        raise Forbidden(f"the seller {seller} is a contract and its isValidSignature (ERC-1271) does not approve "
+                        "this signature of the offer")
+    raise refusal
+
+
 def submit_offer(db: Session, market: LicenseMarket, typed, signature) -> tuple[Offer, bool]:
-    """Checks a signed offer and puts it into the book; returns the row and whether it is new."""
+    """Checks a signed offer and puts it into the book; returns the row and whether it is new.
+
+    The signature is accepted exactly when the contract would accept it (`canonical_signature`),
+    so no copy of it the contract refuses (v 0 or 1, the high-s twin) can sit in the book ahead
+    of the seller's own; a book row from before these rules whose signature the contract would
+    refuse is replaced by a good one."""
     if not isinstance(typed, dict) or not isinstance(typed.get("message"), dict):
         raise InvalidInput("send 'typed_data' (the Offer as drafted, with its 'message') and 'signature'")
     if not isinstance(signature, str) or not _SIGNATURE.match(signature):
-        raise InvalidInput("'signature' must be 0x and 130 hex digits (a 65-byte signature)")
+        raise InvalidInput("'signature' must be 0x and the signature's bytes in hex (65 bytes, or 64 compact)")
     message = offer_message(typed["message"])
     expected = offer_typed_data(market.w3.eth.chain_id, market.address, json_message(message))
     if typed.get("domain") != expected["domain"] or typed.get("primaryType", "Offer") != "Offer":
         raise InvalidInput(f"the typed data is not for this market: its domain must be {expected['domain']}")
-    try:
-        signer = Account.recover_message(encode_typed_data(full_message=signable(expected)), signature=signature)
-    except Exception:  # eth_keys' errors for signatures that are not on the curve
-        raise InvalidInput("the signature is not a valid secp256k1 signature") from None
-    if signer != message["seller"]:
-        raise Forbidden(f"the signature is by {signer}, not by the offer's seller {message['seller']}")
+    signature = canonical_signature(market, expected, signature)
     checked = check_offer(market, message)
     existing = db.get(Offer, checked.offer_hash)
     if existing is not None:
+        if existing.signature != signature and not _contract_accepts(market, expected, existing.signature):
+            existing.signature = signature
+            db.flush()
         return existing, False
     row = Offer(
         hash=checked.offer_hash,
@@ -269,11 +330,19 @@ def submit_offer(db: Session, market: LicenseMarket, typed, signature) -> tuple[
         expiry=message["expiry"],
         counter=str(message["counter"]),
         message=json_message(message),
-        signature=signature.lower(),
+        signature=signature,
     )
     db.add(row)
     db.flush()
     return row, True
+
+
+def _contract_accepts(market: LicenseMarket, typed: dict, signature: str) -> bool:
+    try:
+        canonical_signature(market, typed, signature)
+    except (InvalidInput, Forbidden):
+        return False
+    return True
 
 
 # -- the book ---------------------------------------------------------------------------------

@@ -12,8 +12,14 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from eth_utils import keccak
+
+from backend.chain.artifacts import contract_type
+from backend.chain.client import operator, transact
+from backend.marketplace import domain_hash
+from backend.marketplace.license_market import MarketError
 from backend.marketplace.models import Licence, Offer
-from backend.marketplace.offers import signable
+from backend.marketplace.offers import SECP256K1_N, signable
 from tests.backend.conftest import rpc
 from tests.backend.test_images_api import upload
 from tests.backend.test_registration import register_with_wallet
@@ -188,6 +194,21 @@ def test_dispute_within_the_window__then_release_after_arbitration(client, chain
     assert client.post("/api/v1/market/withdraw", json={"account": seller.address}).status_code == 400
 
 
+def test_arbiter_freeze__indexed_as_frozen_with_its_reason_and_deadline(client, chain, services, seller, buyer, registration):
+    licence_id = buy(client, chain, services, buyer, publish(client, chain, seller, registration))
+    market = services.market()
+    receipt = transact(chain.w3, operator(services.settings.deployer_key),
+                       market.contract.functions.freeze(licence_id, "a report: the seller copied it"))
+    services.indexer().poll()
+    escrow = client.get(f"/api/v1/licences/{licence_id}").get_json()["escrow"]
+    deadline = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"] + 30 * DAY
+    assert (escrow["status"], escrow["dispute_reason"], escrow["release_at"]) == (
+        "frozen", "a report: the seller copied it", str(deadline))
+    # the buyer may no longer dispute: the API says so before anyone pays gas
+    late = client.post(f"/api/v1/licences/{licence_id}/dispute", json={"buyer": buyer.address, "reason": "me too"})
+    assert late.status_code == 422 and "escrow is not held" in late.get_json()["error"]["message"]
+
+
 def test_offers_leave_the_book_on_cancel_counter_and_transfer(client, chain, services, seller, registration):
     cancelled = publish(client, chain, seller, registration, price="1")
     kept = publish(client, chain, seller, registration, price="2")
@@ -256,7 +277,8 @@ def test_submit__someone_elses_registration__403(client, chain, services, seller
 
 TAMPERED = [
     (lambda t, s: (t, "0x" + "00" * 65), 400, "signature"),
-    (lambda t, s: (t, "0x1234"), 400, "130 hex digits"),
+    (lambda t, s: (t, "0x1234"), 400, "65 bytes, or 64 in the compact form"),
+    (lambda t, s: (t, "0x12345"), 400, "65 bytes, or 64 compact"),
     (lambda t, s: ({**t, "message": {**t["message"], "price": "1"}}, s), 403, "not by the offer's seller"),
     (lambda t, s: ({**t, "message": {**t["message"], "territory": "0x" + "de".encode().hex() + "00" * 30}}, s),
      400, "territory"),
@@ -277,6 +299,81 @@ def test_submit__tampered_offers__clear_4xx_and_nothing_stored(client, chain, se
         assert answer.status_code == status, (words, answer.get_json())
         assert words in answer.get_json()["error"]["message"], (words, answer.get_json())
     assert offers_stored(services) == 0
+
+
+def _variant(signature: str, kind: str) -> str:
+    """Another encoding of a 65-byte signature: v as 0/1 or as EIP-155 (v + 8 + 2 * chain id),
+    the malleable high-s twin, or the 64-byte compact form (EIP-2098)."""
+    raw = bytes.fromhex(signature[2:])
+    r, s, v = raw[:32], int.from_bytes(raw[32:64], "big"), raw[64]
+    if kind == "v01":
+        return "0x" + (raw[:64] + bytes([v - 27])).hex()
+    if kind == "v155":
+        return "0x" + (raw[:64] + bytes([(v - 27 + 35 + 2 * 31337) % 256])).hex()
+    if kind == "high_s":
+        return "0x" + (r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])).hex()
+    assert kind == "compact"
+    return "0x" + (r + ((v - 27) << 255 | s).to_bytes(32, "big")).hex()
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("v01", "v (its last byte) must be 27 or 28"),
+    ("v155", "v (its last byte) must be 27 or 28"),
+    ("high_s", "the signature is malleable"),
+])
+def test_submit__signatures_the_contract_refuses__400_with_the_reason(client, chain, services, seller, registration, kind, words):
+    typed = client.post("/api/v1/offers/draft", json=terms(seller, registration, chain)).get_json()["typed_data"]
+    variant = _variant(sign(seller, typed), kind)
+    answer = client.post("/api/v1/offers", json={"typed_data": typed, "signature": variant})
+    assert answer.status_code == 400 and words in answer.get_json()["error"]["message"], answer.get_json()
+    assert offers_stored(services) == 0
+    # and the contract refuses it too: the book and `buy` agree
+    market = services.market()
+    chain.fund(seller.address)
+    with pytest.raises(MarketError, match="invalid offer signature"):
+        market.buy(signable(typed), bytes.fromhex(variant[2:]), seller.address, [domain_hash("shop.example")])
+
+
+def test_submit__compact_signature__kept_in_the_65_byte_form_and_bought_on_chain(client, chain, services, seller, buyer, registration):
+    typed = client.post("/api/v1/offers/draft", json=terms(seller, registration, chain)).get_json()["typed_data"]
+    signature = sign(seller, typed)
+    answer = client.post("/api/v1/offers", json={"typed_data": typed, "signature": _variant(signature, "compact")})
+    assert answer.status_code == 201, answer.get_json()
+    with services.db.session() as db:
+        assert db.get(Offer, answer.get_json()["offer_hash"]).signature == signature.lower()
+    assert buy(client, chain, services, buyer, answer.get_json()["offer_hash"]) >= 1
+
+
+def test_submit__a_stored_signature_the_contract_refuses__replaced_by_a_good_one(client, chain, services, seller, buyer, registration):
+    typed = client.post("/api/v1/offers/draft", json=terms(seller, registration, chain)).get_json()["typed_data"]
+    signature = sign(seller, typed)
+    offer_hash = client.post("/api/v1/offers", json={"typed_data": typed, "signature": signature}).get_json()["offer_hash"]
+    with services.db.session() as db:  # as a version without these rules could have stored it
+        db.get(Offer, offer_hash).signature = _variant(signature, "high_s")
+    again = client.post("/api/v1/offers", json={"typed_data": typed, "signature": signature})
+    assert again.status_code == 200 and again.get_json()["offer_hash"] == offer_hash
+    with services.db.session() as db:
+        assert db.get(Offer, offer_hash).signature == signature.lower()
+    assert buy(client, chain, services, buyer, offer_hash) >= 1
+
+
+def test_submit__seller_with_code__the_book_asks_its_erc1271_as_the_contract_does(client, chain, services, seller, buyer, registration):
+    """A seller account with code (an EIP-7702 delegation, here set with anvil): a signature that
+    is not by its key is accepted when its `isValidSignature` approves the offer's digest, as
+    `buy` accepts it; one it does not approve is refused by both."""
+    runtime = contract_type("EthRejectingSeller")["runtimeBytecode"]["bytecode"]
+    rpc(chain.url, "anvil_setCode", seller.address, runtime)
+    typed = client.post("/api/v1/offers/draft", json=terms(seller, registration, chain)).get_json()["typed_data"]
+    not_the_key = sign(Account.create(), typed)
+    refused = client.post("/api/v1/offers", json={"typed_data": typed, "signature": not_the_key})
+    assert refused.status_code == 403 and "isValidSignature (ERC-1271) does not approve" in refused.get_json()["error"]["message"]
+    digest = services.market().offer_hash(signable(typed))
+    # approved_hash[digest] = True, in the contract's storage (Vyper: slot 1, keyed by keccak256(slot . key))
+    slot = int.from_bytes(keccak((1).to_bytes(32, "big") + digest), "big")
+    rpc(chain.url, "anvil_setStorageAt", seller.address, hex(slot), "0x" + "00" * 31 + "01")
+    accepted = client.post("/api/v1/offers", json={"typed_data": typed, "signature": not_the_key})
+    assert accepted.status_code == 201, accepted.get_json()
+    assert buy(client, chain, services, buyer, accepted.get_json()["offer_hash"]) >= 1
 
 
 def test_submit__rules_the_contract_enforces__checked_before_storing(client, chain, services, seller, registration):
