@@ -196,6 +196,7 @@ class Services:
             read_content=read_content,
             is_licensed=lambda registration_id, domain: licensed_on_marketplace(
                 market, registration_id, domain, self.w3.eth.get_block("latest")["timestamp"]),
+            chain_clock=lambda: self.w3.eth.get_block("latest")["timestamp"],
             sender_domain=self.settings.mail_domain,
         )
 

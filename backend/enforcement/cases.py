@@ -111,11 +111,19 @@ class Enforcement:
     read_content: Callable[[str], bytes | None]  # CID -> bytes (the IPFS store)
     is_licensed: Callable[[str, str], bool]  # (registration id, domain) -> a licence covers it now
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    # The chain's time (its newest block's timestamp), for what the contracts judge by it: a
+    # registration's claim window, a mandate's or an offer's expiry. None: the clock above. A
+    # local chain moved forward (`copytrack dev advance`) runs ahead of the wall clock.
+    chain_clock: Callable[[], int] | None = None
     claim_window: int = 86_400
     min_verification_level: int = 0
     sender_domain: str = "copytrack.invalid"
     signing_key: str = ""  # signs the partner lawyers' links (the backend's secret key)
     operator_email: str = ""  # the operator hears of every case's news here (none if empty)
+
+    def chain_now(self) -> int:
+        """Now as the contracts see it (seconds)."""
+        return self.chain_clock() if self.chain_clock is not None else int(self.clock().timestamp())
 
 
 @dataclass(frozen=True)
@@ -170,7 +178,7 @@ def viability_failures(env: Enforcement, db: Session, *, registration_id: str, r
     else:
         if registration.owner.lower() != rights_holder.lower():
             failures.append(f"registration {registration_id} belongs to {registration.owner}, not {rights_holder}")
-        if registration.registered_at + env.claim_window > now.timestamp():
+        if registration.registered_at + env.claim_window > env.chain_now():
             failures.append("the registration is still in its claim window; a case can be opened after "
                             f"{datetime.fromtimestamp(registration.registered_at + env.claim_window, timezone.utc):%Y-%m-%d %H:%M} UTC")
     verification = db.get(Verification, rights_holder)

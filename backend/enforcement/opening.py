@@ -142,7 +142,7 @@ def recorded_mandate(env: Enforcement, db: Session, owner: str, registration_id:
     """The owner's newest mandate covering the registration (or all of theirs) as the indexer saw
     it, with the signature read back from the transaction that recorded it; None if there is none
     (or it was submitted through another contract, whose input this cannot read)."""
-    now = int(env.clock().timestamp())
+    now = env.chain_now()
     row = db.scalar(select(Mandate).where(
         Mandate.owner == owner, Mandate.revoked.is_(False), Mandate.expiry > now,
         or_(Mandate.registration_id == registration_id, Mandate.registration_id.is_(None)),
@@ -202,7 +202,7 @@ def assess(opening: Opening, owner: str, registration_id: str, domain: str, term
                             "in a minute")
         claim = None
         jurisdiction = env.jurisdictions.supported(detection.country)
-        price = owner_price(db, registration_id, owner, terms.licence_type, int(env.clock().timestamp()))
+        price = owner_price(db, registration_id, owner, terms.licence_type, env.chain_now())
         if price is None:
             failures.append(f"you have no price for a {terms.licence_type} licence of this image: publish a marketplace "
                             "offer or set a price for its collection")

@@ -48,7 +48,7 @@ def mandate_request(env: Enforcement, owner: str, registration_id: str, days: in
             raise NotFound(f"registration {registration_id} is not final on-chain")
         if registration.owner.lower() != owner.lower():
             raise Forbidden(f"registration {registration_id} belongs to {registration.owner}")
-    expiry = int(env.clock().timestamp()) + days * 86_400
+    expiry = env.chain_now() + days * 86_400  # the escrow judges it by block time
     return _as_json(env.escrow.mandate_typed_data(owner, expiry, int(registration_id, 16)))
 
 

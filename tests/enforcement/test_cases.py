@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from eth_account import Account
@@ -171,6 +171,29 @@ def test_open_case__says_every_check_that_failed(services, chain):
     assert "verification level is 0; enforcement needs 1" in failures
     with services.db.session() as db:
         assert db.scalars(select(Case)).all() == []  # nothing half-written
+
+
+def test_claim_window__judged_by_the_chains_time_not_the_wall_clock(services, chain):
+    """A local chain moved forward (`copytrack dev advance`) runs ahead of the wall clock: the
+    claim window is the register's rule, so it is over when the chain says so."""
+    from backend.enforcement.cases import viability_failures
+    from tests.enforcement.ladder import register_image
+
+    owner, registration_id = register_image(services, chain, seed=66)  # the chain moved past the window
+    chain.w3.provider.make_request("evm_increaseTime", [5 * 86_400])
+    chain.mine()  # and five days further: well ahead of this machine's clock
+    env = services.enforcement()  # the wall clock, and the chain's clock from the node
+
+    def claim_window_refused() -> bool:
+        with services.db.session() as db:
+            return any("claim window" in f for f in viability_failures(
+                env, db, registration_id=registration_id, rights_holder=owner.address, domain="shop.example",
+                country="DE", recipient_email="recht@beispiel.test", still_online=True))
+
+    assert env.chain_now() > datetime.now(timezone.utc).timestamp() + 4 * 86_400
+    assert not claim_window_refused()
+    env.chain_clock = None  # judged by the wall clock, as before: refused although the register allows it
+    assert claim_window_refused()
 
 
 def test_ladder__stops_at_the_invoice_where_no_legal_stages_exist(services, chain):

@@ -6,11 +6,15 @@ writes in the conversation, holds and resumes it. Another wallet never sees it."
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.test_stack import Stack
+from tests.enforcement.sites import Site
 from tests.images import jpeg
 from tests.web.conftest import check_page
 from tests.web.test_buyer_pages import cli
@@ -24,6 +28,9 @@ STRANGER = dev_account(8)
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     stack = Stack(tmp_path_factory.mktemp("cases-stack"))
+    # the infringing site of the last test is a real server on 127.0.0.1, fetched by the stack itself
+    stack.env.update(COPYTRACK_CRAWLER_ALLOW_NETWORKS="127.0.0.0/8", COPYTRACK_CRAWLER_DELAY="0.05",
+                     COPYTRACK_CRAWLER_ENABLED="false")
     stack.start()
     yield stack
     stack.stop()
@@ -103,3 +110,47 @@ def test_owner__signs_the_mandate_in_the_wallet__is_told_what_stops_a_case(open_
     page.get_by_role("button", name="Check and open the case").click()
     expect(page.get_by_role("alert")).to_contain_text("no hit marked illegal")
     check_page(page, "cases-open")
+
+
+def test_owner__opens_a_case_past_every_check__the_first_letter_goes_out(open_page, stack, tmp_path):
+    """The whole way in the app: an image registered and out of its claim window on the chain's
+    clock (moved forward as `copytrack dev advance` does), offered at a price, a copy reported on a
+    German site and marked illegal; the owner signs the mandate in the wallet, checks and opens."""
+    path = tmp_path / "glacier.jpg"
+    photo = jpeg(154, size=(640, 480))
+    path.write_bytes(photo)
+    cli(stack, OWNER, "register", str(path))
+    registration = "0x" + hashlib.sha256(photo).hexdigest()
+    assert stack.cli("dev", "advance", "2d").returncode == 0  # the chain now runs ahead of the wall clock
+    cli(stack, OWNER, "offers", "publish", registration, "--price", "0.05ETH", "--type", "standard")
+    copy = Image.open(io.BytesIO(photo)).resize((400, 300))
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=85)
+    pages = {
+        "/blog/post": ("text/html", '<h1>Gletscher</h1><img src="/img/glacier.jpg"><a href="/impressum">Impressum</a>'),
+        "/": ("text/html", '<a href="/blog/post">Blog</a> <a href="/impressum">Impressum</a>'),
+        "/impressum": ("text/html", "<p>Beispiel GmbH</p><p>Musterstraße 1, 10115 Berlin, Deutschland</p>"
+                                    "<p>recht@beispiel.test</p>"),
+        "/img/glacier.jpg": ("image/jpeg", buffer.getvalue()),
+    }
+    with Site(pages) as site:
+        reported = cli(stack, OWNER, "hits", "report", f"{site.origin}/blog/post", f"{site.origin}/img/glacier.jpg")
+        hit_id = reported.split()[1]
+        cli(stack, OWNER, "hits", "triage", "illegal", hit_id)
+        page = open_page(f"/cases?registration={registration}&domain=127.0.0.1", account=OWNER.address)
+        sign_in(page)
+        page.get_by_role("button", name="Sign the enforcement mandate").click()
+        expect(page.get_by_role("status").filter(has_text="mandate")).to_contain_text("recorded on the settlement escrow")
+        opened = page.get_by_role("heading", name=re.compile(r"^Case CT-"))
+        for _ in range(20):  # as a person would: the indexer records the new mandate a few blocks later
+            page.get_by_role("button", name="Check and open the case").click()
+            expect(page.get_by_role("button", name="Working…")).to_have_count(0, timeout=60_000)
+            if opened.is_visible():
+                break
+            expect(page.get_by_role("alert")).to_contain_text("the chain indexer has not recorded it yet")
+            page.wait_for_timeout(1_000)
+        expect(opened).to_be_visible()
+    expect(page.get_by_test_id("stage")).to_have_text("1 · post-licensing letter")
+    expect(page.get_by_test_id("status")).to_have_text("active")
+    expect(page.get_by_text("recht@beispiel.test").first).to_be_visible()
+    check_page(page, "case-opened")

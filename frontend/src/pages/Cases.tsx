@@ -216,7 +216,7 @@ function ClaimCard({ claim, escrow }: { claim: Claim; escrow: CaseDetail["escrow
   return (
     <div className="card">
       <h2>Claim and payments</h2>
-      <table>
+      <table className="stacked">
         <caption className="sr-only">How the claim was calculated</caption>
         <tbody>
           {claim.lines.map((line) => (
