@@ -353,14 +353,23 @@ def release(licence_id, keystore, api_url):
 
 @click.command()
 @click.option("--asset", type=click.Choice(["ETH", "CPY"]), default="ETH", show_default=True)
+@click.option("--from", "source", type=click.Choice(["market", "settlement"]), default="market", show_default=True,
+              help="The licence market (sales, refunds) or the settlement escrow (your share of case payments).")
 @_key_option
 @_api_option
-def withdraw(asset, keystore, api_url):
-    """Withdraw what the licence market credited you (sales, refunds)."""
+def withdraw(asset, source, keystore, api_url):
+    """Withdraw what the licence market or the settlement escrow credited you; with nothing to
+    withdraw, says what each holds for you."""
     wallet = Wallet(api_url, keystore)
-    answer = wallet.client.call("POST", "/api/v1/market/withdraw", json={"account": wallet.address, "asset": asset})
+    held = wallet.client.call("GET", f"/api/v1/credits/{wallet.address}")
+    if held[source][asset] == "0":
+        elsewhere = [f"{_ether(amount)} {a} in the {name}" for name in ("market", "settlement")
+                     for a, amount in held[name].items() if amount != "0"]
+        raise CliError(f"nothing to withdraw in {asset} from the {source}"
+                       + (f"; you have {', '.join(elsewhere)}" if elsewhere else ""))
+    answer = wallet.client.call("POST", f"/api/v1/{source}/withdraw", json={"account": wallet.address, "asset": asset})
     wallet.send(answer["transactions"])
-    console.print(f"withdrew {_ether(answer['credit'])} {asset} to {wallet.address}")
+    console.print(f"withdrew {_ether(answer['credit'])} {asset} from the {source} to {wallet.address}")
 
 
 # -- the sale ---------------------------------------------------------------------------------

@@ -106,6 +106,13 @@ class Services:
         require_connection(self.w3)
         return LicenseMarket(self.w3, self.deployment().address("LicenseMarket"))
 
+    def settlement(self):
+        """The settlement escrow binding, after checking that the node answers."""
+        from backend.marketplace import SettlementEscrow
+
+        require_connection(self.w3)
+        return SettlementEscrow(self.w3, self.deployment().address("SettlementEscrow"))
+
     def sale(self) -> Sale:
         """The CPY sale with its token and vesting contracts, after checking that the node answers."""
         require_connection(self.w3)
@@ -169,7 +176,7 @@ class Services:
         manager role), the marketplace's licence check, the IPFS store and the jurisdictions."""
         from backend.chain.client import operator
         from backend.enforcement.cases import Enforcement, licensed_on_marketplace
-        from backend.marketplace import LicenseMarket, SettlementEscrow
+        from backend.marketplace import LicenseMarket
 
         require_connection(self.w3)
         deployment = self.deployment()
@@ -186,7 +193,7 @@ class Services:
         return Enforcement(
             database=self.db,
             jurisdictions=self.jurisdictions,
-            escrow=SettlementEscrow(self.w3, deployment.address("SettlementEscrow")),
+            escrow=self.settlement(),
             case_manager=operator(self.settings.deployer_key).address,
             public_url=self.settings.resolved_public_url,
             stage_days=self.settings.enforcement_stage_days,

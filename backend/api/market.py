@@ -147,3 +147,15 @@ def release_licence(licence_id: str):
 def withdraw():
     body = json_body()
     return jsonify(licences.withdraw_transaction(_market(), body.get("account"), body.get("asset")))
+
+
+@bp.post("/settlement/withdraw")
+def withdraw_settlement():
+    """A rights-holder's share of case payments (and anyone's overpayment returned) from the escrow."""
+    body = json_body()
+    return jsonify(licences.withdraw_transaction(services().settlement(), body.get("account"), body.get("asset")))
+
+
+@bp.get("/credits/<address>")
+def credits(address: str):
+    return jsonify(licences.credits(_market(), services().settlement(), address))

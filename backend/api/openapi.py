@@ -343,6 +343,16 @@ MARKET_PATHS = {
         "The transaction to withdraw what the market credited an account", auth=False,
         result={**TX_LIST, "properties": {**TX_LIST["properties"], "credit": DECIMAL}}, errors=(400, 503), body={"type": "object", "required": ["account"], "properties": {
             "account": ADDRESS, "asset": {"anyOf": [CURRENCY, ADDRESS], "description": "default ETH"}}})},
+    "/api/v1/settlement/withdraw": {"post": _op(
+        "The transaction to withdraw what the settlement escrow credited an account (a rights-holder's share "
+        "of case payments, an overpayment returned)", auth=False,
+        result={**TX_LIST, "properties": {**TX_LIST["properties"], "credit": DECIMAL}}, errors=(400, 503), body={"type": "object", "required": ["account"], "properties": {
+            "account": ADDRESS, "asset": {"anyOf": [CURRENCY, ADDRESS], "description": "default ETH"}}})},
+    "/api/v1/credits/{address}": {"get": _op(
+        "What an account can withdraw now, per contract (market, settlement) and asset, in wei as decimal strings",
+        auth=False, errors=(400, 503), params=[_path_param("address", ADDRESS)],
+        result=_object({"account": ADDRESS, **{name: _object({"ETH": DECIMAL, "CPY": DECIMAL})
+                                               for name in ("market", "settlement")}}))},
     "/api/v1/sale": {"get": _op(
         "The CPY sale: rate and tranche, caps, sold, raised, soft cap, window, paused, finalized, burned",
         auth=False, errors=(503,), result=SALE)},

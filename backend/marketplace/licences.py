@@ -125,8 +125,8 @@ def check_licence(db: Session, market: LicenseMarket, registration, domain, lice
 
 
 # -- transactions to send ---------------------------------------------------------------------
-def _transaction(market: LicenseMarket, sender: str, to: str, data: str, value: int = 0) -> dict:
-    return {"from": sender, "to": to, "data": data, "value": str(value), "chainId": market.w3.eth.chain_id}
+def _transaction(contract, sender: str, to: str, data: str, value: int = 0) -> dict:
+    return {"from": sender, "to": to, "data": data, "value": str(value), "chainId": contract.w3.eth.chain_id}
 
 
 def _simulate(call, sender: str, value: int = 0) -> None:
@@ -213,15 +213,29 @@ def escrow_terms(licence: Licence) -> tuple:
     return (licence.licensee, licence.seller, licence.currency, int(licence.price))
 
 
-def withdraw_transaction(market: LicenseMarket, account, asset) -> dict:
+def withdraw_transaction(contract, account, asset) -> dict:
+    """The `withdraw` transaction of everything `contract` (the licence market or the settlement
+    escrow: both credit, and both pay out only to whom they credited) owes `account` in `asset`."""
     account = parse_address("account", account)
     asset_address = ETH if asset in (None, "", "ETH") else (
-        market.contract.functions.CPY().call() if asset == "CPY" else parse_address("asset", asset))
-    credit = market.credit(account, asset_address)
+        contract.contract.functions.CPY().call() if asset == "CPY" else parse_address("asset", asset))
+    credit = contract.credit(account, asset_address)
+    where = "the market" if isinstance(contract, LicenseMarket) else "the settlement escrow"
     if credit == 0:
-        raise InvalidInput(f"{account} has nothing to withdraw in {asset or 'ETH'} from the market")
+        raise InvalidInput(f"{account} has nothing to withdraw in {asset or 'ETH'} from {where}")
     return {"credit": str(credit), "transactions": [{"step": "withdraw", **_transaction(
-        market, account, market.address, market.contract.encode_abi("withdraw", args=[asset_address]))}]}
+        contract, account, contract.address, contract.contract.encode_abi("withdraw", args=[asset_address]))}]}
+
+
+def credits(market: LicenseMarket, escrow, account) -> dict:
+    """What `account` can withdraw now, per contract and asset, in the asset's smallest unit as
+    decimal strings: the market (sales released, refunds) and the settlement escrow (shares of
+    case payments, overpayments returned)."""
+    account = parse_address("account", account)
+    cpy = market.contract.functions.CPY().call()
+    return {"account": account, **{
+        name: {"ETH": str(contract.credit(account, ETH)), "CPY": str(contract.credit(account, cpy))}
+        for name, contract in (("market", market), ("settlement", escrow))}}
 
 
 def cancel_transaction(market: LicenseMarket, offer: Offer, seller) -> dict:

@@ -187,6 +187,25 @@ def test_done_when__crawled_copy_to_a_settlement_paid_on_chain(services, chain, 
         assert int(payment["to_rights_holder"]) == int(payment["amount"]) - int(payment["commission"])
         assert re.fullmatch(r"0x[0-9a-f]{64}", payment["tx_hash"])
 
+    # the owner's share waits on the escrow; they see it, and withdraw it with the API's transaction
+    share = sum(int(p["to_rights_holder"]) for p in (first, second))
+    held = client.get(f"/api/v1/credits/{owner.address}").get_json()
+    assert held["settlement"] == {"ETH": str(share), "CPY": "0"} and held["market"] == {"ETH": "0", "CPY": "0"}  # its licence sale is still in escrow
+    withdrawal = client.post("/api/v1/settlement/withdraw", json={"account": owner.address}).get_json()
+    assert withdrawal["credit"] == str(share)
+    chain.fund(owner.address)
+    before = chain.w3.eth.get_balance(owner.address)
+    tx = withdrawal["transactions"][0]
+    signed = owner.sign_transaction({"to": tx["to"], "data": tx["data"], "value": 0, "chainId": tx["chainId"], "gas": 200_000,
+                                     "nonce": chain.w3.eth.get_transaction_count(owner.address),
+                                     "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9})
+    receipt = chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(signed.raw_transaction))
+    assert chain.w3.eth.get_balance(owner.address) == before + share - receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    assert client.get(f"/api/v1/credits/{owner.address}").get_json()["settlement"]["ETH"] == "0"
+    again = client.post("/api/v1/settlement/withdraw", json={"account": owner.address})
+    assert again.status_code == 400 and "nothing to withdraw in ETH from the settlement escrow" in again.get_json()["error"]["message"]
+    assert client.get("/api/v1/credits/0x12").status_code == 400
+
     deliver_due(services.db, smtp_settings)
     owner_subjects = [m["Subject"].split(": ", 1)[1] for m in mailbox if m["To"] == OWNER_MAIL]
     assert owner_subjects == ["case opened", "post licensing letter sent", "invoice sent", "legal letter sent",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -204,6 +205,23 @@ def test_buyer__wrong_network__refusal__rejection__buys_with_eth__disputes__rele
     licence.get_by_role("button", name="Release the escrow to the seller").click()
     expect(licence.get_by_test_id("escrow")).to_have_text("The escrow was released to the seller: the licence is final.",
                                                           timeout=FINAL)
+
+    # the seller sees what the release credited them, withdraws it, and then has nothing left there
+    credit = int(httpx.get(f"{stack.url}/api/v1/credits/{SELLER.address}").json()["market"]["ETH"])
+    assert credit > 0
+    seller = open_page("/offers/mine", account=SELLER.address)
+    seller.get_by_role("button", name="Connect Test Wallet").click()
+    seller.get_by_role("button", name="Sign in with Ethereum").click()
+    shown = f"{Decimal(credit) / 10**18:f}".rstrip("0").rstrip(".") + " ETH"
+    expect(seller.get_by_test_id("credit-market-ETH")).to_have_text(shown)
+    expect(seller.get_by_role("button", name="Nothing to withdraw in CPY")).to_be_disabled()
+    before = connect(stack_rpc(stack)).eth.get_balance(SELLER.address)
+    seller.get_by_role("button", name="Withdraw ETH").click()
+    expect(seller.get_by_role("status").filter(has_text="Withdrawn")).to_have_text("Withdrawn: the ETH is in your wallet.",
+                                                                                 timeout=FINAL)
+    expect(seller.get_by_test_id("credit-market-ETH")).to_have_text("0 ETH")
+    expect(seller.get_by_role("button", name="Nothing to withdraw in ETH")).to_be_disabled()
+    assert connect(stack_rpc(stack)).eth.get_balance(SELLER.address) > before + credit * 9 // 10  # less the gas
 
 
 def test_buyer__pays_in_cpy__approve_then_buy(open_page, market):

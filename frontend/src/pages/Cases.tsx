@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, ApiError, post } from "../api";
 import { OutcomeLine, useAction } from "../components/SendPrepared";
+import { Credits } from "../components/Credits";
 import { SignInGate } from "../components/SignInGate";
 import { explain } from "../errors";
 import { amount, shortHex, utc } from "../format";
@@ -78,6 +79,7 @@ function CaseList() {
       {error && <p role="alert" className="error">{error}</p>}
       {!cases && !error && <p role="status">Loading…</p>}
       <OpenCase />
+      <Credits sources={["settlement"]} why="Your share of what recipients pay is credited on the settlement escrow as each payment arrives; you withdraw it to your wallet yourself." />
       {cases && cases.length === 0 && (
         <div className="empty">
           <h2>No case yet</h2>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { parseEther } from "viem";
 import { api, post } from "../api";
 import { OutcomeLine, useAction, useSendPrepared } from "../components/SendPrepared";
+import { Credits } from "../components/Credits";
 import { SignInGate } from "../components/SignInGate";
 import { useChainTime } from "../chainclock";
 import { explain } from "../errors";
@@ -51,7 +52,7 @@ function OffersWorkspace() {
       {error && <p role="alert" className="error">{error}</p>}
       <PublishForm published={load} />
       <OfferList offers={offers} reload={load} />
-      <Credits />
+      <Credits sources={["market"]} why="What buyers paid you is credited once each licence's escrow is released; you withdraw it to your wallet yourself." />
     </section>
   );
 }
@@ -162,25 +163,6 @@ function OfferList({ offers, reload }: { offers: Offer[] | null; reload(): Promi
           </table>
         </div>
       )}
-      <OutcomeLine outcome={outcome} />
-    </div>
-  );
-}
-
-function Credits() {
-  const { address } = useApp();
-  const { send, busy, outcome } = useSendPrepared();
-  const withdraw = (asset: "ETH" | "CPY") =>
-    send(async () => (await post("/api/v1/market/withdraw", { account: address, asset })).transactions as ApiTransaction[],
-      `withdraw your ${asset} from the market`, `Withdrawn: the ${asset} is in your wallet.`);
-  return (
-    <div className="card stack">
-      <h2>Credits</h2>
-      <p className="small">What buyers paid you is credited once each licence's escrow is released; you withdraw it to your wallet yourself.</p>
-      <div className="case-actions">
-        <button onClick={() => withdraw("ETH")} disabled={busy}>Withdraw ETH</button>
-        <button onClick={() => withdraw("CPY")} disabled={busy}>Withdraw CPY</button>
-      </div>
       <OutcomeLine outcome={outcome} />
     </div>
   );
