@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -87,6 +88,9 @@ class Settings:
     workers: int = 1  # gunicorn worker processes of `copytrack run` (requests only; the jobs stay in `run`)
     threads: int = 8  # threads per worker
     anvil_state_interval: int = 60  # seconds between dumps of the embedded chain's state (and at stop)
+    # the sale deployed on a fresh embedded chain: its soft cap in ETH (0: none), to try a missed
+    # soft cap and its refunds locally (with `copytrack dev advance` past its close)
+    local_sale_soft_cap: str = "0"
     # crawler (docs/crawler.md)
     crawler_enabled: bool = True  # `copytrack run` runs one crawler worker beside the backend
     crawler_seeds: str = ""  # URLs crawled from the start, separated by spaces or commas
@@ -147,6 +151,18 @@ class Settings:
     @property
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def local_sale_soft_cap_wei(self) -> int:
+        """The soft cap, in wei, of the sale deployed on the embedded chain."""
+        try:
+            wei = Decimal(self.local_sale_soft_cap) * 10**18
+        except InvalidOperation:
+            wei = Decimal(-1)
+        if not wei.is_finite() or wei < 0 or wei != wei.to_integral_value():
+            raise ConfigError(f"setting 'local_sale_soft_cap' must be an amount of ETH such as 5 or 0.5, "
+                              f"got {self.local_sale_soft_cap!r}")
+        return int(wei)
 
     @property
     def mail_domain(self) -> str:
@@ -222,4 +238,7 @@ def load_settings(
         raise ConfigError("setting 'max_image_aspect' and 'max_image_side' must be 1 or more")
     if settings.crawler_screenshots not in {"on", "off", "auto"}:
         raise ConfigError("setting 'crawler_screenshots' must be on, off or auto")
+    if settings.hits_digest_interval < 0:
+        raise ConfigError("setting 'hits_digest_interval' must be 0 (no mails) or more (seconds)")
+    settings.local_sale_soft_cap_wei  # noqa: B018  (refused at start, with the reason, when malformed)
     return settings

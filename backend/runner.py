@@ -151,7 +151,8 @@ def run(settings: Settings, echo=print) -> None:
                 f"but COPYTRACK_CHAIN_ID is {settings.chain_id}"
             )
         check_keys(settings, w3.eth.chain_id)
-        deployment = ensure_deployed(w3, settings.deployer_key, settings.resolved_deployment_file)
+        deployment = ensure_deployed(w3, settings.deployer_key, settings.resolved_deployment_file,
+                                     sale_soft_cap=settings.local_sale_soft_cap_wei)
         for name, address in deployment.addresses.items():
             echo(f"contract  {name} at {address}")
         echo(f"data      {settings.data_dir.resolve()} ({services.db.engine.url.render_as_string(hide_password=True)})")

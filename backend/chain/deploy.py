@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from web3 import Web3
@@ -83,14 +83,14 @@ class Platform:
     market_fee_bps: int
 
 
-def _deploy_sale_suite(w3: Web3, deployer_key: str, addresses: dict, blocks: dict) -> None:
+def _deploy_sale_suite(w3: Web3, deployer_key: str, addresses: dict, blocks: dict, soft_cap: int = 0) -> None:
     """Vesting ×2, sale, token at consecutive nonces: the token's constructor checks the others."""
     deployer = operator(deployer_key).address
     now = w3.eth.get_block("latest")["timestamp"]
     plan = plan_sale_suite(
         deployer=deployer,
         nonce=w3.eth.get_transaction_count(deployer, "pending"),
-        sale=preset_parameters("local", now),
+        sale=replace(preset_parameters("local", now), soft_cap=soft_cap),
         sale_wallet=deployer,
         business_development_beneficiary=deployer,
         founders_beneficiary=deployer,
@@ -107,7 +107,8 @@ def _deploy_sale_suite(w3: Web3, deployer_key: str, addresses: dict, blocks: dic
     transact(w3, operator(deployer_key), sale.functions.grantRole(sale.functions.KYC_OPERATOR_ROLE().call(), deployer))
 
 
-def ensure_deployed(w3: Web3, deployer_key: str, path: Path, platform: Platform | None = None) -> Deployment:
+def ensure_deployed(w3: Web3, deployer_key: str, path: Path, platform: Platform | None = None,
+                    sale_soft_cap: int = 0) -> Deployment:
     """The recorded deployment where the chain still has it; whatever is missing is deployed.
 
     A live register is never replaced (its registrations are the point); the CPY suite is
@@ -128,7 +129,7 @@ def ensure_deployed(w3: Web3, deployer_key: str, path: Path, platform: Platform 
         live["CopyrightRegister"], blocks["CopyrightRegister"] = deploy_contract(w3, deployer_key, "CopyrightRegister")
         fresh.add("CopyrightRegister")
     if not all(name in live for name in SALE_SUITE):
-        _deploy_sale_suite(w3, deployer_key, live, blocks)
+        _deploy_sale_suite(w3, deployer_key, live, blocks, sale_soft_cap)
         fresh.add("CPYToken")
     dependents = {
         "LicenseMarket": (platform.treasury, platform.market_fee_bps),

@@ -51,3 +51,16 @@ def test_matcher_snapshots__under_the_data_dir_unless_set(tmp_path):
 def test_negative_snapshot_interval__is_refused():
     with pytest.raises(ConfigError, match="'matcher_snapshot_interval' must be 0 or more"):
         load_settings({"matcher_snapshot_interval": -1}, environ={})
+
+
+def test_local_sale_soft_cap__in_eth__malformed_amounts_refused_with_the_setting_named():
+    assert load_settings({"local_sale_soft_cap": "0.5"}, environ={}).local_sale_soft_cap_wei == 5 * 10**17
+    assert load_settings({}, environ={"COPYTRACK_LOCAL_SALE_SOFT_CAP": "100"}).local_sale_soft_cap_wei == 100 * 10**18
+    for bad in ("lots", "-1", "1e-30", "NaN", "Infinity"):
+        with pytest.raises(ConfigError, match="'local_sale_soft_cap' must be an amount of ETH"):
+            load_settings({"local_sale_soft_cap": bad}, environ={})
+
+
+def test_hits_digest_interval__negative__refused():
+    with pytest.raises(ConfigError, match="hits_digest_interval"):
+        load_settings({"hits_digest_interval": -1}, environ={})
