@@ -60,6 +60,20 @@ export async function api(path: string, init: RequestInit = {}): Promise<any> {
   return body;
 }
 
+/**
+ * The first `pages` pages of a paginated list (the API's `page` and `per_page`), joined, and
+ * whether another page may follow (the last one read was full).
+ */
+export async function fetchPages<T>(path: string, key: string, pages: number, perPage: number): Promise<{ items: T[]; more: boolean }> {
+  const items: T[] = [];
+  for (let page = 1; page <= pages; page++) {
+    const chunk: T[] = (await api(`${path}${path.includes("?") ? "&" : "?"}page=${page}&per_page=${perPage}`))[key];
+    items.push(...chunk);
+    if (chunk.length < perPage) return { items, more: false };
+  }
+  return { items, more: true };
+}
+
 export const post = (path: string, body: unknown) =>
   api(path, { method: "POST", body: JSON.stringify(body, (_, v) => (typeof v === "bigint" ? v.toString() : v)) });
 

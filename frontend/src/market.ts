@@ -4,7 +4,8 @@
 import type { PublicClient, WalletClient } from "viem";
 import { post } from "./api";
 import { amount } from "./format";
-import { addPending, type MarketStep } from "./pending";
+import type { MarketStep } from "./pending";
+import { sendTracked, type ApiTransaction } from "./transactions";
 
 export interface Offer {
   hash: `0x${string}`;
@@ -55,11 +56,8 @@ export interface Certificate {
   valid: boolean;
 }
 
-export interface TransactionStep {
+export interface TransactionStep extends ApiTransaction {
   step: MarketStep["step"];
-  to: `0x${string}`;
-  data: `0x${string}`;
-  value: string;
 }
 
 export const DECIMALS = 18; // ETH and CPY both keep 18 decimals
@@ -90,15 +88,9 @@ export const domainList = (text: string) => text.split(/[\s,]+/).filter(Boolean)
  * Send one step the API handed out from the buyer's wallet and keep it in the pending list (which
  * survives a reload) until the indexer shows its effect. Returns the transaction hash.
  */
-export async function sendStep(
+export const sendStep = (
   walletClient: WalletClient, account: `0x${string}`, step: TransactionStep, what: Omit<MarketStep, "step">,
-): Promise<`0x${string}`> {
-  const hash = await walletClient.sendTransaction({
-    account, chain: walletClient.chain, to: step.to, data: step.data, value: BigInt(step.value),
-  });
-  addPending({ hash, imageIds: [], sentAt: Date.now(), reported: true, market: { step: step.step, ...what } });
-  return hash;
-}
+): Promise<`0x${string}`> => sendTracked(walletClient, account, step, { market: { step: step.step, ...what } });
 
 /**
  * Buy a licence: a CPY offer whose allowance is short first gets the ERC-20 `approve` mined, then

@@ -3,7 +3,7 @@
 // reload shows it again (components/PendingList.tsx).
 import { BaseError, decodeErrorResult, type Hex, type PublicClient, type WalletClient } from "viem";
 import { api } from "./api";
-import { addPending, removePending } from "./pending";
+import { addPending, removePending, type PendingTransaction } from "./pending";
 
 export interface ApiTransaction {
   to: `0x${string}`;
@@ -49,14 +49,7 @@ export async function sendPrepared(
   publicClient: PublicClient, walletClient: WalletClient, account: `0x${string}`, tx: ApiTransaction, label: string,
   onSent?: (hash: Hex) => void,
 ): Promise<Hex> {
-  const walletChain = await walletClient.getChainId();
-  if (walletChain !== Number(tx.chainId)) {
-    throw new Error(`Your wallet is on chain ${walletChain}, but this transaction is for chain ${tx.chainId}. Switch the network with the button at the top, then try again.`);
-  }
-  const hash = await walletClient.sendTransaction({
-    account, chain: walletClient.chain, to: tx.to, data: tx.data, value: BigInt(tx.value),
-  });
-  addPending({ hash, imageIds: [], sentAt: Date.now(), reported: true, label });
+  const hash = await sendTracked(walletClient, account, tx, { label });
   onSent?.(hash);
   const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 1000 });
   removePending(hash);
@@ -65,5 +58,25 @@ export async function sendPrepared(
     throw new Error(`The transaction was reverted${reason ? `: the contract refused it (${reason})` : ""}. Nothing was changed on the chain.`);
   }
   await waitIndexed(receipt.blockNumber);
+  return hash;
+}
+
+/**
+ * Checks that the wallet is on the transaction's chain, has it sign and send `tx`, and keeps it in
+ * the pending list (which survives a reload) with what `pending` says it is. Returns its hash at
+ * once; `components/PendingList.tsx` follows it from there.
+ */
+export async function sendTracked(
+  walletClient: WalletClient, account: `0x${string}`, tx: ApiTransaction,
+  pending: Pick<PendingTransaction, "label" | "market">,
+): Promise<Hex> {
+  const walletChain = await walletClient.getChainId();
+  if (walletChain !== Number(tx.chainId)) {
+    throw new Error(`Your wallet is on chain ${walletChain}, but this transaction is for chain ${tx.chainId}. Switch the network with the button at the top, then try again.`);
+  }
+  const hash = await walletClient.sendTransaction({
+    account, chain: walletClient.chain, to: tx.to, data: tx.data, value: BigInt(tx.value),
+  });
+  addPending({ hash, imageIds: [], sentAt: Date.now(), reported: true, ...pending });
   return hash;
 }

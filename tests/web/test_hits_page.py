@@ -97,3 +97,28 @@ def test_hits_page__compare_triage_bulk_and_whitelist(open_page, seeded):
     card.get_by_role("link", name="Open a case against copier.de").click()
     expect(page.get_by_label("Site (domain)")).to_have_value("copier.de")
     expect(page.get_by_label("Registration id of the image")).to_have_value(re.compile(r"^0x[0-9a-f]{64}$"))
+
+
+def test_hits_page__a_group_larger_than_a_page__shows_the_rest_on_request(open_page, stack):
+    owner = dev_account(9)
+    services = Services(load_settings(environ=stack.env))
+    original, copy = jpeg(8), jpeg(108)
+    reg_id = "0x" + hashlib.sha256(original).hexdigest()
+    with services.db.session() as db:
+        db.merge(Registration(id=reg_id, owner=owner.address, phash="0" * 16, cid=services.store.add(original),
+                              registered_at=1, tx_hash="0x" + "cd" * 32, block_number=1))
+        copy_cid = services.store.add(copy)
+        db.add_all(Hit(registration_id=reg_id, owner=owner.address, page_url=f"https://mass.example/page{i}",
+                       image_url=f"https://mass.example/img{i}.jpg", domain="mass.example",
+                       image_sha256="0x" + hashlib.sha256(copy).hexdigest(), match="perceptual", kind="copy",
+                       score=0.9, status="active", copy_cid=copy_cid, found_at=now(), last_seen_at=now())
+                   for i in range(105))
+    services.close()
+    page = open_page("/hits", account=owner.address)
+    sign_in(page)
+    page.get_by_role("button", name="— 105 hits, 105 new").click()
+    cards = page.locator("ul.hit-list > li")
+    expect(cards).to_have_count(100)
+    page.get_by_role("button", name="Show more (100 of 105 shown)").click()
+    expect(cards).to_have_count(105)
+    expect(page.get_by_role("button", name=re.compile("^Show more"))).to_have_count(0)

@@ -40,6 +40,8 @@ const VERDICT_TEXT: Record<string, string> = {
   new: "new", legal: "legal", illegal: "illegal", unsure: "unsure", not_a_match: "not a match",
 };
 
+const HITS_PAGE = 100; // hits of an opened group read at once (the API's limit is 500)
+
 /** The rights-holder's inbox of hits: group, filter, compare, triage (one or many), whitelist. */
 export function Hits() {
   const app = useApp();
@@ -84,16 +86,27 @@ function Inbox() {
     const params = Object.entries({ ...filter, ...extra }).filter(([, v]) => v);
     return new URLSearchParams(params);
   }, [filter]);
+  const [shown, setShown] = useState(HITS_PAGE);
   const load = useCallback(() => {
     api(`/api/v1/hits/groups?${query({ by })}`).then(
       (b) => setGroups(b.groups), (e) => setMessage({ error: true, text: explain(e) }));
     if (open) {
-      api(`/api/v1/hits?${query({ [by]: open, limit: "100" })}`).then(
-        (b) => { setHits(b.hits); setTotal(b.total); }, (e) => setMessage({ error: true, text: explain(e) }));
+      (async () => {
+        let found: Hit[] = [];
+        let all = 0;
+        do { // the group's first `shown` hits, a page at a time
+          const b = await api(`/api/v1/hits?${query({ [by]: open, limit: String(HITS_PAGE), offset: String(found.length) })}`);
+          found = [...found, ...b.hits];
+          all = b.total;
+          if (b.hits.length < HITS_PAGE) break;
+        } while (found.length < shown);
+        setHits(found);
+        setTotal(all);
+      })().catch((e) => setMessage({ error: true, text: explain(e) }));
     }
-  }, [by, open, query]);
+  }, [by, open, query, shown]);
   useEffect(load, [load]);
-  useEffect(() => { setSelected(new Set()); setAllMatching(false); }, [by, open, filter]);
+  useEffect(() => { setSelected(new Set()); setAllMatching(false); setShown(HITS_PAGE); }, [by, open, filter]);
 
   const triage = async (verdict: Verdict, ids?: number[]) => {
     setMessage(null);
@@ -199,6 +212,11 @@ function Inbox() {
                                onWhitelist={() => addWhitelist(h.domain)} />
                     ))}
                   </ul>
+                  {hits.length < total && (
+                    <p><button className="secondary" onClick={() => setShown(hits.length + HITS_PAGE)}>
+                      Show more ({hits.length} of {total} shown)
+                    </button></p>
+                  )}
                 </div>
               )}
             </li>

@@ -1,32 +1,35 @@
 import { LicenseMarket } from "virtual:abis";
 import { useCallback, useEffect, useId, useState } from "react";
 import { Link } from "react-router";
-import { api, post } from "../api";
+import { api, fetchPages, post } from "../api";
 import { useChainTime } from "../chainclock";
 import { LicenceTerms } from "../components/LicenceTerms";
-import { MarketPending } from "../components/MarketPending";
+import { PendingList } from "../components/PendingList";
 import { explain } from "../errors";
 import { duration, utc } from "../format";
 import { sendStep, type Certificate, type Licence } from "../market";
 import { useApp } from "../wallet";
 
 const MAX_REASON_BYTES = 200; // the contract's String[200]
+const PER_PAGE = 20; // licences shown at first, and added by "Show older licences"
 
 /** The buyer's licences: escrow state, dispute within the window, release after it, certificates. */
 export function Licences() {
   const app = useApp();
   const [licences, setLicences] = useState<Licence[] | null>(null);
+  const [pages, setPages] = useState(1);
+  const [more, setMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [grace, setGrace] = useState<number | null>(null);
   const now = useChainTime();
 
   const load = useCallback(() => {
     if (!app.address) return;
-    api(`/api/v1/licences?licensee=${app.address}&per_page=100`).then(
-      (body) => { setLicences(body.licences); setError(null); },
+    fetchPages<Licence>(`/api/v1/licences?licensee=${app.address}`, "licences", pages, PER_PAGE).then(
+      (body) => { setLicences(body.items); setMore(body.more); setError(null); },
       (e) => setError(explain(e)),
     );
-  }, [app.address]);
+  }, [app.address, pages]);
   useEffect(load, [load]);
 
   const market = app.status?.contracts?.LicenseMarket;
@@ -53,7 +56,7 @@ export function Licences() {
   return (
     <section>
       <h1>My licences</h1>
-      <MarketPending onChange={load} />
+      <PendingList kind="market" onChange={load} />
       {error && <p role="alert" className="error">{error}</p>}
       {!licences && !error && <p role="status">Loading your licences…</p>}
       {licences && licences.length === 0 && (
@@ -66,6 +69,7 @@ export function Licences() {
         </div>
       )}
       {licences?.map((licence) => <LicenceCard key={licence.id} licence={licence} now={now} grace={grace} />)}
+      {more && <p><button className="secondary" onClick={() => setPages(pages + 1)}>Show {PER_PAGE} older licences</button></p>}
     </section>
   );
 }

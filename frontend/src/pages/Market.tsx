@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import { parseUnits } from "viem";
 import { api, upload } from "../api";
 import { DropZone } from "../components/DropZone";
-import { MarketPending } from "../components/MarketPending";
+import { PendingList } from "../components/PendingList";
 import { OfferCard } from "../components/OfferCard";
 import { explain } from "../errors";
 import { shortHex } from "../format";
@@ -82,7 +82,7 @@ export function Market() {
         License a registered image from its owner: pay in ETH or CPY into the market's escrow, and the licence is
         recorded on the chain for the domains it covers. You can dispute a purchase within the escrow window.
       </p>
-      <MarketPending onChange={load} />
+      <PendingList kind="market" onChange={load} />
 
       <div className="card">
         <h2>Find offers by picture</h2>

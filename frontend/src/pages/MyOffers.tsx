@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { parseEther } from "viem";
-import { api, post } from "../api";
+import { api, fetchPages, post } from "../api";
 import { OutcomeLine, useAction, useSendPrepared } from "../components/SendPrepared";
 import { Credits } from "../components/Credits";
 import { SignInGate } from "../components/SignInGate";
@@ -37,7 +37,8 @@ function OffersWorkspace() {
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(async () => {
     try {
-      setOffers((await api(`/api/v1/offers?owner=${address}&per_page=100`)).offers);
+      // every live offer of the seller, page by page (a seller may have more than a page of them)
+      setOffers((await fetchPages<Offer>(`/api/v1/offers?owner=${address}`, "offers", 1_000, 100)).items);
       setError(null);
     } catch (e) {
       setError(explain(e));
