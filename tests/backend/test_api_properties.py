@@ -45,6 +45,7 @@ SEMANTIC = {
     ("POST", "/api/v1/sale/contribute"),
     # Checked against the chain: the account must have something credited to withdraw.
     ("POST", "/api/v1/market/withdraw"),
+    ("POST", "/api/v1/settlement/withdraw"),
     # Simulated on the chain first: claiming needs a finalized, successful sale and tokens owed;
     # a refund needs a failed sale and a contribution (else 422, the sale would refuse it).
     ("POST", "/api/v1/sale/claim"),
