@@ -32,7 +32,7 @@ from backend.crawler.models import (
 from backend.crawler.urls import domain, normalise, on_domain, url_hash
 from backend.errors import InvalidInput, Unprocessable
 from backend.matching import Fingerprint, InvalidImage, fingerprint
-from backend.registry.lookup import find_registrations
+from backend.registry.lookup import find_registrations, find_registrations_of_many
 
 log = logging.getLogger(__name__)
 
@@ -424,10 +424,14 @@ class Crawler:
         """(registration id, image URL, the new hit's row or None if recorded before) for every
         registration an image on the page is a copy of, by the lookup's own rules; no hits on
         the registration owner's own domains, nor for copies its owner said are not a match."""
+        if not seen:
+            return []
         host, found, new = domain(page_url), [], []
         with self.db.session() as db:
-            for image in seen:
-                for match in find_registrations(db, self.matcher, image.sha256, image.print_):
+            # one look-up for the page's images (the index synced once, registrations read together)
+            matched = find_registrations_of_many(db, self.matcher, [(image.sha256, image.print_) for image in seen])
+            for image, matches in zip(seen, matched):
+                for match in matches:
                     if own_domain(db, match["owner"], host) or negative_pair(db, match["id"], image.sha256):
                         continue
                     known = db.execute(select(Hit.id, Hit.evidence_cid).where(

@@ -40,7 +40,14 @@ def hit_view(db: Session, hit: Hit) -> dict:
 def find_registrations(db: Session, matcher: RegisteredImages, sha256: str, print_: Fingerprint, *,
                        exclude_owner: str | None = None, limit: int = 20) -> list[dict]:
     """Registrations of the same bytes or of an image this one is a copy of, best first."""
-    return [hit_view(db, h) for h in matcher.find(db, sha256, print_, exclude_owner=exclude_owner, limit=limit)]
+    return find_registrations_of_many(db, matcher, [(sha256, print_)], exclude_owner=exclude_owner, limit=limit)[0]
+
+
+def find_registrations_of_many(db: Session, matcher: RegisteredImages, images: list[tuple[str, Fingerprint]], *,
+                               exclude_owner: str | None = None, limit: int = 20) -> list[list[dict]]:
+    """`find_registrations` for several images (sha256, fingerprint) at once, in their order."""
+    return [[hit_view(db, h) for h in hits]
+            for hits in matcher.find_many(db, images, exclude_owner=exclude_owner, limit=limit)]
 
 
 def lookup(db: Session, matcher: RegisteredImages, data: bytes, limits: ImageLimits) -> dict:

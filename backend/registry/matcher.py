@@ -234,32 +234,47 @@ class RegisteredImages:
     def find(self, db: Session, sha256: str, print_: Fingerprint, *, exclude_owner: str | None = None,
              limit: int = 20) -> list[Hit]:
         """Registrations of the same bytes, then registered images this one is a copy of."""
+        return self.find_many(db, [(sha256, print_)], exclude_owner=exclude_owner, limit=limit)[0]
+
+    def find_many(self, db: Session, images: list[tuple[str, Fingerprint]], *, exclude_owner: str | None = None,
+                  limit: int = 20) -> list[list[Hit]]:
+        """`find` for several images (sha256, fingerprint) at once, in their order: the index is
+        brought up to date once, and the registrations are read in two queries, not per image
+        (the crawler looks up every image of a page together)."""
         # A request reads at most one step of new events, and none while the scheduler's job is
         # reading them (it catches up in the background); but it waits for the first check of a
         # snapshot's checkpoints against the database.
         self.sync(db, max_events=SYNC_BATCH, wait=not self.verified)
         with self.lock:
-            matches = self.index.search(print_, limit=limit + 1)
-            near = [reg_id for reg_id, phash in self.by_phash.items()
-                    if hamming(print_.phash64, phash) <= self.phash_distance]
-        hits: dict[str, Hit] = {}
-        exact = db.get(Registration, sha256)
-        if exact is not None:
-            hits[sha256] = Hit(exact, "exact", 1.0, 0)
-        for match in matches:
-            registration = db.get(Registration, match.key)
-            if registration is not None and match.key not in hits:
-                hits[match.key] = Hit(registration, match.kind, match.score,
-                                      hamming(print_.phash64, int(registration.phash, 16)))
-        for reg_id in near:
-            registration = db.get(Registration, reg_id)
-            if registration is None or reg_id in hits:
-                continue
-            distance = hamming(print_.phash64, int(registration.phash, 16))  # its pHash now, not when synced
-            if distance <= self.phash_distance:
-                hits[reg_id] = Hit(registration, "phash", 1 - distance / 64, distance)
-        ordered = sorted(hits.values(), key=lambda h: (h.match != "exact", -h.score))
-        return [h for h in ordered if h.registration.owner != exclude_owner][:limit]
+            found = [(self.index.search(print_, limit=limit + 1),
+                      [reg_id for reg_id, phash in self.by_phash.items()
+                       if hamming(print_.phash64, phash) <= self.phash_distance]) for _, print_ in images]
+        wanted = {sha256 for sha256, _ in images}
+        wanted.update(m.key for matches, _ in found for m in matches)
+        wanted.update(reg_id for _, near in found for reg_id in near)
+        registrations = {r.id: r for r in db.scalars(select(Registration).where(Registration.id.in_(wanted)))} \
+            if wanted else {}
+        answers = []
+        for (sha256, print_), (matches, near) in zip(images, found):
+            hits: dict[str, Hit] = {}
+            exact = registrations.get(sha256)
+            if exact is not None:
+                hits[sha256] = Hit(exact, "exact", 1.0, 0)
+            for match in matches:
+                registration = registrations.get(match.key)
+                if registration is not None and match.key not in hits:
+                    hits[match.key] = Hit(registration, match.kind, match.score,
+                                          hamming(print_.phash64, int(registration.phash, 16)))
+            for reg_id in near:
+                registration = registrations.get(reg_id)
+                if registration is None or reg_id in hits:
+                    continue
+                distance = hamming(print_.phash64, int(registration.phash, 16))  # its pHash now, not when synced
+                if distance <= self.phash_distance:
+                    hits[reg_id] = Hit(registration, "phash", 1 - distance / 64, distance)
+            ordered = sorted(hits.values(), key=lambda h: (h.match != "exact", -h.score))
+            answers.append([h for h in ordered if h.registration.owner != exclude_owner][:limit])
+        return answers
 
     # -- snapshots ------------------------------------------------------------------------
     def unsaved_for(self) -> float | None:
