@@ -1,6 +1,5 @@
-import { useCallback, useEffect, useState } from "react";
 import { api, post } from "../api";
-import { explain } from "../errors";
+import { useLoaded } from "../loading";
 import { price } from "../market";
 import type { ApiTransaction } from "../transactions";
 import { useApp } from "../wallet";
@@ -19,21 +18,8 @@ const FROM: Record<Source, string> = { market: "the licence market", settlement:
  */
 export function Credits({ sources, why }: { sources: Source[]; why: string }) {
   const { address } = useApp();
-  const [held, setHeld] = useState<Held | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { value: held, error, reload: load } = useLoaded<Held>(() => (address ? api(`/api/v1/credits/${address}`) : null), [address]);
   const { send, busy, outcome } = useSendPrepared();
-  const load = useCallback(async () => {
-    if (!address) return;
-    try {
-      setHeld(await api(`/api/v1/credits/${address}`));
-      setError(null);
-    } catch (e) {
-      setError(explain(e));
-    }
-  }, [address]);
-  useEffect(() => {
-    load();
-  }, [load]);
   const withdraw = (source: Source, asset: Asset) =>
     send(async () => (await post(`/api/v1/${source}/withdraw`, { account: address, asset })).transactions as ApiTransaction[],
       `withdraw your ${asset} from ${FROM[source]}`, `Withdrawn: the ${asset} is in your wallet.`).then(load);

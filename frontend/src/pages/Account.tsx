@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { api, post } from "../api";
 import { OutcomeLine, useAction } from "../components/SendPrepared";
 import { SignInGate } from "../components/SignInGate";
 import { explain } from "../errors";
+import { useLoaded } from "../loading";
 
 interface AccountView {
   address: string;
@@ -52,22 +53,11 @@ function Confirm({ token, done }: { token: string; done(): void }) {
 }
 
 function AccountSettings() {
-  const [account, setAccount] = useState<AccountView | null>(null);
+  const { value: account, error, reload: load } = useLoaded<AccountView>(() => api("/api/v1/account"), []);
   const [email, setEmail] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      const view: AccountView = await api("/api/v1/account");
-      setAccount(view);
-      setEmail((current) => current || view.email || "");
-      setError(null);
-    } catch (e) {
-      setError(explain(e));
-    }
-  }, []);
   useEffect(() => {
-    load();
-  }, [load]);
+    if (account) setEmail((current) => current || account.email || "");
+  }, [account]);
   const { busy, outcome, run } = useAction(load);
 
   if (error) return <section><h1>My account</h1><p role="alert" className="error">{error}</p></section>;

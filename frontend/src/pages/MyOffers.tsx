@@ -1,13 +1,13 @@
-import { useCallback, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { parseEther } from "viem";
 import { api, fetchPages, post } from "../api";
 import { OutcomeLine, useAction, useSendPrepared } from "../components/SendPrepared";
 import { Credits } from "../components/Credits";
 import { SignInGate } from "../components/SignInGate";
 import { useChainTime } from "../chainclock";
-import { explain } from "../errors";
 import { shortHex, utc } from "../format";
 import { LICENCE_TYPES, price, territory, term, type Offer } from "../market";
+import { useLoaded } from "../loading";
 import { signTyped } from "../registration";
 import type { ApiTransaction } from "../transactions";
 import { useApp } from "../wallet";
@@ -33,20 +33,9 @@ export function MyOffers() {
 
 function OffersWorkspace() {
   const { address } = useApp();
-  const [offers, setOffers] = useState<Offer[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      // every live offer of the seller, page by page (a seller may have more than a page of them)
-      setOffers((await fetchPages<Offer>(`/api/v1/offers?owner=${address}`, "offers", 1_000, 100)).items);
-      setError(null);
-    } catch (e) {
-      setError(explain(e));
-    }
-  }, [address]);
-  useEffect(() => {
-    load();
-  }, [load]);
+  // every live offer of the seller, page by page (a seller may have more than a page of them)
+  const { value: offers, error, reload: load } = useLoaded(
+    async () => (await fetchPages<Offer>(`/api/v1/offers?owner=${address}`, "offers", 1_000, 100)).items, [address]);
   return (
     <section>
       <h1>My offers</h1>
