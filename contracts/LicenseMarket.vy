@@ -13,7 +13,7 @@
         Storage: a licence keeps on-chain one word (`_holdings`): what
         `is_licensed` reads (its times and state) and a 160-bit hash of
         the terms its escrow pays out on (licensee, seller, currency,
-        price). `dispute`, `seller_refund`, `revoke`, `resolve` and
+        price, and the hash of the block before the purchase's). `dispute`, `seller_refund`, `revoke`, `resolve` and
         `release` take those `Terms` and check them against the hash;
         every term of the certificate (offer hash, territory, seats,
         domains, price, fee) is in the `LicencePurchased` event, as the
@@ -205,13 +205,15 @@ struct Offer:
     salt: uint256
 
 
-# @dev The terms a purchase's escrow pays out on, as its `LicencePurchased` event carries them;
+# @dev The terms a purchase's escrow pays out on, as its `LicencePurchased` event carries them,
+#      and the hash of the block before the purchase's block (its header's `parentHash`);
 #      the licence's word keeps their hash (`_terms_hash`).
 struct Terms:
     licensee: address
     seller: address
     currency: address  # empty(address) = ETH, else the CPY token
     price: uint256
+    block_hash: bytes32  # blockhash(block.number - 1) at the purchase
 
 
 # @dev What is stored of a licence (the other terms are in its `LicencePurchased` event).
@@ -458,7 +460,10 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
     release_at: uint256 = block.timestamp + ((terms >> 176) & MASK_32)
     self._config = self._with_escrowed(config + 1, offer.currency, offer.price, True)
 
-    holding: uint256 = self._terms_hash(Terms(licensee=msg.sender, seller=offer.seller, currency=offer.currency, price=offer.price))
+    holding: uint256 = self._terms_hash(Terms(
+        licensee=msg.sender, seller=offer.seller, currency=offer.currency, price=offer.price,
+        block_hash=blockhash(block.number - 1),
+    ))
     holding |= (block.timestamp << STARTS_AT_SHIFT) | (ends_at << ENDS_AT_SHIFT)
     holding |= (epoch << EPOCH_SHIFT) | (convert(offer.licence_type, uint256) << TYPE_SHIFT) | (convert(HELD, uint256) << STATUS_SHIFT)
     if offer.currency != empty(address):
@@ -521,7 +526,7 @@ def dispute(licence_id: uint256, terms: Terms, reason: String[200]):
          escrow then waits for the arbiter, at most ARBITRATION_PERIOD
          (after that anyone may release it to the seller).
     @param licence_id The licence bought.
-    @param terms The purchase's terms, as its `LicencePurchased` event says.
+    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
     @param reason Why, for the arbiter (for example: the seller is not the author).
     """
     holding: uint256 = self._holding_of(licence_id, terms)
@@ -559,7 +564,7 @@ def resolve(licence_id: uint256, terms: Terms, refund: bool):
          (the licence is revoked from now on) or release the escrow to
          seller and treasury.
     @param licence_id The disputed licence.
-    @param terms The purchase's terms, as its `LicencePurchased` event says.
+    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
     @param refund True to refund, False to release.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
@@ -581,7 +586,7 @@ def seller_refund(licence_id: uint256, terms: Terms):
          the window); the licence is revoked from now on (it stays valid
          for the time before).
     @param licence_id The licence to take back.
-    @param terms The purchase's terms, as its `LicencePurchased` event says.
+    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
     """
     holding: uint256 = self._holding_of(licence_id, terms)
     assert terms.seller == msg.sender, "market: only the seller can refund"
@@ -604,7 +609,7 @@ def revoke(licence_id: uint256, terms: Terms, reason: String[200]):
          without a second refund, so a seller's refund cannot save a
          fraudulent licence's past.
     @param licence_id The licence to revoke.
-    @param terms The purchase's terms, as its `LicencePurchased` event says.
+    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
     @param reason Why, for the record.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
@@ -633,7 +638,7 @@ def release(licence_id: uint256, terms: Terms):
          ARBITRATION_PERIOD has passed since without a decision of the
          arbiter.
     @param licence_id The licence whose escrow to release.
-    @param terms The purchase's terms, as its `LicencePurchased` event says.
+    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
     """
     holding: uint256 = self._holding_of(licence_id, terms)
     status: uint8 = self._status(holding)
@@ -1056,8 +1061,12 @@ def _holding_of(licence_id: uint256, terms: Terms) -> uint256:
 @internal
 @pure
 def _terms_hash(terms: Terms) -> uint256:
-    # 160 bits of keccak256: finding other terms with the same hash (a second preimage) takes about 2**160 hashes.
-    return convert(keccak256(abi_encode(terms.licensee, terms.seller, terms.currency, terms.price)), uint256) >> 96
+    # 160 bits of keccak256. Whoever buys can also be the seller, so someone could look for two sets
+    # of terms with the same hash, one cheap to buy and one paying out more (a collision: about
+    # 2**80 hashes, not 2**160). The previous block's hash is known only a block before the
+    # purchase: the cheap terms cannot be prepared in advance, and matching them within a block is
+    # a second preimage again (about 2**160 hashes).
+    return convert(keccak256(abi_encode(terms.licensee, terms.seller, terms.currency, terms.price, terms.block_hash)), uint256) >> 96
 
 
 @internal

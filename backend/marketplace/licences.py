@@ -193,7 +193,7 @@ def dispute_transaction(market: LicenseMarket, licence: Licence, buyer, reason) 
         raise Forbidden(f"only the licensee {licence.licensee} can dispute licence {licence.id}")
     if not isinstance(reason, str) or not reason.strip() or len(reason.encode()) > MAX_REASON_CHARS:
         raise InvalidInput(f"give a 'reason' for the arbiter (1 to {MAX_REASON_CHARS} bytes)")
-    args = [licence.id, escrow_terms(licence), reason]
+    args = [licence.id, escrow_terms(market, licence), reason]
     _simulate(market.contract.functions.dispute(*args), buyer)
     return {"transactions": [{"step": "dispute", **_transaction(
         market, buyer, market.address, market.contract.encode_abi("dispute", args=args))}]}
@@ -201,16 +201,18 @@ def dispute_transaction(market: LicenseMarket, licence: Licence, buyer, reason) 
 
 def release_transaction(market: LicenseMarket, licence: Licence, sender) -> dict:
     sender = parse_address("sender", sender)
-    args = [licence.id, escrow_terms(licence)]
+    args = [licence.id, escrow_terms(market, licence)]
     _simulate(market.contract.functions.release(*args), sender)
     return {"transactions": [{"step": "release", **_transaction(
         market, sender, market.address, market.contract.encode_abi("release", args=args))}]}
 
 
-def escrow_terms(licence: Licence) -> tuple:
-    """The `Terms` the market checks before an escrow moves (it keeps only their hash), from the
-    indexed purchase event: licensee, seller, currency, price."""
-    return (licence.licensee, licence.seller, licence.currency, int(licence.price))
+def escrow_terms(market: LicenseMarket, licence: Licence) -> tuple:
+    """The `Terms` the market checks before an escrow moves (it keeps only their hash): licensee,
+    seller, currency and price from the indexed purchase event, and the hash of the block before
+    the purchase's (its block's `parentHash`)."""
+    parent = bytes(market.w3.eth.get_block(licence.block_number)["parentHash"])
+    return (licence.licensee, licence.seller, licence.currency, int(licence.price), parent)
 
 
 def withdraw_transaction(contract, account, asset) -> dict:

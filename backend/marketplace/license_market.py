@@ -56,11 +56,12 @@ class Licence:
     revoked: bool
     revoked_at: int | None
     voided: bool
+    purchase_parent_hash: bytes  # the hash of the block before the purchase's: part of its `Terms`
 
     @property
     def terms(self) -> tuple:
         """The `Terms` the contract checks when the escrow moves (dispute, refund, release)."""
-        return (self.licensee, self.seller, self.currency, self.price)
+        return (self.licensee, self.seller, self.currency, self.price, self.purchase_parent_hash)
 
 
 class LicenseMarket(ContractBinding):
@@ -197,6 +198,7 @@ class LicenseMarket(ContractBinding):
             revoked=revoked,
             revoked_at=revoked_at if revoked else None,
             voided=voided,
+            purchase_parent_hash=bytes(self.w3.eth.get_block(logs[0]["blockNumber"])["parentHash"]),
         )
 
     def licences_of(self, registration_id: int) -> list[Licence]:

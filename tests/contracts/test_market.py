@@ -52,7 +52,7 @@ def test_buy__eth_offer__records_the_licence_and_holds_the_price_in_escrow(chain
     assert event.seats == 5 and event.territory == encode_territory(["DE", "AT"])
     assert event.offer_hash == market.offer_hash(offer_args(typed))
     lic = market.licence(licence_id)
-    assert terms_of(market, licence_id) == (buyer, seller, ETH, PRICE)
+    assert terms_of(market, licence_id) == (buyer, seller, ETH, PRICE, chain.blocks[tx.block_number - 1].hash)
     assert (lic.starts_at, lic.ends_at) == (event.starts_at, event.ends_at)
     assert not lic.revoked
     assert market.escrowed(ETH) == PRICE and chain.provider.get_balance(market.address) == PRICE
@@ -360,10 +360,11 @@ def test_withdraw__unsupported_asset__reverts(market, seller, no_return_token):
 
 
 @pytest.mark.parametrize("forge", [
-    lambda t, who: (t[0], who, t[2], t[3]),  # another seller, to be paid the price
-    lambda t, who: (t[0], t[1], t[2], t[3] * 2),  # a higher price, paid out of others' escrow
-    lambda t, who: (t[0], t[1], ETH if t[2] != ETH else "0x" + "11" * 20, t[3]),  # another currency
-    lambda t, who: (who, t[1], t[2], t[3]),  # another licensee, to be refunded
+    lambda t, who: (t[0], who, *t[2:]),  # another seller, to be paid the price
+    lambda t, who: (*t[:3], t[3] * 2, t[4]),  # a higher price, paid out of others' escrow
+    lambda t, who: (*t[:2], ETH if t[2] != ETH else "0x" + "11" * 20, *t[3:]),  # another currency
+    lambda t, who: (who, *t[1:]),  # another licensee, to be refunded
+    lambda t, who: (*t[:4], b"\x01" * 32),  # terms prepared for another block
 ])
 def test_escrow_moves__only_on_the_terms_the_licence_was_bought_on(chain, market, bought, seller, buyer, stranger, arbiter, forge):
     # The market keeps a hash of the terms; whoever calls brings them, and forged ones move nothing.
