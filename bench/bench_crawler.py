@@ -117,6 +117,7 @@ def run_copytrack(args) -> dict:
     services = Services(settings)
     create_app(services=services)
     crawler = services.crawler("bench")
+    statements = count_statements()
     crawler.seed([f"http://{host_address(h)}:{args.port}/" for h in range(args.hosts)])
     started = time.perf_counter()
     crawler.run(threading.Event(), threads=args.hosts, until_done=True, idle_wait=0.05)
@@ -125,7 +126,26 @@ def run_copytrack(args) -> dict:
     return {"pages": crawler.stats.pages, "images": crawler.stats.images,
             "fingerprinted": crawler.stats.fingerprinted, "seconds": seconds,
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "pool_max_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+            "pool_max_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "statements": sum(statements.values()), "statement_kinds": statements.most_common(12),
+            "cpu_seconds": cpu_seconds(), "fingerprint_cpu_seconds": sum(
+                getattr(resource.getrusage(resource.RUSAGE_CHILDREN), name) for name in ("ru_utime", "ru_stime"))}
+
+
+def count_statements():
+    """A counter of the SQL statements every engine of this process sends, by their first words."""
+    from collections import Counter
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counts: Counter = Counter()
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        counts[" ".join(statement.split()[:4])] += 1
+
+    return counts
 
 
 def run_scrapy(args) -> dict:
@@ -161,7 +181,14 @@ def run_scrapy(args) -> dict:
     started = time.perf_counter()
     process.start()
     seconds = time.perf_counter() - started
-    return {**counts, "seconds": seconds, "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {**counts, "seconds": seconds, "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu_seconds": cpu_seconds()}
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its ended children (the fingerprint pool), user and system."""
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 
 
 def fingerprints_per_second(samples: int = 200) -> float:
@@ -182,6 +209,12 @@ def in_process(role: str, args) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"{role} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process (Linux: /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port(hosts: int) -> int:
@@ -224,20 +257,38 @@ def main() -> None:
     site.start()
     ready.wait(30)
     try:
+        before = process_cpu_seconds(site.pid)
         ours = in_process("copytrack", args)
+        middle = process_cpu_seconds(site.pid)
         theirs = in_process("scrapy", args)
+        ours["site_cpu_seconds"], theirs["site_cpu_seconds"] = middle - before, process_cpu_seconds(site.pid) - middle
     finally:
         site.terminate()
     per_core = fingerprints_per_second()
     print(f"site: {args.hosts} hosts × {pages_per_host} pages × {images_per_page} images, delay {args.delay} s, "
           "one request at a time per host, robots.txt obeyed")
-    print(f"{'':28}{'pages':>8}{'images':>8}{'seconds':>9}{'pages/s':>9}{'images/s':>9}{'max RSS MiB':>12}")
+    print(f"{'':28}{'pages':>8}{'images':>8}{'seconds':>9}{'pages/s':>9}{'images/s':>9}{'max RSS MiB':>12}"
+          f"{'CPU s':>8}{'CPU ms/request':>15}")
     for name, r in (("Copytrack (fingerprints)", ours), ("Scrapy (downloads only)", theirs)):
+        requests = r["pages"] + r["images"] + args.hosts  # and one robots.txt a host
         print(f"{name:28}{r['pages']:>8}{r['images']:>8}{r['seconds']:>9.1f}{r['pages'] / r['seconds']:>9.1f}"
-              f"{r['images'] / r['seconds']:>9.1f}{r['max_rss_mib']:>12.0f}")
+              f"{r['images'] / r['seconds']:>9.1f}{r['max_rss_mib']:>12.0f}{r['cpu_seconds']:>8.1f}"
+              f"{1000 * r['cpu_seconds'] / requests:>15.2f}")
     if ours.get("pool_max_rss_mib"):
         print(f"Copytrack's {args.fingerprint_processes} fingerprint process(es): max RSS {ours['pool_max_rss_mib']:.0f} MiB each")
+    print(f"Copytrack's SQL statements: {ours['statements'] / ours['pages']:.1f} a page; the most frequent, a page: "
+          + ", ".join(f"{kind} {count / ours['pages']:.2f}" for kind, count in ours["statement_kinds"]))
     print(f"pages/s ratio Copytrack/Scrapy: {ours['pages'] / ours['seconds'] / (theirs['pages'] / theirs['seconds']):.2f}")
+    cores = os.cpu_count() or 1
+    fingerprinting = ours["fingerprinted"] / per_core
+    cpu_floor = (theirs["cpu_seconds"] + fingerprinting + theirs["site_cpu_seconds"]) / cores
+    delay_floor = (args.pages // args.hosts * (1 + max(1, args.images // args.pages)) + 1) * args.delay
+    print(f"the site's CPU: {ours['site_cpu_seconds']:.1f} s serving Copytrack, {theirs['site_cpu_seconds']:.1f} s serving "
+          f"Scrapy; Copytrack's fingerprint processes: {ours['fingerprint_cpu_seconds']:.1f} CPU s (start-up included)")
+    print(f"the best any crawler can do here: as lean as Scrapy and fingerprinting at the one-thread rate, "
+          f"(Scrapy {theirs['cpu_seconds']:.1f} + fingerprints {fingerprinting:.1f} + site {theirs['site_cpu_seconds']:.1f} "
+          f"CPU s) / {cores} cores = {cpu_floor:.1f} s, and the per-host delay alone {delay_floor:.1f} s: "
+          f"at best {theirs['seconds'] / max(cpu_floor, delay_floor):.2f}× Scrapy ({theirs['seconds']:.1f} s)")
     print(f"images fingerprinted by Copytrack: {ours['fingerprinted']}; "
           f"fingerprints/s per core (one thread, these images): {per_core:.1f}")
 

@@ -31,22 +31,13 @@ from backend.crawler.models import (
 )
 from backend.crawler.urls import domain, normalise, on_domain, url_hash
 from backend.errors import InvalidInput, Unprocessable
-from backend.matching import Fingerprint, InvalidImage, fingerprint
+from backend.matching import Fingerprint, fingerprint_bytes
 from backend.registry.lookup import find_registrations, find_registrations_of_many
 
 log = logging.getLogger(__name__)
 
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemaps protocol's own limit (uncompressed)
 WRITE_ATTEMPTS = 5  # a write that meets a lock (SQLite) or a deadlock (PostgreSQL) is run again
-
-
-def fingerprint_bytes(data: bytes) -> bytes | str:
-    """The fingerprint of image bytes, serialised, or why there is none: what a worker process
-    of the fingerprint pool sends back (and what the crawling thread computes without a pool)."""
-    try:
-        return fingerprint(data).to_bytes()
-    except InvalidImage as exc:
-        return f"cannot fingerprint: {exc}"[:200]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Knows nothing of Flask; see docs/matching.md for how it works and where the thre
 """
 
 from .decoding import InvalidImage
-from .fingerprints import Fingerprint, fingerprint
+from .fingerprints import Fingerprint, fingerprint, fingerprint_bytes
 from .index import Match, MatchIndex
 
-__all__ = ["Fingerprint", "InvalidImage", "Match", "MatchIndex", "fingerprint"]
+__all__ = ["Fingerprint", "InvalidImage", "Match", "MatchIndex", "fingerprint", "fingerprint_bytes"]
