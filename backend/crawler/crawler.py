@@ -160,7 +160,8 @@ class Crawler:
     def _crawl_host(self, lease: Lease) -> None:
         self._queue_sitemaps(lease)
         with self.db.session() as db:
-            urls = [(u.id, u.url, u.kind, u.depth, u.etag, u.last_modified, u.content_sha256, u.attempts)
+            urls = [(u.id, u.url, u.kind, u.depth, u.etag, u.last_modified, u.content_sha256, u.attempts,
+                     u.fetched_at is not None)
                     for u in frontier.due_urls(db, lease, self.config.urls_per_lease)]
         renewed = time.monotonic()
         for entry in urls:
@@ -188,7 +189,8 @@ class Crawler:
             db.execute(update(CrawlHost).where(CrawlHost.id == lease.host_id).values(sitemaps_read_at=now()))
 
     # -- one URL --------------------------------------------------------------------------
-    def _process(self, url_id, url, kind, depth, etag, last_modified, content_sha256, attempts) -> None:
+    def _process(self, url_id, url, kind, depth, etag, last_modified, content_sha256, attempts,
+                 fetched_before: bool) -> None:
         try:
             result = self.fetcher.fetch(url, etag=etag, last_modified=last_modified,
                                         max_bytes=SITEMAP_MAX_BYTES if kind == "sitemap" else self.config.page_max_bytes)
@@ -228,7 +230,7 @@ class Crawler:
                 self._read_sitemap(db, result)
             elif image_urls is not None:
                 frontier.add_urls(db, links, self.config.budget, depth=depth + 1)
-                new_hits = self._record_page(db, url_id, url, seen, found)
+                new_hits = self._record_page(db, url_id, url, seen, found, fetched_before=fetched_before)
             self._finish(url_id, status="done", db=db, http_status=result.status,
                          next_at=now() + timedelta(seconds=self.config.recrawl_interval),
                          etag=result.header("etag") or (etag if unchanged else None),
@@ -277,9 +279,13 @@ class Crawler:
         frontier.add_urls(db, pages, self.config.budget, depth=0)
 
     # -- images and hits ------------------------------------------------------------------
-    def _record_page(self, db: Session, page_id: int, page_url: str, seen: list[SeenImage], found: list) -> list[dict]:
-        """The page's images and hits as of this fetch; returns the hits recorded for the first time."""
-        db.execute(delete(CrawlEmbed).where(CrawlEmbed.page_url_id == page_id))
+    def _record_page(self, db: Session, page_id: int, page_url: str, seen: list[SeenImage], found: list, *,
+                     fetched_before: bool = True) -> list[dict]:
+        """The page's images and hits as of this fetch; returns the hits recorded for the first time.
+        Its images from an earlier fetch are dropped first (a page never fetched has none: a
+        statement less a new page)."""
+        if fetched_before:
+            db.execute(delete(CrawlEmbed).where(CrawlEmbed.page_url_id == page_id))
         embeds = sorted({image.id for image in seen})
         if embeds:
             db.execute(insert_into(db, CrawlEmbed).on_conflict_do_nothing(index_elements=["page_url_id", "image_id"]),
