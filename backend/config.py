@@ -116,6 +116,8 @@ class Settings:
     crawler_watch_limit: int = 100  # pages and domains one rights-holder may watch
     crawler_idle_wait: float = 5.0  # seconds a worker waits when nothing is due
     crawler_fingerprint_processes: int = 0  # processes fingerprinting crawled images (0: the crawling threads)
+    # how long what a case check read of a site (the copy, contact pages) is used again by the opening that follows
+    case_site_memory: float = 600.0
     # the HTTP edge and credentials: how far ahead of the server's clock a SIWE issued-at may be
     siwe_clock_skew: int = 60
 
@@ -228,6 +230,8 @@ def load_settings(
     settings = replace(defaults, **coerced)
     if settings.confirmations < 0:
         raise ConfigError("setting 'confirmations' must be 0 or more")
+    if settings.case_site_memory < 0:
+        raise ConfigError("setting 'case_site_memory' must be 0 or more (seconds)")
     if settings.matcher_snapshot_interval < 0:
         raise ConfigError("setting 'matcher_snapshot_interval' must be 0 or more (seconds)")
     if settings.enforcement_stage_days < 1:

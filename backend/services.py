@@ -208,14 +208,22 @@ class Services:
         )
 
     def case_opening(self):
-        """What opening a case from hits needs: the ladder, the crawler's fetcher (same SSRF rules
-        and politeness), the matcher and the IPFS store. A context manager: it closes the fetcher."""
-        from backend.crawler import Fetcher, system_resolver
+        """What opening a case from hits needs: the ladder, the process's `site_reader`, the
+        matcher and the IPFS store (a context manager, as it used to own a fetcher)."""
         from backend.enforcement.opening import Opening
 
-        env = self.enforcement()
-        return Opening(env, Fetcher(self.fetch_policy(), resolver=self.site_resolver or system_resolver), self.matcher,
-                       self.store)
+        return Opening(self.enforcement(), self.site_reader, self.matcher, self.store)
+
+    @cached_property
+    def site_reader(self):
+        """The crawler's fetcher (same SSRF rules and politeness) for case openings, one for the
+        process, remembering each site's answers for `case_site_memory` seconds."""
+        from backend.crawler import Fetcher, system_resolver
+        from backend.enforcement.opening import SiteReader
+
+        # the resolver is looked up at each request: tests point `site_resolver` at their sites
+        fetcher = Fetcher(self.fetch_policy(), resolver=lambda host: (self.site_resolver or system_resolver)(host))
+        return SiteReader(fetcher, remember=self.settings.case_site_memory)
 
     def smtp(self):
         from backend.enforcement.mail import SmtpSettings
@@ -295,6 +303,8 @@ class Services:
         return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
     def close(self) -> None:
+        if self.__dict__.get("site_reader") is not None:
+            self.site_reader.close()
         if self.__dict__.get("fingerprint_pool") is not None:
             self.fingerprint_pool.shutdown(wait=True, cancel_futures=True)
         self.db.dispose()

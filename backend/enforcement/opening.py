@@ -17,6 +17,9 @@ What the check reads, all of it now and none of it from the caller:
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -55,23 +58,53 @@ class Terms:
     notify_email: str | None = None
 
 
-@dataclass
-class Opening:
-    """What opening a case from hits needs (`Services.case_opening()`); close it after use."""
+class SiteReader:
+    """The fetcher case openings read infringers' sites with, shared by every request of the
+    process (one robots.txt cache, one delay per site however many people check at once), and
+    what each site answered in the last `remember` seconds: opening a case right after checking
+    it reads nothing again, where it used to fetch the copy, the contact pages and robots.txt a
+    second time (at the default 2 s delay, about as long again). Network errors and refusals
+    are not remembered: the next check tries again."""
 
-    env: Enforcement
-    fetcher: Fetcher
-    matcher: object  # backend.registry.matcher.RegisteredImages
-    store: object  # the IPFS store: the re-fetched copy is kept as the case's evidence
+    def __init__(self, fetcher: Fetcher, remember: float = 600.0, clock=time.monotonic, max_entries: int = 2048):
+        self.fetcher = fetcher
+        self.remember = remember
+        self.clock = clock
+        self.max_entries = max_entries
+        self.answers: OrderedDict[str, tuple[float, FetchResult]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def fetch(self, url: str) -> FetchResult:
+        with self.lock:
+            kept = self.answers.get(url)
+            if kept is not None and self.clock() - kept[0] < self.remember:
+                return kept[1]
+        result = self.fetcher.fetch(url)  # refused or failed: raised, not remembered
+        with self.lock:
+            self.answers[url] = (self.clock(), result)
+            self.answers.move_to_end(url)
+            while len(self.answers) > self.max_entries:
+                self.answers.popitem(last=False)
+        return result
 
     def close(self) -> None:
         self.fetcher.close()
+
+
+@dataclass
+class Opening:
+    """What opening a case from hits needs (`Services.case_opening()`)."""
+
+    env: Enforcement
+    reader: SiteReader
+    matcher: object  # backend.registry.matcher.RegisteredImages
+    store: object  # the IPFS store: the re-fetched copy is kept as the case's evidence
 
     def __enter__(self) -> "Opening":
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        pass  # the reader is the process's, closed with its services
 
 
 @dataclass
@@ -99,16 +132,16 @@ class Assessment:
         }
 
 
-def _fetch(fetcher: Fetcher, url: str) -> FetchResult | None:
+def _fetch(reader: SiteReader, url: str) -> FetchResult | None:
     try:
-        result = fetcher.fetch(url)
+        result = reader.fetch(url)
     except DomainError:  # refused (address, robots.txt) or failed: as good as not there
         return None
     return result if result.status == 200 and not result.truncated else None
 
 
-def _page(fetcher: Fetcher, url: str) -> FetchedPage | None:
-    result = _fetch(fetcher, url)
+def _page(reader: SiteReader, url: str) -> FetchedPage | None:
+    result = _fetch(reader, url)
     if result is None:
         return None
     charset = (result.header("content-type") or "").partition("charset=")[2].split(";")[0].strip() or "utf-8"
@@ -164,7 +197,7 @@ def recorded_mandate(env: Enforcement, db: Session, owner: str, registration_id:
 
 def _still_a_copy(opening: Opening, db: Session, registration_id: str, hit: Hit) -> bytes | None:
     """The copy's bytes as fetched now, if they are still a copy of the registered image."""
-    result = _fetch(opening.fetcher, hit.image_url)
+    result = _fetch(opening.reader, hit.image_url)
     if result is None:
         return None
     sha256 = "0x" + hashlib.sha256(result.body).hexdigest()
@@ -190,8 +223,8 @@ def assess(opening: Opening, owner: str, registration_id: str, domain: str, term
         copy = FoundCopy(tuple(sorted(h.id for h in hits)), latest.page_url, latest.image_url,
                          min(h.found_at for h in hits), latest.evidence_cid, latest.copy_cid)
         copy_bytes = _still_a_copy(opening, db, registration_id, latest)
-        contacts = discover_contacts(latest.page_url, lambda url: _page(opening.fetcher, url))
-        detection = detect_country(domain, contacts.imprint_text, _resolver(opening.fetcher))
+        contacts = discover_contacts(latest.page_url, lambda url: _page(opening.reader, url))
+        detection = detect_country(domain, contacts.imprint_text, _resolver(opening.reader.fetcher))
         recipient = Recipient(domain, contacts.best_email or "")
         failures = viability_failures(env, db, registration_id=registration_id, rights_holder=owner, domain=domain,
                                       country=detection.country, recipient_email=recipient.email,

@@ -99,6 +99,7 @@ def test_done_when__crawled_copy_to_a_settlement_paid_on_chain(services, chain, 
     assert body["viable"] is False and any("sign the mandate" in f for f in body["failures"])
     assert body["country"]["country"] == "DE" and body["recipient"]["email"] == "recht@copier.test"
     assert body["copy"]["still_online"] is True and body["claim"]["licence_fee"] == str(PRICE)
+    read_by_the_check = site.fetched("copier.test")
 
     # the mandate, signed by the owner's key
     asked = client.get("/api/v1/mandates/typed-data", query_string={"registration_id": registration_id}, headers=headers)
@@ -122,6 +123,7 @@ def test_done_when__crawled_copy_to_a_settlement_paid_on_chain(services, chain, 
     opened = client.post("/api/v1/cases", json={"registration_id": registration_id, "domain": "copier.test",
                                                 "damages_factor": "1.5", "notify_email": OWNER_MAIL}, headers=headers)
     assert opened.status_code == 201, opened.get_json()
+    assert site.fetched("copier.test") == read_by_the_check  # the check's reading of the site, used again
     case = opened.get_json()
     code, total = case["reference"], str(PRICE * 3 // 2)
     assert (case["stage"], case["country"], case["claim"]["total"]) == ("post_licensing_letter", "DE", total)
