@@ -115,7 +115,8 @@ class Settings:
     crawler_screenshots: str = "auto"  # on | off | auto (on where Chromium is installed)
     crawler_watch_limit: int = 100  # pages and domains one rights-holder may watch
     crawler_idle_wait: float = 5.0  # seconds a worker waits when nothing is due
-    crawler_fingerprint_processes: int = 0  # processes fingerprinting crawled images (0: the crawling threads)
+    # processes fingerprinting crawled images: -1 one fewer than the cores (at least one), 0 in the crawling threads
+    crawler_fingerprint_processes: int = -1
     # how long what a case check read of a site (the copy, contact pages) is used again by the opening that follows
     case_site_memory: float = 600.0
     # the HTTP edge and credentials: how far ahead of the server's clock a SIWE issued-at may be
@@ -242,6 +243,9 @@ def load_settings(
         raise ConfigError("setting 'max_image_aspect' and 'max_image_side' must be 1 or more")
     if settings.crawler_screenshots not in {"on", "off", "auto"}:
         raise ConfigError("setting 'crawler_screenshots' must be on, off or auto")
+    if settings.crawler_fingerprint_processes < -1:
+        raise ConfigError("setting 'crawler_fingerprint_processes' must be -1 (one fewer than the cores), 0 (in the "
+                          "crawling threads) or a number of processes")
     if settings.hits_digest_interval < 0:
         raise ConfigError("setting 'hits_digest_interval' must be 0 (no mails) or more (seconds)")
     settings.local_sale_soft_cap_wei  # noqa: B018  (refused at start, with the reason, when malformed)

@@ -239,8 +239,8 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--fingerprint-processes", type=int, default=os.cpu_count() or 1,
-                        help="the setting crawler_fingerprint_processes (default: one per core)")
+    parser.add_argument("--fingerprint-processes", type=int, default=-1,
+                        help="the setting crawler_fingerprint_processes (default -1: one fewer than the cores)")
     parser.add_argument("--role", choices=["copytrack", "scrapy"])
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
@@ -275,7 +275,7 @@ def main() -> None:
               f"{r['images'] / r['seconds']:>9.1f}{r['max_rss_mib']:>12.0f}{r['cpu_seconds']:>8.1f}"
               f"{1000 * r['cpu_seconds'] / requests:>15.2f}")
     if ours.get("pool_max_rss_mib"):
-        print(f"Copytrack's {args.fingerprint_processes} fingerprint process(es): max RSS {ours['pool_max_rss_mib']:.0f} MiB each")
+        print(f"Copytrack's fingerprint process(es) (setting {args.fingerprint_processes}): max RSS {ours['pool_max_rss_mib']:.0f} MiB each")
     print(f"Copytrack's SQL statements: {ours['statements'] / ours['pages']:.1f} a page; the most frequent, a page: "
           + ", ".join(f"{kind} {count / ours['pages']:.2f}" for kind, count in ours["statement_kinds"]))
     print(f"pages/s ratio Copytrack/Scrapy: {ours['pages'] / ours['seconds'] / (theirs['pages'] / theirs['seconds']):.2f}")

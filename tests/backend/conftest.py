@@ -131,6 +131,9 @@ def settings(tmp_path, database_url, request):
         "database_url": database_url,
         "confirmations": 0,
         "siwe_domain": "copytrack.test",
+        # fingerprints in the crawling threads: no pool process to start in every test that crawls
+        # (the pool has tests of its own; the end-to-end stacks run the default)
+        "crawler_fingerprint_processes": 0,
     }
     if "chain" in request.fixturenames:
         anvil = request.getfixturevalue("anvil")

@@ -53,6 +53,24 @@ def test_negative_snapshot_interval__is_refused():
         load_settings({"matcher_snapshot_interval": -1}, environ={})
 
 
+def test_case_site_memory_and_fingerprint_processes__out_of_range__refused_with_the_setting_named():
+    with pytest.raises(ConfigError, match="'case_site_memory' must be 0 or more"):
+        load_settings({"case_site_memory": -1}, environ={})
+    with pytest.raises(ConfigError, match="'crawler_fingerprint_processes' must be -1"):
+        load_settings({"crawler_fingerprint_processes": -2}, environ={})
+
+
+def test_fingerprint_processes__default__one_fewer_than_the_cores(tmp_path, monkeypatch):
+    from backend.services import Services
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    services = Services(load_settings({"data_dir": tmp_path}, environ={}))
+    try:
+        assert services.fingerprint_pool._max_workers == 3
+    finally:
+        services.close()
+
+
 def test_local_sale_soft_cap__in_eth__malformed_amounts_refused_with_the_setting_named():
     assert load_settings({"local_sale_soft_cap": "0.5"}, environ={}).local_sale_soft_cap_wei == 5 * 10**17
     assert load_settings({}, environ={"COPYTRACK_LOCAL_SALE_SOFT_CAP": "100"}).local_sale_soft_cap_wei == 100 * 10**18
