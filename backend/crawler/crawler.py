@@ -33,12 +33,10 @@ from backend.crawler.urls import domain, normalise, on_domain, url_hash
 from backend.errors import InvalidInput, Unprocessable
 from backend.matching import Fingerprint, fingerprint_bytes
 from backend.registry.lookup import find_registrations, find_registrations_of_many
-from backend.registry.matcher import SYNC_BATCH
 
 log = logging.getLogger(__name__)
 
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemaps protocol's own limit (uncompressed)
-SYNC_EVERY = 1.0  # seconds between two syncs of the matcher with new registrations, during a crawl
 WRITE_ATTEMPTS = 5  # a write that meets a lock (SQLite) or a deadlock (PostgreSQL) is run again
 
 
@@ -97,7 +95,6 @@ class Crawler:
         # is legal at once (`verdict_by: licence`); triage asks again before an `illegal` verdict
         self.is_licensed = is_licensed
         self.stats = Stats()
-        self.synced_at = 0.0  # time.monotonic() of the matcher's last sync by this crawler
 
     # -- seeds ----------------------------------------------------------------------------
     def seed(self, urls, *, owner: str | None = None, depth: int = 0, again: bool = True) -> list[str]:
@@ -428,14 +425,8 @@ class Crawler:
             return []
         host, found, new = domain(page_url), [], []
         with self.db.session() as db:
-            # one look-up for the page's images (registrations read together); the index follows
-            # new registrations once a SYNC_EVERY, not per page: two statements less a page, and
-            # a registration followed a little later finds what was crawled meanwhile (`seen.py`)
-            if time.monotonic() - self.synced_at >= SYNC_EVERY:
-                self.synced_at = time.monotonic()
-                self.matcher.sync(db, max_events=SYNC_BATCH, wait=False)
-            matched = find_registrations_of_many(db, self.matcher, [(image.sha256, image.print_) for image in seen],
-                                                 sync=False)
+            # one look-up for the page's images (the index synced once, registrations read together)
+            matched = find_registrations_of_many(db, self.matcher, [(image.sha256, image.print_) for image in seen])
             for image, matches in zip(seen, matched):
                 for match in matches:
                     if own_domain(db, match["owner"], host) or negative_pair(db, match["id"], image.sha256):

@@ -44,10 +44,10 @@ def find_registrations(db: Session, matcher: RegisteredImages, sha256: str, prin
 
 
 def find_registrations_of_many(db: Session, matcher: RegisteredImages, images: list[tuple[str, Fingerprint]], *,
-                               exclude_owner: str | None = None, limit: int = 20, sync: bool = True) -> list[list[dict]]:
+                               exclude_owner: str | None = None, limit: int = 20) -> list[list[dict]]:
     """`find_registrations` for several images (sha256, fingerprint) at once, in their order."""
     return [[hit_view(db, h) for h in hits]
-            for hits in matcher.find_many(db, images, exclude_owner=exclude_owner, limit=limit, sync=sync)]
+            for hits in matcher.find_many(db, images, exclude_owner=exclude_owner, limit=limit)]
 
 
 def lookup(db: Session, matcher: RegisteredImages, data: bytes, limits: ImageLimits) -> dict:

@@ -237,16 +237,14 @@ class RegisteredImages:
         return self.find_many(db, [(sha256, print_)], exclude_owner=exclude_owner, limit=limit)[0]
 
     def find_many(self, db: Session, images: list[tuple[str, Fingerprint]], *, exclude_owner: str | None = None,
-                  limit: int = 20, sync: bool = True) -> list[list[Hit]]:
+                  limit: int = 20) -> list[list[Hit]]:
         """`find` for several images (sha256, fingerprint) at once, in their order: the index is
-        brought up to date once (unless `sync` is False: the caller keeps it so), and the
-        registrations are read in two queries, not per image (the crawler looks up every image of
-        a page together)."""
+        brought up to date once, and the registrations are read in two queries, not per image
+        (the crawler looks up every image of a page together)."""
         # A request reads at most one step of new events, and none while the scheduler's job is
         # reading them (it catches up in the background); but it waits for the first check of a
         # snapshot's checkpoints against the database.
-        if sync:
-            self.sync(db, max_events=SYNC_BATCH, wait=not self.verified)
+        self.sync(db, max_events=SYNC_BATCH, wait=not self.verified)
         with self.lock:
             found = [(self.index.search(print_, limit=limit + 1),
                       [reg_id for reg_id, phash in self.by_phash.items()
