@@ -145,6 +145,8 @@ def test_owner__opens_a_case_past_every_check__the_first_letter_goes_out(open_pa
         for _ in range(20):  # as a person would: the indexer records the new mandate a few blocks later
             page.get_by_role("button", name="Check and open the case").click()
             expect(page.get_by_role("button", name="Working…")).to_have_count(0, timeout=60_000)
+            # opened (the case page, a render after the answer) or refused (the alert)
+            expect(opened.or_(page.get_by_role("alert")).first).to_be_visible()
             if opened.is_visible():
                 break
             expect(page.get_by_role("alert")).to_contain_text("the chain indexer has not recorded it yet")

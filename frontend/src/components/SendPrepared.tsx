@@ -15,6 +15,7 @@ export function useAction(reload: () => unknown) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const run = async (action: () => Promise<unknown>, done: string) => {
     setBusy(true);
+    setOutcome(null); // the last answer is not this one's: no stale error while it runs
     try {
       await action();
       setOutcome({ text: done, error: false });
