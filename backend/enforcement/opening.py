@@ -64,14 +64,17 @@ class SiteReader:
     what each site answered in the last `remember` seconds: opening a case right after checking
     it reads nothing again, where it used to fetch the copy, the contact pages and robots.txt a
     second time (at the default 2 s delay, about as long again). Network errors and refusals
-    are not remembered: the next check tries again."""
+    are not remembered: the next check tries again. At most `max_bytes` of bodies are kept (a
+    copy may be an image of many megabytes), the oldest answers dropped first."""
 
-    def __init__(self, fetcher: Fetcher, remember: float = 600.0, clock=time.monotonic, max_entries: int = 2048):
+    def __init__(self, fetcher: Fetcher, remember: float = 600.0, clock=time.monotonic,
+                 max_bytes: int = 64 * 1024 * 1024):
         self.fetcher = fetcher
         self.remember = remember
         self.clock = clock
-        self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.answers: OrderedDict[str, tuple[float, FetchResult]] = OrderedDict()
+        self.kept_bytes = 0
         self.lock = threading.Lock()
 
     def fetch(self, url: str) -> FetchResult:
@@ -81,11 +84,17 @@ class SiteReader:
                 return kept[1]
         result = self.fetcher.fetch(url)  # refused or failed: raised, not remembered
         with self.lock:
+            self._forget(url)
             self.answers[url] = (self.clock(), result)
-            self.answers.move_to_end(url)
-            while len(self.answers) > self.max_entries:
-                self.answers.popitem(last=False)
+            self.kept_bytes += len(result.body)
+            while self.kept_bytes > self.max_bytes:
+                self._forget(next(iter(self.answers)))
         return result
+
+    def _forget(self, url: str) -> None:
+        kept = self.answers.pop(url, None)
+        if kept is not None:
+            self.kept_bytes -= len(kept[1].body)
 
     def close(self) -> None:
         self.fetcher.close()

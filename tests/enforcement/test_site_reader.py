@@ -18,9 +18,9 @@ class Clock:
         return self.now
 
 
-def reader_for(clock: Clock, remember: float = 600.0, max_entries: int = 2048) -> SiteReader:
+def reader_for(clock: Clock, remember: float = 600.0, max_bytes: int = 2**20) -> SiteReader:
     fetcher = Fetcher(FetchPolicy(allow_networks=["127.0.0.0/8"], delay=0, retries=0, timeout=2))
-    return SiteReader(fetcher, remember=remember, clock=clock, max_entries=max_entries)
+    return SiteReader(fetcher, remember=remember, clock=clock, max_bytes=max_bytes)
 
 
 def test_site_reader__answers_again_from_memory_until_it_is_too_old():
@@ -53,11 +53,15 @@ def test_site_reader__a_failure_is_not_remembered():
     reader.close()
 
 
-def test_site_reader__keeps_at_most_max_entries_the_oldest_dropped_first():
+def test_site_reader__keeps_at_most_max_bytes_of_bodies_the_oldest_dropped_first():
     clock = Clock()
-    with Site({"/robots.txt": ("text/plain", "")}) as site:
-        reader = reader_for(clock, max_entries=2)
+    pages = {"/robots.txt": ("text/plain", "")}
+    pages.update({f"/{name}": ("image/jpeg", bytes(400)) for name in "abc"})
+    with Site(pages) as site:
+        reader = reader_for(clock, max_bytes=1000)
         for path in ("/a", "/b", "/c"):
             reader.fetch(site.origin + path)
-        assert list(reader.answers) == [site.origin + "/b", site.origin + "/c"]
+        assert list(reader.answers) == [site.origin + "/b", site.origin + "/c"] and reader.kept_bytes == 800
+        reader.fetch(site.origin + "/b")  # remembered: nothing counted twice
+        assert reader.kept_bytes == 800
         reader.close()
