@@ -295,18 +295,16 @@ class Services:
         CPU work that holds the GIL), or None to fingerprint in those threads. By default one
         fewer than the cores: the crawling process keeps one (on the 2-core bench, one process
         crawled 2,000 pages in 26 s, two in 31 s and none in 62 s)."""
-        import multiprocessing
         import os
+
+        from backend.matching.pool import fingerprint_pool
 
         processes = self.settings.crawler_fingerprint_processes
         if processes == -1:
             processes = max(1, (os.cpu_count() or 2) - 1)
         if processes <= 0:
             return None
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: the process has threads (a forked child would inherit their locks held)
-        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        return fingerprint_pool(processes)
 
     def close(self) -> None:
         if self.__dict__.get("site_reader") is not None:
