@@ -51,13 +51,15 @@ def open_page(browser, stack):
     contexts = []
 
     def _open(path: str = "/", *, account: str | None = None, chain_id: int = 31337,
-              wallets: tuple[str, ...] = ("Test Wallet",), dark: bool = False) -> Page:
+              wallets: tuple[str, ...] = ("Test Wallet",), dark: bool = False, prepare=None) -> Page:
         context = browser.new_context(base_url=stack.url, viewport=DESKTOP, color_scheme="dark" if dark else "light")
         contexts.append(context)
         if account:
             anvil = f"http://127.0.0.1:{stack.env['COPYTRACK_ANVIL_PORT']}"
             config = {"rpcUrl": anvil, "account": account, "chainId": hex(chain_id), "names": list(wallets)}
             context.add_init_script(script=f"{WALLET_JS}({json.dumps(config)});")
+        if prepare:  # e.g. routes that hold an API answer back
+            prepare(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.goto(path)

@@ -243,6 +243,23 @@ def test_buyer__pays_in_cpy__approve_then_buy(open_page, market):
     check_page(page, "licences-cpy")
 
 
+def test_buy__before_the_server_names_its_chain__waits_instead_of_doing_nothing(open_page, market):
+    """Until /api/v1/status answers there is no chain to send to: the button says so and is off
+    (a click used to return without a word; CI met it on a busy machine)."""
+    held = []
+    page = open_page("/market", account=CPY_BUYER.address,
+                     prepare=lambda context: context.route("**/api/v1/status", lambda route: held.append(route)))
+    page.get_by_role("button", name="Connect Test Wallet").click()
+    offer = offer_card(page, "10 CPY")
+    offer.get_by_label("Domains the licence covers").fill("lake.example")
+    expect(offer.get_by_text("Waiting for the server to name its chain…")).to_be_visible()
+    expect(offer.get_by_role("button", name="Buy for 10 CPY")).to_be_disabled()
+    assert len(held) == 1
+    held[0].continue_()
+    expect(offer.get_by_role("button", name="Buy for 10 CPY")).to_be_enabled()
+    expect(offer.get_by_text("Waiting for the server to name its chain…")).to_have_count(0)
+
+
 def test_my_licences__without_a_wallet_and_without_licences__say_what_to_do(open_page):
     page = open_page("/licences")
     expect(page.get_by_role("heading", name="Connect your wallet to see your licences")).to_be_visible()

@@ -16,6 +16,8 @@ export function OfferCard({ offer }: { offer: Offer }) {
   const buyerNamesDomains = offer.domains.length === 0;
   const left = offer.max_sales - offer.sold;
   const wrongChain = app.address && app.chain && app.walletChainId !== app.chain.id;
+  // The clients exist once the server has said which chain it uses (/api/v1/status).
+  const chainReady = !!(app.publicClient && app.walletClient);
 
   const buy = async () => {
     if (!app.publicClient || !app.walletClient || !app.address) return;
@@ -89,7 +91,8 @@ export function OfferCard({ offer }: { offer: Offer }) {
             {wrongChain && (
               <p className="warning">Your wallet is on another network: switch it to {app.chain!.name} (at the top) to buy.</p>
             )}
-            <button onClick={buy} disabled={!!stage || !!wrongChain}>
+            {!chainReady && !app.statusError && <p className="muted small">Waiting for the server to name its chain…</p>}
+            <button onClick={buy} disabled={!!stage || !!wrongChain || !chainReady}>
               Buy for {price(offer.price, offer.currency)}
             </button>
           </div>

@@ -148,11 +148,11 @@ function LicenceCard({ licence, now, grace }: { licence: Licence; now: number; g
         <div className="dispute">
           <label htmlFor={`${id}-reason`}>Why do you dispute it? (for the arbiter)</label>
           <textarea id={`${id}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} rows={2} maxLength={MAX_REASON_BYTES} />
-          <button onClick={() => act("dispute")} disabled={busy || !!wrongChain}>Dispute this purchase</button>
+          <button onClick={() => act("dispute")} disabled={busy || !!wrongChain || !app.walletClient}>Dispute this purchase</button>
         </div>
       )}
       {canRelease && (
-        <button onClick={() => act("release")} disabled={busy || !!wrongChain}>Release the escrow to the seller</button>
+        <button onClick={() => act("release")} disabled={busy || !!wrongChain || !app.walletClient}>Release the escrow to the seller</button>
       )}
       <div aria-live="polite">
         {busy && <p role="status">Waiting for your wallet…</p>}
