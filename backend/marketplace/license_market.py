@@ -198,7 +198,8 @@ class LicenseMarket(ContractBinding):
             revoked=revoked,
             revoked_at=revoked_at if revoked else None,
             voided=voided,
-            purchase_parent_hash=bytes(self.w3.eth.get_block(logs[0]["blockNumber"])["parentHash"]),
+            # by the log's block hash, not its number: after a reorg the number names another block
+            purchase_parent_hash=bytes(self.w3.eth.get_block(logs[0]["blockHash"])["parentHash"]),
         )
 
     def licences_of(self, registration_id: int) -> list[Licence]:
