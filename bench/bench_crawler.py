@@ -1,6 +1,6 @@
 """The crawler beside Scrapy on the same local multi-host site, at the same politeness.
 
-    python bench/bench_crawler.py [--pages 10000] [--images 20000] [--hosts 20] [--delay 0.05] [--threads 16]
+    python bench/bench_crawler.py [--pages 10000] [--images 20000] [--hosts 20] [--delay 0.05] [--threads 20]
 
 The site runs in a process of its own on 127.0.0.10, 127.0.0.11, … (one address per host, the
 same port). Both crawlers start from every host's front page, obey robots.txt, send one request
@@ -66,6 +66,11 @@ def serve_site(port: int, hosts: int, pages_per_host: int, images_per_page: int,
     def handler_for(host: int):
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in one write, as real servers send them (nginx, Apache): the
+            # default unbuffered writes send the body as a second small segment, which Nagle's
+            # algorithm holds until the client's delayed ACK (40 ms), on every response of a
+            # reused connection.
+            wbufsize = 1 << 20
 
             def log_message(self, *args) -> None:
                 pass
@@ -110,7 +115,7 @@ def run_copytrack(args) -> dict:
     settings = load_settings({
         "data_dir": data, "rpc_url": "http://127.0.0.1:9", "database_url": args.database_url or "",
         "crawler_allow_networks": "127.0.0.0/8", "crawler_delay": args.delay, "crawler_screenshots": "off",
-        "crawler_threads": args.hosts, "crawler_concurrency": args.hosts, "crawler_max_depth": 10_000,
+        "crawler_threads": args.threads, "crawler_concurrency": args.threads, "crawler_max_depth": 10_000,
         "crawler_max_urls_per_host": 10**9, "crawler_max_urls_per_shape": 10**9, "crawler_min_image_side": 64,
         "crawler_fingerprint_processes": args.fingerprint_processes,
     }, environ={})
@@ -120,7 +125,7 @@ def run_copytrack(args) -> dict:
     statements = count_statements()
     crawler.seed([f"http://{host_address(h)}:{args.port}/" for h in range(args.hosts)])
     started = time.perf_counter()
-    crawler.run(threading.Event(), threads=args.hosts, until_done=True, idle_wait=0.05)
+    crawler.run(threading.Event(), threads=args.threads, until_done=True, idle_wait=0.05)
     seconds = time.perf_counter() - started
     services.close()  # the fingerprint processes end: their peak memory is counted below
     return {"pages": crawler.stats.pages, "images": crawler.stats.images,
@@ -203,7 +208,7 @@ def fingerprints_per_second(samples: int = 200) -> float:
 
 def in_process(role: str, args) -> dict:
     command = [sys.executable, __file__, "--role", role, "--port", str(args.port), "--hosts", str(args.hosts),
-               "--delay", str(args.delay), "--fingerprint-processes", str(args.fingerprint_processes)] + (
+               "--delay", str(args.delay), "--threads", str(args.threads), "--fingerprint-processes", str(args.fingerprint_processes)] + (
                   ["--database-url", args.database_url] if args.database_url else [])
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
@@ -238,6 +243,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=20_000)
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--threads", type=int, default=20,
+                        help="Copytrack's crawling threads (the setting crawler_threads; Scrapy has one)")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--fingerprint-processes", type=int, default=-1,
                         help="the setting crawler_fingerprint_processes (default -1: one fewer than the cores)")
