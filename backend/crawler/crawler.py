@@ -99,15 +99,12 @@ class Crawler:
     # -- seeds ----------------------------------------------------------------------------
     def seed(self, urls, *, owner: str | None = None, depth: int = 0, again: bool = True) -> list[str]:
         """Queue `urls` (with `again`, due now even if crawled before); returns the normalised URLs."""
-        added = []
-        with self.db.session() as db:
-            for url in urls:
-                normal = normalise(url)
-                reason = frontier.add_url(db, normal, self.config.budget, depth=depth, owner=owner)
-                if reason == "duplicate" and again:
-                    db.execute(update(CrawlUrl).where(CrawlUrl.url_hash == url_hash(normal))
-                               .values(next_crawl_at=now()))
-                added.append(normal)
+        added = [normalise(url) for url in urls]
+        with self.db.session() as db:  # one INSERT: its rows and host counts in one order, no deadlock
+            reasons = frontier.add_urls(db, added, self.config.budget, depth=depth, owner=owner)
+            known = [url_hash(url) for url, reason in zip(added, reasons) if reason == "duplicate"]
+            if known and again:
+                db.execute(update(CrawlUrl).where(CrawlUrl.url_hash.in_(known)).values(next_crawl_at=now()))
         return added
 
     # -- the loop -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ workers that saw the same free host, only one changes the row.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -55,12 +56,13 @@ def insert_into(db: Session, model):
     return dialect.insert(model.__table__)
 
 
-def host_ids(db: Session, origins: set[str]) -> dict[str, int]:
-    """The host row of each origin, made where missing."""
-    found = dict(db.execute(select(CrawlHost.origin, CrawlHost.id).where(CrawlHost.origin.in_(origins))).all())
+def hosts_of(db: Session, origins: set[str]) -> dict[str, tuple[int, int]]:
+    """(host id, its page URLs) of each origin, the host row made where missing."""
+    found = {key: (host, pages) for key, host, pages in db.execute(
+        select(CrawlHost.origin, CrawlHost.id, CrawlHost.page_urls).where(CrawlHost.origin.in_(origins)))}
     for key in sorted(origins - found.keys()):
-        insert_ignore(db, CrawlHost, {"origin": key, "next_fetch_at": now(), "pages_fetched": 0}, ["origin"])
-        found[key] = db.scalar(select(CrawlHost.id).where(CrawlHost.origin == key))
+        insert_ignore(db, CrawlHost, {"origin": key, "next_fetch_at": now(), "page_urls": 0}, ["origin"])
+        found[key] = tuple(db.execute(select(CrawlHost.id, CrawlHost.page_urls).where(CrawlHost.origin == key)).one())
     return found
 
 
@@ -78,7 +80,8 @@ def add_url(db: Session, url: str, budget: Budget, *, depth: int = 0, kind: str 
 def add_urls(db: Session, urls: list[str], budget: Budget, *, depth: int = 0, kind: str = "page",
              owner: str | None = None, base: str | None = None) -> list[str | None]:
     """`add_url` for many URLs in a few statements (a page's links): one look-up of those known,
-    one count per host for the budgets, one INSERT. Returns the reason for each URL, in order."""
+    one of their hosts (with their page counts), one count of their shapes, one INSERT and one
+    count update per host. Returns the reason for each URL, in order."""
     reasons: list[str | None] = []
     wanted: dict[str, tuple[str, str]] = {}  # URL hash -> (normalised URL, its origin)
     for raw in urls:
@@ -98,10 +101,13 @@ def add_urls(db: Session, urls: list[str], budget: Budget, *, depth: int = 0, ki
     decided = {digest: "duplicate" for digest in known}
     rows = []
     if new:
-        hosts = host_ids(db, {key for _, key in new.values()})
-        counts = _page_counts(db, hosts.values(), {shape_key(url) for url, _ in new.values()}) if kind == "page" else {}
+        hosts = hosts_of(db, {key for _, key in new.values()})
+        counts = {(host, None): pages for host, pages in hosts.values()}
+        if kind == "page":
+            counts.update(_shape_counts(db, [host for host, _ in hosts.values()],
+                                        {shape_key(url) for url, _ in new.values()}))
         for digest, (url, key) in new.items():
-            host, shaped = hosts[key], shape_key(url)
+            host, shaped = hosts[key][0], shape_key(url)
             if kind == "page":
                 if counts.get((host, None), 0) >= budget.max_urls_per_host:
                     decided[digest] = "host-budget"
@@ -120,18 +126,20 @@ def add_urls(db: Session, urls: list[str], budget: Budget, *, depth: int = 0, ki
         inserted = set(db.scalars(insert_into(db, CrawlUrl).on_conflict_do_nothing(index_elements=["url_hash"])
                                   .returning(CrawlUrl.__table__.c.url_hash), rows))
         decided.update({row["url_hash"]: None if row["url_hash"] in inserted else "duplicate" for row in rows})
+        if kind == "page":
+            added = Counter(row["host_id"] for row in rows if row["url_hash"] in inserted)
+            for host in sorted(added):  # in one order everywhere: no deadlock between workers
+                db.execute(update(CrawlHost).where(CrawlHost.id == host)
+                           .values(page_urls=CrawlHost.page_urls + added[host]))
     return [decided[reason] if reason in decided else reason for reason in reasons]
 
 
-def _page_counts(db: Session, hosts, shapes: set[str]) -> dict[tuple[int, str | None], int]:
-    """Page URLs per host ((host, None)) and per host and shape, for the budgets."""
-    pages = and_(CrawlUrl.host_id.in_(list(hosts)), CrawlUrl.kind == "page")
-    counts = {(host, None): n for host, n in db.execute(
-        select(CrawlUrl.host_id, func.count()).where(pages).group_by(CrawlUrl.host_id))}
-    counts.update({(host, shaped): n for host, shaped, n in db.execute(
-        select(CrawlUrl.host_id, CrawlUrl.shape, func.count()).where(pages, CrawlUrl.shape.in_(shapes))
-        .group_by(CrawlUrl.host_id, CrawlUrl.shape))})
-    return counts
+def _shape_counts(db: Session, hosts: list[int], shapes: set[str]) -> dict[tuple[int, str], int]:
+    """Page URLs per host and shape, for the trap budget (at most `max_urls_per_shape` rows each)."""
+    return {(host, shaped): n for host, shaped, n in db.execute(
+        select(CrawlUrl.host_id, CrawlUrl.shape, func.count())
+        .where(CrawlUrl.host_id.in_(hosts), CrawlUrl.kind == "page", CrawlUrl.shape.in_(shapes))
+        .group_by(CrawlUrl.host_id, CrawlUrl.shape))}
 
 
 def take_host(db: Session, worker: str, lease_seconds: float) -> Lease | None:

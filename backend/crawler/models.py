@@ -26,7 +26,7 @@ class CrawlHost(Base):
     next_fetch_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    page_urls: Mapped[int] = mapped_column(Integer, default=0)  # its `page` URLs in the frontier (the budget)
     sitemaps_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
