@@ -243,20 +243,21 @@ def test_buyer__pays_in_cpy__approve_then_buy(open_page, market):
     check_page(page, "licences-cpy")
 
 
-def test_buy__before_the_server_names_its_chain__waits_instead_of_doing_nothing(open_page, market):
+def test_buy__before_the_server_names_its_chain__waits_instead_of_doing_nothing(open_page, stack, market):
     """Until /api/v1/status answers there is no chain to send to: the button says so and is off
-    (a click used to return without a word; CI met it on a busy machine)."""
+    (a click used to return without a word; CI met it on a busy machine). An offer of its own: the
+    others may be sold out by the tests before."""
+    cli(stack, SELLER, "offers", "publish", market["registrations"][LAKE], "--price", "7CPY", "--expires", "90d")
     held = []
     page = open_page("/market", account=CPY_BUYER.address,
                      prepare=lambda context: context.route("**/api/v1/status", lambda route: held.append(route)))
     page.get_by_role("button", name="Connect Test Wallet").click()
-    offer = offer_card(page, "10 CPY")
-    offer.get_by_label("Domains the licence covers").fill("lake.example")
+    offer = offer_card(page, "7 CPY")
     expect(offer.get_by_text("Waiting for the server to name its chain…")).to_be_visible()
-    expect(offer.get_by_role("button", name="Buy for 10 CPY")).to_be_disabled()
+    expect(offer.get_by_role("button", name="Buy for 7 CPY")).to_be_disabled()
     assert len(held) == 1
     held[0].continue_()
-    expect(offer.get_by_role("button", name="Buy for 10 CPY")).to_be_enabled()
+    expect(offer.get_by_role("button", name="Buy for 7 CPY")).to_be_enabled()
     expect(offer.get_by_text("Waiting for the server to name its chain…")).to_have_count(0)
 
 
