@@ -1,11 +1,14 @@
 """The crawler beside Scrapy on the same local multi-host site, at the same politeness.
 
     python bench/bench_crawler.py [--pages 10000] [--images 20000] [--hosts 20] [--delay 0.05] [--threads 20]
+                                  [--equal-work]
 
 The site runs in a process of its own on 127.0.0.10, 127.0.0.11, … (one address per host, the
 same port). Both crawlers start from every host's front page, obey robots.txt, send one request
 at a time per host with `--delay` seconds between them, follow every link and fetch every image.
 Copytrack also fingerprints every image (its real work); Scrapy only downloads and hashes it.
+With `--equal-work`, a third run has Scrapy also fingerprint every image in a process pool of the
+same size as Copytrack's (it still stores nothing, matches nothing and keeps no evidence).
 Each crawler runs in a process of its own, which reports its wall time and peak memory (max RSS).
 Fingerprints per second per core are measured separately, in one thread.
 """
@@ -153,13 +156,22 @@ def count_statements():
     return counts
 
 
-def run_scrapy(args) -> dict:
+def run_scrapy(args, *, fingerprints: bool = False) -> dict:
+    """Scrapy downloading the site; with `fingerprints`, also fingerprinting every image in a
+    process pool of Copytrack's default size (equal work but for the database and matching)."""
+    import asyncio
     import hashlib
 
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    counts = {"pages": 0, "images": 0}
+    counts = {"pages": 0, "images": 0, "fingerprinted": 0}
+    pool = None
+    if fingerprints:
+        from backend.matching import fingerprint_bytes
+        from backend.matching.pool import fingerprint_pool
+
+        pool = fingerprint_pool(max(1, (os.cpu_count() or 2) - 1))
 
     class Site(scrapy.Spider):
         name = "site"
@@ -172,20 +184,26 @@ def run_scrapy(args) -> dict:
             for href in response.css("a::attr(href)").getall():
                 yield response.follow(href, callback=self.parse)
 
-        def image(self, response):
+        async def image(self, response):
             counts["images"] += 1
             hashlib.sha256(response.body).hexdigest()
+            if pool is not None:  # awaited: Scrapy goes on downloading meanwhile
+                if isinstance(await asyncio.wrap_future(pool.submit(fingerprint_bytes, response.body)), bytes):
+                    counts["fingerprinted"] += 1
 
     process = CrawlerProcess(settings={
         "ROBOTSTXT_OBEY": True, "DOWNLOAD_DELAY": args.delay, "RANDOMIZE_DOWNLOAD_DELAY": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "CONCURRENT_REQUESTS": args.hosts, "LOG_LEVEL": "ERROR",
         "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False, "DEPTH_LIMIT": 0,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     })
     process.crawl(Site)
     started = time.perf_counter()
     process.start()
     seconds = time.perf_counter() - started
+    if pool is not None:
+        pool.shutdown()  # its processes end: their CPU is counted below
     return {**counts, "seconds": seconds, "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "cpu_seconds": cpu_seconds()}
 
@@ -248,11 +266,14 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--fingerprint-processes", type=int, default=-1,
                         help="the setting crawler_fingerprint_processes (default -1: one fewer than the cores)")
-    parser.add_argument("--role", choices=["copytrack", "scrapy"])
+    parser.add_argument("--equal-work", action="store_true",
+                        help="also run Scrapy fingerprinting every image in a process pool, as Copytrack does")
+    parser.add_argument("--role", choices=["copytrack", "scrapy", "scrapy-fingerprints"])
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
     if args.role:
-        result = run_copytrack(args) if args.role == "copytrack" else run_scrapy(args)
+        result = (run_copytrack(args) if args.role == "copytrack"
+                  else run_scrapy(args, fingerprints=args.role == "scrapy-fingerprints"))
         print(json.dumps(result))
         return
     pages_per_host = max(1, args.pages // args.hosts)
@@ -268,7 +289,11 @@ def main() -> None:
         ours = in_process("copytrack", args)
         middle = process_cpu_seconds(site.pid)
         theirs = in_process("scrapy", args)
-        ours["site_cpu_seconds"], theirs["site_cpu_seconds"] = middle - before, process_cpu_seconds(site.pid) - middle
+        after = process_cpu_seconds(site.pid)
+        ours["site_cpu_seconds"], theirs["site_cpu_seconds"] = middle - before, after - middle
+        equal = in_process("scrapy-fingerprints", args) if args.equal_work else None
+        if equal is not None:
+            equal["site_cpu_seconds"] = process_cpu_seconds(site.pid) - after
     finally:
         site.terminate()
     per_core = fingerprints_per_second()
@@ -276,7 +301,10 @@ def main() -> None:
           "one request at a time per host, robots.txt obeyed")
     print(f"{'':28}{'pages':>8}{'images':>8}{'seconds':>9}{'pages/s':>9}{'images/s':>9}{'max RSS MiB':>12}"
           f"{'CPU s':>8}{'CPU ms/request':>15}")
-    for name, r in (("Copytrack (fingerprints)", ours), ("Scrapy (downloads only)", theirs)):
+    rows = [("Copytrack (fingerprints)", ours), ("Scrapy (downloads only)", theirs)]
+    if equal is not None:
+        rows.append(("Scrapy + fingerprints", equal))
+    for name, r in rows:
         requests = r["pages"] + r["images"] + args.hosts  # and one robots.txt a host
         print(f"{name:28}{r['pages']:>8}{r['images']:>8}{r['seconds']:>9.1f}{r['pages'] / r['seconds']:>9.1f}"
               f"{r['images'] / r['seconds']:>9.1f}{r['max_rss_mib']:>12.0f}{r['cpu_seconds']:>8.1f}"
@@ -296,6 +324,10 @@ def main() -> None:
           f"(Scrapy {theirs['cpu_seconds']:.1f} + fingerprints {fingerprinting:.1f} + site {theirs['site_cpu_seconds']:.1f} "
           f"CPU s) / {cores} cores = {cpu_floor:.1f} s, and the per-host delay alone {delay_floor:.1f} s: "
           f"at best {theirs['seconds'] / max(cpu_floor, delay_floor):.2f}× Scrapy ({theirs['seconds']:.1f} s)")
+    if equal is not None:
+        print(f"pages/s ratio Copytrack/(Scrapy + fingerprints): "
+              f"{ours['pages'] / ours['seconds'] / (equal['pages'] / equal['seconds']):.2f} "
+              f"(Scrapy fingerprinted {equal['fingerprinted']} images; it records nothing and matches nothing)")
     print(f"images fingerprinted by Copytrack: {ours['fingerprinted']}; "
           f"fingerprints/s per core (one thread, these images): {per_core:.1f}")
 
