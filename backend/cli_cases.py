@@ -161,8 +161,7 @@ def _assessed(registration_id: str, domain: str, act):
     services.db.migrate()
     owner = _registration_owner(services, registration_id)
     try:
-        with services.case_opening() as opening:
-            return act(opening, owner)
+        return act(services.case_opening(), owner)
     except DomainError as exc:
         failures = exc.details.get("failures")
         raise CliError("\n".join([exc.message.split(": ", 1)[0] + ":", *(f"- {f}" for f in failures)])

@@ -208,8 +208,8 @@ class Services:
         )
 
     def case_opening(self):
-        """What opening a case from hits needs: the ladder, the process's `site_reader`, the
-        matcher and the IPFS store (a context manager, as it used to own a fetcher)."""
+        """What opening a case from hits needs: the ladder, the process's `site_reader` (closed
+        with the services), the matcher and the IPFS store."""
         from backend.enforcement.opening import Opening
 
         return Opening(self.enforcement(), self.site_reader, self.matcher, self.store)
@@ -295,16 +295,10 @@ class Services:
         CPU work that holds the GIL), or None to fingerprint in those threads. By default one
         fewer than the cores: the crawling process keeps one (on the 2-core bench, one process
         crawled 2,000 pages in 26 s, two in 31 s and none in 62 s)."""
-        import os
+        from backend.matching.pool import fingerprint_pool, pool_size
 
-        from backend.matching.pool import fingerprint_pool
-
-        processes = self.settings.crawler_fingerprint_processes
-        if processes == -1:
-            processes = max(1, (os.cpu_count() or 2) - 1)
-        if processes <= 0:
-            return None
-        return fingerprint_pool(processes)
+        processes = pool_size(self.settings.crawler_fingerprint_processes)
+        return fingerprint_pool(processes) if processes else None
 
     def close(self) -> None:
         if self.__dict__.get("site_reader") is not None:

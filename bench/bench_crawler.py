@@ -158,7 +158,7 @@ def count_statements():
 
 def run_scrapy(args, *, fingerprints: bool = False) -> dict:
     """Scrapy downloading the site; with `fingerprints`, also fingerprinting every image in a
-    process pool of Copytrack's default size (equal work but for the database and matching)."""
+    process pool of Copytrack's size (at least one; equal work but for the database and matching)."""
     import asyncio
     import hashlib
 
@@ -169,9 +169,9 @@ def run_scrapy(args, *, fingerprints: bool = False) -> dict:
     pool = None
     if fingerprints:
         from backend.matching import fingerprint_bytes
-        from backend.matching.pool import fingerprint_pool
+        from backend.matching.pool import fingerprint_pool, pool_size
 
-        pool = fingerprint_pool(max(1, (os.cpu_count() or 2) - 1))
+        pool = fingerprint_pool(max(1, pool_size(args.fingerprint_processes)))
 
     class Site(scrapy.Spider):
         name = "site"

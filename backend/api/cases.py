@@ -84,8 +84,8 @@ def _terms(body: dict) -> opening.Terms:
 def viability():
     registration_id = _registration_id(request.args.get("registration_id"))
     domain = _domain(request.args.get("domain"))
-    with services().case_opening() as opened:
-        return jsonify(opening.assess(opened, g.address, registration_id, domain).as_dict())
+    opened = services().case_opening()
+    return jsonify(opening.assess(opened, g.address, registration_id, domain).as_dict())
 
 
 @bp.post("/cases")
@@ -93,8 +93,7 @@ def viability():
 def open_case():
     body = json_body()
     registration_id, domain, terms = _registration_id(body.get("registration_id")), _domain(body.get("domain")), _terms(body)
-    with services().case_opening() as opened:
-        case = opening.open_from_hits(opened, g.address, registration_id, domain, terms)
+    case = opening.open_from_hits(services().case_opening(), g.address, registration_id, domain, terms)
     return jsonify(owner.case_detail(services().enforcement(), case.case_id, g.address, _operators())), 201
 
 

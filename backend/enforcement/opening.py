@@ -109,12 +109,6 @@ class Opening:
     matcher: object  # backend.registry.matcher.RegisteredImages
     store: object  # the IPFS store: the re-fetched copy is kept as the case's evidence
 
-    def __enter__(self) -> "Opening":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass  # the reader is the process's, closed with its services
-
 
 @dataclass
 class Assessment:

@@ -16,6 +16,12 @@ from concurrent.futures import ProcessPoolExecutor
 PARENT_CHECK_SECONDS = 1.0
 
 
+def pool_size(setting: int) -> int:
+    """The processes the setting `crawler_fingerprint_processes` asks for: -1 one fewer than the
+    cores (at least one: the crawling process keeps a core), 0 none."""
+    return max(1, (os.cpu_count() or 2) - 1) if setting == -1 else max(0, setting)
+
+
 def fingerprint_pool(processes: int) -> ProcessPoolExecutor:
     # spawn, not fork: the parent has threads (a forked child would inherit their locks held)
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
