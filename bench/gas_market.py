@@ -117,13 +117,9 @@ def offer(market, seller, registration_id, **fields) -> tuple[tuple, bytes]:
 
 
 def terms(receipt) -> tuple[int, tuple]:
-    """The licence a purchase made and the terms its escrow pays out on, from its event and the
-    block before it."""
-    from ape import chain
-
+    """The licence a purchase made and the terms its escrow pays out on, from its event."""
     event = next(e for e in receipt.events if e.event_name == "LicencePurchased")
-    parent = chain.blocks[receipt.block_number].parent_hash
-    return event.licence_id, (event.licensee, event.seller, event.currency, event.price, parent)
+    return event.licence_id, (event.licensee, event.seller, event.currency, event.price, event.previous_block_hash)
 
 
 def measure() -> tuple[list[tuple[str, int]], int]:

@@ -302,6 +302,7 @@ event LicencePurchased:
     price: uint256
     fee: uint256
     release_at: uint256
+    previous_block_hash: bytes32  # blockhash(block.number - 1): the last of the escrow's `Terms`
 
 # @dev Emitted when a seller cancels one offer.
 event OfferCancelled:
@@ -460,9 +461,10 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
     release_at: uint256 = block.timestamp + ((terms >> 176) & MASK_32)
     self._config = self._with_escrowed(config + 1, offer.currency, offer.price, True)
 
+    previous_block: bytes32 = blockhash(block.number - 1)
     holding: uint256 = self._terms_hash(Terms(
         licensee=msg.sender, seller=offer.seller, currency=offer.currency, price=offer.price,
-        block_hash=blockhash(block.number - 1),
+        block_hash=previous_block,
     ))
     holding |= (block.timestamp << STARTS_AT_SHIFT) | (ends_at << ENDS_AT_SHIFT)
     holding |= (epoch << EPOCH_SHIFT) | (convert(offer.licence_type, uint256) << TYPE_SHIFT) | (convert(HELD, uint256) << STATUS_SHIFT)
@@ -488,6 +490,7 @@ def buy(offer: Offer, signature: Bytes[65], domains: DynArray[bytes32, MAX_DOMAI
         price=offer.price,
         fee=fee,
         release_at=release_at,
+        previous_block_hash=previous_block,
     )
 
     if offer.currency != empty(address) and offer.price != 0:

@@ -68,6 +68,7 @@ class MarketEvents(EventSource):
                 revoked=False,
                 tx_hash=event.tx_hash,
                 block_number=event.block_number,
+                previous_block_hash=args.get("previous_block_hash"),
             ))
         elif event.name == "OfferCancelled":
             db.merge(OfferCancellation(offer_hash=args["offer_hash"], seller=args["seller"],

@@ -209,10 +209,14 @@ def release_transaction(market: LicenseMarket, licence: Licence, sender) -> dict
 
 def escrow_terms(market: LicenseMarket, licence: Licence) -> tuple:
     """The `Terms` the market checks before an escrow moves (it keeps only their hash): licensee,
-    seller, currency and price from the indexed purchase event, and the hash of the block before
-    the purchase's (its block's `parentHash`)."""
-    parent = bytes(market.w3.eth.get_block(licence.block_number)["parentHash"])
-    return (licence.licensee, licence.seller, licence.currency, int(licence.price), parent)
+    seller, currency, price and the hash of the block before the purchase's, all from the indexed
+    purchase event. A licence indexed before that hash was in the event (migration 0020) takes
+    its block's `parentHash`, the same on Ethereum and OP chains (not on Arbitrum or Scroll)."""
+    if licence.previous_block_hash:
+        previous = bytes.fromhex(licence.previous_block_hash.removeprefix("0x"))
+    else:
+        previous = bytes(market.w3.eth.get_block(licence.block_number)["parentHash"])
+    return (licence.licensee, licence.seller, licence.currency, int(licence.price), previous)
 
 
 def withdraw_transaction(contract, account, asset) -> dict:

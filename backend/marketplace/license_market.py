@@ -56,12 +56,12 @@ class Licence:
     revoked: bool
     revoked_at: int | None
     voided: bool
-    purchase_parent_hash: bytes  # the hash of the block before the purchase's: part of its `Terms`
+    previous_block_hash: bytes  # blockhash(block.number - 1) at the purchase, from its event: part of its `Terms`
 
     @property
     def terms(self) -> tuple:
         """The `Terms` the contract checks when the escrow moves (dispute, refund, release)."""
-        return (self.licensee, self.seller, self.currency, self.price, self.purchase_parent_hash)
+        return (self.licensee, self.seller, self.currency, self.price, self.previous_block_hash)
 
 
 class LicenseMarket(ContractBinding):
@@ -198,8 +198,7 @@ class LicenseMarket(ContractBinding):
             revoked=revoked,
             revoked_at=revoked_at if revoked else None,
             voided=voided,
-            # by the log's block hash, not its number: after a reorg the number names another block
-            purchase_parent_hash=bytes(self.w3.eth.get_block(logs[0]["blockHash"])["parentHash"]),
+            previous_block_hash=bytes(terms["previous_block_hash"]),
         )
 
     def licences_of(self, registration_id: int) -> list[Licence]:

@@ -74,6 +74,10 @@ class Licence(Base):
     released_to_seller: Mapped[str | None] = mapped_column(AMOUNT)
     tx_hash: Mapped[str] = mapped_column(HASH)
     block_number: Mapped[int] = mapped_column(BigInteger)
+    # blockhash(block.number - 1) at the purchase, the last of the `Terms` its escrow is checked
+    # against (from the event: on Arbitrum or Scroll it is not the block's parentHash); None for
+    # licences indexed before migration 0020
+    previous_block_hash: Mapped[str | None] = mapped_column(HASH)
 
 
 class OfferCancellation(Base):

@@ -194,6 +194,28 @@ def test_dispute_within_the_window__then_release_after_arbitration(client, chain
     assert client.post("/api/v1/market/withdraw", json={"account": seller.address}).status_code == 400
 
 
+def test_escrow_terms__take_the_block_hash_from_the_purchase_event(client, chain, services, seller, buyer, registration):
+    """On Arbitrum or Scroll `blockhash(block.number - 1)` is not the block's parentHash: the
+    escrow's terms must take the hash the purchase event carried, not the header's."""
+    licence_id = buy(client, chain, services, buyer, publish(client, chain, seller, registration))
+    with services.db.session() as db:
+        licence = db.get(Licence, licence_id)
+        purchase_block = chain.w3.eth.get_block(licence.block_number)
+        assert licence.previous_block_hash == purchase_block["parentHash"].to_0x_hex()  # anvil: the two agree
+        licence.previous_block_hash = "0x" + "11" * 32  # a hash the contract did not use
+    dispute = {"buyer": buyer.address, "reason": "not the author"}
+    refused = client.post(f"/api/v1/licences/{licence_id}/dispute", json=dispute)
+    assert refused.status_code == 422
+    assert "terms differ from the licence's purchase" in refused.get_json()["error"]["message"]
+    with services.db.session() as db:  # indexed before migration 0020: the header's parentHash
+        db.get(Licence, licence_id).previous_block_hash = None
+    answer = client.post(f"/api/v1/licences/{licence_id}/dispute", json=dispute)
+    assert answer.status_code == 200, answer.get_json()
+    send(chain, buyer, answer.get_json()["transactions"][0])
+    services.indexer().poll()
+    assert client.get(f"/api/v1/licences/{licence_id}").get_json()["escrow"]["status"] == "disputed"
+
+
 def test_arbiter_freeze__indexed_as_frozen_with_its_reason_and_deadline(client, chain, services, seller, buyer, registration):
     licence_id = buy(client, chain, services, buyer, publish(client, chain, seller, registration))
     market = services.market()

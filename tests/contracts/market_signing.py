@@ -31,10 +31,10 @@ NO_TERMS = ("0x" + "00" * 20, "0x" + "00" * 20, "0x" + "00" * 20, 0, b"\0" * 32)
 
 def terms_of(market, licence_id: int) -> tuple:
     """The `Terms` a licence was bought on (licensee, seller, currency, price, the hash of the
-    block before the purchase's), read from its `LicencePurchased` event and its block's header as
-    a client does; empty terms for a licence that was never bought."""
+    block before the purchase's), read from its `LicencePurchased` event as a client does; empty
+    terms for a licence that was never bought."""
     from ape import chain
 
     for log in market.LicencePurchased.range(0, chain.blocks.height + 1, search_topics={"licence_id": licence_id}):
-        return (log.licensee, log.seller, log.currency, log.price, chain.blocks[log.block_number].parent_hash)
+        return (log.licensee, log.seller, log.currency, log.price, log.previous_block_hash)
     return NO_TERMS
