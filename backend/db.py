@@ -37,7 +37,9 @@ class Database:
             kwargs.update(pool_size=pool_size, max_overflow=10)
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine: Engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        else:  # a server may have closed an idle connection; a SQLite file never does
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

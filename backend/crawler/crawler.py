@@ -16,14 +16,14 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend.crawler import frontier
 from backend.crawler.evidence import read_response, store_evidence, warc
 from backend.crawler.fetch import FetchFailed, Fetcher, FetchRefused, FetchResult
-from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, insert_into, now
+from backend.crawler.frontier import Budget, Lease, aware, insert_ignore, insert_into, now, update_rows
 from backend.crawler.html import extract, sitemap_urls
 from backend.crawler.images import dimensions, image_format, too_small
 from backend.crawler.models import (
@@ -104,7 +104,7 @@ class Crawler:
             reasons = frontier.add_urls(db, added, self.config.budget, depth=depth, owner=owner)
             known = [url_hash(url) for url, reason in zip(added, reasons) if reason == "duplicate"]
             if known and again:
-                db.execute(update(CrawlUrl).where(CrawlUrl.url_hash.in_(known)).values(next_crawl_at=now()))
+                db.execute(update_rows(CrawlUrl).where(CrawlUrl.url_hash.in_(known)).values(next_crawl_at=now()))
         return added
 
     # -- the loop -------------------------------------------------------------------------
@@ -183,7 +183,7 @@ class Crawler:
         with self.db.session() as db:
             for url in sitemaps:
                 frontier.add_url(db, url, self.config.budget, kind="sitemap")
-            db.execute(update(CrawlHost).where(CrawlHost.id == lease.host_id).values(sitemaps_read_at=now()))
+            db.execute(update_rows(CrawlHost).where(CrawlHost.id == lease.host_id).values(sitemaps_read_at=now()))
 
     # -- one URL --------------------------------------------------------------------------
     def _process(self, url_id, url, kind, depth, etag, last_modified, content_sha256, attempts,
@@ -220,7 +220,7 @@ class Crawler:
         def record(db: Session) -> list[dict]:
             new_hits = []
             if unchanged:
-                db.execute(update(Hit).where(Hit.page_url == url, Hit.status == "active").values(last_seen_at=now()))
+                db.execute(update_rows(Hit).where(Hit.page_url == url, Hit.status == "active").values(last_seen_at=now()))
             elif result.status >= 400:
                 self._mark_gone(db, url, keep=set())
             elif kind == "sitemap":
@@ -259,7 +259,7 @@ class Crawler:
         values = {"status": status, "next_crawl_at": next_at, "fetched_at": now(), **values}
         if status == "done":
             values.update(attempts=0, error=None)
-        statement = update(CrawlUrl).where(CrawlUrl.id == url_id).values(**values)
+        statement = update_rows(CrawlUrl).where(CrawlUrl.id == url_id).values(**values)
         if db is not None:
             db.execute(statement)
             return
@@ -290,7 +290,7 @@ class Crawler:
         new_hits = []
         for registration_id, image_url, values in found:
             if values is None:
-                db.execute(update(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
+                db.execute(update_rows(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
                                              Hit.image_url == image_url)
                            .values(last_seen_at=now(), status="active", gone_at=None))
             elif insert_ignore(db, Hit, values, ["registration_id", "page_url", "image_url"]):
@@ -298,7 +298,7 @@ class Crawler:
             else:
                 evidence = {k: values[k] for k in ("evidence_cid", "evidence_sha256", "screenshot_cid",
                                                    "http_status", "headers", "last_seen_at", "status")}
-                db.execute(update(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
+                db.execute(update_rows(Hit).where(Hit.registration_id == registration_id, Hit.page_url == page_url,
                                              Hit.image_url == image_url).values(gone_at=None, **evidence))
         self._mark_gone(db, page_url, keep={(r, u) for r, u, _ in found})
         return new_hits
@@ -533,7 +533,7 @@ class Crawler:
     def _keep_response(self, image_id: int, response: FetchResult) -> None:
         cid = self.store.add(warc([response], self.config.software))
         with self.db.session() as db:
-            db.execute(update(CrawlImage).where(CrawlImage.id == image_id, CrawlImage.warc_cid.is_(None))
+            db.execute(update_rows(CrawlImage).where(CrawlImage.id == image_id, CrawlImage.warc_cid.is_(None))
                        .values(warc_cid=cid))
 
     @staticmethod
