@@ -143,6 +143,13 @@ def watched():
         return jsonify({"watch": service.list_watch(db, g.address)})
 
 
+@bp.delete("/watch/<id:watch_id>")
+@require_auth
+def unwatch(watch_id: int):
+    with services().db.session() as db:
+        return jsonify(service.remove_watch(db, g.address, watch_id))
+
+
 @bp.post("/portfolios")
 @require_auth
 def add_portfolio():
@@ -150,8 +157,24 @@ def add_portfolio():
         return jsonify(service.add_portfolio(db, g.address, json_body().get("url"), budget=_budget())), 201
 
 
+@bp.get("/portfolios")
+@require_auth
+def portfolios():
+    with services().db.session() as db:
+        return jsonify({"portfolios": service.list_portfolios(db, g.address)})
+
+
 @bp.get("/portfolios/<id:portfolio_id>")
 @require_auth
 def portfolio(portfolio_id: int):
     with services().db.session() as db:
-        return jsonify(service.portfolio(db, services().matcher, g.address, portfolio_id))
+        return jsonify(service.portfolio(db, services().matcher, g.address, portfolio_id,
+                                         limit=int_arg("limit", 100, low=1, high=500),
+                                         offset=int_arg("offset", 0, low=0, high=10**9)))
+
+
+@bp.delete("/portfolios/<id:portfolio_id>")
+@require_auth
+def remove_portfolio(portfolio_id: int):
+    with services().db.session() as db:
+        return jsonify(service.remove_portfolio(db, g.address, portfolio_id))

@@ -821,13 +821,20 @@ WATCHED = {"type": "object", "required": ["id", "url", "scope", "created_at"], "
 PORTFOLIO = {"type": "object", "required": ["id", "domain", "url"], "properties": {
     "id": {"type": "integer"}, "domain": {"type": "string"}, "url": {"type": "string"},
     "created_at": {"type": ["string", "null"], "format": "date-time"}}}
-PORTFOLIO_IMAGES = {**PORTFOLIO, "required": ["id", "domain", "url", "images"], "properties": {
-    **PORTFOLIO["properties"], "images": {"type": "array", "items": {
+PORTFOLIO_IMAGES = {**PORTFOLIO, "required": ["id", "domain", "url", "images", "total", "limit", "offset"], "properties": {
+    **PORTFOLIO["properties"], "total": {"type": "integer"}, "limit": {"type": "integer"},
+    "offset": {"type": "integer"}, "images": {"type": "array", "items": {
         "type": "object", "required": ["image_url", "page_url", "sha256", "registered", "registration_id"],
         "properties": {"image_url": {"type": "string"}, "page_url": {"type": "string"}, "sha256": {"type": "string"},
                        "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
                        "registered": {"type": "boolean"}, "registration_id": {"type": ["string", "null"]}}}}}}
 URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": URL}}
+
+
+def _removed(schema: dict) -> dict:
+    """`schema` of a thing as it was, with `removed: true`."""
+    return {**schema, "required": [*schema["required"], "removed"],
+            "properties": {**schema["properties"], "removed": {"const": True}}}
 HIT_FILTER_SCHEMAS = {
     "domain": {"type": "string", "maxLength": 253, "description": "a host name: hits on it and its subdomains"},
     "registration": REGISTRATION_ID,
@@ -916,13 +923,28 @@ def crawler_paths() -> dict:
                        result={"type": "object", "required": ["watch"],
                                "properties": {"watch": {"type": "array", "items": WATCHED}}}),
         },
-        "/api/v1/portfolios": {"post": _op(
-            "Your own site: its images are catalogued, and copies there are never hits", body=URL_BODY, ok=201,
-            result=PORTFOLIO, errors=(400, 409))},
-        "/api/v1/portfolios/{portfolio_id}": {"get": _op(
-            "The images found on your site so far, the registered ones marked", errors=(404,),
-            result=PORTFOLIO_IMAGES,
-            params=[_path_param("portfolio_id", ID)])},
+        "/api/v1/watch/{watch_id}": {"delete": _op(
+            "Stop watching a page or site: its place in your limit is free again (the crawler keeps"
+            " it as a page it found)", errors=(404,), result=_removed(WATCHED),
+            params=[_path_param("watch_id", ID)])},
+        "/api/v1/portfolios": {
+            "post": _op("Your own site: its images are catalogued, and copies there are never hits", body=URL_BODY,
+                        ok=201, result=PORTFOLIO, errors=(400, 409)),
+            "get": _op("Your own sites", errors=(),
+                       result={"type": "object", "required": ["portfolios"],
+                               "properties": {"portfolios": {"type": "array", "items": PORTFOLIO}}}),
+        },
+        "/api/v1/portfolios/{portfolio_id}": {
+            "get": _op("The images found on your site so far, in the order found, the registered ones marked",
+                       errors=(404,), result=PORTFOLIO_IMAGES,
+                       params=[_path_param("portfolio_id", ID),
+                               _query("limit", {"type": "integer", "minimum": 1, "maximum": 500,
+                                                "description": "default 100"}),
+                               _query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9})]),
+            "delete": _op("Your site is no longer your own: copies there become hits, its pages are read again"
+                          " at the next pass", errors=(404,), result=_removed(PORTFOLIO),
+                          params=[_path_param("portfolio_id", ID)]),
+        },
     }
 _WEBAPP_PAGE = {
     "200": {"description": "the web app's page or file", "content": {"text/html": {}}},

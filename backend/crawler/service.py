@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.crawler import frontier
-from backend.crawler.frontier import Budget, aware
+from backend.crawler.frontier import Budget, aware, now, update_rows
 from backend.crawler.models import (
-    CrawlEmbed, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain, WatchTarget,
+    CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain, WatchTarget,
 )
 from backend.crawler.urls import domain, normalise, on_domain
 from backend.errors import Conflict, InvalidInput, NotFound
@@ -148,12 +148,26 @@ def add_watch(db: Session, owner: str, raw_url, scope, *, limit: int, budget: Bu
     # A watched page is crawled at the deepest level, so its links are not followed.
     frontier.add_url(db, url, budget, depth=0 if scope == "domain" else budget.max_depth, owner=owner)
     db.flush()
-    return {"id": target.id, "url": url, "scope": scope, "created_at": _iso(target.created_at)}
+    return _watch_view(target)
 
 
 def list_watch(db: Session, owner: str) -> list[dict]:
-    return [{"id": t.id, "url": t.url, "scope": t.scope, "created_at": _iso(t.created_at)}
-            for t in db.scalars(select(WatchTarget).where(WatchTarget.owner == owner).order_by(WatchTarget.id))]
+    return [_watch_view(t) for t in db.scalars(select(WatchTarget).where(WatchTarget.owner == owner)
+                                                .order_by(WatchTarget.id))]
+
+
+def remove_watch(db: Session, owner: str, watch_id: int) -> dict:
+    """Stop watching: the place in the owner's limit is free again. The page stays in the frontier
+    like any page the crawler found (copies there are still found at its recrawls)."""
+    target = db.get(WatchTarget, watch_id)
+    if target is None or target.owner != owner:
+        raise NotFound(f"you watch nothing with id {watch_id}")
+    db.delete(target)
+    return {**_watch_view(target), "removed": True}
+
+
+def _watch_view(target: WatchTarget) -> dict:
+    return {"id": target.id, "url": target.url, "scope": target.scope, "created_at": _iso(target.created_at)}
 
 
 def add_portfolio(db: Session, owner: str, raw_url, *, budget: Budget) -> dict:
@@ -169,30 +183,66 @@ def add_portfolio(db: Session, owner: str, raw_url, *, budget: Budget) -> dict:
         db.add(existing)
     frontier.add_url(db, url, budget, owner=owner)
     db.flush()
-    return {"id": existing.id, "domain": host, "url": existing.portfolio_url, "created_at": _iso(existing.created_at)}
+    return _portfolio_view(existing)
 
 
-def portfolio(db: Session, matcher, owner: str, portfolio_id: int) -> dict:
-    """The images the crawler found on the owner's site so far, each marked `registered` when it
-    is (a copy of) one of the owner's registrations, with the registration id."""
+def list_portfolios(db: Session, owner: str) -> list[dict]:
+    return [_portfolio_view(own) for own in db.scalars(select(OwnDomain).where(OwnDomain.owner == owner)
+                                                       .order_by(OwnDomain.id))]
+
+
+def remove_portfolio(db: Session, owner: str, portfolio_id: int) -> dict:
+    """The domain is no longer the owner's own: copies of their images there become hits. Its pages
+    are due again and read as new (no ETag, no content hash), so those hits appear at the next
+    pass instead of when a page next changes."""
+    own = _own_portfolio(db, owner, portfolio_id)
+    db.delete(own)
+    hosts = _hosts_on(db, own.domain)
+    if hosts:
+        db.execute(update_rows(CrawlUrl).where(CrawlUrl.host_id.in_(hosts), CrawlUrl.kind == "page")
+                   .values(next_crawl_at=now(), etag=None, last_modified=None, content_sha256=None))
+    return {**_portfolio_view(own), "removed": True}
+
+
+def portfolio(db: Session, matcher, owner: str, portfolio_id: int, *, limit: int = 100, offset: int = 0) -> dict:
+    """The images the crawler found on the owner's site so far, in the order it found them, each
+    marked `registered` when it is (a copy of) one of the owner's registrations, with the
+    registration id; `total` counts them all."""
+    own = _own_portfolio(db, owner, portfolio_id)
+    hosts = _hosts_on(db, own.domain)
+    first_page = (select(CrawlEmbed.image_id, func.min(CrawlUrl.url).label("page_url"))
+                  .join(CrawlUrl, CrawlUrl.id == CrawlEmbed.page_url_id)
+                  .where(CrawlUrl.host_id.in_(hosts))
+                  .group_by(CrawlEmbed.image_id)).subquery()
+    found = (select(CrawlImage.id, CrawlImage.url, CrawlImage.sha256, CrawlPrint.fingerprint, CrawlPrint.width,
+                    CrawlPrint.height, first_page.c.page_url)
+             .join(first_page, first_page.c.image_id == CrawlImage.id)
+             .join(CrawlPrint, CrawlPrint.sha256 == CrawlImage.sha256))
+    total = db.scalar(select(func.count()).select_from(found.subquery())) if hosts else 0
+    images = []
+    for _, image_url, sha, print_bytes, width, height, page_url in (
+            db.execute(found.order_by(CrawlImage.id).limit(limit).offset(offset)) if hosts else ()):
+        mine = [m for m in find_registrations(db, matcher, sha, Fingerprint.from_bytes(print_bytes))
+                if m["owner"] == owner]
+        images.append({"image_url": image_url, "page_url": page_url, "sha256": sha, "width": width,
+                       "height": height, "registered": bool(mine), "registration_id": mine[0]["id"] if mine else None})
+    return {**_portfolio_view(own), "images": images, "total": total, "limit": limit, "offset": offset}
+
+
+def _own_portfolio(db: Session, owner: str, portfolio_id: int) -> OwnDomain:
     own = db.get(OwnDomain, portfolio_id)
     if own is None or own.owner != owner:
         raise NotFound(f"you have no portfolio {portfolio_id}")
-    rows = db.execute(
-        select(CrawlImage.url, CrawlImage.sha256, CrawlPrint.fingerprint, CrawlPrint.width, CrawlPrint.height,
-               CrawlUrl.url)
-        .join(CrawlEmbed, CrawlEmbed.image_id == CrawlImage.id)
-        .join(CrawlUrl, CrawlUrl.id == CrawlEmbed.page_url_id)
-        .join(CrawlPrint, CrawlPrint.sha256 == CrawlImage.sha256)
-        .order_by(CrawlImage.id)
-    ).all()
-    images: dict[str, dict] = {}
-    for image_url, sha, print_bytes, width, height, page_url in rows:
-        if not on_domain(domain(page_url), own.domain) or image_url in images:
-            continue
-        mine = [m for m in find_registrations(db, matcher, sha, Fingerprint.from_bytes(print_bytes))
-                if m["owner"] == owner]
-        images[image_url] = {"image_url": image_url, "page_url": page_url, "sha256": sha, "width": width,
-                             "height": height, "registered": bool(mine),
-                             "registration_id": mine[0]["id"] if mine else None}
-    return {"id": own.id, "domain": own.domain, "url": own.portfolio_url, "images": list(images.values())}
+    return own
+
+
+def _portfolio_view(own: OwnDomain) -> dict:
+    return {"id": own.id, "domain": own.domain, "url": own.portfolio_url, "created_at": _iso(own.created_at)}
+
+
+def _hosts_on(db: Session, name: str) -> list[int]:
+    """The crawled hosts on domain `name` or under it (any scheme and port)."""
+    pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [host for host, origin in db.execute(select(CrawlHost.id, CrawlHost.origin)
+                                                .where(CrawlHost.origin.like(pattern, escape="\\")))
+            if on_domain(domain(origin), name)]

@@ -90,6 +90,23 @@ def test_watch__queues_the_page__refuses_duplicates_bad_urls_and_past_the_limit(
 
 
 @pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
+def test_unwatch__frees_a_place_in_the_limit__only_the_owner_can(client, auth, wallet, other_wallet):
+    headers = auth.headers(wallet)
+    first = client.post("/api/v1/watch", json={"url": "https://a.example/"}, headers=headers).get_json()
+    client.post("/api/v1/watch", json={"url": "https://b.example/"}, headers=headers)
+    assert client.post("/api/v1/watch", json={"url": "https://c.example/"}, headers=headers).status_code == 409
+    stranger = client.delete(f"/api/v1/watch/{first['id']}", headers=auth.headers(other_wallet))
+    assert stranger.status_code == 404 and f"you watch nothing with id {first['id']}" in stranger.get_json()["error"]["message"]
+    assert client.delete(f"/api/v1/watch/{first['id']}").status_code == 401
+    removed = client.delete(f"/api/v1/watch/{first['id']}", headers=headers)
+    assert removed.status_code == 200 and removed.get_json() == {**first, "removed": True}
+    assert client.delete(f"/api/v1/watch/{first['id']}", headers=headers).status_code == 404
+    assert client.post("/api/v1/watch", json={"url": "https://c.example/"}, headers=headers).status_code == 201
+    assert [w["url"] for w in client.get("/api/v1/watch", headers=headers).get_json()["watch"]] == [
+        "https://b.example/", "https://c.example/"]
+
+
+@pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
 def test_portfolio__catalogues_own_images__marks_registered__never_hits_there(client, auth, services, site, wallet,
                                                                               other_wallet):
     reg = add_registration(services, 1, owner=wallet.address)
@@ -109,3 +126,38 @@ def test_portfolio__catalogues_own_images__marks_registered__never_hits_there(cl
     assert client.get("/api/v1/hits", headers=headers).get_json()["total"] == 0
     assert client.get(f"/api/v1/portfolios/{created.get_json()['id']}",
                       headers=auth.headers(other_wallet)).status_code == 404
+
+
+@pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
+def test_portfolios__listed__paged__removed_by_the_owner_only__then_copies_there_are_hits(
+        client, auth, services, site, wallet, other_wallet):
+    reg = add_registration(services, 1, owner=wallet.address)
+    site.host("me.test", "127.0.0.2", {
+        "/": html('<img src="/registered.jpg"><a href="/more">more</a>'),
+        "/more": html('<img src="/new.jpg">'),
+        "/registered.jpg": image(original(1)),
+        "/new.jpg": image(encode(picture(50, (640, 480)), "JPEG")),
+    })
+    site.host("other.test", "127.0.0.3", {"/": html("<p>nothing</p>")})
+    site.start()
+    headers = auth.headers(wallet)
+    mine = client.post("/api/v1/portfolios", json={"url": site.url("me.test")}, headers=headers).get_json()
+    client.post("/api/v1/portfolios", json={"url": site.url("other.test")}, headers=auth.headers(other_wallet))
+    crawl(services, site)
+    assert client.get("/api/v1/portfolios", headers=headers).get_json() == {"portfolios": [mine]}
+    first = client.get(f"/api/v1/portfolios/{mine['id']}?limit=1", headers=headers).get_json()
+    second = client.get(f"/api/v1/portfolios/{mine['id']}?limit=1&offset=1", headers=headers).get_json()
+    assert (first["total"], second["total"], len(first["images"]), len(second["images"])) == (2, 2, 1, 1)
+    assert {first["images"][0]["image_url"], second["images"][0]["image_url"]} == {
+        site.url("me.test", "/registered.jpg"), site.url("me.test", "/new.jpg")}
+    bad = client.get(f"/api/v1/portfolios/{mine['id']}?limit=0", headers=headers)
+    assert bad.status_code == 400 and "'limit'" in bad.get_json()["error"]["message"]
+    assert client.delete(f"/api/v1/portfolios/{mine['id']}", headers=auth.headers(other_wallet)).status_code == 404
+    assert client.get("/api/v1/hits", headers=headers).get_json()["total"] == 0
+    removed = client.delete(f"/api/v1/portfolios/{mine['id']}", headers=headers)
+    assert removed.status_code == 200 and removed.get_json() == {**mine, "removed": True}
+    assert client.get("/api/v1/portfolios", headers=headers).get_json() == {"portfolios": []}
+    # no longer the owner's own site: its pages are read again at once, and the copy there is a hit
+    crawl(services, site)
+    hits = client.get("/api/v1/hits", headers=headers).get_json()["hits"]
+    assert [(h["registration_id"], h["page_url"]) for h in hits] == [(reg, site.url("me.test", "/"))]
