@@ -14,6 +14,7 @@ import { NotFound } from "./pages/NotFound";
 import { Operator, useOperator } from "./pages/Operator";
 import { Respond } from "./pages/Respond";
 import { Sale } from "./pages/Sale";
+import { Sites } from "./pages/Sites";
 import { Verify } from "./pages/Verify";
 import { VerifyLicence } from "./pages/VerifyLicence";
 import "./styles.css";
@@ -35,6 +36,7 @@ function App() {
           <NavLink to="/" end>Look up</NavLink>
           <NavLink to="/images">My images</NavLink>
           <NavLink to="/hits">Hits</NavLink>
+          <NavLink to="/sites">My sites</NavLink>
           <NavLink to="/cases">Cases</NavLink>
           <NavLink to="/offers/mine">My offers</NavLink>
           <NavLink to="/sale">CPY sale</NavLink>
@@ -52,6 +54,7 @@ function App() {
           <Route path="/verify/:id" element={<Verify />} />
           <Route path="/images" element={<MyImages />} />
           <Route path="/hits" element={<Hits />} />
+          <Route path="/sites" element={<Sites />} />
           <Route path="/cases" element={<Cases />} />
           <Route path="/cases/:id" element={<Cases />} />
           <Route path="/offers/mine" element={<MyOffers />} />

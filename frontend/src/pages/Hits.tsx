@@ -183,8 +183,8 @@ function Inbox() {
           <p>
             {filter.verdict === "new" ? "Nothing is waiting for your verdict. " : "No hits match these filters. "}
             The crawler records a hit when it finds a copy of one of your <Link to="/images">registered images</Link>.
-            Watch a site you suspect (<code>POST /api/v1/watch</code> or <code>copytrack crawl</code>), or report a
-            copy by hand with <code>copytrack hits report PAGE_URL IMAGE_URL</code>.
+            Watch a site you suspect on <Link to="/sites">My sites</Link> (or crawl it now with <code>copytrack crawl</code>),
+            or report a copy by hand with <code>copytrack hits report PAGE_URL IMAGE_URL</code>.
           </p>
         </div>
       ) : (
