@@ -381,6 +381,7 @@ for _command in _MARKET_COMMANDS:
 
 from backend.cli_crawler import crawl, crawler  # noqa: E402  (they import this module's helpers)
 from backend.cli_hits import hits  # noqa: E402
+from backend.cli_sites import sites  # noqa: E402
 
 main.add_command(crawler)
 main.add_command(crawl)
@@ -388,6 +389,7 @@ main.add_command(images)
 main.add_command(api_key)
 main.add_command(account)
 main.add_command(hits)
+main.add_command(sites)
 
 if __name__ == "__main__":
     main()
