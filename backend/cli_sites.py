@@ -103,6 +103,22 @@ def images(portfolio_id, limit, offset, wide, as_json, keystore, api_url) -> Non
     _print(table, wide)
 
 
+@sites.command("import")
+@click.argument("portfolio_id", type=_ID)
+@click.argument("image_urls", nargs=-1, required=True)
+@_keystore_option
+@_api_option
+def import_images(portfolio_id, image_urls, keystore, api_url) -> None:
+    """Add IMAGE_URLS, found on your own site PORTFOLIO_ID, to your images, ready to register."""
+    answer = _signed_in(keystore, api_url).call("POST", f"/api/v1/portfolios/{portfolio_id}/import",
+                                                json={"image_urls": list(image_urls)})
+    for done in answer["imported"]:
+        console.print(f"image {done['image_id']}: {done['image_url']}{'' if done['created'] else ' (uploaded before)'}")
+    for skipped in answer["skipped"]:
+        console.print(f"[yellow]not added: {skipped['image_url']}: {skipped['reason']}[/yellow]")
+    console.print(f"{len(answer['imported'])} image(s) added; register them on the web app's My images page")
+
+
 @sites.command("disown")
 @click.argument("portfolio_id", type=_ID)
 @_keystore_option

@@ -205,9 +205,9 @@ struct Offer:
     salt: uint256
 
 
-# @dev The terms a purchase's escrow pays out on, as its `LicencePurchased` event carries them,
-#      and the hash of the block before the purchase's block (its header's `parentHash`);
-#      the licence's word keeps their hash (`_terms_hash`).
+# @dev The terms a purchase's escrow pays out on, as its `LicencePurchased` event carries them
+#      (the last, `blockhash(block.number - 1)`, is its `previous_block_hash`; on Ethereum the
+#      header's `parentHash`, not on every L2); the licence's word keeps their hash (`_terms_hash`).
 struct Terms:
     licensee: address
     seller: address
@@ -529,7 +529,7 @@ def dispute(licence_id: uint256, terms: Terms, reason: String[200]):
          escrow then waits for the arbiter, at most ARBITRATION_PERIOD
          (after that anyone may release it to the seller).
     @param licence_id The licence bought.
-    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
+    @param terms The purchase's terms, as its `LicencePurchased` event says (with its `previous_block_hash`).
     @param reason Why, for the arbiter (for example: the seller is not the author).
     """
     holding: uint256 = self._holding_of(licence_id, terms)
@@ -567,7 +567,7 @@ def resolve(licence_id: uint256, terms: Terms, refund: bool):
          (the licence is revoked from now on) or release the escrow to
          seller and treasury.
     @param licence_id The disputed licence.
-    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
+    @param terms The purchase's terms, as its `LicencePurchased` event says (with its `previous_block_hash`).
     @param refund True to refund, False to release.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
@@ -589,7 +589,7 @@ def seller_refund(licence_id: uint256, terms: Terms):
          the window); the licence is revoked from now on (it stays valid
          for the time before).
     @param licence_id The licence to take back.
-    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
+    @param terms The purchase's terms, as its `LicencePurchased` event says (with its `previous_block_hash`).
     """
     holding: uint256 = self._holding_of(licence_id, terms)
     assert terms.seller == msg.sender, "market: only the seller can refund"
@@ -612,7 +612,7 @@ def revoke(licence_id: uint256, terms: Terms, reason: String[200]):
          without a second refund, so a seller's refund cannot save a
          fraudulent licence's past.
     @param licence_id The licence to revoke.
-    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
+    @param terms The purchase's terms, as its `LicencePurchased` event says (with its `previous_block_hash`).
     @param reason Why, for the record.
     """
     access_control._check_role(ARBITER_ROLE, msg.sender)
@@ -641,7 +641,7 @@ def release(licence_id: uint256, terms: Terms):
          ARBITRATION_PERIOD has passed since without a decision of the
          arbiter.
     @param licence_id The licence whose escrow to release.
-    @param terms The purchase's terms, as its `LicencePurchased` event says, with its block's `parentHash`.
+    @param terms The purchase's terms, as its `LicencePurchased` event says (with its `previous_block_hash`).
     """
     holding: uint256 = self._holding_of(licence_id, terms)
     status: uint8 = self._status(holding)

@@ -934,6 +934,18 @@ def crawler_paths() -> dict:
                        result={"type": "object", "required": ["portfolios"],
                                "properties": {"portfolios": {"type": "array", "items": PORTFOLIO}}}),
         },
+        "/api/v1/portfolios/{portfolio_id}/import": {"post": _op(
+            "Add images found on your site to your images, ready to register (fetched from the site now)",
+            body={"type": "object", "required": ["image_urls"], "properties": {"image_urls": {
+                "type": "array", "minItems": 1, "maxItems": 50, "items": {**URL, "minLength": 1},
+                "description": "image addresses from the site's catalogue"}}},
+            result={"type": "object", "required": ["imported", "skipped"], "properties": {
+                "imported": {"type": "array", "items": {"type": "object", "required": ["image_url", "image_id", "created"],
+                             "properties": {"image_url": {"type": "string"}, "image_id": {"type": "integer"},
+                                            "created": {"type": "boolean", "description": "false: you had uploaded these bytes before"}}}},
+                "skipped": {"type": "array", "items": {"type": "object", "required": ["image_url", "reason"],
+                            "properties": {"image_url": {"type": "string"}, "reason": {"type": "string"}}}}}},
+            errors=(400, 404), params=[_path_param("portfolio_id", ID)])},
         "/api/v1/portfolios/{portfolio_id}": {
             "get": _op("The images found on your site so far, in the order found, the registered ones marked",
                        errors=(404,), result=PORTFOLIO_IMAGES,

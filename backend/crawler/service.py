@@ -13,7 +13,8 @@ from backend.crawler.models import (
     CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain, WatchTarget,
 )
 from backend.crawler.urls import domain, normalise, on_domain
-from backend.errors import Conflict, InvalidInput, NotFound
+from backend.crawler.fetch import FetchFailed, FetchRefused
+from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import Fingerprint
 from backend.models import Collection, Image, Registration
 from backend.registry.lookup import find_registrations
@@ -22,6 +23,7 @@ HIT_STATUSES = ("active", "gone")
 VERDICTS = ("legal", "illegal", "unsure", "not_a_match")
 VERDICT_FILTERS = ("new", *VERDICTS)
 GROUPS = ("registration", "domain")
+MAX_IMPORT = 50  # images of an own site imported in one request
 # ccTLDs whose ISO 3166 alpha-2 code differs from the TLD
 _TLD_OF_COUNTRY = {"GB": "uk"}
 
@@ -227,6 +229,51 @@ def portfolio(db: Session, matcher, owner: str, portfolio_id: int, *, limit: int
         images.append({"image_url": image_url, "page_url": page_url, "sha256": sha, "width": width,
                        "height": height, "registered": bool(mine), "registration_id": mine[0]["id"] if mine else None})
     return {**_portfolio_view(own), "images": images, "total": total, "limit": limit, "offset": offset}
+
+
+def import_images(database, store, fetcher, owner: str, portfolio_id: int, raw_urls, *, limits,
+                  max_bytes: int) -> dict:
+    """Fetch images the crawler found on the owner's own site and add them to the owner's images,
+    ready to register (`upload_image`, as an upload through the API). Only images catalogued on
+    that site are fetched, through the crawler's fetcher and its address rules, so this fetches
+    nothing a visitor could not have the crawler fetch anyway. One failure skips one image."""
+    from backend.registry.uploads import upload_image
+
+    if (not isinstance(raw_urls, list) or not 1 <= len(raw_urls) <= MAX_IMPORT
+            or not all(isinstance(u, str) and u.strip() for u in raw_urls)):
+        raise InvalidInput(f"send 'image_urls': a list of 1 to {MAX_IMPORT} image addresses from the site's catalogue")
+    urls = list(dict.fromkeys(raw_urls))
+    with database.session() as db:
+        own = _own_portfolio(db, owner, portfolio_id)
+        hosts = _hosts_on(db, own.domain)
+        found = set(db.scalars(
+            select(CrawlImage.url).join(CrawlEmbed, CrawlEmbed.image_id == CrawlImage.id)
+            .join(CrawlUrl, CrawlUrl.id == CrawlEmbed.page_url_id)
+            .where(CrawlUrl.host_id.in_(hosts), CrawlImage.url.in_(urls)))) if hosts else set()
+    skipped = [{"image_url": u, "reason": f"not an image the crawler found on {own.domain}"}
+               for u in urls if u not in found]
+    fetched = []
+    for url in (u for u in urls if u in found):  # no database session is open while fetching
+        try:
+            response = fetcher.fetch(url, max_bytes=max_bytes)
+        except (FetchRefused, FetchFailed) as exc:
+            skipped.append({"image_url": url, "reason": exc.message})
+            continue
+        if response.status != 200 or response.truncated:
+            why = f"HTTP {response.status}" if response.status != 200 else f"larger than {max_bytes} bytes"
+            skipped.append({"image_url": url, "reason": why})
+            continue
+        fetched.append((url, response.body))
+    imported = []
+    for url, body in fetched:
+        try:
+            with database.session() as db:  # one image a transaction: a bad one leaves the others
+                upload = upload_image(db, store, owner, body, filename=url.rsplit("/", 1)[-1][:255] or None,
+                                      title=None, collection=None, category=None, limits=limits)
+                imported.append({"image_url": url, "image_id": upload.image.id, "created": upload.created})
+        except DomainError as exc:
+            skipped.append({"image_url": url, "reason": exc.message})
+    return {"imported": imported, "skipped": skipped}
 
 
 def _own_portfolio(db: Session, owner: str, portfolio_id: int) -> OwnDomain:

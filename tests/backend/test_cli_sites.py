@@ -1,5 +1,6 @@
 """`copytrack sites` against a live backend, signed in with the user's own key: watch and unwatch,
-an own site and the images found there, allow and disallow a domain; refusals in words."""
+an own site, the images found there and one added to the user's images, allow and disallow a
+domain; refusals in words."""
 
 import json
 
@@ -19,7 +20,7 @@ def test_sites__watch_own_images_allow__and_undo_each(live, user, services):  # 
 
     reg = add_registration(services, 1, owner=user.address)
     site = Site()
-    site.host("me.test", "127.0.0.2", {
+    site.host("127.0.0.2", "127.0.0.2", {  # an address: the API's fetcher resolves names for real
         "/": html('<img src="/registered.jpg"><img src="/new.jpg">'),
         "/registered.jpg": image(original(1)),
         "/new.jpg": image(encode(picture(50, (640, 480)), "JPEG")),
@@ -28,15 +29,19 @@ def test_sites__watch_own_images_allow__and_undo_each(live, user, services):  # 
     try:
         assert "as 1" in cli(live, user, "sites", "watch", "https://copier.example/gallery", "--page")
         assert "(the whole site)" in cli(live, user, "sites", "watch", "copier2.example")
-        assert "me.test is your own site (1)" in cli(live, user, "sites", "own", site.url("me.test"))
+        assert "127.0.0.2 is your own site (1)" in cli(live, user, "sites", "own", site.url("127.0.0.2"))
         crawl(services, site)
+        added = " ".join(cli(live, user, "sites", "import", "1", site.url("127.0.0.2", "/new.jpg"),
+                             "https://else.example/a.jpg").split())  # as one line, however it wraps
+        assert "image 1: " in added and "1 image(s) added" in added
+        assert "not added: https://else.example/a.jpg: not an image the crawler found on 127.0.0.2" in added
     finally:
         site.stop()
     assert "allowed; 0 hit(s) made legal" in cli(live, user, "sites", "allow", "partner.example")
     listed = json.loads(cli(live, user, "sites", "list", "--json"))
     assert [(w["url"], w["scope"]) for w in listed["watch"]] == [
         ("https://copier.example/gallery", "page"), ("https://copier2.example/", "domain")]
-    assert [p["domain"] for p in listed["portfolios"]] == ["me.test"] and listed["allowed"] == ["partner.example"]
+    assert [p["domain"] for p in listed["portfolios"]] == ["127.0.0.2"] and listed["allowed"] == ["partner.example"]
     table = cli(live, user, "sites", "list")
     assert "watching 2" in table and "1 own site(s)" in table and "allowed: partner.example" in table
 
@@ -44,10 +49,10 @@ def test_sites__watch_own_images_allow__and_undo_each(live, user, services):  # 
     assert {(i["image_url"].rsplit("/", 1)[1], i["registration_id"]) for i in found["images"]} == {
         ("registered.jpg", reg), ("new.jpg", None)}
     shown = cli(live, user, "sites", "images", "1", "--limit", "1")
-    assert "2 image(s) found on me.test" in shown and shown.count(".jpg") == 1
+    assert "2 image(s) found on 127.0.0.2" in shown and shown.count(".jpg") == 1
 
     assert "no longer watching https://copier.example/gallery" in cli(live, user, "sites", "unwatch", "1")
-    assert "me.test is no longer your own site" in cli(live, user, "sites", "disown", "1")
+    assert "127.0.0.2 is no longer your own site" in cli(live, user, "sites", "disown", "1")
     assert "partner.example is no longer allowed" in cli(live, user, "sites", "disallow", "partner.example")
     after = json.loads(cli(live, user, "sites", "list", "--json"))
     assert (len(after["watch"]), after["portfolios"], after["allowed"]) == (1, [], [])

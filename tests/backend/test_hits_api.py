@@ -128,17 +128,51 @@ def test_portfolio__catalogues_own_images__marks_registered__never_hits_there(cl
                       headers=auth.headers(other_wallet)).status_code == 404
 
 
-@pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
-def test_portfolios__listed__paged__removed_by_the_owner_only__then_copies_there_are_hits(
-        client, auth, services, site, wallet, other_wallet):
-    reg = add_registration(services, 1, owner=wallet.address)
-    site.host("me.test", "127.0.0.2", {
+def own_site(site, me: str = "me.test", other: str = "other.test") -> None:
+    """`me`: a registered image on its home page, a new one a link away; `other`: an image of its own."""
+    site.host(me, "127.0.0.2", {
         "/": html('<img src="/registered.jpg"><a href="/more">more</a>'),
         "/more": html('<img src="/new.jpg">'),
         "/registered.jpg": image(original(1)),
         "/new.jpg": image(encode(picture(50, (640, 480)), "JPEG")),
     })
-    site.host("other.test", "127.0.0.3", {"/": html("<p>nothing</p>")})
+    site.host(other, "127.0.0.3", {"/": html('<img src="/theirs.jpg">'),
+                                          "/theirs.jpg": image(encode(picture(51, (640, 480)), "JPEG"))})
+
+
+@pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
+def test_portfolio_import__adds_the_sites_images_to_my_images__only_from_its_catalogue(
+        client, auth, services, site, wallet, other_wallet):
+    own_site(site, "127.0.0.2", "127.0.0.3")  # the API's fetcher resolves names for real: addresses only
+    site.start()
+    headers = auth.headers(wallet)
+    mine = client.post("/api/v1/portfolios", json={"url": site.url("127.0.0.2")}, headers=headers).get_json()
+    crawl(services, site, site.url("127.0.0.3"))
+    new, theirs = site.url("127.0.0.2", "/new.jpg"), site.url("127.0.0.3", "/theirs.jpg")
+    answer = client.post(f"/api/v1/portfolios/{mine['id']}/import", json={"image_urls": [new, theirs]},
+                         headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert [(i["image_url"], i["created"]) for i in body["imported"]] == [(new, True)]
+    # crawled, but on someone else's site: never fetched for this owner
+    assert body["skipped"] == [{"image_url": theirs, "reason": "not an image the crawler found on 127.0.0.2"}]
+    images = client.get("/api/v1/images", headers=headers).get_json()["images"]
+    assert [(i["id"], i["filename"], i["status"]) for i in images] == [(body["imported"][0]["image_id"], "new.jpg", "uploaded")]
+    again = client.post(f"/api/v1/portfolios/{mine['id']}/import", json={"image_urls": [new]}, headers=headers)
+    assert again.get_json()["imported"][0]["created"] is False
+    for bad in ({}, {"image_urls": []}, {"image_urls": [new] * 51}, {"image_urls": [7]}, {"image_urls": new}):
+        refused = client.post(f"/api/v1/portfolios/{mine['id']}/import", json=bad, headers=headers)
+        assert refused.status_code == 400 and "image_urls" in refused.get_json()["error"]["message"], bad
+    assert client.post(f"/api/v1/portfolios/{mine['id']}/import", json={"image_urls": [new]},
+                       headers=auth.headers(other_wallet)).status_code == 404
+    assert len(client.get("/api/v1/images", headers=headers).get_json()["images"]) == 1
+
+
+@pytest.mark.parametrize("settings", [SETTINGS], indirect=True)
+def test_portfolios__listed__paged__removed_by_the_owner_only__then_copies_there_are_hits(
+        client, auth, services, site, wallet, other_wallet):
+    reg = add_registration(services, 1, owner=wallet.address)
+    own_site(site)
     site.start()
     headers = auth.headers(wallet)
     mine = client.post("/api/v1/portfolios", json={"url": site.url("me.test")}, headers=headers).get_json()

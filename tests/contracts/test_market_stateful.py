@@ -69,8 +69,7 @@ def test_market_money_is_always_accounted_for(chain, accounts, market, market_of
                 dict(
                     licence_id=event.licence_id, buyer=b, seller=sellers[s], asset=asset, price=price, fee=event.fee,
                     window_end=event.release_at, release_at=event.release_at + GRACE, status="held",
-                    terms=(event.licensee, event.seller, event.currency, event.price,
-                           chain.blocks[tx.block_number].parent_hash),
+                    terms=(event.licensee, event.seller, event.currency, event.price, event.previous_block_hash),
                 )
             )
 

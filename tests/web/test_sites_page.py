@@ -1,6 +1,7 @@
 """My sites in a real browser against a real stack: a rights-holder watches sites and stops, sees
-the images the crawler catalogued on their own site (registered ones marked) and gives a site
-up, allows a domain and stops; another wallet sees none of it; accessible and readable at 360 px.
+the images the crawler catalogued on their own site (registered ones marked), chooses one to add
+to My images (the site is fetched by the crawler, whose refusal is shown), gives a site up,
+allows a domain and stops; another wallet sees none of it; accessible and readable at 360 px.
 
 Every address here is a literal 127.x IP: the stack's crawler refuses loopback addresses by
 default, before any connection or DNS look-up, so nothing leaves the machine."""
@@ -86,7 +87,14 @@ def test_sites_page__watch__own_sites_catalogue__allowed_domains(open_page, cata
     expect(catalogue).to_contain_text("2 images found; of those shown, 1 not registered yet")
     expect(catalogue.get_by_role("listitem").filter(has_text="sunrise.jpg")).to_contain_text("registered (0x")
     expect(catalogue.get_by_role("listitem").filter(has_text="unregistered.jpg")).to_contain_text("not registered")
+    add = catalogue.get_by_role("button", name="Add 0 chosen to My images")
+    expect(add).to_be_disabled()
+    catalogue.get_by_label("Add unregistered.jpg to My images").check()
     check_page(page, "sites")
+    # The stack's crawler refuses loopback addresses: the image is fetched by it, so it says why.
+    catalogue.get_by_role("button", name="Add 1 chosen to My images").click()
+    expect(catalogue.get_by_role("alert")).to_contain_text(
+        "0 images added to My images, ready to register. Not added: http://127.0.0.9/unregistered.jpg: ")
 
     # Another site of one's own, then give the first one up: copies there become hits.
     own.get_by_label("Your site").fill("http://127.0.0.10/")

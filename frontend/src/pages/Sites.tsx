@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { api, post } from "../api";
 import { OutcomeLine, useAction } from "../components/SendPrepared";
 import { SignInGate } from "../components/SignInGate";
+import { explain } from "../errors";
 import { shortHex } from "../format";
 import { useLoaded } from "../loading";
 
@@ -18,6 +19,7 @@ interface Found {
 }
 
 const CATALOGUE_PAGE = 100; // images of an own site read at once (the API's limit is 500)
+const IMPORT_LIMIT = 50; // images added to My images in one request (the API's limit)
 const since = (iso: string | null) => (iso ? ` since ${iso.slice(0, 10)}` : "");
 const remove = (path: string) => api(path, { method: "DELETE" });
 
@@ -116,8 +118,36 @@ function OwnSites() {
   );
 }
 
+interface Imported { imported: { image_url: string; created: boolean }[]; skipped: { image_url: string; reason: string }[] }
+
 function Catalogue({ portfolio }: { portfolio: Portfolio }) {
   const [shown, setShown] = useState(CATALOGUE_PAGE);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [importing, setImporting] = useState(false);
+  const [result, setResult] = useState<{ text: string; error: boolean } | null>(null);
+  const importChosen = async () => {
+    setImporting(true);
+    setResult(null);
+    try {
+      const answer: Imported = await post(`/api/v1/portfolios/${portfolio.id}/import`, { image_urls: [...chosen] });
+      const added = answer.imported.length;
+      setResult({
+        error: answer.skipped.length > 0,
+        text: `${added} image${added === 1 ? "" : "s"} added to My images, ready to register.` +
+          (answer.skipped.length ? ` Not added: ${answer.skipped.map((k) => `${k.image_url}: ${k.reason}`).join("; ")}.` : ""),
+      });
+      setChosen(new Set());
+    } catch (e) {
+      setResult({ text: explain(e), error: true });
+    } finally {
+      setImporting(false);
+    }
+  };
+  const choose = (url: string) => {
+    const next = new Set(chosen);
+    if (next.has(url)) next.delete(url); else next.add(url);
+    setChosen(next);
+  };
   const { value, error } = useLoaded<{ images: Found[]; total: number }>(async () => {
     let images: Found[] = [];
     let total = 0;
@@ -138,7 +168,7 @@ function Catalogue({ portfolio }: { portfolio: Portfolio }) {
         <p className="muted">The crawler has found no image on {portfolio.domain} yet; it visits new sites within minutes.</p>
       ) : (
         <p>{value.total} image{value.total === 1 ? "" : "s"} found; of those shown, {waiting} not registered
-          yet: download them from your site and register them on <Link to="/images">My images</Link>.</p>
+          yet: add them to <Link to="/images">My images</Link> (they are fetched from your site) and register them there.</p>
       )}
       <ul className="catalogue">
         {value.images.map((i) => (
@@ -148,10 +178,21 @@ function Catalogue({ portfolio }: { portfolio: Portfolio }) {
             <a href={i.page_url} target="_blank" rel="noreferrer noopener" className="wrap">{i.page_url}</a> —{" "}
             {i.registered && i.registration_id
               ? <Link to={`/verify/${i.registration_id}`}>registered ({shortHex(i.registration_id)})</Link>
-              : <strong>not registered</strong>}
+              : <>
+                  <strong>not registered</strong>{" "}
+                  <label className="check"><input type="checkbox" checked={chosen.has(i.image_url)}
+                    disabled={!chosen.has(i.image_url) && chosen.size >= IMPORT_LIMIT}
+                    onChange={() => choose(i.image_url)} /> Add {i.image_url.split("/").pop() || i.image_url} to My images</label>
+                </>}
           </li>
         ))}
       </ul>
+      {waiting > 0 && (
+        <p><button disabled={importing || chosen.size === 0} onClick={importChosen}>
+          {importing ? "Fetching from your site…" : `Add ${chosen.size} chosen to My images`}
+        </button> <span className="muted small">(at most {IMPORT_LIMIT} at once)</span></p>
+      )}
+      {result && <p role={result.error ? "alert" : "status"} className={result.error ? "error" : "ok"}>{result.text}</p>}
       {value.images.length < value.total && (
         <button className="secondary" onClick={() => setShown(value.images.length + CATALOGUE_PAGE)}>
           Show more ({value.images.length} of {value.total} shown)
