@@ -937,7 +937,7 @@ def crawler_paths() -> dict:
         "/api/v1/portfolios/{portfolio_id}/import": {"post": _op(
             "Add images found on your site to your images, ready to register (fetched from the site now)",
             body={"type": "object", "required": ["image_urls"], "properties": {"image_urls": {
-                "type": "array", "minItems": 1, "maxItems": 50, "items": {**URL, "minLength": 1},
+                "type": "array", "minItems": 1, "maxItems": 20, "items": {**URL, "minLength": 1},
                 "description": "image addresses from the site's catalogue"}}},
             result={"type": "object", "required": ["imported", "skipped"], "properties": {
                 "imported": {"type": "array", "items": {"type": "object", "required": ["image_url", "image_id", "created"],

@@ -23,7 +23,7 @@ HIT_STATUSES = ("active", "gone")
 VERDICTS = ("legal", "illegal", "unsure", "not_a_match")
 VERDICT_FILTERS = ("new", *VERDICTS)
 GROUPS = ("registration", "domain")
-MAX_IMPORT = 50  # images of an own site imported in one request
+MAX_IMPORT = 20  # images of an own site added in one request: each waits crawler_delay (2 s) for the site
 # ccTLDs whose ISO 3166 alpha-2 code differs from the TLD
 _TLD_OF_COUNTRY = {"GB": "uk"}
 

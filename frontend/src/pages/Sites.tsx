@@ -19,7 +19,7 @@ interface Found {
 }
 
 const CATALOGUE_PAGE = 100; // images of an own site read at once (the API's limit is 500)
-const IMPORT_LIMIT = 50; // images added to My images in one request (the API's limit)
+const IMPORT_LIMIT = 20; // images added to My images in one request (the API's limit: the site is asked politely, one at a time)
 const since = (iso: string | null) => (iso ? ` since ${iso.slice(0, 10)}` : "");
 const remove = (path: string) => api(path, { method: "DELETE" });
 
