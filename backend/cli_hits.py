@@ -89,7 +89,7 @@ def triage(verdict, hit_ids, keystore, api_url, **given) -> None:
 def whitelist(domain, keystore, api_url) -> None:
     """Allow DOMAIN to use your images: its hits become legal, now and when found later."""
     answer = _signed_in(keystore, api_url).call("POST", "/api/v1/whitelist", json={"domain": domain})
-    console.print(f"{answer['domain']} is whitelisted; {answer['hits_made_legal']} hit(s) made legal")
+    console.print(f"{answer['domain']} is allowed (whitelisted); {answer['hits_made_legal']} hit(s) made legal")
 
 
 @hits.command("report")

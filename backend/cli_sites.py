@@ -5,12 +5,14 @@ allow. Each command signs in with the user's own key as `copytrack hits` does.""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import click
 
 from backend.cli_account import (
     _api_option, _keystore_option, _output_options, _print, _signed_in, _table, console, short_hash, utc_time,
 )
+from backend.cli_hits import whitelist
 
 _ID = click.IntRange(1, 2**31 - 1)
 
@@ -129,21 +131,14 @@ def disown(portfolio_id, keystore, api_url) -> None:
     console.print(f"{site['domain']} is no longer your own site; its pages are read again at the next pass")
 
 
-@sites.command("allow")
-@click.argument("domain")
-@_keystore_option
-@_api_option
-def allow(domain, keystore, api_url) -> None:
-    """Allow DOMAIN to use your images: its hits become legal, now and when found later."""
-    answer = _signed_in(keystore, api_url).call("POST", "/api/v1/whitelist", json={"domain": domain})
-    console.print(f"{answer['domain']} is allowed; {answer['hits_made_legal']} hit(s) made legal")
-
-
 @sites.command("disallow")
 @click.argument("domain")
 @_keystore_option
 @_api_option
 def disallow(domain, keystore, api_url) -> None:
     """Stop allowing DOMAIN; hits already legal keep their verdict."""
-    answer = _signed_in(keystore, api_url).call("DELETE", f"/api/v1/whitelist/{domain}")
+    answer = _signed_in(keystore, api_url).call("DELETE", f"/api/v1/whitelist/{quote(domain, safe='')}")
     console.print(f"{answer['domain']} is no longer allowed; hits already legal keep their verdict")
+
+
+sites.add_command(whitelist, "allow")  # the same command as `copytrack hits whitelist`

@@ -32,7 +32,7 @@ def test_hits__report_list_triage_whitelist(live, user, services, chain):  # noq
     assert "1 hit now unsure" in cli(live, user, "hits", "triage", "unsure", str(hit_id))
     assert "1 hit now illegal" in cli(live, user, "hits", "triage", "illegal", "--verdict", "unsure")
     out = cli(live, user, "hits", "whitelist", "127.0.0.2.nip.test")
-    assert "127.0.0.2.nip.test is whitelisted; 0 hit(s) made legal" in out
+    assert "127.0.0.2.nip.test is allowed (whitelisted); 0 hit(s) made legal" in out
     assert json.loads(cli(live, user, "hits", "list", "--verdict", "illegal", "--json"))["total"] == 1
     both = CliRunner().invoke(main, ["hits", "triage", "legal", "--api", live],
                               env={"COPYTRACK_PRIVATE_KEY": user.key.to_0x_hex()})

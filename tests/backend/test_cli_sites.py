@@ -37,7 +37,8 @@ def test_sites__watch_own_images_allow__and_undo_each(live, user, services):  # 
         assert "not added: https://else.example/a.jpg: not an image the crawler found on 127.0.0.2" in added
     finally:
         site.stop()
-    assert "allowed; 0 hit(s) made legal" in cli(live, user, "sites", "allow", "partner.example")
+    assert "partner.example is allowed (whitelisted); 0 hit(s) made legal" in cli(live, user, "sites", "allow",
+                                                                                    "partner.example")
     listed = json.loads(cli(live, user, "sites", "list", "--json"))
     assert [(w["url"], w["scope"]) for w in listed["watch"]] == [
         ("https://copier.example/gallery", "page"), ("https://copier2.example/", "domain")]
