@@ -84,6 +84,8 @@ class Settings:
     fingerprint_concurrency: int = 2  # fingerprintings at once per process (each holds up to one decoded image)
     fingerprint_wait: float = 10.0  # seconds a request waits for a fingerprinting slot before a 503
     rate_limit_upload: str = "120/minute"  # per signed-in account, on POST /images
+    # per signed-in account, on what makes the server fetch from other sites (POST /reports, .../import)
+    rate_limit_fetch: str = "10/minute"
     status_cache_seconds: float = 1.0  # how long /api/v1/status reuses what it read from the chain
     workers: int = 1  # gunicorn worker processes of `copytrack run` (requests only; the jobs stay in `run`)
     threads: int = 8  # threads per worker

@@ -215,6 +215,16 @@ class Services:
         return Opening(self.enforcement(), self.site_reader, self.matcher, self.store)
 
     @cached_property
+    def request_crawler(self):
+        """The crawler API requests fetch through (a copy reported by hand, images added from an own
+        site): one for the process, so its politeness per host (one request at a time, the delay)
+        holds across concurrent requests. Closed with the services."""
+        from backend.crawler import system_resolver
+
+        # the resolver is looked up at each request, as the site reader's
+        return self.crawler("api", resolver=lambda host: (self.site_resolver or system_resolver)(host))
+
+    @cached_property
     def site_reader(self):
         """The crawler's fetcher (same SSRF rules and politeness) for case openings, one for the
         process, remembering each site's answers for `case_site_memory` seconds."""
@@ -303,6 +313,8 @@ class Services:
     def close(self) -> None:
         if self.__dict__.get("site_reader") is not None:
             self.site_reader.close()
+        if self.__dict__.get("request_crawler") is not None:
+            self.request_crawler.fetcher.close()
         if self.__dict__.get("fingerprint_pool") is not None:
             self.fingerprint_pool.shutdown(wait=True, cancel_futures=True)
         self.db.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime
 
 from flask import Blueprint, g, jsonify, request
@@ -21,16 +20,6 @@ bp = Blueprint("hits", __name__, url_prefix="/api/v1")
 def _budget() -> Budget:
     s = services().settings
     return Budget(s.crawler_max_depth, s.crawler_max_urls_per_host, s.crawler_max_urls_per_shape)
-
-
-@contextmanager
-def _crawler(name: str):
-    """A crawler for one request (its fetcher's connections closed after it)."""
-    crawler = services().crawler(name)
-    try:
-        yield crawler
-    finally:
-        crawler.fetcher.close()
 
 
 def _date_arg(name: str, args=None) -> datetime | None:
@@ -105,8 +94,7 @@ def triage():
 @require_auth
 def report():
     body = json_body()
-    with _crawler("report") as crawler:
-        hit_id = crawler.report(g.address, body.get("page_url"), body.get("image_url"))
+    hit_id = services().request_crawler.report(g.address, body.get("page_url"), body.get("image_url"))
     with services().db.session() as db:
         return jsonify(service.get_hit(db, g.address, hit_id)), 201
 
@@ -188,10 +176,10 @@ def portfolio(portfolio_id: int):
 @bp.post("/portfolios/<id:portfolio_id>/import")
 @require_auth
 def import_from_portfolio(portfolio_id: int):
-    with _crawler("import") as crawler:
-        return jsonify(service.import_images(
-            services().db, services().store, crawler.fetcher, g.address, portfolio_id, json_body().get("image_urls"),
-            limits=services().image_limits, max_bytes=crawler.config.image_max_bytes))
+    crawler = services().request_crawler
+    return jsonify(service.import_images(
+        services().db, services().store, crawler.fetcher, g.address, portfolio_id, json_body().get("image_urls"),
+        limits=services().image_limits, max_bytes=crawler.config.image_max_bytes))
 
 
 @bp.delete("/portfolios/<id:portfolio_id>")

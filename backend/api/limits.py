@@ -1,5 +1,5 @@
 """Rate limits (flask-limiter): the endpoints anyone can call without signing in, per client
-address; uploads, per signed-in account.
+address; uploads, and requests that make the server fetch from other sites, per signed-in account.
 
 The counters live in `rate_limit_storage` (in memory for one process, a shared store such as
 `redis://…` when several backend processes serve the same site).
@@ -20,6 +20,8 @@ RESPONSE_VIEWS = ("responses.show", "responses.licence_proof", "responses.disput
                   "lawyers.post_message")
 SIGN_IN_VIEWS = ("auth.nonce", "auth.login", "auth.confirm_email")
 ACCOUNT_VIEWS = ("images.upload",)
+# the server fetches from other people's sites for these: a copy reported by hand, images added from an own site
+FETCH_VIEWS = ("hits.report", "hits.import_from_portfolio")
 
 
 def account_key() -> str:
@@ -46,4 +48,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         app.view_functions[name] = limiter.limit(settings.rate_limit_upload, key_func=account_key)(
             app.view_functions[name]
         )
+    fetching = limiter.shared_limit(settings.rate_limit_fetch, scope="fetch", key_func=account_key)  # one budget
+    for name in FETCH_VIEWS:
+        app.view_functions[name] = fetching(app.view_functions[name])
     return limiter

@@ -894,7 +894,7 @@ def crawler_paths() -> dict:
             "registrations and recorded as a hit with WARC evidence; 422 if it is no copy of yours",
             body={"type": "object", "required": ["page_url", "image_url"],
                   "properties": {"page_url": URL, "image_url": URL}},
-            ok=201, result=HIT, errors=(400, 422))},
+            ok=201, result=HIT, errors=(400, 422, 429))},
         "/api/v1/whitelist": {
             "post": _op("Allow a domain: your hits on it become legal, now and when found later", ok=201,
                         body={"type": "object", "required": ["domain"], "properties": {"domain": HOST}},
@@ -945,7 +945,7 @@ def crawler_paths() -> dict:
                                             "created": {"type": "boolean", "description": "false: you had uploaded these bytes before"}}}},
                 "skipped": {"type": "array", "items": {"type": "object", "required": ["image_url", "reason"],
                             "properties": {"image_url": {"type": "string"}, "reason": {"type": "string"}}}}}},
-            errors=(400, 404), params=[_path_param("portfolio_id", ID)])},
+            errors=(400, 404, 429), params=[_path_param("portfolio_id", ID)])},
         "/api/v1/portfolios/{portfolio_id}": {
             "get": _op("The images found on your site so far, in the order found, the registered ones marked",
                        errors=(404,), result=PORTFOLIO_IMAGES,

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.crawler import frontier
+from backend.crawler.fetch import FetchFailed, FetchRefused
 from backend.crawler.frontier import Budget, aware, now, update_rows
 from backend.crawler.models import (
     CrawlEmbed, CrawlHost, CrawlImage, CrawlPrint, CrawlUrl, Hit, OwnDomain, WatchTarget,
 )
 from backend.crawler.urls import domain, normalise, on_domain
-from backend.crawler.fetch import FetchFailed, FetchRefused
 from backend.errors import Conflict, DomainError, InvalidInput, NotFound
 from backend.matching import Fingerprint
 from backend.models import Collection, Image, Registration

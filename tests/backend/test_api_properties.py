@@ -61,7 +61,8 @@ SEMANTIC = {
 # document's format "eth-address"; a keccak checksum is beyond what a pattern can say).
 schemathesis.openapi.format("eth-address", st.tuples(st.binary(min_size=20, max_size=20), st.booleans()).map(
     lambda drawn: Web3.to_checksum_address(drawn[0]) if drawn[1] else "0x" + drawn[0].hex()))
-LIMITS = {"rate_limit_public": "100000/minute", "rate_limit_sign_in": "100000/minute"}
+LIMITS = {"rate_limit_public": "100000/minute", "rate_limit_sign_in": "100000/minute",
+          "rate_limit_fetch": "100000/minute"}
 
 
 @pytest.fixture

@@ -62,3 +62,16 @@ def test_lookup_with_every_slot_busy__answers_503_with_retry_after(client, servi
     assert int(busy.headers["Retry-After"]) >= 1
     assert busy.get_json()["error"]["code"] == "overloaded"
     assert client.post("/api/v1/lookup", data={"file": (io.BytesIO(jpeg(64)), "q.jpg")}).status_code == 200
+
+
+@pytest.mark.parametrize("settings", [{"rate_limit_fetch": "2/minute"}], indirect=True)
+def test_requests_that_fetch_from_other_sites__are_rate_limited_per_account(client, auth, wallet, other_wallet):
+    """A reported copy and images added from an own site make the server fetch from a site; the
+    two share one budget per account (here nothing is fetched: the requests are refused first)."""
+    mine, theirs = auth.headers(wallet), auth.headers(other_wallet)
+    report = client.post("/api/v1/reports", json={}, headers=mine)
+    added = client.post("/api/v1/portfolios/1/import", json={"image_urls": ["https://a.example/x.jpg"]}, headers=mine)
+    assert (report.status_code, added.status_code) == (400, 404)
+    over = client.post("/api/v1/reports", json={}, headers=mine)
+    assert over.status_code == 429 and over.headers["Retry-After"]
+    assert client.post("/api/v1/reports", json={}, headers=theirs).status_code == 400  # its own budget
