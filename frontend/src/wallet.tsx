@@ -41,6 +41,17 @@ const AppContext = createContext<AppState | null>(null);
 
 export const useApp = () => useContext(AppContext)!;
 
+/**
+ * Why the wallet cannot sign or send for this app yet, in words, or null when it can. Its clients
+ * exist once a wallet is connected and the server has named its chain (`/api/v1/status`, slow on
+ * a busy server): a button that signs waits for both rather than failing when clicked early.
+ */
+export function notReady(app: Pick<AppState, "address" | "walletClient" | "publicClient" | "statusError">): string | null {
+  if (!app.address) return "Connect your wallet first (the button at the top of the page).";
+  if (app.walletClient && app.publicClient) return null;
+  return app.statusError ? `The server did not say which chain it uses: ${app.statusError}` : "Waiting for the server to name its chain…";
+}
+
 function chainOf(status: Status): Chain {
   const rpc = status.chain.rpc_url;
   return defineChain({

@@ -94,6 +94,22 @@ def test_another_wallet__sees_no_case__and_an_empty_state(open_page, case):
     check_page(page, "cases-empty-dark")
 
 
+def test_mandate__waits_for_the_server_to_name_its_chain(open_page):
+    """Signed in, but /api/v1/status has not answered (a busy server): the wallet cannot sign for
+    the app yet, so the button waits instead of failing with "connect your wallet"."""
+    held = []
+    page = open_page("/cases?registration=0x" + "ab" * 32 + "&domain=shop.example", account=OWNER.address,
+                     prepare=lambda context: context.route("**/api/v1/status", lambda route: held.append(route)))
+    sign_in(page)
+    mandate = page.get_by_role("button", name="Sign the enforcement mandate")
+    expect(page.get_by_text("Waiting for the server to name its chain…")).to_be_visible()
+    expect(mandate).to_be_disabled()
+    assert len(held) == 1
+    held[0].continue_()
+    expect(mandate).to_be_enabled()
+    expect(page.get_by_text("Waiting for the server to name its chain…")).to_have_count(0)
+
+
 def test_owner__signs_the_mandate_in_the_wallet__is_told_what_stops_a_case(open_page, stack, tmp_path):
     path = tmp_path / "fjord.jpg"
     path.write_bytes(jpeg(152, size=(640, 480)))

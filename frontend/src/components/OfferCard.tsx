@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import { explain, isRejection } from "../errors";
 import { shortHex, utc } from "../format";
 import { buyOffer, domainList, LICENCE_TYPES, price, term, territory, type Offer } from "../market";
-import { useApp } from "../wallet";
+import { notReady, useApp } from "../wallet";
 
 /** One offer of the book: the image, owner, terms and price, and buying it with the wallet. */
 export function OfferCard({ offer }: { offer: Offer }) {
@@ -16,8 +16,7 @@ export function OfferCard({ offer }: { offer: Offer }) {
   const buyerNamesDomains = offer.domains.length === 0;
   const left = offer.max_sales - offer.sold;
   const wrongChain = app.address && app.chain && app.walletChainId !== app.chain.id;
-  // The clients exist once the server has said which chain it uses (/api/v1/status).
-  const chainReady = !!(app.publicClient && app.walletClient);
+  const waiting = notReady(app);
 
   const buy = async () => {
     if (!app.publicClient || !app.walletClient || !app.address) return;
@@ -91,8 +90,8 @@ export function OfferCard({ offer }: { offer: Offer }) {
             {wrongChain && (
               <p className="warning">Your wallet is on another network: switch it to {app.chain!.name} (at the top) to buy.</p>
             )}
-            {!chainReady && !app.statusError && <p className="muted small">Waiting for the server to name its chain…</p>}
-            <button onClick={buy} disabled={!!stage || !!wrongChain || !chainReady}>
+            {waiting && <p className="muted small">{waiting}</p>}
+            <button onClick={buy} disabled={!!stage || !!wrongChain || !!waiting}>
               Buy for {price(offer.price, offer.currency)}
             </button>
           </div>

@@ -2,7 +2,7 @@ import { useCallback, useState } from "react";
 import { explain } from "../errors";
 import { shortHex } from "../format";
 import { sendPrepared, type ApiTransaction } from "../transactions";
-import { useApp } from "../wallet";
+import { notReady, useApp } from "../wallet";
 
 export interface Outcome {
   text: string;
@@ -39,12 +39,14 @@ const nothing = () => undefined;
  * or the contract (with its reason).
  */
 export function useSendPrepared() {
-  const { publicClient, walletClient, address } = useApp();
+  const app = useApp();
+  const { publicClient, walletClient, address } = app;
+  const waiting = notReady(app);
   const { busy, outcome, setOutcome, run } = useAction(nothing);
   const send = useCallback(
     async (prepare: () => Promise<ApiTransaction[]>, label: string, done: string): Promise<boolean> => {
       if (!publicClient || !walletClient || !address) {
-        setOutcome({ text: "Connect your wallet first (the button at the top of the page).", error: true });
+        setOutcome({ text: waiting ?? "Connect your wallet first (the button at the top of the page).", error: true });
         return false;
       }
       return run(async () => {
@@ -56,7 +58,7 @@ export function useSendPrepared() {
         }
       }, done);
     },
-    [publicClient, walletClient, address, run, setOutcome],
+    [publicClient, walletClient, address, waiting, run, setOutcome],
   );
   return { send, busy, outcome };
 }

@@ -7,7 +7,7 @@ import { SignInGate } from "../components/SignInGate";
 import { explain } from "../errors";
 import { amount, shortHex, utc } from "../format";
 import { signTyped } from "../registration";
-import { useApp } from "../wallet";
+import { notReady, useApp } from "../wallet";
 
 interface Claim {
   total: string;
@@ -116,7 +116,9 @@ function CaseList() {
  * The Hits page links here with the image and the domain filled in.
  */
 function OpenCase() {
-  const { walletClient, address } = useApp();
+  const app = useApp();
+  const { walletClient, address } = app;
+  const waiting = notReady(app);
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const [registration, setRegistration] = useState(params.get("registration") ?? "");
@@ -127,7 +129,7 @@ function OpenCase() {
 
   const sign = () => run(async () => {
     const { typed_data: typed } = await api(`/api/v1/mandates/typed-data?registration_id=${encodeURIComponent(registration.trim().toLowerCase())}`);
-    if (!walletClient || !address) throw new Error("Connect your wallet first (the button at the top of the page).");
+    if (!walletClient || !address) throw new Error(waiting ?? "Connect your wallet first.");
     const signature = await signTyped(walletClient, address, typed);
     await post("/api/v1/mandates", { typed_data: typed, signature });
   }, "The mandate is signed and recorded on the settlement escrow: Copytrack may now claim for this image on your behalf.");
@@ -155,9 +157,10 @@ function OpenCase() {
       <label htmlFor="open-domain">Site (domain)</label>
       <input id="open-domain" autoComplete="off" spellCheck={false} placeholder="shop.example" value={domain} onChange={(e) => setDomain(e.target.value)} required />
       <div className="case-actions">
-        <button type="button" className="secondary" onClick={sign} disabled={busy || !registration.trim()}>Sign the enforcement mandate</button>
+        <button type="button" className="secondary" onClick={sign} disabled={busy || !registration.trim() || !!waiting}>Sign the enforcement mandate</button>
         <button type="submit" disabled={busy}>{busy ? "Working…" : "Check and open the case"}</button>
       </div>
+      {waiting && <p className="muted small">{waiting}</p>}
       <OutcomeLine outcome={outcome} />
       {failures.length > 0 && (
         <ul aria-label="What stops this case">

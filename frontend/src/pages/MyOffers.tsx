@@ -10,7 +10,7 @@ import { LICENCE_TYPES, price, territory, term, type Offer } from "../market";
 import { useLoaded } from "../loading";
 import { signTyped } from "../registration";
 import type { ApiTransaction } from "../transactions";
-import { useApp } from "../wallet";
+import { notReady, useApp } from "../wallet";
 
 interface MyImage {
   id: number;
@@ -48,7 +48,9 @@ function OffersWorkspace() {
 }
 
 function PublishForm({ published }: { published(): Promise<void> }) {
-  const { walletClient, address } = useApp();
+  const app = useApp();
+  const { walletClient, address } = app;
+  const waiting = notReady(app);
   const chainNow = useChainTime();
   const [images, setImages] = useState<MyImage[] | null>(null);
   const [form, setForm] = useState({ registration: "", amount: "", currency: "ETH", type: "standard", countries: "", days: "365", sales: "1", expiry: "30" });
@@ -74,7 +76,7 @@ function PublishForm({ published }: { published(): Promise<void> }) {
         licence_type: form.type, countries, duration: Number(form.days) * DAY, max_sales: Number(form.sales),
         expiry: chainNow + Number(form.expiry) * DAY,
       });
-      if (!walletClient || !address) throw new Error("Connect your wallet first (the button at the top of the page).");
+      if (!walletClient || !address) throw new Error(waiting ?? "Connect your wallet first.");
       const signature = await signTyped(walletClient, address, draft.typed_data);
       await post("/api/v1/offers", { typed_data: draft.typed_data, signature });
     }, "Published: buyers find the offer in the marketplace now.");
@@ -117,7 +119,8 @@ function PublishForm({ published }: { published(): Promise<void> }) {
       <input id="offer-sales" type="number" min={1} value={form.sales} onChange={set("sales")} required />
       <label htmlFor="offer-expiry">Offer open for days</label>
       <input id="offer-expiry" type="number" min={1} value={form.expiry} onChange={set("expiry")} required />
-      <button type="submit" disabled={busy}>{busy ? "Waiting for your wallet…" : "Sign and publish"}</button>
+      <button type="submit" disabled={busy || !!waiting}>{busy ? "Waiting for your wallet…" : "Sign and publish"}</button>
+      {waiting && <p className="muted small">{waiting}</p>}
       <OutcomeLine outcome={outcome} />
     </form>
   );
