@@ -215,25 +215,28 @@ class Services:
         return Opening(self.enforcement(), self.site_reader, self.matcher, self.store)
 
     @cached_property
-    def request_crawler(self):
-        """The crawler API requests fetch through (a copy reported by hand, images added from an own
-        site): one for the process, so its politeness per host (one request at a time, the delay)
-        holds across concurrent requests. Closed with the services."""
-        from backend.crawler import system_resolver
+    def request_fetcher(self):
+        """The crawler's fetcher (same SSRF rules) for what this process reads from other sites on
+        request: case openings, copies reported by hand, images added from an own site. One for
+        the process, so its politeness per host (one request at a time, the delay) holds across
+        all of them. Closed with the services."""
+        from backend.crawler import Fetcher, system_resolver
 
-        # the resolver is looked up at each request, as the site reader's
-        return self.crawler("api", resolver=lambda host: (self.site_resolver or system_resolver)(host))
+        # the resolver is looked up at each request: tests point `site_resolver` at their sites
+        return Fetcher(self.fetch_policy(), resolver=lambda host: (self.site_resolver or system_resolver)(host))
+
+    @cached_property
+    def request_crawler(self):
+        """The crawler API requests fetch and match through, with `request_fetcher`."""
+        return self.crawler("api", fetcher=self.request_fetcher)
 
     @cached_property
     def site_reader(self):
-        """The crawler's fetcher (same SSRF rules and politeness) for case openings, one for the
-        process, remembering each site's answers for `case_site_memory` seconds."""
-        from backend.crawler import Fetcher, system_resolver
+        """Case openings read sites with `request_fetcher`, remembering each site's answers for
+        `case_site_memory` seconds."""
         from backend.enforcement.opening import SiteReader
 
-        # the resolver is looked up at each request: tests point `site_resolver` at their sites
-        fetcher = Fetcher(self.fetch_policy(), resolver=lambda host: (self.site_resolver or system_resolver)(host))
-        return SiteReader(fetcher, remember=self.settings.case_site_memory)
+        return SiteReader(self.request_fetcher, remember=self.settings.case_site_memory)
 
     def smtp(self):
         from backend.enforcement.mail import SmtpSettings
@@ -281,8 +284,9 @@ class Services:
             retries=s.crawler_retries, max_retry_wait=s.crawler_max_retry_wait,
         )
 
-    def crawler(self, worker: str, *, resolver=None, allow_private: bool = False, on_hit=None):
-        """A crawler worker named `worker` (unique per process), fetching with `resolver` (tests)."""
+    def crawler(self, worker: str, *, resolver=None, allow_private: bool = False, on_hit=None, fetcher=None):
+        """A crawler worker named `worker` (unique per process), fetching with `fetcher`, else a
+        fetcher of its own that resolves names with `resolver` (tests)."""
         from backend.crawler import Budget, CrawlConfig, Crawler, Fetcher, system_resolver
         from backend.crawler.evidence import chromium_available
 
@@ -295,7 +299,7 @@ class Services:
             screenshots=s.crawler_screenshots == "on" or (s.crawler_screenshots == "auto" and chromium_available()),
             software=self.fetch_policy().user_agent,
         )
-        fetcher = Fetcher(self.fetch_policy(allow_private=allow_private), resolver=resolver or system_resolver)
+        fetcher = fetcher or Fetcher(self.fetch_policy(allow_private=allow_private), resolver=resolver or system_resolver)
         return Crawler(self.db, self.store, self.matcher, fetcher, config, worker, on_hit=on_hit,
                        fingerprints=self.fingerprint_pool, is_licensed=self.licence_check())
 
@@ -311,10 +315,8 @@ class Services:
         return fingerprint_pool(processes) if processes else None
 
     def close(self) -> None:
-        if self.__dict__.get("site_reader") is not None:
-            self.site_reader.close()
-        if self.__dict__.get("request_crawler") is not None:
-            self.request_crawler.fetcher.close()
+        if self.__dict__.get("request_fetcher") is not None:
+            self.request_fetcher.close()
         if self.__dict__.get("fingerprint_pool") is not None:
             self.fingerprint_pool.shutdown(wait=True, cancel_futures=True)
         self.db.dispose()
